@@ -1,0 +1,222 @@
+"""Thin Typer app: parse arguments, call one library function, render. Exit 0 ok, 2 bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from leadlens import __version__
+from leadlens.config import Settings, load_settings
+from leadlens.errors import UserError
+from leadlens.metrics.inventory import RepoInventory, inventory
+from leadlens.sources.git import IngestReport, ingest_git
+from leadlens.store import open_store
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="leadlens",
+    help="Measure a delivery pipeline end to end, from the systems a team already has.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+ingest_app = typer.Typer(help="Read a source into the store (incremental, idempotent).",
+                         no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+
+out = Console()
+err = Console(stderr=True)
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", help="DuckDB store file [default: .leadlens/leadlens.duckdb]."),
+]
+FormatOpt = Annotated[str, typer.Option("--format", help="table | json")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"leadlens {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """leadlens: where does work wait, and what can speeding up any stage buy?"""
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+class _Rate(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} commits/s" if speed else "", style="cyan")
+
+
+class _Bar:
+    """Rich progress on a terminal; silent otherwise (CI logs, pipes)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _Rate(),
+            TimeElapsedColumn(), console=err, transient=False,
+        ) if enabled else None
+        self.task: Any = None
+
+    def start(self, total: int, description: str) -> None:
+        if self.progress is not None:
+            self.progress.start()
+            self.task = self.progress.add_task(description, total=total)
+
+    def advance(self, commits: int) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.advance(self.task, commits)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+@ingest_app.command("git")
+def ingest_git_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Local repositories (work tree or bare).")],
+    store: StoreOpt = None,
+    name: Annotated[str | None, typer.Option(
+        "--name", help="Repository name in the store (one PATH only) [default: OWNER/REPO].")] = None,
+    branch: Annotated[str | None, typer.Option(
+        "--branch", help="Mainline branch [default: origin/HEAD, else HEAD].")] = None,
+    line_history: Annotated[bool, typer.Option(
+        "--line-history", help="Also store changed line ranges (git log -p -U0).")] = False,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Git processes at once [default: one per core].")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Ingest git history: commits, files, refs and tags; only new commits on later runs."""
+    settings = _settings()
+    if name and len(paths) > 1:
+        raise UserError("--name names one repository; pass a single PATH with it")
+    _check_format(fmt)
+    bar = _Bar(enabled=err.is_terminal and not quiet)
+    with open_store(store or settings.store) as st:
+        try:
+            report = ingest_git(
+                st, paths, name=name, branch=branch, line_history=line_history,
+                jobs=jobs or settings.jobs, known_hosts=settings.known_hosts, progress=bar,
+            )
+        finally:
+            bar.stop()
+        _print_outcomes(report)
+        if not quiet:
+            _render_inventory(inventory(st), fmt)
+    if report.failed:
+        raise typer.Exit(2)
+
+
+@app.command("summary")
+def summary_cmd(store: StoreOpt = None, fmt: FormatOpt = "table") -> None:
+    """What the store holds: repositories, commits and their time span."""
+    _check_format(fmt)
+    with open_store(store or _settings().store, read_only=True) as st:
+        _render_inventory(inventory(st), fmt)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in ("table", "json"):
+        raise UserError(f"--format must be table or json, not {fmt!r}")
+
+
+def _print_outcomes(report: IngestReport) -> None:
+    for o in report.outcomes:
+        for w in o.warnings:
+            err.print(f"[yellow]warning:[/] {w}", highlight=False, markup=True)
+        if o.error:
+            err.print(f"[red]error:[/] {o.error}", highlight=False)
+        elif o.up_to_date:
+            err.print(f"{o.repo}: up to date", highlight=False)
+        else:
+            extra = f", line history for {o.hunks_commits}" if o.hunks_commits else ""
+            gone = f", {o.unreachable} now unreachable" if o.unreachable else ""
+            err.print(f"{o.repo}: {o.commits_added} new commits{extra}{gone}", highlight=False)
+
+
+def _render_inventory(rows: list[RepoInventory], fmt: str) -> None:
+    if fmt == "json":
+        data = [
+            {**r.__dict__,
+             "first_commit": r.first_commit.isoformat() if r.first_commit else None,
+             "last_commit": r.last_commit.isoformat() if r.last_commit else None}
+            for r in rows
+        ]
+        sys.stdout.write(json.dumps({"repositories": data}, indent=2) + "\n")
+        return
+    if not rows:
+        out.print("The store is empty: run `leadlens ingest git PATH`.")
+        return
+    table = Table(title="leadlens store", title_justify="left")
+    for col in ("repository", "mainline", "commits", "merges", "authors", "first commit",
+                "last commit", "tags"):
+        table.add_column(col, justify="right" if col in ("commits", "merges", "authors", "tags")
+                         else "left")
+    for r in rows:
+        table.add_row(
+            r.repo, (r.default_branch or "unknown").removeprefix("refs/heads/"),
+            f"{r.commits:,}" + (f" (+{r.unreachable:,} unreachable)" if r.unreachable else ""),
+            f"{r.merges:,}", f"{r.authors:,}",
+            f"{r.first_commit:%Y-%m-%d}" if r.first_commit else "-",
+            f"{r.last_commit:%Y-%m-%d}" if r.last_commit else "-", f"{r.tags:,}",
+        )
+    out.print(table)
+    commits = sum(r.commits for r in rows)
+    firsts = [r.first_commit for r in rows if r.first_commit]
+    lasts = [r.last_commit for r in rows if r.last_commit]
+    span = f", {min(firsts):%Y-%m-%d} to {max(lasts):%Y-%m-%d}" if firsts and lasts else ""
+    out.print(f"{len(rows)} repositories, {commits:,} commits{span}.", highlight=False)
+
+
+def main() -> None:
+    """Console entry point: one-line errors, never a traceback (LEADLENS_DEBUG=1 shows it)."""
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        err.print(f"leadlens: error: {exc}", highlight=False, markup=False)
+        sys.exit(2)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", None)
+        sys.exit(code if code is not None else getattr(exc, "code", 0))
+    except typer.Abort:
+        err.print("leadlens: aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err.print("leadlens: interrupted; what was stored so far is kept")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("LEADLENS_DEBUG"):
+            raise
+        err.print(f"leadlens: internal error: {type(exc).__name__}: {exc} "
+                  "(set LEADLENS_DEBUG=1 for details and please report it)",
+                  highlight=False, markup=False)
+        sys.exit(1)

@@ -1,0 +1,64 @@
+"""Settings: ``leadlens.toml`` or ``[tool.leadlens]`` in ``pyproject.toml``; CLI flags override."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from leadlens.errors import UserError
+from leadlens.sources.git.identity import DEFAULT_KNOWN_HOSTS
+from leadlens.store.db import DEFAULT_STORE
+
+__all__ = ["Settings", "load_settings"]
+
+
+class Settings(BaseModel):
+    """Every setting leadlens reads; docs/configuration.md documents each (a test checks it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    store: Path = Field(
+        default=DEFAULT_STORE, description="DuckDB store file, relative to the working directory."
+    )
+    known_hosts: tuple[str, ...] = Field(
+        default=DEFAULT_KNOWN_HOSTS,
+        description="Git hosts whose origin URL gives a repository its OWNER/REPO name.",
+    )
+    jobs: int | None = Field(
+        default=None, ge=1, description="Git processes to run at once (default: one per core)."
+    )
+
+
+def load_settings(directory: Path | None = None) -> Settings:
+    """Read settings from ``directory`` (default: the working directory)."""
+    base = directory or Path.cwd()
+    own = base / "leadlens.toml"
+    pyproject = base / "pyproject.toml"
+    data: dict[str, object] = {}
+    source = None
+    if own.is_file():
+        data, source = _read(own), own
+    elif pyproject.is_file():
+        tool = _read(pyproject).get("tool", {})
+        found = tool.get("leadlens") if isinstance(tool, dict) else None
+        if isinstance(found, dict):
+            data, source = found, pyproject
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise UserError(f"bad settings in {source}: {problems}") from exc
+
+
+def _read(path: Path) -> dict[str, object]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path} is not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from exc

@@ -1,0 +1,1 @@
+"""Metrics: Ibis expressions over the store's tables (DuckDB by default)."""

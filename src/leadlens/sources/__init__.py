@@ -1,0 +1,8 @@
+"""Sources: one subpackage per system leadlens reads; each is client + mapping + source."""
+
+__all__ = ["SOURCES"]
+
+# The sources `leadlens ingest` offers; docs/sources.md documents each (tests check it).
+SOURCES: dict[str, str] = {
+    "git": "a local git repository: commits, files, refs, tags and optional line history",
+}

@@ -1,0 +1,244 @@
+"""Git I/O: every git process leadlens starts, and nothing else (parsing lives in parse.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from leadlens.errors import FatalSourceError, TransientSourceError
+from leadlens.sources.git.parse import LOG_FORMAT, decode, parse_tz_offset
+from leadlens.sources.git.patch import PATCH_FORMAT
+
+__all__ = ["GitRepo", "RefRecord", "check_git", "open_repo"]
+
+_MIN_GIT = (2, 31)  # %(trailers:key_value_separator=...) arrived in 2.31
+_READ_SIZE = 1 << 20
+# Commits git shows regardless of config a user may have set (signatures, colour, external diff).
+_LOG_OPTS = (
+    "-c", "log.showSignature=false", "-c", "color.ui=never", "-c", "core.quotePath=true",
+    "log", "--no-walk=unsorted", "--stdin", "--no-color", "--no-ext-diff", "--no-textconv",
+    "--no-mailmap", "--date=format:%z",
+)
+_REF_FIELDS = (
+    "%(refname)", "%(objectname)", "%(objecttype)", "%(*objectname)", "%(*objecttype)",
+    "%(taggerdate:unix)", "%(taggerdate:format:%z)", "%(committerdate:unix)",
+    "%(committerdate:format:%z)", "%(*committerdate:unix)", "%(*committerdate:format:%z)",
+    "%(taggername)", "%(taggeremail:trim)", "%(contents)",
+)
+_REF_FORMAT = "".join(f + "%00" for f in _REF_FIELDS)
+# Refs that are not project history: notes, stashes, filter-branch backups.
+_SKIP_REFS = re.compile(r"^refs/(notes/|stash$|original/)")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(LC_ALL="C", LANG="C", GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0",
+               GIT_PAGER="cat", PAGER="cat")
+    return env
+
+
+def _run(args: Sequence[str], cwd: Path, stdin: bytes | None = None, check: bool = True) -> bytes:
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, input=stdin, capture_output=True, env=_env(), check=False
+        )
+    except FileNotFoundError as exc:
+        raise FatalSourceError("git is not installed or not on PATH") from exc
+    if check and proc.returncode != 0:
+        raise FatalSourceError(_git_failure(cwd, args, proc.returncode, proc.stderr))
+    return proc.stdout
+
+
+def _git_failure(cwd: Path, args: Sequence[str], code: int, stderr: bytes) -> str:
+    lines = [ln for ln in decode(stderr).splitlines() if ln.startswith(("fatal:", "error:"))]
+    detail = lines[0] if lines else (decode(stderr).strip().splitlines() or [f"exit {code}"])[0]
+    if "unable to read" in detail or "bad object" in detail or "missing" in detail:
+        detail += " (the clone is missing objects: partial, corrupt, or pruned during ingest)"
+    sub = next((a for a in args if not a.startswith("-") and "=" not in a), "git")
+    return f"git {sub} failed in {cwd}: {detail}"
+
+
+def check_git() -> str:
+    """The installed git's version; a clear error when it is missing or too old."""
+    out = decode(_run(["--version"], Path.cwd())).strip()
+    m = re.search(r"(\d+)\.(\d+)", out)
+    if not m or (int(m.group(1)), int(m.group(2))) < _MIN_GIT:
+        need = ".".join(map(str, _MIN_GIT))
+        raise FatalSourceError(f"leadlens needs git {need} or newer; found {out!r}")
+    return out
+
+
+@dataclass(frozen=True)
+class RefRecord:
+    """A ref as ``for-each-ref`` reports it, with what tags need."""
+
+    name: str
+    sha: str
+    object_type: str
+    peeled_sha: str | None
+    peeled_type: str | None
+    tagger_time: datetime | None
+    tagger_tz: int | None
+    commit_time: datetime | None
+    commit_tz: int | None
+    tagger_name: str | None
+    tagger_email: str | None
+    message: str | None
+
+
+def _ts(text: str) -> datetime | None:
+    return datetime.fromtimestamp(int(text), UTC) if text.lstrip("-").isdigit() else None
+
+
+@dataclass(frozen=True)
+class GitRepo:
+    """A local repository (work tree, bare or no-checkout clone) and the git calls made on it."""
+
+    path: Path
+    git_dir: Path
+    is_bare: bool
+    is_shallow: bool
+
+    def config(self, key: str) -> str | None:
+        out = decode(_run(["config", "--get", key], self.path, check=False)).strip()
+        return out or None
+
+    def symbolic_ref(self, name: str) -> str | None:
+        out = decode(_run(["symbolic-ref", "-q", name], self.path, check=False)).strip()
+        return out or None
+
+    def head_sha(self) -> str | None:
+        out = decode(_run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], self.path, check=False))
+        return out.strip() or None
+
+    def resolve_branch(self, name: str) -> str | None:
+        """Full ref name of a branch given as ``main``, ``origin/main`` or ``refs/...``."""
+        candidates = [name] if name.startswith("refs/") else [
+            f"refs/heads/{name}", f"refs/remotes/{name}", f"refs/remotes/origin/{name}"
+        ]
+        for ref in candidates:
+            if _run(["rev-parse", "-q", "--verify", f"{ref}^{{commit}}"], self.path, check=False):
+                return ref
+        return None
+
+    def refs(self) -> list[RefRecord]:
+        raw = _run(["for-each-ref", f"--format={_REF_FORMAT}"], self.path)
+        fields = raw.split(b"\0")
+        n = len(_REF_FIELDS)
+        out = []
+        for i in range(0, len(fields) - n + 1, n):
+            f = [decode(x) for x in fields[i : i + n]]
+            name = f[0].lstrip("\n")
+            if _SKIP_REFS.match(name):
+                continue
+            annotated = f[2] == "tag"
+            out.append(RefRecord(
+                name=name, sha=f[1], object_type=f[2],
+                peeled_sha=f[3] or None, peeled_type=f[4] or None,
+                tagger_time=_ts(f[5]), tagger_tz=parse_tz_offset(f[6]),
+                commit_time=_ts(f[9] if annotated else f[7]),
+                commit_tz=parse_tz_offset(f[10] if annotated else f[8]),
+                tagger_name=f[11] or None, tagger_email=f[12] or None,
+                message=f[13].rstrip("\n") if annotated else None,
+            ))
+        return out
+
+    def peel(self, names: Sequence[str]) -> dict[str, str | None]:
+        """Resolve refs to the commit they finally point at (nested tags); None when not a commit."""
+        result: dict[str, str | None] = {}
+        for name in names:
+            out = _run(["rev-parse", "-q", "--verify", f"{name}^{{commit}}"], self.path, check=False)
+            result[name] = decode(out).strip() or None
+        return result
+
+    def rev_list(self, include: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
+        """Commits reachable from ``include`` and not from ``exclude`` (missing objects ignored)."""
+        if not include:
+            return []
+        stdin = "\n".join([*include, *(f"^{sha}" for sha in exclude)]).encode() + b"\n"
+        out = _run(["rev-list", "--ignore-missing", "--stdin"], self.path, stdin=stdin)
+        return out.decode("ascii").split()
+
+    def shallow_boundary(self) -> list[str]:
+        path = self.git_dir / "shallow"
+        try:
+            return path.read_text(encoding="ascii").split()
+        except OSError:
+            return []
+
+    def committer_times(self, shas: Sequence[str]) -> list[datetime]:
+        if not shas:
+            return []
+        stdin = ("\n".join(shas) + "\n").encode()
+        out = _run(["log", "--no-walk", "--stdin", "--ignore-missing", "--format=%ct"], self.path,
+                   stdin=stdin)
+        return [datetime.fromtimestamp(int(x), UTC) for x in out.split()]
+
+    def stream_log(self, shas: Sequence[str]) -> Iterator[bytes]:
+        """``git log --numstat -z`` of exactly these commits, as raw chunks."""
+        args = [*_LOG_OPTS, "-z", "--numstat", f"--format={LOG_FORMAT}"]
+        return self._stream(args, shas)
+
+    def stream_patch(self, shas: Sequence[str]) -> Iterator[bytes]:
+        """``git log -p -U0`` of exactly these commits, as raw chunks."""
+        args = [*_LOG_OPTS, "-p", "-U0", "--src-prefix=a/", "--dst-prefix=b/",
+                f"--format={PATCH_FORMAT}"]
+        return self._stream(args, shas)
+
+    def _stream(self, args: Sequence[str], shas: Sequence[str]) -> Iterator[bytes]:
+        proc = subprocess.Popen(
+            ["git", *args], cwd=self.path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=_env(),
+        )
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        try:
+            # git reads all of stdin before it writes anything, so this cannot deadlock.
+            proc.stdin.write(("\n".join(shas) + "\n").encode("ascii"))
+            proc.stdin.close()
+            while chunk := proc.stdout.read(_READ_SIZE):
+                yield chunk
+            stderr = proc.stderr.read()
+            code = proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if code < 0:
+            raise TransientSourceError(f"git log in {self.path} was killed by signal {-code}")
+        if code != 0:
+            raise FatalSourceError(_git_failure(self.path, args, code, stderr))
+
+
+def open_repo(path: Path | str) -> GitRepo:
+    """Validate ``path`` as a git repository; a clear error when it is not one."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise FatalSourceError(f"{p}: no such file or directory")
+    if not p.is_dir():
+        raise FatalSourceError(f"{p} is not a directory, so not a git repository")
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--absolute-git-dir", "--is-bare-repository",
+             "--is-shallow-repository"],
+            cwd=p, capture_output=True, env=_env(), check=False,
+        )
+    except FileNotFoundError as exc:
+        raise FatalSourceError("git is not installed or not on PATH") from exc
+    if out.returncode != 0:
+        err = decode(out.stderr)
+        if "dubious ownership" in err:
+            raise FatalSourceError(
+                f"{p}: git refuses a repository owned by another user; run "
+                f"`git config --global --add safe.directory {p.resolve()}`"
+            )
+        raise FatalSourceError(f"{p} is not a git repository")
+    lines = decode(out.stdout).split("\n")
+    git_dir = Path(lines[0])
+    return GitRepo(
+        path=p.resolve(), git_dir=git_dir, is_bare=lines[1] == "true", is_shallow=lines[2] == "true"
+    )

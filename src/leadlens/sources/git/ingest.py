@@ -1,0 +1,245 @@
+"""Run git ingests: plan each repository, read commits in parallel chunks, write in one thread.
+
+Git does the heavy work (tree and blob diffs for ``--numstat``), so the parallelism that pays is
+several git processes at once, each on a contiguous slice of the commits to read: the pool keeps
+``jobs`` of them busy across all repositories. Parsing happens in the reading threads; DuckDB is
+written only from the calling thread, one transaction per batch.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from leadlens.errors import LeadlensError, SourceError
+from leadlens.model import Commit, FileHunks
+from leadlens.sources.git.client import GitRepo, check_git, open_repo
+from leadlens.sources.git.mapping import commits_table, files_table, hunks_table
+from leadlens.sources.git.parse import LogStreamParser
+from leadlens.sources.git.patch import PatchStreamParser
+from leadlens.sources.git.source import RepoPlan, finish, lacking_line_history, plan_repo
+from leadlens.store import Store
+from leadlens.store.writer import begin_run, write_commits, write_hunks
+
+__all__ = ["IngestReport", "Progress", "RepoOutcome", "chunks", "ingest_git"]
+
+BATCH_COMMITS = 2000
+MIN_CHUNK = 1000
+MAX_CHUNK = 20000
+
+
+class Progress(Protocol):
+    """What the CLI's progress bar implements; library callers may pass None."""
+
+    def start(self, total: int, description: str) -> None: ...
+    def advance(self, commits: int) -> None: ...
+
+
+@dataclass
+class RepoOutcome:
+    repo: str
+    path: str
+    commits_added: int = 0
+    hunks_commits: int = 0
+    unreachable: int = 0
+    up_to_date: bool = False
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[RepoOutcome]
+
+    @property
+    def failed(self) -> bool:
+        return any(o.error for o in self.outcomes)
+
+
+def chunks(shas: Sequence[str], jobs: int) -> list[Sequence[str]]:
+    """Contiguous slices (pack locality), several per job so that uneven slices balance out."""
+    n = len(shas)
+    if n == 0:
+        return []
+    size = max(MIN_CHUNK, min(MAX_CHUNK, -(-n // (jobs * 4))))
+    return [shas[i : i + size] for i in range(0, n, size)]
+
+
+# Messages from reader threads to the writer: (kind, plan, payload).
+_Msg = tuple[str, RepoPlan, object]
+
+
+def _read_commits(git: GitRepo, plan: RepoPlan, shas: Sequence[str], run_id: int,
+                  now: datetime, put: Callable[[_Msg], None]) -> None:
+    parser = LogStreamParser()
+    pending: list[Commit] = []
+
+    def emit(final: bool) -> None:
+        nonlocal pending
+        while len(pending) >= BATCH_COMMITS or (final and pending):
+            batch, pending = pending[:BATCH_COMMITS], pending[BATCH_COMMITS:]
+            put(("commits", plan, (commits_table(plan.name, batch, run_id, now),
+                                   files_table(plan.name, batch), len(batch))))
+
+    for chunk in git.stream_log(shas):
+        pending.extend(parser.feed(chunk))
+        emit(final=False)
+    pending.extend(parser.close())
+    emit(final=True)
+
+
+def _read_hunks(git: GitRepo, plan: RepoPlan, shas: Sequence[str],
+                put: Callable[[_Msg], None]) -> None:
+    parser = PatchStreamParser()
+    hunks: list[FileHunks] = []
+    done: list[str] = []
+    for chunk in git.stream_patch(shas):
+        # The parser returns a commit's hunks only once the commit is complete.
+        hunks.extend(parser.feed(chunk))
+        done.extend(parser.take_done())
+        if len(done) >= BATCH_COMMITS or len(hunks) >= 50_000:
+            put(("hunks", plan, (done, hunks_table(plan.name, hunks))))
+            hunks, done = [], []
+    hunks.extend(parser.close())
+    done.extend(parser.take_done())
+    put(("hunks", plan, (done, hunks_table(plan.name, hunks))))
+
+
+def ingest_git(
+    store: Store,
+    paths: Sequence[Path | str],
+    *,
+    name: str | None = None,
+    branch: str | None = None,
+    line_history: bool = False,
+    jobs: int | None = None,
+    known_hosts: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest each repository into ``store``; failures are reported per repository, not raised."""
+    check_git()
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    con = store.con
+    now = datetime.now(UTC)
+    outcomes: dict[str, RepoOutcome] = {}
+    plans: list[tuple[RepoPlan, int]] = []
+    order: list[RepoOutcome] = []
+    for path in paths:
+        outcome = RepoOutcome(repo=str(path), path=str(path))
+        order.append(outcome)
+        try:
+            git = open_repo(path)
+            plan = plan_repo(con, git, name=name, branch=branch, known_hosts=known_hosts,
+                             line_history=line_history)
+        except LeadlensError as exc:
+            outcome.error = str(exc)
+            continue
+        outcome.repo = plan.name
+        outcome.warnings = plan.warnings
+        outcome.up_to_date = plan.up_to_date
+        if plan.name in outcomes:
+            outcome.error = f"{path}: {plan.name} is already being ingested from another path"
+            continue
+        outcomes[plan.name] = outcome
+        if not plan.up_to_date:
+            plans.append((plan, begin_run(con, plan.name, "git", str(git.path))))
+
+    total = sum(len(p.to_read) for p, _ in plans)
+    if progress and total:
+        progress.start(total, "commits")
+    _pump(store, plans, jobs, now, outcomes, progress, kind="commits")
+    if line_history:
+        # Commits read just now need line history too.
+        for plan, _ in plans:
+            if not outcomes[plan.name].error:
+                plan.line_history = lacking_line_history(con, plan.name)
+        hunk_total = sum(len(p.line_history) for p, _ in plans if not outcomes[p.name].error)
+        if progress and hunk_total:
+            progress.start(hunk_total, "line history")
+        _pump(store, plans, jobs, now, outcomes, progress, kind="hunks")
+    for plan, run_id in plans:
+        outcome = outcomes[plan.name]
+        if outcome.error:
+            continue
+        try:
+            outcome.commits_added = finish(con, plan, run_id, datetime.now(UTC))
+        except LeadlensError as exc:
+            outcome.error = str(exc)
+        outcome.unreachable = len(plan.unreachable)
+    return IngestReport(order)
+
+
+def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: datetime,
+          outcomes: dict[str, RepoOutcome], progress: Progress | None, kind: str) -> None:
+    q: queue.Queue[_Msg] = queue.Queue(maxsize=jobs * 2)
+    stop = threading.Event()
+
+    def put(msg: _Msg) -> None:
+        while not stop.is_set():
+            try:
+                q.put(msg, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+        raise SourceError("ingest stopped")
+
+    def job(plan: RepoPlan, run_id: int, shas: Sequence[str]) -> None:
+        try:
+            if kind == "commits":
+                _read_commits(plan.git, plan, shas, run_id, now, put)
+            else:
+                _read_hunks(plan.git, plan, shas, put)
+            put(("done", plan, None))
+        except BaseException as exc:  # reported to the writer, which owns the outcome
+            if not stop.is_set():
+                q.put(("error", plan, exc))
+
+    work = []
+    for plan, run_id in plans:
+        shas = plan.to_read if kind == "commits" else plan.line_history
+        for part in chunks(shas, jobs):
+            work.append((plan, run_id, part))
+    if not work:
+        return
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="leadlens-git")
+    try:
+        for plan, run_id, part in work:
+            pool.submit(job, plan, run_id, part)
+        remaining = len(work)
+        while remaining:
+            msg_kind, plan, payload = q.get()
+            outcome = outcomes[plan.name]
+            if msg_kind == "done":
+                remaining -= 1
+            elif msg_kind == "error":
+                remaining -= 1
+                outcome.error = outcome.error or _describe(payload)
+            elif outcome.error:
+                continue  # a failed repository's cursor stays put; its stored batches are kept
+            elif msg_kind == "commits":
+                commits, files, n = payload  # type: ignore[misc]
+                write_commits(store.con, commits, files)
+                if progress:
+                    progress.advance(n)
+            else:
+                done, hunks = payload  # type: ignore[misc]
+                write_hunks(store.con, plan.name, done, hunks)
+                outcome.hunks_commits += len(done)
+                if progress:
+                    progress.advance(len(done))
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _describe(exc: object) -> str:
+    if isinstance(exc, LeadlensError):
+        return str(exc)
+    return f"unexpected {type(exc).__name__}: {exc}"

@@ -1,0 +1,173 @@
+"""Pure mapping: parsed git records -> derived fields and Arrow batches shaped like the store."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from leadlens.model import Commit, FileHunks, ReviewEvidence
+
+__all__ = [
+    "COMMIT_SCHEMA",
+    "FILE_SCHEMA",
+    "HUNK_SCHEMA",
+    "REVIEW_TRAILERS",
+    "commits_table",
+    "date_flags",
+    "files_table",
+    "hunks_table",
+    "pr_number",
+    "review_evidence",
+    "revert_target",
+]
+
+REVIEW_TRAILERS = ("reviewed-by", "acked-by", "approved-by")
+_EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
+
+_PR_PATTERNS = (
+    re.compile(r"^Merge pull request #(\d+) from "),  # GitHub merge commit
+    re.compile(r"\(#(\d+)\)\s*$"),  # GitHub squash / rebase: "Subject (#123)"
+)
+_MR_BODY = re.compile(r"^See merge request \S*!(\d+)\s*$", re.M)  # GitLab merge commit body
+_REVERT = re.compile(r"This reverts commit ([0-9a-f]{7,64})")
+
+_TS = pa.timestamp("us", tz="UTC")
+_TRAILER = pa.struct([("key", pa.string()), ("value", pa.string())])
+_REVIEW = pa.struct([("kind", pa.string()), ("person", pa.string())])
+
+COMMIT_SCHEMA = pa.schema(
+    [
+        ("repo", pa.string()),
+        ("sha", pa.string()),
+        ("parents", pa.list_(pa.string())),
+        ("author_name", pa.string()),
+        ("author_email", pa.string()),
+        ("author_time", _TS),
+        ("author_tz_offset_min", pa.int16()),
+        ("committer_name", pa.string()),
+        ("committer_email", pa.string()),
+        ("committer_time", _TS),
+        ("committer_tz_offset_min", pa.int16()),
+        ("subject", pa.string()),
+        ("body", pa.string()),
+        ("trailers", pa.list_(_TRAILER)),
+        ("is_merge", pa.bool_()),
+        ("pr_number", pa.int64()),
+        ("revert_of", pa.string()),
+        ("review_evidence", pa.list_(_REVIEW)),
+        ("date_flags", pa.list_(pa.string())),
+        ("files_changed", pa.int32()),
+        ("lines_added", pa.int64()),
+        ("lines_deleted", pa.int64()),
+        ("run_id", pa.int64()),
+    ]
+)
+FILE_SCHEMA = pa.schema(
+    [
+        ("repo", pa.string()),
+        ("sha", pa.string()),
+        ("path", pa.string()),
+        ("old_path", pa.string()),
+        ("added", pa.int32()),
+        ("deleted", pa.int32()),
+        ("is_binary", pa.bool_()),
+    ]
+)
+HUNK_SCHEMA = pa.schema(
+    [
+        ("repo", pa.string()),
+        ("sha", pa.string()),
+        ("path", pa.string()),
+        ("old_start", pa.list_(pa.int32())),
+        ("old_count", pa.list_(pa.int32())),
+        ("new_start", pa.list_(pa.int32())),
+        ("new_count", pa.list_(pa.int32())),
+    ]
+)
+
+
+def pr_number(subject: str, body: str) -> int | None:
+    """The PR/MR number a landing commit names (DESIGN.md, Change), or None."""
+    for pattern in _PR_PATTERNS:
+        m = pattern.search(subject)
+        if m:
+            return int(m.group(1))
+    m = _MR_BODY.search(body)
+    return int(m.group(1)) if m else None
+
+
+def revert_target(body: str) -> str | None:
+    """The commit a ``git revert`` message says it reverts."""
+    m = _REVERT.search(body)
+    return m.group(1) if m else None
+
+
+def review_evidence(commit: Commit) -> tuple[ReviewEvidence, ...]:
+    """Review trailers: who reviewed (no time: evidence, never a milestone). ``Tested-by`` is not."""
+    return tuple(
+        ReviewEvidence(t.key.lower(), t.value)
+        for t in commit.trailers
+        if t.key.lower() in REVIEW_TRAILERS
+    )
+
+
+def date_flags(commit: Commit, now: datetime) -> list[str]:
+    """Flags for implausible dates: kept as recorded, but marked."""
+    flags = []
+    for who, when in (("author", commit.author_time), ("committer", commit.committer_time)):
+        if when < _EARLIEST_PLAUSIBLE:
+            flags.append(f"{who}_before_1990")
+        elif when > now:
+            flags.append(f"{who}_in_future")
+    return flags
+
+
+def commits_table(repo: str, commits: Sequence[Commit], run_id: int, now: datetime) -> pa.Table:
+    cols: dict[str, list[object]] = {name: [] for name in COMMIT_SCHEMA.names}
+    for c in commits:
+        added = sum(f.added or 0 for f in c.files)
+        deleted = sum(f.deleted or 0 for f in c.files)
+        row = (
+            repo, c.sha, list(c.parents), c.author_name, c.author_email, c.author_time,
+            c.author_tz_offset_min, c.committer_name, c.committer_email, c.committer_time,
+            c.committer_tz_offset_min, c.subject, c.body,
+            [{"key": t.key, "value": t.value} for t in c.trailers],
+            c.is_merge, pr_number(c.subject, c.body), revert_target(c.body),
+            [{"kind": r.kind, "person": r.person} for r in review_evidence(c)],
+            date_flags(c, now), len(c.files), added, deleted, run_id,
+        )
+        for name, value in zip(COMMIT_SCHEMA.names, row, strict=True):
+            cols[name].append(value)
+    return pa.table(cols, schema=COMMIT_SCHEMA)
+
+
+def files_table(repo: str, commits: Sequence[Commit]) -> pa.Table:
+    cols: dict[str, list[object]] = {name: [] for name in FILE_SCHEMA.names}
+    for c in commits:
+        for f in c.files:
+            cols["repo"].append(repo)
+            cols["sha"].append(c.sha)
+            cols["path"].append(f.path)
+            cols["old_path"].append(f.old_path)
+            cols["added"].append(f.added)
+            cols["deleted"].append(f.deleted)
+            cols["is_binary"].append(f.is_binary)
+    return pa.table(cols, schema=FILE_SCHEMA)
+
+
+def hunks_table(repo: str, hunks: Sequence[FileHunks]) -> pa.Table:
+    return pa.table(
+        {
+            "repo": [repo] * len(hunks),
+            "sha": [h.sha for h in hunks],
+            "path": [h.path for h in hunks],
+            "old_start": [list(h.old_start) for h in hunks],
+            "old_count": [list(h.old_count) for h in hunks],
+            "new_start": [list(h.new_start) for h in hunks],
+            "new_count": [list(h.new_count) for h in hunks],
+        },
+        schema=HUNK_SCHEMA,
+    )

@@ -1,0 +1,270 @@
+"""The git source's cursor: what a run must read, and the one transaction that completes a repo.
+
+The cursor is the set of ref tips last ingested. A run reads ``rev-list <tips> --not <old tips>``
+minus what the store already holds (so a killed run resumes without re-reading), and only after
+every batch is stored does it replace the refs, mark commits that no ref reaches any more, and
+move the cursor — all in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from leadlens.errors import UserError
+from leadlens.model import Tag
+from leadlens.sources.git.client import GitRepo, RefRecord
+from leadlens.sources.git.identity import repo_name
+from leadlens.store.writer import load_cursor, save_cursor, transaction
+
+__all__ = ["RepoPlan", "finish", "lacking_line_history", "plan_repo"]
+
+SOURCE = "git"
+RESOURCE = "refs"
+
+
+@dataclass
+class RepoPlan:
+    """Everything one run will do for one repository."""
+
+    git: GitRepo
+    name: str
+    remote_url: str | None
+    default_branch: str | None
+    head_sha: str | None
+    head_detached: bool
+    shallow_before: datetime | None
+    refs: list[RefRecord]
+    tags: list[Tag]
+    tips: dict[str, str]  # ref name -> commit it reaches (the new cursor)
+    to_read: list[str] = field(default_factory=list)  # commits not stored yet
+    reachable_again: list[str] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)
+    line_history: list[str] = field(default_factory=list)  # commits to read hunks for
+    up_to_date: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def _digest(tips: dict[str, str]) -> str:
+    text = "\n".join(f"{k} {v}" for k, v in sorted(tips.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _default_branch(git: GitRepo, branch: str | None) -> tuple[str | None, str | None, bool]:
+    """(mainline ref, HEAD sha, HEAD detached) per DESIGN.md's repository identity."""
+    head = git.head_sha()
+    head_ref = git.symbolic_ref("HEAD")
+    if branch:
+        resolved = git.resolve_branch(branch)
+        if resolved is None:
+            raise UserError(f"{git.path}: branch {branch!r} does not exist")
+        return resolved, head, head_ref is None
+    origin_head = git.symbolic_ref("refs/remotes/origin/HEAD")
+    if origin_head and git.resolve_branch(origin_head):
+        return origin_head, head, head_ref is None
+    if head_ref:
+        return head_ref, head, False
+    return None, head, True
+
+
+def _tags(git: GitRepo, refs: Sequence[RefRecord]) -> list[Tag]:
+    tag_refs = [r for r in refs if r.name.startswith("refs/tags/")]
+    nested = [r.name for r in tag_refs if r.object_type == "tag" and r.peeled_type == "tag"]
+    peeled = git.peel(nested) if nested else {}
+    out = []
+    for r in tag_refs:
+        annotated = r.object_type == "tag"
+        if not annotated:
+            target = r.sha if r.object_type == "commit" else None
+        elif r.peeled_type == "commit":
+            target = r.peeled_sha
+        else:
+            target = peeled.get(r.name)
+        out.append(Tag(
+            name=r.name.removeprefix("refs/tags/"),
+            target_sha=target,
+            tag_object_sha=r.sha if annotated else None,
+            is_annotated=annotated,
+            tagger_name=r.tagger_name,
+            tagger_email=r.tagger_email,
+            time=(r.tagger_time or r.commit_time) if annotated else r.commit_time,
+            tz_offset_min=(r.tagger_tz if r.tagger_time else r.commit_tz) if annotated
+            else r.commit_tz,
+            message=r.message,
+        ))
+    return out
+
+
+def plan_repo(
+    con: duckdb.DuckDBPyConnection,
+    git: GitRepo,
+    *,
+    name: str | None,
+    branch: str | None,
+    known_hosts: Collection[str],
+    line_history: bool,
+) -> RepoPlan:
+    remote_url = git.config("remote.origin.url")
+    repo = name or repo_name(remote_url, git.path, git.is_bare, known_hosts)
+    refs = git.refs()
+    default_branch, head_sha, detached = _default_branch(git, branch)
+    tags = _tags(git, refs)
+    tips: dict[str, str] = {}
+    for r in refs:
+        if r.object_type == "commit":
+            tips[r.name] = r.sha
+    for t in tags:
+        if t.target_sha:
+            tips[f"refs/tags/{t.name}"] = t.target_sha
+    if detached and head_sha:
+        tips["HEAD"] = head_sha
+    plan = RepoPlan(
+        git=git, name=repo, remote_url=remote_url, default_branch=default_branch,
+        head_sha=head_sha, head_detached=detached, shallow_before=None, refs=refs, tags=tags,
+        tips=tips,
+    )
+    if not refs and not head_sha:
+        plan.warnings.append(f"{repo}: empty repository (no commits yet); nothing to ingest")
+    if detached:
+        where = f" at {head_sha[:12]}" if head_sha else ""
+        if branch:
+            plan.warnings.append(f"{repo}: HEAD is detached{where}; using --branch {branch}")
+        else:
+            plan.warnings.append(
+                f"{repo}: HEAD is detached{where} and origin/HEAD is not set, so the default "
+                "branch is unknown; pass --branch to name the mainline"
+            )
+    if git.is_shallow:
+        times = git.committer_times(git.shallow_boundary())
+        plan.shallow_before = min(times) if times else None
+        since = f" before {plan.shallow_before:%Y-%m-%d}" if plan.shallow_before else ""
+        plan.warnings.append(
+            f"{repo}: shallow clone: history{since} is missing, so figures that reach back "
+            "further are truncated (run `git fetch --unshallow` for the full history)"
+        )
+
+    cursor = load_cursor(con, repo, SOURCE, RESOURCE)
+    old_tips: dict[str, str] = {}
+    if isinstance(cursor, dict) and isinstance(cursor.get("tips"), dict):
+        old_tips = {str(k): str(v) for k, v in cursor["tips"].items()}
+    unchanged = old_tips == tips and cursor is not None and cursor.get("digest") == _digest(tips)
+    if not unchanged:
+        new_tip_shas = sorted(set(tips.values()))
+        old_tip_shas = sorted(set(old_tips.values()))
+        candidates = git.rev_list(new_tip_shas, old_tip_shas)
+        plan.to_read = _not_stored(con, repo, candidates)
+        plan.reachable_again = candidates
+        gone = sorted(set(old_tips.values()) - set(tips.values()))
+        if gone:
+            plan.unreachable = git.rev_list(gone, new_tip_shas)
+            moved = [n for n, sha in old_tips.items() if tips.get(n) not in (None, sha)]
+            rewritten = [n for n in moved if old_tips[n] in set(plan.unreachable)]
+            if rewritten:
+                plan.warnings.append(
+                    f"{repo}: history was rewritten on {', '.join(sorted(rewritten)[:5])}"
+                    f"{' ...' if len(rewritten) > 5 else ''}; "
+                    f"{len(plan.unreachable)} commits no longer reachable from any ref are "
+                    "kept but marked unreachable"
+                )
+    if line_history:
+        plan.line_history = lacking_line_history(con, repo)
+    plan.up_to_date = unchanged and not plan.to_read and not plan.line_history
+    return plan
+
+
+def _not_stored(con: duckdb.DuckDBPyConnection, repo: str, shas: list[str]) -> list[str]:
+    if not shas:
+        return []
+    con.register("candidate_shas", pa.table({"sha": pa.array(shas, pa.string()),
+                                             "ord": pa.array(range(len(shas)), pa.int64())}))
+    try:
+        rows = con.execute(
+            "SELECT s.sha FROM candidate_shas s ANTI JOIN (SELECT sha FROM commits WHERE repo = ?)"
+            " c ON c.sha = s.sha ORDER BY s.ord",
+            [repo],
+        ).fetchall()
+    finally:
+        con.unregister("candidate_shas")
+    return [r[0] for r in rows]
+
+
+def lacking_line_history(con: duckdb.DuckDBPyConnection, repo: str) -> list[str]:
+    rows = con.execute(
+        "SELECT sha FROM commits WHERE repo = ? AND NOT line_history ORDER BY committer_time DESC",
+        [repo],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def finish(con: duckdb.DuckDBPyConnection, plan: RepoPlan, run_id: int, now: datetime) -> int:
+    """Replace refs and tags, mark reachability, move the cursor: one transaction."""
+    refs = pa.table({
+        "repo": [plan.name] * len(plan.refs),
+        "name": [r.name for r in plan.refs],
+        "sha": [r.sha for r in plan.refs],
+        "object_type": [r.object_type for r in plan.refs],
+    }, schema=pa.schema([("repo", pa.string()), ("name", pa.string()), ("sha", pa.string()),
+                         ("object_type", pa.string())]))
+    t = plan.tags
+    tags = pa.table({
+        "repo": pa.array([plan.name] * len(t), pa.string()),
+        "name": pa.array([x.name for x in t], pa.string()),
+        "target_sha": pa.array([x.target_sha for x in t], pa.string()),
+        "tag_object_sha": pa.array([x.tag_object_sha for x in t], pa.string()),
+        "is_annotated": pa.array([x.is_annotated for x in t], pa.bool_()),
+        "tagger_name": pa.array([x.tagger_name for x in t], pa.string()),
+        "tagger_email": pa.array([x.tagger_email for x in t], pa.string()),
+        "tag_time": pa.array([x.time for x in t], pa.timestamp("us", tz="UTC")),
+        "tag_tz_offset_min": pa.array([x.tz_offset_min for x in t], pa.int16()),
+        "message": pa.array([x.message for x in t], pa.string()),
+    })
+    again = pa.table({"sha": pa.array(plan.reachable_again, pa.string())})
+    lost = pa.table({"sha": pa.array(plan.unreachable, pa.string())})
+    for view, tbl in (("new_refs", refs), ("new_tags", tags), ("again_shas", again),
+                      ("lost_shas", lost)):
+        con.register(view, tbl)
+    try:
+        with transaction(con):
+            con.execute("DELETE FROM refs WHERE repo = ?", [plan.name])
+            con.execute("INSERT INTO refs SELECT * FROM new_refs")
+            con.execute("DELETE FROM tags WHERE repo = ?", [plan.name])
+            con.execute("INSERT INTO tags SELECT * FROM new_tags")
+            con.execute(
+                "UPDATE commits SET reachable = FALSE WHERE repo = ? AND reachable"
+                " AND sha IN (SELECT sha FROM lost_shas)", [plan.name])
+            con.execute(
+                "UPDATE commits SET reachable = TRUE WHERE repo = ? AND NOT reachable"
+                " AND sha IN (SELECT sha FROM again_shas)", [plan.name])
+            con.execute(
+                "INSERT INTO repos (repo, path, remote_url, default_branch, head_sha, head_detached,"
+                " is_bare, is_shallow, shallow_before, first_ingested_at, last_ingested_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo) DO UPDATE SET"
+                " path = excluded.path, remote_url = excluded.remote_url,"
+                " default_branch = excluded.default_branch, head_sha = excluded.head_sha,"
+                " head_detached = excluded.head_detached, is_bare = excluded.is_bare,"
+                " is_shallow = excluded.is_shallow, shallow_before = excluded.shallow_before,"
+                " last_ingested_at = excluded.last_ingested_at",
+                [plan.name, str(plan.git.path), plan.remote_url, plan.default_branch,
+                 plan.head_sha, plan.head_detached, plan.git.is_bare, plan.git.is_shallow,
+                 plan.shallow_before, now, now],
+            )
+            save_cursor(con, plan.name, SOURCE, RESOURCE,
+                        {"tips": plan.tips, "digest": _digest(plan.tips)})
+            row = con.execute(
+                "SELECT count(*) FROM commits WHERE repo = ? AND run_id = ?", [plan.name, run_id]
+            ).fetchone()
+            added = int(row[0]) if row else 0
+            con.execute(
+                "UPDATE ingest_runs SET finished_at = ?, commits_added = ?,"
+                " commits_unreachable = ? WHERE run_id = ?",
+                [now, added, len(plan.unreachable), run_id],
+            )
+    finally:
+        for view in ("new_refs", "new_tags", "again_shas", "lost_shas"):
+            con.unregister(view)
+    return added

@@ -1,0 +1,143 @@
+"""Open a DuckDB store, apply versioned plain-SQL migrations, and turn DuckDB errors into clear ones."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from leadlens.errors import StoreError, StoreLockedError, StoreSchemaError
+
+__all__ = ["DEFAULT_STORE", "SCHEMA_VERSION", "Store", "migrations", "open_store"]
+
+DEFAULT_STORE = Path(".leadlens") / "leadlens.duckdb"
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every migration shipped with this leadlens, in order."""
+    found = []
+    for entry in resources.files("leadlens.store").joinpath("migrations").iterdir():
+        m = _MIGRATION_NAME.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+SCHEMA_VERSION = migrations()[-1][0]
+
+
+@dataclass
+class Store:
+    """An open store. One process writes at a time (DuckDB's file lock enforces it)."""
+
+    path: Path
+    con: duckdb.DuckDBPyConnection
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def schema_version(self) -> int:
+        return _applied_version(self.con)
+
+
+def _applied_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            holder = re.search(r"\(PID (\d+)\)", text)
+            who = f" (PID {holder.group(1)})" if holder else ""
+            raise StoreLockedError(
+                f"store {path} is in use by another process{who}; wait for it to finish "
+                "or pass --store to use another file"
+            ) from exc
+        raise StoreError(f"cannot open store {path}: {_first_line(text)}") from exc
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot open store {path}: {_first_line(str(exc))}") from exc
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def open_store(path: Path | str | None = None, *, read_only: bool = False) -> Store:
+    """Open (creating when writable) the store at ``path`` and bring its schema up to date."""
+    store_path = Path(path) if path is not None else DEFAULT_STORE
+    if read_only and not store_path.exists():
+        raise StoreError(
+            f"no store at {store_path}: run `leadlens ingest git PATH` first, or pass --store"
+        )
+    if store_path.exists() and store_path.is_dir():
+        raise StoreError(f"store path {store_path} is a directory; pass a file path with --store")
+    if not read_only:
+        try:
+            store_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {store_path.parent}: {exc.strerror}") from exc
+    con = _connect(store_path, read_only)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        _migrate(con, store_path, read_only)
+    except BaseException:
+        con.close()
+        raise
+    return Store(store_path, con)
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+    try:
+        current = _applied_version(con)
+    except duckdb.Error as exc:
+        raise StoreSchemaError(f"{path} is not a leadlens store: {_first_line(str(exc))}") from exc
+    if current > SCHEMA_VERSION:
+        raise StoreSchemaError(
+            f"store {path} was written by a newer leadlens (schema {current}; this version "
+            f"knows up to {SCHEMA_VERSION}); upgrade leadlens or pass another --store"
+        )
+    if current == 0 and not read_only:
+        tables = con.execute("SELECT count(*) FROM information_schema.tables").fetchone()
+        if tables and tables[0]:
+            raise StoreSchemaError(f"{path} is a DuckDB file but not a leadlens store")
+    pending = [m for m in migrations() if m[0] > current]
+    if not pending:
+        return
+    if read_only:
+        raise StoreSchemaError(
+            f"store {path} has schema {current}, this leadlens needs {SCHEMA_VERSION}; "
+            "run any ingest command once to upgrade it"
+        )
+    for version, name, sql in pending:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+                "applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+            )
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
