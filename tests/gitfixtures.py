@@ -1,0 +1,203 @@
+"""Build fixture git repositories with pinned names, dates and contents, so SHAs are deterministic.
+
+Run as a script (``python tests/gitfixtures.py DIR``) to build them for a look by hand; tests call
+:func:`build_history` and friends directly.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = ["Git", "build_history", "build_linear", "git_env"]
+
+
+def git_env(home: Path) -> dict[str, str]:
+    """An environment where no user or system git config can change what gets written."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        HOME=str(home), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, LC_ALL="C",
+        GIT_TERMINAL_PROMPT="0",
+    )
+    return env
+
+
+class Git:
+    """A repository being built: every commit names its author, committer and dates."""
+
+    def __init__(self, path: Path, *, bare: bool = False) -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        self.env = git_env(path.parent)
+        args = ["init", "-q", "-b", "main"] + (["--bare"] if bare else [])
+        self.run(*args)
+        if not bare:
+            self.run("config", "commit.gpgsign", "false")
+
+    def run(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None
+            ) -> str:
+        proc = subprocess.run(
+            ["git", *args], cwd=self.path, input=input, capture_output=True,
+            env={**self.env, **(env or {})}, check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"git {' '.join(args)} failed: {proc.stderr.decode()}")
+        return proc.stdout.decode("utf-8", "replace").strip()
+
+    def write(self, name: str, content: str | bytes) -> None:
+        p = self.path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(content.encode() if isinstance(content, str) else content)
+
+    def commit(
+        self, message: str | bytes, *, author: str = "Alice Liddell <alice@example.com>",
+        date: str = "2024-01-01T10:00:00+02:00", committer: str | None = None,
+        committer_date: str | None = None, add: bool = True, allow_empty: bool = False,
+    ) -> str:
+        if add:
+            self.run("add", "-A")
+        an, ae = author[: author.index(" <")], author[author.index("<") + 1 : -1]
+        committer = committer or author
+        cn, ce = committer[: committer.index(" <")], committer[committer.index("<") + 1 : -1]
+        env = {
+            "GIT_AUTHOR_NAME": an, "GIT_AUTHOR_EMAIL": ae, "GIT_AUTHOR_DATE": date,
+            "GIT_COMMITTER_NAME": cn, "GIT_COMMITTER_EMAIL": ce,
+            "GIT_COMMITTER_DATE": committer_date or date,
+        }
+        msg = message if isinstance(message, bytes) else message.encode()
+        extra = ["--allow-empty"] if allow_empty else []
+        self.run("commit", "-q", "--no-verify", "--cleanup=verbatim", *extra, "-F", "-",
+                 input=msg, env=env)
+        return self.run("rev-parse", "HEAD")
+
+    def merge(self, *branches: str, message: str, date: str,
+              author: str = "Carol Danvers <carol@example.com>") -> str:
+        an, ae = author[: author.index(" <")], author[author.index("<") + 1 : -1]
+        env = {"GIT_AUTHOR_NAME": an, "GIT_AUTHOR_EMAIL": ae, "GIT_AUTHOR_DATE": date,
+               "GIT_COMMITTER_NAME": an, "GIT_COMMITTER_EMAIL": ae, "GIT_COMMITTER_DATE": date}
+        self.run("merge", "-q", "--no-ff", "-m", message, *branches, env=env)
+        return self.run("rev-parse", "HEAD")
+
+    def raw_commit(self, *, parent: str, person: bytes, message: bytes) -> str:
+        """A commit object written byte for byte (``git commit`` would re-encode to UTF-8)."""
+        tree = self.run("rev-parse", f"{parent}^{{tree}}")
+        body = (f"tree {tree}\nparent {parent}\n".encode() + b"author " + person + b"\n"
+                + b"committer " + person + b"\n\n" + message)
+        new = self.run("hash-object", "-t", "commit", "-w", "--stdin", input=body)
+        self.run("update-ref", "HEAD", new)
+        return new
+
+    def tag(self, name: str, *, message: str | None = None, date: str = "2024-03-01T12:00:00Z",
+            target: str = "HEAD") -> None:
+        env = {"GIT_COMMITTER_NAME": "Release Bot", "GIT_COMMITTER_EMAIL": "release@example.com",
+               "GIT_COMMITTER_DATE": date}
+        if message is None:
+            self.run("tag", name, target, env=env)
+        else:
+            self.run("tag", "-a", name, "-m", message, target, env=env)
+
+
+BOB = "Bob Builder <bob@example.com>"
+DAN = "Dan Dare <dan@example.com>"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
+ODD_NAMES = ["with space.txt", "tab\there.txt", 'quote"d.txt', "na\u00efve.txt", "new\nline.txt"]
+
+
+def build_history(path: Path) -> dict[str, str]:
+    """The main fixture: merges, an octopus, squash subjects, a revert, trailers, a rename, time
+    zones either side of UTC, a binary file, odd file names, tags, and implausible dates."""
+    g = Git(path)
+    sha: dict[str, str] = {}
+    g.write("README.md", "# demo\n")
+    g.write("logo.png", PNG)
+    for i, name in enumerate(ODD_NAMES):
+        g.write(name, f"line {i}\n")
+    sha["root"] = g.commit("Initial commit\n", date="2024-01-01T10:00:00+02:00")
+
+    g.run("checkout", "-q", "-b", "feature")
+    g.write("src/app.py", "def main():\n    return 1\n")
+    sha["feature1"] = g.commit("Add app\n", author=BOB, date="2024-01-02T09:00:00-07:00")
+    g.write("src/app.py", "def main():\n    return 2\n\n\ndef helper():\n    pass\n")
+    sha["feature2"] = g.commit("Improve app\n", author=BOB, date="2024-01-02T15:30:00-07:00")
+    g.run("checkout", "-q", "main")
+    sha["merge_pr7"] = g.merge(
+        "feature", message="Merge pull request #7 from bob/feature\n\nAdd the app",
+        date="2024-01-03T12:00:00+05:30",
+    )
+
+    g.write("src/login.py", "def login(user):\n    return user\n")
+    sha["squash12"] = g.commit(
+        "Add login (#12)\n\nLets users sign in.\n\n"
+        "Reviewed-by: Carol Danvers <carol@example.com>\n"
+        "co-authored-by: Dan Dare <dan@example.com>\n"
+        "Tested-by: Erin Example <erin@example.com>\n"
+        "ACKED-BY: Frank Castle <frank@example.com>\n",
+        author=DAN, date="2024-01-04T08:15:00-03:00",
+        committer="Carol Danvers <carol@example.com>", committer_date="2024-01-04T20:00:00+09:00",
+    )
+    g.run("mv", "src/app.py", "src/main.py")
+    g.write("src/main.py", "def main():\n    return 2\n\n\ndef helper():\n    return None\n")
+    sha["rename"] = g.commit("Rename app to main\n", author=BOB, date="2024-01-05T10:00:00Z")
+    g.run("rm", "-q", "src/login.py")
+    sha["revert"] = g.commit(
+        f'Revert "Add login (#12)"\n\nThis reverts commit {sha["squash12"]}.\n',
+        date="2024-01-06T11:00:00+01:00",
+    )
+    g.tag("v1.0", message="Release 1.0\n", date="2024-01-06T18:00:00+01:00")
+
+    for branch, author, day in (("a", BOB, "07"), ("b", DAN, "08"), ("c", BOB, "09")):
+        g.run("checkout", "-q", "-b", branch, sha["revert"])
+        g.write(f"{branch}.txt", f"{branch}\n")
+        sha[f"octo_{branch}"] = g.commit(f"Add {branch}\n", author=author,
+                                         date=f"2024-01-{day}T10:00:00-05:00")
+    g.run("checkout", "-q", "main")
+    sha["octopus"] = g.merge("a", "b", "c", message="Merge branches 'a', 'b' and 'c'\n",
+                             date="2024-01-10T10:00:00+00:00")
+    g.tag("v1.1")  # lightweight: its date is the commit's
+
+    g.run("checkout", "-q", "-b", "fix")
+    g.write("README.md", "# demo\n\nFixed.\n")
+    sha["fix"] = g.commit("Fix readme\n", author=DAN, date="2024-01-11T10:00:00+10:00")
+    g.run("checkout", "-q", "main")
+    sha["merge_mr34"] = g.merge(
+        "fix", message="Merge branch 'fix' into 'main'\n\nFix readme\n\n"
+        "See merge request group/demo!34", date="2024-01-12T10:00:00+00:00",
+    )
+    g.tag("2.0.0rc1", message="Release candidate\n", date="2024-01-12T11:00:00Z")
+
+    g.write("old.txt", "from the past\n")
+    sha["old"] = g.commit("A commit from 1985\n", date="1985-06-01T12:00:00+00:00")
+    g.write("future.txt", "from the future\n")
+    sha["future"] = g.commit("A commit from 2099\n", date="2099-01-01T00:00:00+00:00")
+    sha["latin1"] = g.raw_commit(
+        parent=sha["future"],
+        person=b"Jos\xe9 Mar\xeda <jose@example.com> 1706781600 +0000",
+        message="Caf\u00e9 in Latin-1 bytes\n".encode("latin-1"),
+    )
+    return sha
+
+
+def build_linear(path: Path, n: int, *, start_day: int = 1, prefix: str = "c") -> list[str]:
+    """A straight line of ``n`` commits, each touching one file (for incremental tests)."""
+    g = Git(path) if not (path / ".git").exists() else _existing(path)
+    shas = []
+    for i in range(n):
+        g.write(f"{prefix}{i % 7}.txt", f"{prefix} {i}\n")
+        day = start_day + i // 24
+        shas.append(g.commit(f"{prefix} {i}\n", date=f"2024-03-{day:02d}T{i % 24:02d}:00:00Z"))
+    return shas
+
+
+def _existing(path: Path) -> Git:
+    g = Git.__new__(Git)
+    g.path = path
+    g.env = git_env(path.parent)
+    return g
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "fixture-repo")
+    for label, value in build_history(target).items():
+        print(f"{label:12} {value}")
