@@ -21,7 +21,7 @@ def ingested(store: Store, history_repo: tuple[Path, dict[str, str]]) -> dict[st
 
 
 def one(store: Store, sql: str, *params: object) -> tuple[object, ...]:
-    row = store.con.execute(sql, list(params)).fetchone()
+    row = store.con.execute(sql, list(params)).fetchall()[0]
     assert row is not None
     return tuple(row)
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from leadlens.errors import StoreError, StoreLockedError, StoreSchemaError
 
-__all__ = ["DEFAULT_STORE", "SCHEMA_VERSION", "Store", "migrations", "open_store"]
+__all__ = ["DEFAULT_STORE", "SCHEMA_VERSION", "Store", "migrations", "open_store", "scalar"]
 
 DEFAULT_STORE = Path(".leadlens") / "leadlens.duckdb"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
@@ -50,14 +52,18 @@ class Store:
         return _applied_version(self.con)
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> Any:
+    """The first column of the first row, or None. Fetches everything: DuckDB keeps a result
+    open (and the connection busy) until it is fully read."""
+    rows = con.execute(sql, list(params)).fetchall()
+    return rows[0][0] if rows else None
+
+
 def _applied_version(con: duckdb.DuckDBPyConnection) -> int:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not scalar(con, "SELECT count(*) FROM information_schema.tables"
+                  " WHERE table_name = 'schema_migrations'"):
         return 0
-    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
-    return int(row[0]) if row else 0
+    return int(scalar(con, "SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
 
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -116,8 +122,7 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> Non
             f"knows up to {SCHEMA_VERSION}); upgrade leadlens or pass another --store"
         )
     if current == 0 and not read_only:
-        tables = con.execute("SELECT count(*) FROM information_schema.tables").fetchone()
-        if tables and tables[0]:
+        if scalar(con, "SELECT count(*) FROM information_schema.tables"):
             raise StoreSchemaError(f"{path} is a DuckDB file but not a leadlens store")
     pending = [m for m in migrations() if m[0] > current]
     if not pending:

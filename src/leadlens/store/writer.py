@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from leadlens import __version__
+from leadlens.store.db import scalar
 
 __all__ = [
     "begin_run",
@@ -36,8 +37,7 @@ class transaction:  # noqa: N801 - used as a context manager, reads like a keywo
 
 def begin_run(con: duckdb.DuckDBPyConnection, repo: str, source: str, origin: str) -> int:
     with transaction(con):
-        row = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchone()
-        run_id = int(row[0]) if row else 1
+        run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs"))
         con.execute(
             "INSERT INTO ingest_runs (run_id, repo, source, origin, connector_version, started_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -59,14 +59,15 @@ def write_commits(con: duckdb.DuckDBPyConnection, commits: pa.Table, files: pa.T
                 "ANTI JOIN commits c ON c.repo = f.repo AND c.sha = f.sha"
             )
             cols = ", ".join(commits.schema.names)
-            added = con.execute(
+            added = scalar(
+                con,
                 f"INSERT INTO commits ({cols}) SELECT b.* FROM batch_commits b "
-                "ANTI JOIN commits c ON c.repo = b.repo AND c.sha = b.sha"
-            ).fetchone()
+                "ANTI JOIN commits c ON c.repo = b.repo AND c.sha = b.sha",
+            )
     finally:
         con.unregister("batch_commits")
         con.unregister("batch_files")
-    return int(added[0]) if added else 0
+    return int(added or 0)
 
 
 def write_hunks(
@@ -97,11 +98,12 @@ def write_hunks(
 
 
 def load_cursor(con: duckdb.DuckDBPyConnection, repo: str, source: str, resource: str) -> object:
-    row = con.execute(
+    text = scalar(
+        con,
         "SELECT cursor FROM sync_state WHERE repo = ? AND source = ? AND resource = ?",
         [repo, source, resource],
-    ).fetchone()
-    return json.loads(row[0]) if row and row[0] else None
+    )
+    return json.loads(text) if text else None
 
 
 def save_cursor(

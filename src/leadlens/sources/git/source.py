@@ -20,6 +20,7 @@ from leadlens.errors import UserError
 from leadlens.model import Tag
 from leadlens.sources.git.client import GitRepo, RefRecord
 from leadlens.sources.git.identity import repo_name
+from leadlens.store.db import scalar
 from leadlens.store.writer import load_cursor, save_cursor, transaction
 
 __all__ = ["RepoPlan", "finish", "lacking_line_history", "plan_repo"]
@@ -255,10 +256,8 @@ def finish(con: duckdb.DuckDBPyConnection, plan: RepoPlan, run_id: int, now: dat
             )
             save_cursor(con, plan.name, SOURCE, RESOURCE,
                         {"tips": plan.tips, "digest": _digest(plan.tips)})
-            row = con.execute(
-                "SELECT count(*) FROM commits WHERE repo = ? AND run_id = ?", [plan.name, run_id]
-            ).fetchone()
-            added = int(row[0]) if row else 0
+            added = int(scalar(con, "SELECT count(*) FROM commits WHERE repo = ? AND run_id = ?",
+                               [plan.name, run_id]))
             con.execute(
                 "UPDATE ingest_runs SET finished_at = ?, commits_added = ?,"
                 " commits_unreachable = ? WHERE run_id = ?",

@@ -1,0 +1,151 @@
+"""Re-runs compare refs only, new commits only are read, rewrites are detected, a kill loses nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from gitfixtures import Git, build_linear
+
+from leadlens.sources.git import ingest_git
+from leadlens.sources.git import ingest as ingest_mod
+from leadlens.store import Store, open_store
+
+
+def counts(store: Store) -> tuple[int, int, int]:
+    row = store.con.execute(
+        "SELECT (SELECT count(*) FROM commits), (SELECT count(*) FROM commits WHERE reachable),"
+        " (SELECT count(*) FROM commit_files)").fetchall()[0]
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def test_unchanged_repo_is_up_to_date_and_idempotent(store: Store, tmp_path: Path) -> None:
+    repo = tmp_path / "lin"
+    build_linear(repo, 30)
+    first = ingest_git(store, [repo])
+    assert first.outcomes[0].commits_added == 30
+    again = ingest_git(store, [repo])
+    assert again.outcomes[0].up_to_date
+    assert again.outcomes[0].commits_added == 0
+    assert counts(store) == (30, 30, 30)
+
+
+def test_only_new_commits_are_read(store: Store, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo = tmp_path / "lin"
+    build_linear(repo, 10)
+    ingest_git(store, [repo])
+    build_linear(repo, 5, start_day=20, prefix="d")
+    asked: list[int] = []
+    real = ingest_mod.GitRepo.stream_log
+
+    def spy(self, shas):  # type: ignore[no-untyped-def]
+        asked.append(len(shas))
+        return real(self, shas)
+
+    monkeypatch.setattr(ingest_mod.GitRepo, "stream_log", spy)
+    report = ingest_git(store, [repo])
+    assert asked == [5]
+    assert report.outcomes[0].commits_added == 5
+    assert counts(store) == (15, 15, 15)
+
+
+def test_force_push_marks_unreachable_and_back(store: Store, tmp_path: Path) -> None:
+    repo = tmp_path / "lin"
+    shas = build_linear(repo, 6)
+    ingest_git(store, [repo])
+    g = Git.__new__(Git)
+    g.path, g.env = repo, __import__("gitfixtures").git_env(tmp_path)
+    g.run("reset", "-q", "--hard", shas[3])  # drop the last two commits (a rewrite)
+    new = build_linear(repo, 1, start_day=25, prefix="x")
+    report = ingest_git(store, [repo])
+    outcome = report.outcomes[0]
+    assert outcome.commits_added == 1 and outcome.unreachable == 2
+    assert any("rewritten" in w for w in outcome.warnings)
+    rows = store.con.execute("SELECT sha FROM commits WHERE NOT reachable ORDER BY sha").fetchall()
+    assert sorted(r[0] for r in rows) == sorted(shas[4:])
+    assert counts(store) == (7, 5, 7)
+    # The old history comes back under a branch: reachable again, nothing duplicated.
+    g.run("branch", "restored", shas[5])
+    ingest_git(store, [repo])
+    assert counts(store) == (7, 7, 7)
+    assert new[0] in {r[0] for r in store.con.execute("SELECT sha FROM commits").fetchall()}
+
+
+def test_many_repositories_in_one_store(store: Store, tmp_path: Path,
+                                        history_repo: tuple[Path, dict[str, str]]) -> None:
+    build_linear(tmp_path / "one", 3)
+    build_linear(tmp_path / "two", 4, prefix="t")
+    report = ingest_git(store, [tmp_path / "one", tmp_path / "two", history_repo[0]], jobs=2)
+    assert [o.commits_added for o in report.outcomes] == [3, 4, 16]
+    rows = store.con.execute("SELECT repo, count(*) FROM commits GROUP BY repo ORDER BY repo")
+    assert rows.fetchall() == [("history", 16), ("one", 3), ("two", 4)]
+
+
+def test_chunked_parallel_read_equals_single(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo = tmp_path / "lin"
+    build_linear(repo, 60)
+    monkeypatch.setattr(ingest_mod, "MIN_CHUNK", 7)
+    monkeypatch.setattr(ingest_mod, "BATCH_COMMITS", 5)
+    with open_store(tmp_path / "a.duckdb") as a, open_store(tmp_path / "b.duckdb") as b:
+        ingest_git(a, [repo], jobs=3, line_history=True)
+        ingest_git(b, [repo], jobs=1, line_history=True)
+        q = ("SELECT sha, path, added, deleted FROM commit_files ORDER BY sha, path")
+        assert a.con.execute(q).fetchall() == b.con.execute(q).fetchall()
+        q2 = "SELECT sha, path, new_start FROM line_hunks ORDER BY sha, path"
+        assert a.con.execute(q2).fetchall() == b.con.execute(q2).fetchall()
+        assert counts(a) == (60, 60, 60)
+
+
+KILLER = """
+import os, signal, sys
+sys.path.insert(0, {src!r})
+import leadlens.sources.git.ingest as ing
+real = ing.write_commits
+calls = []
+def write_then_die(con, commits, files):
+    n = real(con, commits, files)
+    calls.append(n)
+    if len(calls) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return n
+ing.write_commits = write_then_die
+ing.BATCH_COMMITS = 10
+ing.MIN_CHUNK = 1000
+from leadlens.store import open_store
+ing.ingest_git(open_store({store!r}), [{repo!r}], jobs=1)
+"""
+
+
+def test_sigkill_midway_then_next_run_completes(tmp_path: Path) -> None:
+    repo = tmp_path / "lin"
+    build_linear(repo, 45)
+    db = tmp_path / "killed.duckdb"
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    proc = subprocess.run([sys.executable, "-c", KILLER.format(src=src, store=str(db),
+                                                                repo=str(repo))],
+                          capture_output=True, check=False)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    with open_store(db) as st:
+        # Exactly the two committed batches are visible; no cursor was moved.
+        assert counts(st) == (20, 20, 20)
+        assert st.con.execute("SELECT count(*) FROM sync_state").fetchall()[0] == (0,)
+        report = ingest_git(st, [repo])
+        assert report.outcomes[0].commits_added == 25
+        assert counts(st) == (45, 45, 45)
+        assert ingest_git(st, [repo]).outcomes[0].up_to_date
+    assert os.path.exists(db)
+
+
+def test_line_history_added_later_covers_old_commits(store: Store, tmp_path: Path) -> None:
+    repo = tmp_path / "lin"
+    build_linear(repo, 8)
+    ingest_git(store, [repo])
+    assert store.con.execute("SELECT count(*) FROM line_hunks").fetchall()[0] == (0,)
+    report = ingest_git(store, [repo], line_history=True)
+    assert report.outcomes[0].hunks_commits == 8
+    assert store.con.execute("SELECT count(*) FROM line_hunks").fetchall()[0] == (8,)
+    assert ingest_git(store, [repo], line_history=True).outcomes[0].up_to_date
