@@ -10,9 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gitfixtures import build_history  # noqa: E402
-
-from leadlens.store import Store, open_store  # noqa: E402
+from gitfixtures import build_history
+from leadlens.store import Store, open_store
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

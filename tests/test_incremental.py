@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 from gitfixtures import Git, build_linear
-
-from leadlens.sources.git import ingest_git
 from leadlens.sources.git import ingest as ingest_mod
+from leadlens.sources.git import ingest_git
 from leadlens.store import Store, open_store
 
 

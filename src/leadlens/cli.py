@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -200,10 +201,14 @@ def _render_inventory(rows: list[RepoInventory], fmt: str) -> None:
 def main() -> None:
     """Console entry point: one-line errors, never a traceback (LEADLENS_DEBUG=1 shows it)."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns the exit code of a typer.Exit
+        sys.exit(code if isinstance(code, int) else 0)
     except UserError as exc:
         err.print(f"leadlens: error: {exc}", highlight=False, markup=False)
         sys.exit(2)
+    except click.ClickException as exc:  # usage errors: click's own message, exit 2
+        exc.show()
+        sys.exit(exc.exit_code)
     except (typer.Exit, SystemExit) as exc:
         code = getattr(exc, "exit_code", None)
         sys.exit(code if code is not None else getattr(exc, "code", 0))

@@ -121,9 +121,8 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> Non
             f"store {path} was written by a newer leadlens (schema {current}; this version "
             f"knows up to {SCHEMA_VERSION}); upgrade leadlens or pass another --store"
         )
-    if current == 0 and not read_only:
-        if scalar(con, "SELECT count(*) FROM information_schema.tables"):
-            raise StoreSchemaError(f"{path} is a DuckDB file but not a leadlens store")
+    if current == 0 and not read_only and scalar(con, "SELECT count(*) FROM information_schema.tables"):
+        raise StoreSchemaError(f"{path} is a DuckDB file but not a leadlens store")
     pending = [m for m in migrations() if m[0] > current]
     if not pending:
         return

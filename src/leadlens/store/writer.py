@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-class transaction:  # noqa: N801 - used as a context manager, reads like a keyword
+class transaction:
     """BEGIN/COMMIT, or ROLLBACK on any error: no half-written batch is ever visible."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:

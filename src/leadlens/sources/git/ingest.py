@@ -18,9 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+import pyarrow as pa
+
 from leadlens.errors import LeadlensError, SourceError
 from leadlens.model import Commit, FileHunks
 from leadlens.sources.git.client import GitRepo, check_git, open_repo
+from leadlens.sources.git.identity import DEFAULT_KNOWN_HOSTS
 from leadlens.sources.git.mapping import commits_table, files_table, hunks_table
 from leadlens.sources.git.parse import LogStreamParser
 from leadlens.sources.git.patch import PatchStreamParser
@@ -72,8 +75,26 @@ def chunks(shas: Sequence[str], jobs: int) -> list[Sequence[str]]:
     return [shas[i : i + size] for i in range(0, n, size)]
 
 
-# Messages from reader threads to the writer: (kind, plan, payload).
-_Msg = tuple[str, RepoPlan, object]
+@dataclass(frozen=True)
+class _CommitBatch:
+    commits: pa.Table
+    files: pa.Table
+    size: int
+
+
+@dataclass(frozen=True)
+class _HunkBatch:
+    done: list[str]
+    hunks: pa.Table
+
+
+@dataclass(frozen=True)
+class _Finished:
+    error: BaseException | None = None
+
+
+# Messages from reader threads to the writer.
+_Msg = tuple[RepoPlan, _CommitBatch | _HunkBatch | _Finished]
 
 
 def _read_commits(git: GitRepo, plan: RepoPlan, shas: Sequence[str], run_id: int,
@@ -85,8 +106,8 @@ def _read_commits(git: GitRepo, plan: RepoPlan, shas: Sequence[str], run_id: int
         nonlocal pending
         while len(pending) >= BATCH_COMMITS or (final and pending):
             batch, pending = pending[:BATCH_COMMITS], pending[BATCH_COMMITS:]
-            put(("commits", plan, (commits_table(plan.name, batch, run_id, now),
-                                   files_table(plan.name, batch), len(batch))))
+            put((plan, _CommitBatch(commits_table(plan.name, batch, run_id, now),
+                                    files_table(plan.name, batch), len(batch))))
 
     for chunk in git.stream_log(shas):
         pending.extend(parser.feed(chunk))
@@ -105,11 +126,11 @@ def _read_hunks(git: GitRepo, plan: RepoPlan, shas: Sequence[str],
         hunks.extend(parser.feed(chunk))
         done.extend(parser.take_done())
         if len(done) >= BATCH_COMMITS or len(hunks) >= 50_000:
-            put(("hunks", plan, (done, hunks_table(plan.name, hunks))))
+            put((plan, _HunkBatch(done, hunks_table(plan.name, hunks))))
             hunks, done = [], []
     hunks.extend(parser.close())
     done.extend(parser.take_done())
-    put(("hunks", plan, (done, hunks_table(plan.name, hunks))))
+    put((plan, _HunkBatch(done, hunks_table(plan.name, hunks))))
 
 
 def ingest_git(
@@ -120,7 +141,7 @@ def ingest_git(
     branch: str | None = None,
     line_history: bool = False,
     jobs: int | None = None,
-    known_hosts: Sequence[str] = (),
+    known_hosts: Sequence[str] = DEFAULT_KNOWN_HOSTS,
     progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest each repository into ``store``; failures are reported per repository, not raised."""
@@ -196,10 +217,10 @@ def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: d
                 _read_commits(plan.git, plan, shas, run_id, now, put)
             else:
                 _read_hunks(plan.git, plan, shas, put)
-            put(("done", plan, None))
+            put((plan, _Finished()))
         except BaseException as exc:  # reported to the writer, which owns the outcome
             if not stop.is_set():
-                q.put(("error", plan, exc))
+                q.put((plan, _Finished(exc)))
 
     work = []
     for plan, run_id in plans:
@@ -214,26 +235,23 @@ def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: d
             pool.submit(job, plan, run_id, part)
         remaining = len(work)
         while remaining:
-            msg_kind, plan, payload = q.get()
+            plan, msg = q.get()
             outcome = outcomes[plan.name]
-            if msg_kind == "done":
+            if isinstance(msg, _Finished):
                 remaining -= 1
-            elif msg_kind == "error":
-                remaining -= 1
-                outcome.error = outcome.error or _describe(payload)
+                if msg.error is not None:
+                    outcome.error = outcome.error or _describe(msg.error)
             elif outcome.error:
                 continue  # a failed repository's cursor stays put; its stored batches are kept
-            elif msg_kind == "commits":
-                commits, files, n = payload  # type: ignore[misc]
-                write_commits(store.con, commits, files)
+            elif isinstance(msg, _CommitBatch):
+                write_commits(store.con, msg.commits, msg.files)
                 if progress:
-                    progress.advance(n)
+                    progress.advance(msg.size)
             else:
-                done, hunks = payload  # type: ignore[misc]
-                write_hunks(store.con, plan.name, done, hunks)
-                outcome.hunks_commits += len(done)
+                write_hunks(store.con, plan.name, msg.done, msg.hunks)
+                outcome.hunks_commits += len(msg.done)
                 if progress:
-                    progress.advance(len(done))
+                    progress.advance(len(msg.done))
     finally:
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)

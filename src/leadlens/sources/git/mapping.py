@@ -20,8 +20,8 @@ __all__ = [
     "files_table",
     "hunks_table",
     "pr_number",
-    "review_evidence",
     "revert_target",
+    "review_evidence",
 ]
 
 REVIEW_TRAILERS = ("reviewed-by", "acked-by", "approved-by")

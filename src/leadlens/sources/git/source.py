@@ -153,7 +153,9 @@ def plan_repo(
     old_tips: dict[str, str] = {}
     if isinstance(cursor, dict) and isinstance(cursor.get("tips"), dict):
         old_tips = {str(k): str(v) for k, v in cursor["tips"].items()}
-    unchanged = old_tips == tips and cursor is not None and cursor.get("digest") == _digest(tips)
+    unchanged = (
+        isinstance(cursor, dict) and old_tips == tips and cursor.get("digest") == _digest(tips)
+    )
     if not unchanged:
         new_tip_shas = sorted(set(tips.values()))
         old_tip_shas = sorted(set(old_tips.values()))
