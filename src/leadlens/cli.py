@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -48,7 +47,7 @@ err = Console(stderr=True)
 
 StoreOpt = Annotated[
     Path | None,
-    typer.Option("--store", help="DuckDB store file [default: .leadlens/leadlens.duckdb]."),
+    typer.Option("--store", help="DuckDB store file (default: .leadlens/leadlens.duckdb)."),
 ]
 FormatOpt = Annotated[str, typer.Option("--format", help="table | json")]
 
@@ -103,16 +102,17 @@ class _Bar:
 
 @ingest_app.command("git")
 def ingest_git_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Local repositories (work tree or bare).")],
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH", help="Local repositories (work tree, bare or no-checkout clone).")],
     store: StoreOpt = None,
     name: Annotated[str | None, typer.Option(
-        "--name", help="Repository name in the store (one PATH only) [default: OWNER/REPO].")] = None,
+        "--name", help="Repository name in the store (one PATH only) (default: OWNER/REPO).")] = None,
     branch: Annotated[str | None, typer.Option(
-        "--branch", help="Mainline branch [default: origin/HEAD, else HEAD].")] = None,
+        "--branch", help="Mainline branch (default: origin/HEAD, else HEAD).")] = None,
     line_history: Annotated[bool, typer.Option(
         "--line-history", help="Also store changed line ranges (git log -p -U0).")] = False,
     jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", min=1, help="Git processes at once [default: one per core].")] = None,
+        "--jobs", "-j", min=1, help="Git processes at once (default: one per core).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
     fmt: FormatOpt = "table",
 ) -> None:
@@ -195,7 +195,8 @@ def _render_inventory(rows: list[RepoInventory], fmt: str) -> None:
     firsts = [r.first_commit for r in rows if r.first_commit]
     lasts = [r.last_commit for r in rows if r.last_commit]
     span = f", {min(firsts):%Y-%m-%d} to {max(lasts):%Y-%m-%d}" if firsts and lasts else ""
-    out.print(f"{len(rows)} repositories, {commits:,} commits{span}.", highlight=False)
+    noun = "repository" if len(rows) == 1 else "repositories"
+    out.print(f"{len(rows)} {noun}, {commits:,} commits{span}.", highlight=False)
 
 
 def main() -> None:
@@ -206,8 +207,12 @@ def main() -> None:
     except UserError as exc:
         err.print(f"leadlens: error: {exc}", highlight=False, markup=False)
         sys.exit(2)
-    except click.ClickException as exc:  # usage errors: click's own message, exit 2
-        exc.show()
+    except typer.TyperException as exc:  # usage errors: the parser's message, exit 2
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"leadlens: error: {exc.format_message()}", highlight=False, markup=False)
         sys.exit(exc.exit_code)
     except (typer.Exit, SystemExit) as exc:
         code = getattr(exc, "exit_code", None)
