@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from gitfixtures import Git, build_linear, git_env
 
+from gitfixtures import Git, build_linear, git_env
 from leadlens.errors import StoreLockedError, StoreSchemaError
 from leadlens.sources.git import ingest_git
 from leadlens.store import Store, open_store
