@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -177,16 +178,19 @@ def _render_inventory(rows: list[RepoInventory], fmt: str) -> None:
     if not rows:
         out.print("The store is empty: run `leadlens ingest git PATH`.")
         return
-    table = Table(title="leadlens store", title_justify="left")
-    for col in ("repository", "mainline", "commits", "merges", "authors", "first commit",
-                "last commit", "tags"):
-        table.add_column(col, justify="right" if col in ("commits", "merges", "authors", "tags")
-                         else "left")
+    table = Table(title="leadlens store", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("repository", overflow="fold", min_width=16)
+    table.add_column("mainline", overflow="ellipsis", max_width=10)
+    for col in ("commits", "authors"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("from", no_wrap=True)
+    table.add_column("to", no_wrap=True)
+    table.add_column("tags", justify="right", no_wrap=True)
     for r in rows:
         table.add_row(
             r.repo, (r.default_branch or "unknown").removeprefix("refs/heads/"),
             f"{r.commits:,}" + (f" (+{r.unreachable:,} unreachable)" if r.unreachable else ""),
-            f"{r.merges:,}", f"{r.authors:,}",
+            f"{r.authors:,}",
             f"{r.first_commit:%Y-%m-%d}" if r.first_commit else "-",
             f"{r.last_commit:%Y-%m-%d}" if r.last_commit else "-", f"{r.tags:,}",
         )
