@@ -179,7 +179,7 @@ def _render_inventory(rows: list[RepoInventory], fmt: str) -> None:
         out.print("The store is empty: run `leadlens ingest git PATH`.")
         return
     table = Table(title="leadlens store", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("repository", overflow="fold", min_width=16)
+    table.add_column("repository", overflow="fold", min_width=12)
     table.add_column("mainline", overflow="ellipsis", max_width=10)
     for col in ("commits", "authors"):
         table.add_column(col, justify="right", no_wrap=True)
