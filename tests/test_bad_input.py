@@ -175,3 +175,10 @@ def test_bad_settings_file(tmp_path: Path) -> None:
     assert_clean_failure(proc, "bad settings in")
     (tmp_path / "leadlens.toml").write_text("jobs = [\n")
     assert_clean_failure(cli("summary", cwd=tmp_path), "is not valid TOML")
+
+
+def test_subdirectory_of_a_work_tree_means_the_repository(store: Store, tmp_path: Path) -> None:
+    build_linear(tmp_path / "proj", 2)
+    (tmp_path / "proj" / "docs").mkdir()
+    report = ingest_git(store, [tmp_path / "proj" / "docs"])
+    assert [(o.repo, o.commits_added) for o in report.outcomes] == [("proj", 2)]

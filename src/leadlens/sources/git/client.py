@@ -239,6 +239,11 @@ def open_repo(path: Path | str) -> GitRepo:
         raise FatalSourceError(f"{p} is not a git repository")
     lines = decode(out.stdout).split("\n")
     git_dir = Path(lines[0])
-    return GitRepo(
-        path=p.resolve(), git_dir=git_dir, is_bare=lines[1] == "true", is_shallow=lines[2] == "true"
-    )
+    is_bare = lines[1] == "true"
+    root = p.resolve()
+    if not is_bare:  # a subdirectory of a work tree stands for the whole repository
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=p, capture_output=True,
+                             env=_env(), check=False)
+        if top.returncode == 0 and top.stdout.strip():
+            root = Path(decode(top.stdout).strip())
+    return GitRepo(path=root, git_dir=git_dir, is_bare=is_bare, is_shallow=lines[2] == "true")
