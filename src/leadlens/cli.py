@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import pyarrow as pa
 import typer
 from rich import box
 from rich.console import Console
@@ -205,6 +206,9 @@ def _render_inventory(rows: list[RepoInventory], fmt: str) -> None:
 
 def main() -> None:
     """Console entry point: one-line errors, never a traceback (LEADLENS_DEBUG=1 shows it)."""
+    # Arrow's default pool (mimalloc) keeps freed batches mapped; the system allocator returns
+    # them, which keeps a long ingest's memory flat (docs/benchmarks.md).
+    pa.set_memory_pool(pa.system_memory_pool())
     try:
         code = app(standalone_mode=False)  # returns the exit code of a typer.Exit
         sys.exit(code if isinstance(code, int) else 0)

@@ -181,19 +181,19 @@ def plan_repo(
 
 
 def _not_stored(con: duckdb.DuckDBPyConnection, repo: str, shas: list[str]) -> list[str]:
+    """``shas`` minus those already stored, in their original order."""
     if not shas:
         return []
-    con.register("candidate_shas", pa.table({"sha": pa.array(shas, pa.string()),
-                                             "ord": pa.array(range(len(shas)), pa.int64())}))
+    con.register("candidate_shas", pa.table({"sha": pa.array(shas, pa.string())}))
     try:
-        rows = con.execute(
-            "SELECT s.sha FROM candidate_shas s ANTI JOIN (SELECT sha FROM commits WHERE repo = ?)"
-            " c ON c.sha = s.sha ORDER BY s.ord",
+        # Usually few are stored (none on a first run); a semi join keeps the result small.
+        stored = {r[0] for r in con.execute(
+            "SELECT sha FROM commits WHERE repo = ? AND sha IN (SELECT sha FROM candidate_shas)",
             [repo],
-        ).fetchall()
+        ).fetchall()}
     finally:
         con.unregister("candidate_shas")
-    return [r[0] for r in rows]
+    return [s for s in shas if s not in stored] if stored else shas
 
 
 def lacking_line_history(con: duckdb.DuckDBPyConnection, repo: str) -> list[str]:
