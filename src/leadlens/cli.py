@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pyarrow as pa
 import typer
@@ -27,9 +27,11 @@ from rich.text import Text
 from leadlens import __version__
 from leadlens.config import Settings, load_settings
 from leadlens.errors import UserError
-from leadlens.metrics.inventory import RepoInventory, inventory
 from leadlens.sources.git import IngestReport, ingest_git
-from leadlens.store import open_store
+from leadlens.store import Store, open_store
+
+if TYPE_CHECKING:
+    from leadlens.metrics.inventory import RepoInventory
 
 __all__ = ["app", "main"]
 
@@ -134,7 +136,7 @@ def ingest_git_cmd(
             bar.stop()
         _print_outcomes(report)
         if not quiet:
-            _render_inventory(inventory(st), fmt)
+            _render_inventory(_inventory(st), fmt)
     if report.failed:
         raise typer.Exit(2)
 
@@ -144,7 +146,14 @@ def summary_cmd(store: StoreOpt = None, fmt: FormatOpt = "table") -> None:
     """What the store holds: repositories, commits and their time span."""
     _check_format(fmt)
     with open_store(store or _settings().store, read_only=True) as st:
-        _render_inventory(inventory(st), fmt)
+        _render_inventory(_inventory(st), fmt)
+
+
+def _inventory(st: Store) -> list[RepoInventory]:
+    # Ibis is imported only when a summary is asked for: `ingest -q` stays lean.
+    from leadlens.metrics.inventory import inventory
+
+    return inventory(st)
 
 
 def _check_format(fmt: str) -> None:
