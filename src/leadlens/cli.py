@@ -149,6 +149,12 @@ def summary_cmd(store: StoreOpt = None, fmt: FormatOpt = "table") -> None:
         _render_inventory(_inventory(st), fmt)
 
 
+def _short_ref(ref: str | None) -> str:
+    if ref is None:
+        return "unknown"
+    return ref.removeprefix("refs/heads/").removeprefix("refs/remotes/")
+
+
 def _inventory(st: Store) -> list[RepoInventory]:
     # Ibis is imported only when a summary is asked for: `ingest -q` stays lean.
     from leadlens.metrics.inventory import inventory
@@ -198,7 +204,7 @@ def _render_inventory(rows: list[RepoInventory], fmt: str) -> None:
     table.add_column("tags", justify="right", no_wrap=True)
     for r in rows:
         table.add_row(
-            r.repo, (r.default_branch or "unknown").removeprefix("refs/heads/"),
+            r.repo, _short_ref(r.default_branch),
             f"{r.commits:,}" + (f" (+{r.unreachable:,} unreachable)" if r.unreachable else ""),
             f"{r.authors:,}",
             f"{r.first_commit:%Y-%m-%d}" if r.first_commit else "-",
