@@ -9,7 +9,6 @@ newline) the numstat entries ``added TAB deleted TAB path NUL`` or, for a rename
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from leadlens.model import Commit, FileChange, Trailer
@@ -228,10 +227,3 @@ def parse_log(data: bytes) -> list[Commit]:
     parser = LogStreamParser()
     return parser.feed(data) + parser.close()
 
-
-def iter_parse(chunks: Iterator[bytes]) -> Iterator[Commit]:
-    """Parse a stream of byte chunks lazily."""
-    parser = LogStreamParser()
-    for chunk in chunks:
-        yield from parser.feed(chunk)
-    yield from parser.close()

@@ -9,7 +9,6 @@ of big diffs is skipped at C speed rather than line by line in Python.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from leadlens.model import FileHunks
 from leadlens.sources.git.parse import decode
@@ -160,9 +159,3 @@ def parse_patch(data: bytes) -> list[FileHunks]:
     parser = PatchStreamParser()
     return parser.feed(data) + parser.close()
 
-
-def iter_patch(chunks: Iterator[bytes]) -> Iterator[FileHunks]:
-    parser = PatchStreamParser()
-    for chunk in chunks:
-        yield from parser.feed(chunk)
-    yield from parser.close()
