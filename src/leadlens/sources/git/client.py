@@ -190,12 +190,6 @@ class GitRepo:
                 f"--format={PATCH_FORMAT}"]
         return self._stream(args, shas)
 
-    def stream_combined(self, shas: Sequence[str]) -> Iterator[bytes]:
-        """``git log -p -U0`` of these commits with the full header: commits and line history."""
-        args = [*_LOG_OPTS, "-p", "-U0", "--src-prefix=a/", "--dst-prefix=b/",
-                f"--format={LOG_FORMAT}"]
-        return self._stream(args, shas)
-
     def _stream(self, args: Sequence[str], shas: Sequence[str]) -> Iterator[bytes]:
         proc = subprocess.Popen(
             ["git", *args], cwd=self.path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -23,7 +23,6 @@ import pyarrow as pa
 from leadlens.errors import LeadlensError, SourceError
 from leadlens.model import Commit, FileHunks
 from leadlens.sources.git.client import GitRepo, check_git, open_repo
-from leadlens.sources.git.combined import CombinedStreamParser
 from leadlens.sources.git.identity import DEFAULT_KNOWN_HOSTS
 from leadlens.sources.git.mapping import commits_table, files_table, hunks_table
 from leadlens.sources.git.parse import LogStreamParser
@@ -85,7 +84,6 @@ class _CommitBatch:
     commits: pa.Table
     files: pa.Table
     size: int
-    hunks: pa.Table | None = None  # set when read in one pass with line history
 
 
 @dataclass(frozen=True)
@@ -104,40 +102,21 @@ _Msg = tuple[RepoPlan, _CommitBatch | _HunkBatch | _Finished]
 
 
 def _read_commits(git: GitRepo, plan: RepoPlan, shas: Sequence[str], run_id: int,
-                  now: datetime, put: Callable[[_Msg], None], line_history: bool) -> None:
-    """Read commits; with ``line_history``, one ``-p -U0`` pass yields their hunks too."""
+                  now: datetime, put: Callable[[_Msg], None]) -> None:
+    parser = LogStreamParser()
     pending: list[Commit] = []
-    pending_hunks: list[FileHunks] = []
 
     def emit(final: bool) -> None:
-        nonlocal pending, pending_hunks
+        nonlocal pending
         while len(pending) >= BATCH_COMMITS or (final and pending):
             batch, pending = pending[:BATCH_COMMITS], pending[BATCH_COMMITS:]
-            hunks = None
-            if line_history:
-                shas_in = {c.sha for c in batch}
-                mine = [h for h in pending_hunks if h.sha in shas_in]
-                pending_hunks = [h for h in pending_hunks if h.sha not in shas_in]
-                hunks = hunks_table(plan.name, mine)
             put((plan, _CommitBatch(commits_table(plan.name, batch, run_id, now),
-                                    files_table(plan.name, batch), len(batch), hunks)))
+                                    files_table(plan.name, batch), len(batch))))
 
-    if line_history:
-        combined = CombinedStreamParser()
-        for chunk in git.stream_combined(shas):
-            commits, hunks = combined.feed(chunk)
-            pending.extend(commits)
-            pending_hunks.extend(hunks)
-            emit(final=False)
-        commits, hunks = combined.close()
-        pending.extend(commits)
-        pending_hunks.extend(hunks)
-    else:
-        parser = LogStreamParser()
-        for chunk in git.stream_log(shas):
-            pending.extend(parser.feed(chunk))
-            emit(final=False)
-        pending.extend(parser.close())
+    for chunk in git.stream_log(shas):
+        pending.extend(parser.feed(chunk))
+        emit(final=False)
+    pending.extend(parser.close())
     emit(final=True)
 
 
@@ -221,9 +200,9 @@ def _ingest(
     total = sum(len(p.to_read) for p, _ in plans)
     if progress and total:
         progress.start(total, "commits")
-    _pump(store, plans, jobs, now, outcomes, progress, kind="commits", line_history=line_history)
+    _pump(store, plans, jobs, now, outcomes, progress, kind="commits")
     if line_history:
-        # Commits stored by earlier runs without line history (new ones got it in one pass).
+        # Commits read just now need line history too.
         for plan, _ in plans:
             if not outcomes[plan.name].error:
                 plan.line_history = lacking_line_history(con, plan.name)
@@ -244,8 +223,7 @@ def _ingest(
 
 
 def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: datetime,
-          outcomes: dict[str, RepoOutcome], progress: Progress | None, kind: str,
-          line_history: bool = False) -> None:
+          outcomes: dict[str, RepoOutcome], progress: Progress | None, kind: str) -> None:
     q: queue.Queue[_Msg] = queue.Queue(maxsize=jobs * 2)
     stop = threading.Event()
 
@@ -261,7 +239,7 @@ def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: d
     def job(plan: RepoPlan, run_id: int, shas: Sequence[str]) -> None:
         try:
             if kind == "commits":
-                _read_commits(plan.git, plan, shas, run_id, now, put, line_history)
+                _read_commits(plan.git, plan, shas, run_id, now, put)
             else:
                 _read_hunks(plan.git, plan, shas, put)
             put((plan, _Finished()))
@@ -292,10 +270,6 @@ def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: d
                 continue  # a failed repository's cursor stays put; its stored batches are kept
             elif isinstance(msg, _CommitBatch):
                 write_commits(store.con, msg.commits, msg.files)
-                if msg.hunks is not None:
-                    write_hunks(store.con, plan.name, msg.commits.column("sha").to_pylist(),
-                                msg.hunks)
-                    outcome.hunks_commits += msg.size
                 if progress:
                     progress.advance(msg.size)
             else:

@@ -13,9 +13,7 @@ import re
 from leadlens.model import FileHunks
 from leadlens.sources.git.parse import decode
 
-__all__ = [
-    "PATCH_FORMAT", "PatchStreamParser", "file_sections", "header_info", "parse_patch", "unquote_path",
-]
+__all__ = ["PATCH_FORMAT", "PatchStreamParser", "parse_patch", "unquote_path"]
 
 PATCH_FORMAT = "%x1e%H"
 
@@ -60,30 +58,23 @@ def _strip_prefix(raw: bytes, prefix: bytes) -> bytes:
     return raw[len(prefix) :] if raw.startswith(prefix) else raw
 
 
-def header_info(header: bytes) -> tuple[str, str | None, bool]:
-    """From a diff header block: the file's path (the new one, or the old one when deleted), the
-    old path when git detected a rename, and whether git found the file binary."""
-    minus = plus = rename_from = rename_to = None
-    binary = False
+def _header_path(header: bytes) -> str:
+    """The file's path (the new one, or the old one when deleted) from a diff header block."""
+    minus = plus = rename_to = None
     lines = header.split(b"\n")
     for line in lines[1:]:
         if line.startswith(b"+++ "):
             plus = line[4:]
         elif line.startswith(b"--- "):
             minus = line[4:]
-        elif line.startswith(b"rename from "):
-            rename_from = line[12:]
         elif line.startswith(b"rename to "):
             rename_to = line[10:]
-        elif line.startswith(b"Binary files ") and line.endswith(b" differ"):
-            binary = True
-    old = unquote_path(rename_from) if rename_from is not None else None
     if plus is not None and plus.rstrip(b"\t") != b"/dev/null":
-        return unquote_path(_strip_prefix(plus, b"b/")), old, binary
-    if rename_to is not None:
-        return unquote_path(rename_to), old, binary
+        return unquote_path(_strip_prefix(plus, b"b/"))
     if minus is not None and minus.rstrip(b"\t") != b"/dev/null":
-        return unquote_path(_strip_prefix(minus, b"a/")), old, binary
+        return unquote_path(_strip_prefix(minus, b"a/"))
+    if rename_to is not None:
+        return unquote_path(rename_to)
     # Binary or mode-only change: "diff --git a/X b/X" with X twice.
     rest = lines[0][len(b"diff --git ") :]
     if rest.startswith(b'"'):
@@ -91,28 +82,9 @@ def header_info(header: bytes) -> tuple[str, str | None, bool]:
         while rest[end - 1] == 92:  # escaped quote
             end = rest.index(b'"', end + 1)
         second = rest[end + 2 :]
-        return unquote_path(_strip_prefix(second, b"b/")), old, binary
+        return unquote_path(_strip_prefix(second, b"b/"))
     half = (len(rest) - 1) // 2
-    return unquote_path(_strip_prefix(rest[half + 1 :], b"b/")), old, binary
-
-
-def file_sections(region: bytes) -> list[tuple[str, str | None, bool, list[list[int]]]]:
-    """The per-file sections of one commit's patch: (path, old path, binary, [a, b, c, d] lists)."""
-    out: list[tuple[str, str | None, bool, list[list[int]]]] = []
-    matches = list(_MARKS.finditer(region))
-    for i, m in enumerate(matches):
-        if m.group(2) is not None:
-            end = matches[i + 1].start() if i + 1 < len(matches) else len(region)
-            path, old, binary = header_info(region[m.start() : end].rstrip(b"\n"))
-            out.append((path, old, binary, [[], [], [], []]))
-        elif m.group(1) is None and out:
-            a, b, c, d = m.group(3, 4, 5, 6)
-            h = out[-1][3]
-            h[0].append(int(a))
-            h[1].append(1 if b is None else int(b))
-            h[2].append(int(c))
-            h[3].append(1 if d is None else int(d))
-    return out
+    return unquote_path(_strip_prefix(rest[half + 1 :], b"b/"))
 
 
 class PatchStreamParser:
@@ -168,7 +140,7 @@ class PatchStreamParser:
                 self._sha, self._path = sha.decode("ascii"), None
             elif diff is not None:
                 end = matches[i + 1].start() if i + 1 < len(matches) else len(buf)
-                self._path = header_info(buf[m.start() : end].rstrip(b"\n"))[0]
+                self._path = _header_path(buf[m.start() : end].rstrip(b"\n"))
             elif self._sha is not None and self._path is not None:
                 a, b, c, d = m.group(3, 4, 5, 6)
                 key = (self._sha, self._path)
