@@ -148,3 +148,27 @@ def test_line_history_added_later_covers_old_commits(store: Store, tmp_path: Pat
     assert report.outcomes[0].hunks_commits == 8
     assert store.con.execute("SELECT count(*) FROM line_hunks").fetchall()[0] == (8,)
     assert ingest_git(store, [repo], line_history=True).outcomes[0].up_to_date
+
+
+def test_line_history_ingest_keeps_numstat_counts(tmp_path: Path,
+                                               history_repo: tuple[Path, dict[str, str]]) -> None:
+    """A store ingested with --line-history holds exactly the commits and files of one without."""
+    extra = tmp_path / "typechange"
+    g = Git(extra)
+    g.write("a.txt", "one\ntwo\n")
+    g.write("gone.bin", b"\0\1\2")
+    g.commit("add\n")
+    (extra / "a.txt").unlink()
+    (extra / "a.txt").symlink_to("target")  # a type change: two patch sections, one numstat row
+    (extra / "gone.bin").unlink()
+    g.commit("typechange\n", date="2024-01-02T00:00:00Z")
+    q_files = "SELECT repo, sha, path, old_path, added, deleted, is_binary FROM commit_files ORDER BY ALL"
+    q_commits = ("SELECT * EXCLUDE (run_id, line_history) FROM commits ORDER BY repo, sha")
+    repos = [history_repo[0], extra]
+    with open_store(tmp_path / "a.duckdb") as a, open_store(tmp_path / "b.duckdb") as b:
+        ingest_git(a, repos)
+        report = ingest_git(b, repos, line_history=True)
+        assert [o.hunks_commits for o in report.outcomes] == [16, 2]
+        assert a.con.execute(q_files).fetchall() == b.con.execute(q_files).fetchall()
+        assert a.con.execute(q_commits).fetchall() == b.con.execute(q_commits).fetchall()
+        assert b.con.execute("SELECT count(*) FROM commits WHERE NOT line_history").fetchall() == [(0,)]
