@@ -130,7 +130,8 @@ def ingest_git_cmd(
         try:
             report = ingest_git(
                 st, paths, name=name, branch=branch, line_history=line_history,
-                jobs=jobs or settings.jobs, known_hosts=settings.known_hosts, progress=bar,
+                jobs=jobs or settings.jobs, known_hosts=settings.known_hosts,
+                release_pattern=settings.release_tag_pattern, progress=bar,
             )
         finally:
             bar.stop()
@@ -178,7 +179,9 @@ def _print_outcomes(report: IngestReport) -> None:
         else:
             extra = f", line history for {o.hunks_commits}" if o.hunks_commits else ""
             gone = f", {o.unreachable} now unreachable" if o.unreachable else ""
-            err.print(f"{o.repo}: {o.commits_added} new commits{extra}{gone}", highlight=False)
+            derived = f"; {o.changes:,} changes" if o.changes is not None else ""
+            err.print(f"{o.repo}: {o.commits_added} new commits{extra}{gone}{derived}",
+                      highlight=False)
 
 
 def _render_inventory(rows: list[RepoInventory], fmt: str) -> None:

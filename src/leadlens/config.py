@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from leadlens.errors import UserError
 from leadlens.sources.git.identity import DEFAULT_KNOWN_HOSTS
 from leadlens.store.db import DEFAULT_STORE
+from leadlens.store.derive import DEFAULT_RELEASE_TAG_PATTERN
 
 __all__ = ["Settings", "load_settings"]
 
@@ -25,6 +27,10 @@ class Settings(BaseModel):
     known_hosts: tuple[str, ...] = Field(
         default=DEFAULT_KNOWN_HOSTS,
         description="Git hosts whose origin URL gives a repository its OWNER/REPO name.",
+    )
+    release_tag_pattern: str = Field(
+        default=DEFAULT_RELEASE_TAG_PATTERN,
+        description="Tags that are releases (a regular expression; DESIGN.md, Milestones).",
     )
     jobs: int | None = Field(
         default=None, ge=1, description="Git processes to run at once (default: one per core)."
@@ -46,12 +52,20 @@ def load_settings(directory: Path | None = None) -> Settings:
         if isinstance(found, dict):
             data, source = found, pyproject
     try:
-        return Settings.model_validate(data)
+        return _valid_pattern(Settings.model_validate(data))
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise UserError(f"bad settings in {source}: {problems}") from exc
+
+
+def _valid_pattern(settings: Settings) -> Settings:
+    try:
+        re.compile(settings.release_tag_pattern)
+    except re.error as exc:
+        raise UserError(f"release_tag_pattern is not a valid regular expression: {exc}") from exc
+    return settings
 
 
 def _read(path: Path) -> dict[str, object]:

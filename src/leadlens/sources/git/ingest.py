@@ -30,6 +30,7 @@ from leadlens.sources.git.patch import PatchStreamParser
 from leadlens.sources.git.source import RepoPlan, finish, lacking_line_history, plan_repo
 from leadlens.store import Store
 from leadlens.store.db import scalar
+from leadlens.store.derive import DEFAULT_RELEASE_TAG_PATTERN, derive_repo
 from leadlens.store.writer import begin_run, write_commits, write_hunks
 
 __all__ = ["IngestReport", "Progress", "RepoOutcome", "chunks", "ingest_git"]
@@ -56,6 +57,7 @@ class RepoOutcome:
     commits_added: int = 0
     hunks_commits: int = 0
     unreachable: int = 0
+    changes: int | None = None  # derived after the ingest; None when nothing changed
     up_to_date: bool = False
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
@@ -146,6 +148,7 @@ def ingest_git(
     line_history: bool = False,
     jobs: int | None = None,
     known_hosts: Sequence[str] = DEFAULT_KNOWN_HOSTS,
+    release_pattern: str = DEFAULT_RELEASE_TAG_PATTERN,
     progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest each repository into ``store``; failures are reported per repository, not raised."""
@@ -156,7 +159,7 @@ def ingest_git(
     try:
         return _ingest(store, paths, name=name, branch=branch, line_history=line_history,
                        jobs=max(1, jobs or os.cpu_count() or 1), known_hosts=known_hosts,
-                       progress=progress)
+                       release_pattern=release_pattern, progress=progress)
     finally:
         con.execute(f"SET memory_limit = '{limit}'")
 
@@ -170,6 +173,7 @@ def _ingest(
     line_history: bool,
     jobs: int,
     known_hosts: Sequence[str],
+    release_pattern: str,
     progress: Progress | None,
 ) -> IngestReport:
     con = store.con
@@ -216,6 +220,10 @@ def _ingest(
             continue
         try:
             outcome.commits_added = finish(con, plan, run_id, datetime.now(UTC))
+            derived = derive_repo(store, plan.name, release_pattern)
+            outcome.changes = derived.changes
+            if derived.warning:
+                outcome.warnings.append(derived.warning)
         except LeadlensError as exc:
             outcome.error = str(exc)
         outcome.unreachable = len(plan.unreachable)
