@@ -157,11 +157,24 @@ def ingest_git(
     limit = scalar(con, "SELECT current_setting('memory_limit')")
     con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     try:
-        return _ingest(store, paths, name=name, branch=branch, line_history=line_history,
-                       jobs=max(1, jobs or os.cpu_count() or 1), known_hosts=known_hosts,
-                       release_pattern=release_pattern, progress=progress)
+        report = _ingest(store, paths, name=name, branch=branch, line_history=line_history,
+                         jobs=max(1, jobs or os.cpu_count() or 1), known_hosts=known_hosts,
+                         release_pattern=release_pattern, progress=progress)
     finally:
         con.execute(f"SET memory_limit = '{limit}'")
+    # Derive with DuckDB's usual memory: it rewrites whole tables in one transaction.
+    for outcome in report.outcomes:
+        if outcome.error or outcome.up_to_date:
+            continue
+        try:
+            derived = derive_repo(store, outcome.repo, release_pattern)
+        except LeadlensError as exc:
+            outcome.error = str(exc)
+            continue
+        outcome.changes = derived.changes
+        if derived.warning:
+            outcome.warnings.append(derived.warning)
+    return report
 
 
 def _ingest(
@@ -220,10 +233,6 @@ def _ingest(
             continue
         try:
             outcome.commits_added = finish(con, plan, run_id, datetime.now(UTC))
-            derived = derive_repo(store, plan.name, release_pattern)
-            outcome.changes = derived.changes
-            if derived.warning:
-                outcome.warnings.append(derived.warning)
         except LeadlensError as exc:
             outcome.error = str(exc)
         outcome.unreachable = len(plan.unreachable)
