@@ -117,6 +117,9 @@ def ingest_git_cmd(
         "--line-history", help="Also store changed line ranges (git log -p -U0).")] = False,
     jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", min=1, help="Git processes at once (default: one per core).")] = None,
+    derive: Annotated[bool, typer.Option(
+        "--derive/--no-derive",
+        help="Rebuild changes and milestones after the ingest (a report needs them).")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
     fmt: FormatOpt = "table",
 ) -> None:
@@ -131,7 +134,7 @@ def ingest_git_cmd(
             report = ingest_git(
                 st, paths, name=name, branch=branch, line_history=line_history,
                 jobs=jobs or settings.jobs, known_hosts=settings.known_hosts,
-                release_pattern=settings.release_tag_pattern, progress=bar,
+                release_pattern=settings.release_tag_pattern, progress=bar, derive=derive,
             )
         finally:
             bar.stop()

@@ -150,8 +150,10 @@ def ingest_git(
     known_hosts: Sequence[str] = DEFAULT_KNOWN_HOSTS,
     release_pattern: str = DEFAULT_RELEASE_TAG_PATTERN,
     progress: Progress | None = None,
+    derive: bool = True,
 ) -> IngestReport:
-    """Ingest each repository into ``store``; failures are reported per repository, not raised."""
+    """Ingest each repository into ``store``; failures are reported per repository, not raised.
+    With ``derive``, the derived tables of each changed repository are rebuilt afterwards."""
     check_git()
     con = store.con
     limit = scalar(con, "SELECT current_setting('memory_limit')")
@@ -162,7 +164,13 @@ def ingest_git(
                          release_pattern=release_pattern, progress=progress)
     finally:
         con.execute(f"SET memory_limit = '{limit}'")
-    # Derive with DuckDB's usual memory: it rewrites whole tables in one transaction.
+    if derive:
+        _derive(store, report, release_pattern)
+    return report
+
+
+def _derive(store: Store, report: IngestReport, release_pattern: str) -> None:
+    """Rebuild derived tables (changes, milestones) of the repositories this run changed."""
     for outcome in report.outcomes:
         if outcome.error or outcome.up_to_date:
             continue
@@ -174,7 +182,6 @@ def ingest_git(
         outcome.changes = derived.changes
         if derived.warning:
             outcome.warnings.append(derived.warning)
-    return report
 
 
 def _ingest(
