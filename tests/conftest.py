@@ -13,8 +13,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from gitfixtures import build_history
 from leadlens.store import Store, open_store
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
 
 @pytest.fixture(scope="session")
 def history_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from gitfixtures import Git, build_linear
 from leadlens.sources.git import ingest as ingest_mod
 from leadlens.sources.git import ingest_git
+from leadlens.sources.git.client import GitRepo
 from leadlens.store import Store, open_store
 
 
@@ -39,13 +40,13 @@ def test_only_new_commits_are_read(store: Store, tmp_path: Path, monkeypatch) ->
     ingest_git(store, [repo])
     build_linear(repo, 5, start_day=20, prefix="d")
     asked: list[int] = []
-    real = ingest_mod.GitRepo.stream_log
+    real = GitRepo.stream_log
 
     def spy(self, shas):  # type: ignore[no-untyped-def]
         asked.append(len(shas))
         return real(self, shas)
 
-    monkeypatch.setattr(ingest_mod.GitRepo, "stream_log", spy)
+    monkeypatch.setattr(GitRepo, "stream_log", spy)
     report = ingest_git(store, [repo])
     assert asked == [5]
     assert report.outcomes[0].commits_added == 5

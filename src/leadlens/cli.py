@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from leadlens import __version__
-from leadlens.config import Settings, load_settings
+from leadlens.config import load_settings
 from leadlens.errors import UserError
 from leadlens.sources.git import IngestReport, ingest_git
 from leadlens.store import Store, open_store
@@ -68,10 +68,6 @@ def _root(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """leadlens: where does work wait, and what can speeding up any stage buy?"""
-
-
-def _settings() -> Settings:
-    return load_settings()
 
 
 class _Rate(ProgressColumn):
@@ -124,7 +120,7 @@ def ingest_git_cmd(
     fmt: FormatOpt = "table",
 ) -> None:
     """Ingest git history: commits, files, refs and tags; only new commits on later runs."""
-    settings = _settings()
+    settings = load_settings()
     if name and len(paths) > 1:
         raise UserError("--name names one repository; pass a single PATH with it")
     _check_format(fmt)
@@ -149,7 +145,7 @@ def ingest_git_cmd(
 def summary_cmd(store: StoreOpt = None, fmt: FormatOpt = "table") -> None:
     """What the store holds: repositories, commits and their time span."""
     _check_format(fmt)
-    with open_store(store or _settings().store, read_only=True) as st:
+    with open_store(store or load_settings().store, read_only=True) as st:
         _render_inventory(_inventory(st), fmt)
 
 

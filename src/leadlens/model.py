@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["Commit", "FileChange", "FileHunks", "Ref", "ReviewEvidence", "Tag", "Trailer"]
+__all__ = ["Commit", "FileChange", "FileHunks", "ReviewEvidence", "Tag", "Trailer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +69,6 @@ class FileHunks:
     old_count: tuple[int, ...]
     new_start: tuple[int, ...]
     new_count: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Ref:
-    """A ref and the object it points at."""
-
-    name: str
-    sha: str
-    object_type: str  # "commit", "tag", "tree", "blob"
 
 
 @dataclass(frozen=True, slots=True)

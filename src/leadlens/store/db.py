@@ -48,9 +48,6 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def schema_version(self) -> int:
-        return _applied_version(self.con)
-
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> Any:
     """The first column of the first row, or None. Fetches everything: DuckDB keeps a result

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 import pyarrow as pa
 
+from leadlens.conventions import GITHUB_MERGE
 from leadlens.store.db import Store, scalar
 from leadlens.store.writer import transaction
 
-__all__ = ["DEFAULT_RELEASE_TAG_PATTERN", "DeriveResult", "derive_all", "derive_repo"]
+__all__ = ["DEFAULT_RELEASE_TAG_PATTERN", "DeriveResult", "derive_repo"]
 
 DEFAULT_RELEASE_TAG_PATTERN = r"^(?:[\w.-]+/)?v?\d+(?:\.\d+)+$"
-_GITHUB_MERGE = re.compile(r"^Merge pull request #\d+ from ([^/\s]+)/")
 _TS = pa.timestamp("us", tz="UTC")
 
 
@@ -34,34 +34,47 @@ class DeriveResult:
     warning: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Commit:
     parents: list[str]
     author_time: datetime
     committer_time: datetime
-    subject: str
-    body: str
     author_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Landing:
+    subject: str
+    body_first_line: str
     pr_number: int | None
 
 
 def _load(store: Store, repo: str) -> dict[str, _Commit]:
+    # The walk needs no messages: those are read for the landing commits alone (_landings).
     rows = store.con.execute(
-        "SELECT sha, parents, author_time, committer_time, subject, body, author_name, pr_number"
-        " FROM commits WHERE repo = ?", [repo]).fetchall()
-    return {r[0]: _Commit(list(r[1]), r[2], r[3], r[4] or "", r[5] or "", r[6] or "", r[7])
-            for r in rows}
+        "SELECT sha, parents, author_time, committer_time, author_name FROM commits"
+        " WHERE repo = ?", [repo]).fetchall()
+    return {r[0]: _Commit(list(r[1]), r[2], r[3], r[4] or "") for r in rows}
 
 
-def _mainline(graph: dict[str, _Commit], tip: str) -> list[str]:
-    chain = []
-    sha: str | None = tip
+def _landings(store: Store, repo: str, chain: list[str]) -> dict[str, _Landing]:
+    store.con.register("d_chain", pa.table({"sha": pa.array(chain, pa.string())}))
+    try:
+        rows = store.con.execute(
+            "SELECT sha, subject, split_part(ltrim(coalesce(body, ''), chr(10)), chr(10), 1),"
+            " pr_number FROM commits WHERE repo = ? AND sha IN (SELECT sha FROM d_chain)",
+            [repo]).fetchall()
+    finally:
+        store.con.unregister("d_chain")
+    return {r[0]: _Landing(r[1] or "", (r[2] or "").strip(), r[3]) for r in rows}
+
+
+def _first_parents(graph: dict[str, _Commit], sha: str | None) -> Iterator[str]:
+    """``sha`` and its first-parent ancestors, as far as the stored graph goes."""
     while sha is not None and sha in graph:
-        chain.append(sha)
+        yield sha
         parents = graph[sha].parents
         sha = parents[0] if parents else None
-    chain.reverse()
-    return chain
 
 
 def _release_positions(store: Store, repo: str, graph: dict[str, _Commit],
@@ -74,13 +87,10 @@ def _release_positions(store: Store, repo: str, graph: dict[str, _Commit],
             " AND tag_time IS NOT NULL", [repo]).fetchall():
         if not pattern.match(name):
             continue
-        sha: str | None = target
         # A tag off the mainline (a maintenance branch) contains the mainline up to where it forked.
-        while sha is not None and sha not in position and sha in graph:
-            parents = graph[sha].parents
-            sha = parents[0] if parents else None
-        if sha is not None and sha in position:
-            out.append((position[sha], when, name))
+        fork = next((s for s in _first_parents(graph, target) if s in position), None)
+        if fork is not None:
+            out.append((position[fork], when, name))
     return out
 
 
@@ -99,8 +109,9 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
         warning = f"{repo}: the default branch is unknown or empty; no changes derived"
         chain: list[str] = []
     else:
-        chain = _mainline(graph, tip)
+        chain = list(_first_parents(graph, tip))[::-1]
     position = {sha: i for i, sha in enumerate(chain)}
+    landings = _landings(store, repo, chain)
     releases = sorted(_release_positions(store, repo, graph, position, re.compile(release_pattern)),
                       key=lambda r: r[0])
     # Earliest-dated release at or after each position: a suffix minimum over release positions.
@@ -123,7 +134,7 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
     seen: set[str] = set()
     ids: set[str] = set()
     for pos, sha in enumerate(chain):
-        c = graph[sha]
+        c, land = graph[sha], landings[sha]
         members = [sha]
         seen.add(sha)
         if len(c.parents) > 1:
@@ -135,20 +146,19 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
                 seen.add(s)
                 members.append(s)
                 queue.extend(p for p in graph[s].parents if p not in seen and p in graph)
-        number = c.pr_number
+        number = land.pr_number
         cid = f"{repo}#{number}" if number is not None else f"{repo}@{sha}"
         if cid in ids:  # the same number on two landing commits: keep both, apart
             cid, number = f"{repo}@{sha}", None
         ids.add(cid)
         work = [graph[s] for s in members[1:]] or [c]
-        gh = _GITHUB_MERGE.match(c.subject)
-        title = c.subject
-        if gh and c.body.strip():
-            title = c.body.strip().splitlines()[0]
+        gh = GITHUB_MERGE.match(land.subject)
+        # GitHub puts the PR title on the merge commit's body's first line.
+        title = land.body_first_line if gh and land.body_first_line else land.subject
         first = min(work, key=lambda w: w.author_time)
         release = best_after[pos]
         for key, value in (("repo", repo), ("id", cid), ("number", number), ("merge_sha", sha),
-                           ("title", title), ("author", gh.group(1) if gh else first.author_name),
+                           ("title", title), ("author", (gh and gh.group(2)) or first.author_name),
                            ("is_merge", len(c.parents) > 1), ("commits", len(members)),
                            ("release", release[1] if release else None)):
             cols[key].append(value)
@@ -201,9 +211,3 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
     released = sum(1 for r in cols["release"] if r is not None)
     return DeriveResult(repo, len(chain), changes.num_rows, released, warning)
 
-
-def derive_all(store: Store, repos: Sequence[str] | None = None,
-               release_pattern: str = DEFAULT_RELEASE_TAG_PATTERN) -> list[DeriveResult]:
-    names = list(repos) if repos is not None else [
-        r[0] for r in store.con.execute("SELECT repo FROM repos ORDER BY repo").fetchall()]
-    return [derive_repo(store, name, release_pattern) for name in names]

@@ -15,6 +15,7 @@ from leadlens.store.db import scalar
 __all__ = [
     "begin_run",
     "load_cursor",
+    "save_cursor",
     "transaction",
     "write_commits",
     "write_hunks",

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from leadlens.errors import LeadlensError, SourceError
 from leadlens.model import Commit, FileHunks
-from leadlens.sources.git.client import GitRepo, check_git, open_repo
+from leadlens.sources.git.client import check_git, open_repo
 from leadlens.sources.git.identity import DEFAULT_KNOWN_HOSTS
 from leadlens.sources.git.mapping import commits_table, files_table, hunks_table
 from leadlens.sources.git.parse import LogStreamParser
@@ -103,8 +103,8 @@ class _Finished:
 _Msg = tuple[RepoPlan, _CommitBatch | _HunkBatch | _Finished]
 
 
-def _read_commits(git: GitRepo, plan: RepoPlan, shas: Sequence[str], run_id: int,
-                  now: datetime, put: Callable[[_Msg], None]) -> None:
+def _read_commits(plan: RepoPlan, shas: Sequence[str], run_id: int, now: datetime,
+                  put: Callable[[_Msg], None]) -> None:
     parser = LogStreamParser()
     pending: list[Commit] = []
 
@@ -115,19 +115,18 @@ def _read_commits(git: GitRepo, plan: RepoPlan, shas: Sequence[str], run_id: int
             put((plan, _CommitBatch(commits_table(plan.name, batch, run_id, now),
                                     files_table(plan.name, batch), len(batch))))
 
-    for chunk in git.stream_log(shas):
+    for chunk in plan.git.stream_log(shas):
         pending.extend(parser.feed(chunk))
         emit(final=False)
     pending.extend(parser.close())
     emit(final=True)
 
 
-def _read_hunks(git: GitRepo, plan: RepoPlan, shas: Sequence[str],
-                put: Callable[[_Msg], None]) -> None:
+def _read_hunks(plan: RepoPlan, shas: Sequence[str], put: Callable[[_Msg], None]) -> None:
     parser = PatchStreamParser()
     hunks: list[FileHunks] = []
     done: list[str] = []
-    for chunk in git.stream_patch(shas):
+    for chunk in plan.git.stream_patch(shas):
         # The parser returns a commit's hunks only once the commit is complete.
         hunks.extend(parser.feed(chunk))
         done.extend(parser.take_done())
@@ -161,7 +160,7 @@ def ingest_git(
     try:
         report = _ingest(store, paths, name=name, branch=branch, line_history=line_history,
                          jobs=max(1, jobs or os.cpu_count() or 1), known_hosts=known_hosts,
-                         release_pattern=release_pattern, progress=progress)
+                         progress=progress)
     finally:
         con.execute(f"SET memory_limit = '{limit}'")
     if derive:
@@ -193,7 +192,6 @@ def _ingest(
     line_history: bool,
     jobs: int,
     known_hosts: Sequence[str],
-    release_pattern: str,
     progress: Progress | None,
 ) -> IngestReport:
     con = store.con
@@ -226,7 +224,7 @@ def _ingest(
         progress.start(total, "commits")
     _pump(store, plans, jobs, now, outcomes, progress, kind="commits")
     if line_history:
-        # Commits read just now need line history too.
+        # Every stored commit still without line history, this run's new ones included.
         for plan, _ in plans:
             if not outcomes[plan.name].error:
                 plan.line_history = lacking_line_history(con, plan.name)
@@ -263,9 +261,9 @@ def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: d
     def job(plan: RepoPlan, run_id: int, shas: Sequence[str]) -> None:
         try:
             if kind == "commits":
-                _read_commits(plan.git, plan, shas, run_id, now, put)
+                _read_commits(plan, shas, run_id, now, put)
             else:
-                _read_hunks(plan.git, plan, shas, put)
+                _read_hunks(plan, shas, put)
             put((plan, _Finished()))
         except BaseException as exc:  # reported to the writer, which owns the outcome
             if not stop.is_set():

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pyarrow as pa
 
+from leadlens.conventions import GITHUB_MERGE, GITLAB_MERGE_REQUEST, PR_SUFFIX, REVERT
 from leadlens.model import Commit, FileHunks, ReviewEvidence
 
 __all__ = [
@@ -27,12 +27,7 @@ __all__ = [
 REVIEW_TRAILERS = ("reviewed-by", "acked-by", "approved-by")
 _EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
 
-_PR_PATTERNS = (
-    re.compile(r"^Merge pull request #(\d+) from "),  # GitHub merge commit
-    re.compile(r"\(#(\d+)\)\s*$"),  # GitHub squash / rebase: "Subject (#123)"
-)
-_MR_BODY = re.compile(r"^See merge request \S*!(\d+)\s*$", re.M)  # GitLab merge commit body
-_REVERT = re.compile(r"This reverts commit ([0-9a-f]{7,64})")
+_PR_PATTERNS = (GITHUB_MERGE, PR_SUFFIX)
 
 _TS = pa.timestamp("us", tz="UTC")
 _TRAILER = pa.struct([("key", pa.string()), ("value", pa.string())])
@@ -95,13 +90,13 @@ def pr_number(subject: str, body: str) -> int | None:
         m = pattern.search(subject)
         if m:
             return int(m.group(1))
-    m = _MR_BODY.search(body)
+    m = GITLAB_MERGE_REQUEST.search(body)
     return int(m.group(1)) if m else None
 
 
 def revert_target(body: str) -> str | None:
     """The commit a ``git revert`` message says it reverts."""
-    m = _REVERT.search(body)
+    m = REVERT.search(body)
     return m.group(1) if m else None
 
 

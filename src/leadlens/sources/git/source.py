@@ -8,7 +8,6 @@ move the cursor — all in one transaction.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,14 +45,9 @@ class RepoPlan:
     to_read: list[str] = field(default_factory=list)  # commits not stored yet
     reachable_again: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
-    line_history: list[str] = field(default_factory=list)  # commits to read hunks for
+    line_history: list[str] = field(default_factory=list)  # filled after the commits are read
     up_to_date: bool = False
     warnings: list[str] = field(default_factory=list)
-
-
-def _digest(tips: dict[str, str]) -> str:
-    text = "\n".join(f"{k} {v}" for k, v in sorted(tips.items()))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _default_branch(git: GitRepo, branch: str | None) -> tuple[str | None, str | None, bool]:
@@ -153,9 +147,7 @@ def plan_repo(
     old_tips: dict[str, str] = {}
     if isinstance(cursor, dict) and isinstance(cursor.get("tips"), dict):
         old_tips = {str(k): str(v) for k, v in cursor["tips"].items()}
-    unchanged = (
-        isinstance(cursor, dict) and old_tips == tips and cursor.get("digest") == _digest(tips)
-    )
+    unchanged = isinstance(cursor, dict) and old_tips == tips
     if not unchanged:
         new_tip_shas = sorted(set(tips.values()))
         old_tip_shas = sorted(set(old_tips.values()))
@@ -165,8 +157,9 @@ def plan_repo(
         gone = sorted(set(old_tips.values()) - set(tips.values()))
         if gone:
             plan.unreachable = git.rev_list(gone, new_tip_shas)
-            moved = [n for n, sha in old_tips.items() if tips.get(n) not in (None, sha)]
-            rewritten = [n for n in moved if old_tips[n] in set(plan.unreachable)]
+            lost = set(plan.unreachable)
+            rewritten = [n for n, sha in old_tips.items()
+                         if tips.get(n) not in (None, sha) and sha in lost]
             if rewritten:
                 plan.warnings.append(
                     f"{repo}: history was rewritten on {', '.join(sorted(rewritten)[:5])}"
@@ -174,9 +167,9 @@ def plan_repo(
                     f"{len(plan.unreachable)} commits no longer reachable from any ref are "
                     "kept but marked unreachable"
                 )
-    if line_history:
-        plan.line_history = lacking_line_history(con, repo)
-    plan.up_to_date = unchanged and not plan.to_read and not plan.line_history
+    # The list itself is read after this run's commits are stored (they need line history too).
+    plan.up_to_date = unchanged and not (line_history and scalar(
+        con, "SELECT count(*) FROM commits WHERE repo = ? AND NOT line_history", [repo]))
     return plan
 
 
@@ -256,8 +249,7 @@ def finish(con: duckdb.DuckDBPyConnection, plan: RepoPlan, run_id: int, now: dat
                  plan.head_sha, plan.head_detached, plan.git.is_bare, plan.git.is_shallow,
                  plan.shallow_before, now, now],
             )
-            save_cursor(con, plan.name, SOURCE, RESOURCE,
-                        {"tips": plan.tips, "digest": _digest(plan.tips)})
+            save_cursor(con, plan.name, SOURCE, RESOURCE, {"tips": plan.tips})
             added = int(scalar(con, "SELECT count(*) FROM commits WHERE repo = ? AND run_id = ?",
                                [plan.name, run_id]))
             con.execute(
