@@ -36,6 +36,13 @@ class Git:
         if not bare:
             self.run("config", "commit.gpgsign", "false")
 
+    @classmethod
+    def open(cls, path: Path) -> Git:
+        """An existing repository, to add to or rewrite."""
+        g = cls.__new__(cls)
+        g.path, g.env = path, git_env(path.parent)
+        return g
+
     def run(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None
             ) -> str:
         proc = subprocess.run(
@@ -181,20 +188,13 @@ def build_history(path: Path) -> dict[str, str]:
 
 def build_linear(path: Path, n: int, *, start_day: int = 1, prefix: str = "c") -> list[str]:
     """A straight line of ``n`` commits, each touching one file (for incremental tests)."""
-    g = Git(path) if not (path / ".git").exists() else _existing(path)
+    g = Git(path) if not (path / ".git").exists() else Git.open(path)
     shas = []
     for i in range(n):
         g.write(f"{prefix}{i % 7}.txt", f"{prefix} {i}\n")
         day = start_day + i // 24
         shas.append(g.commit(f"{prefix} {i}\n", date=f"2024-03-{day:02d}T{i % 24:02d}:00:00Z"))
     return shas
-
-
-def _existing(path: Path) -> Git:
-    g = Git.__new__(Git)
-    g.path = path
-    g.env = git_env(path.parent)
-    return g
 
 
 if __name__ == "__main__":

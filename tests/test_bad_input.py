@@ -78,8 +78,7 @@ def test_shallow_clone_warns_with_date(store: Store, tmp_path: Path) -> None:
 
 def test_detached_head_warns_and_still_ingests(store: Store, tmp_path: Path) -> None:
     shas = build_linear(tmp_path / "r", 4)
-    g = Git.__new__(Git)
-    g.path, g.env = tmp_path / "r", git_env(tmp_path)
+    g = Git.open(tmp_path / "r")
     g.run("checkout", "-q", "--detach", shas[1])
     g.run("branch", "-q", "-D", "main")  # nothing but HEAD reaches the history now
     report = ingest_git(store, [tmp_path / "r"])

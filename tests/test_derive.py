@@ -94,11 +94,10 @@ def test_derive_is_idempotent_and_pattern_configurable(store: Store,
 
 
 def test_no_default_branch_gives_a_warning_not_an_error(store: Store, tmp_path: Path) -> None:
-    from gitfixtures import Git, build_linear, git_env
+    from gitfixtures import Git, build_linear
 
     shas = build_linear(tmp_path / "r", 3)
-    g = Git.__new__(Git)
-    g.path, g.env = tmp_path / "r", git_env(tmp_path)
+    g = Git.open(tmp_path / "r")
     g.run("checkout", "-q", "--detach", shas[1])
     g.run("branch", "-q", "-D", "main")
     report = ingest_git(store, [tmp_path / "r"])

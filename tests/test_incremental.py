@@ -57,8 +57,7 @@ def test_force_push_marks_unreachable_and_back(store: Store, tmp_path: Path) -> 
     repo = tmp_path / "lin"
     shas = build_linear(repo, 6)
     ingest_git(store, [repo])
-    g = Git.__new__(Git)
-    g.path, g.env = repo, __import__("gitfixtures").git_env(tmp_path)
+    g = Git.open(repo)
     g.run("reset", "-q", "--hard", shas[3])  # drop the last two commits (a rewrite)
     new = build_linear(repo, 1, start_day=25, prefix="x")
     report = ingest_git(store, [repo])
