@@ -31,6 +31,7 @@ from leadlens.sources.git.source import RepoPlan, finish, lacking_line_history, 
 from leadlens.store import Store
 from leadlens.store.db import scalar
 from leadlens.store.derive import DEFAULT_RELEASE_TAG_PATTERN, derive_repo
+from leadlens.store.line_ages import derive_line_ages
 from leadlens.store.writer import begin_run, write_commits, write_hunks
 
 __all__ = ["IngestReport", "Progress", "RepoOutcome", "chunks", "ingest_git"]
@@ -175,6 +176,9 @@ def _derive(store: Store, report: IngestReport, release_pattern: str) -> None:
             continue
         try:
             derived = derive_repo(store, outcome.repo, release_pattern)
+            if scalar(store.con, "SELECT 1 FROM commits WHERE repo = ? AND line_history LIMIT 1",
+                      [outcome.repo]):
+                derive_line_ages(store, outcome.repo)
         except LeadlensError as exc:
             outcome.error = str(exc)
             continue
