@@ -13,8 +13,10 @@ $(BIN)/leadlens: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
+# The main job: ingest REPO (incrementally), print the report, write the HTML report, print its path.
 demo: $(BIN)/leadlens
-	$(BIN)/leadlens ingest git $(REPO) --store $(STORE)
+	$(BIN)/leadlens report $(REPO) --store $(STORE)
+	$(BIN)/leadlens report --store $(STORE) --format html --out $(dir $(STORE))report.html
 
 lint: $(BIN)/leadlens
 	$(BIN)/ruff check src tests benchmarks

@@ -20,16 +20,20 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_demo_prints_an_ingest_summary(history_repo: tuple[Path, dict[str, str]],
-                                            tmp_path: Path) -> None:
+def test_make_demo_prints_the_report_and_writes_html(history_repo: tuple[Path, dict[str, str]],
+                                                     tmp_path: Path) -> None:
     repo, _ = history_repo
     proc = subprocess.run(
         ["make", "-s", "-C", str(ROOT), "demo", f"REPO={repo}", f"STORE={tmp_path / 'd.duckdb'}"],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "200"},
     )
     assert proc.returncode == 0, proc.stderr
     assert "history: 16 new commits" in proc.stderr
-    assert "1 repository, 16 commits, 1985-06-01 to 2099-01-01." in proc.stdout.replace("\n", " ")
+    assert "Most time waits in release" in proc.stdout
+    assert "6 changes with a lead time (to released)" in proc.stdout
+    html = tmp_path / "report.html"
+    assert proc.stdout.strip().splitlines()[-1] == str(html)
+    assert "Where does delivery time go?" in html.read_text(encoding="utf-8")
 
 
 def test_ingest_json_then_summary(history_repo: tuple[Path, dict[str, str]], tmp_path: Path) -> None:

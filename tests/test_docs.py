@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from leadlens.cli import app
 from leadlens.config import Settings
+from leadlens.report.model import Report
 from leadlens.sources import SOURCES
 from leadlens.store.db import migrations
 
@@ -41,3 +44,19 @@ def test_every_command_is_documented() -> None:
     for group in app.registered_groups:
         for command in group.typer_instance.registered_commands:
             assert f"leadlens {group.name} {command.name}" in text
+
+
+def _fields(model: type[BaseModel]) -> set[str]:
+    names = set(model.model_fields)
+    for field in model.model_fields.values():
+        for arg in (field.annotation, *getattr(field.annotation, "__args__", ())):
+            for inner in (arg, *getattr(arg, "__args__", ())):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    names |= _fields(inner)
+    return names
+
+
+def test_every_report_field_is_documented() -> None:
+    text = (DOCS / "report-json.md").read_text()
+    for name in _fields(Report):
+        assert f"`{name}`" in text, f"report field {name} is not in docs/report-json.md"

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import pyarrow as pa
 import typer
@@ -25,12 +29,14 @@ from rich.table import Table
 from rich.text import Text
 
 from leadlens import __version__
-from leadlens.config import load_settings
+from leadlens.analysis.amdahl import DEFAULT_K
+from leadlens.config import Settings, load_settings
 from leadlens.errors import UserError
 from leadlens.sources.git import IngestReport, ingest_git
 from leadlens.store import Store, open_store
 
 if TYPE_CHECKING:
+    from leadlens.metrics.flow import Filters
     from leadlens.metrics.inventory import RepoInventory
 
 __all__ = ["app", "main"]
@@ -147,6 +153,155 @@ def summary_cmd(store: StoreOpt = None, fmt: FormatOpt = "table") -> None:
     _check_format(fmt)
     with open_store(store or load_settings().store, read_only=True) as st:
         _render_inventory(_inventory(st), fmt)
+
+
+SinceOpt = Annotated[str | None, typer.Option(
+    "--since", help="Changes merged at or after: 2024-01-31, an ISO time, or 90d / 12w ago.")]
+UntilOpt = Annotated[str | None, typer.Option(
+    "--until", help="Changes merged before (a date includes that whole day).")]
+RepoOpt = Annotated[list[str] | None, typer.Option(
+    "--repo", help="Only this repository (OWNER/REPO); repeat for several.")]
+BotsOpt = Annotated[bool, typer.Option(
+    "--include-bots", help="Count changes by automation bots in flow metrics.")]
+
+
+def _when(text: str | None, *, until: bool = False) -> datetime | None:
+    """A date, an ISO-8601 time (UTC unless it has an offset), or ``N[dw]`` ago."""
+    if text is None:
+        return None
+    rel = re.fullmatch(r"(\d+)\s*([dw])", text.strip())
+    if rel:
+        n = int(rel.group(1)) * (7 if rel.group(2) == "w" else 1)
+        return datetime.now(UTC) - timedelta(days=n)
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            day = datetime.fromisoformat(text.strip()).replace(tzinfo=UTC)
+            return day + timedelta(days=1) if until else day
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"not a date: {text!r} (use 2024-01-31, 2024-01-31T12:00:00Z"
+                        " or 90d)") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _filters(since: str | None, until: str | None, repos: list[str] | None, include_bots: bool,
+             settings: Settings) -> Filters:
+    from leadlens.metrics.flow import Filters
+
+    lo, hi = _when(since), _when(until, until=True)
+    if lo is not None and hi is not None and hi <= lo:
+        raise UserError("--until must come after --since")
+    return Filters(since=lo, until=hi, repos=tuple(repos or ()), include_bots=include_bots,
+                   bot_pattern=settings.bot_pattern, agent_pattern=settings.agent_pattern,
+                   activity_window=timedelta(hours=settings.activity_window_hours))
+
+
+def _ingest_first(st: Store, paths: list[Path], settings: Settings, line_history: bool) -> bool:
+    """Ingest PATHs (incrementally) before a report; False when one of them failed."""
+    bar = _Bar(enabled=err.is_terminal)
+    try:
+        result = ingest_git(st, paths, line_history=line_history, jobs=settings.jobs,
+                            known_hosts=settings.known_hosts,
+                            release_pattern=settings.release_tag_pattern, progress=bar)
+    finally:
+        bar.stop()
+    _print_outcomes(result)
+    return not result.failed
+
+
+@app.command("report")
+def report_cmd(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        metavar="[PATH]...", help="Repositories to ingest (incrementally) first.")] = None,
+    store: StoreOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | json | html")] = "table",
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Write the report here (html default: .leadlens/report.html).")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    repo: RepoOpt = None,
+    include_bots: BotsOpt = False,
+    k: Annotated[float, typer.Option("--k", min=1.0, help="Speed-up factor for the Amdahl"
+                                     " what-if column speedup_at_k.")] = DEFAULT_K,
+    line_history: Annotated[bool, typer.Option(
+        "--line-history", help="With PATHs: also ingest line history (rework rate).")] = False,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Age in-flight changes as of this time (default: now).")] = None,
+) -> None:
+    """Where does delivery time go, and what could speeding up any stage buy?"""
+    if fmt not in ("table", "json", "html"):
+        raise UserError(f"--format must be table, json or html, not {fmt!r}")
+    settings = load_settings()
+    filters = _filters(since, until, repo, include_bots, settings)
+    from leadlens.report.build import build_report
+
+    ok = True
+    with open_store(store or settings.store, read_only=not paths) as st:
+        if paths:
+            ok = _ingest_first(st, paths, settings, line_history)
+        report = build_report(st, filters, k=k, rework_days=settings.rework_days,
+                              as_of=_when(as_of))
+    if fmt == "json":
+        _emit(report.model_dump_json(indent=2) + "\n", out_file)
+    elif fmt == "html":
+        from leadlens.report.html import render_html
+
+        target = out_file or (Path(store or settings.store).parent / "report.html")
+        _emit(render_html(report), target)
+        err.print("HTML report written to:", highlight=False)
+        out.print(str(target.resolve()), highlight=False, soft_wrap=True)
+    else:
+        from leadlens.report.terminal import render_terminal
+
+        render_terminal(report, out)
+    if not ok:
+        raise typer.Exit(2)
+
+
+@app.command("changes")
+def changes_cmd(
+    store: StoreOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl | csv")] = "jsonl",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write here, not stdout.")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    repo: RepoOpt = None,
+    include_bots: BotsOpt = False,
+) -> None:
+    """One row per change: ids, commits, milestones, stage seconds, lead time, size."""
+    if fmt not in ("jsonl", "csv"):
+        raise UserError(f"--format must be jsonl or csv, not {fmt!r}")
+    settings = load_settings()
+    filters = _filters(since, until, repo, include_bots, settings)
+    from leadlens.report.changes import change_rows, write_csv, write_jsonl
+
+    with open_store(store or settings.store, read_only=True) as st:
+        stages, rows = change_rows(st, filters)
+        with _open_out(out_file) as fh:
+            if fmt == "csv":
+                write_csv(rows, fh, stages)
+            else:
+                write_jsonl(rows, fh)
+
+
+@contextmanager
+def _open_out(path: Path | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            yield fh
+        tmp.replace(path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def _emit(text: str, path: Path | None) -> None:
+    with _open_out(path) as fh:
+        fh.write(text)
 
 
 def _short_ref(ref: str | None) -> str:

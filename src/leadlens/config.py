@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from leadlens.conventions import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN
 from leadlens.errors import UserError
 from leadlens.sources.git.identity import DEFAULT_KNOWN_HOSTS
 from leadlens.store.db import DEFAULT_STORE
@@ -35,6 +36,23 @@ class Settings(BaseModel):
     jobs: int | None = Field(
         default=None, ge=1, description="Git processes to run at once (default: one per core)."
     )
+    bot_pattern: str = Field(
+        default=DEFAULT_BOT_PATTERN,
+        description="Author names of automation bots, whose changes are left out of flow metrics"
+        " unless --include-bots (a regular expression).",
+    )
+    agent_pattern: str = Field(
+        default=DEFAULT_AGENT_PATTERN,
+        description="Author names of AI coding agents: never counted as bots (a regular expression).",
+    )
+    activity_window_hours: float = Field(
+        default=2.0, gt=0,
+        description="Time after someone acted that counts as active rather than waiting (hours).",
+    )
+    rework_days: float = Field(
+        default=21.0, gt=0,
+        description="Rewriting lines younger than this many days counts as rework.",
+    )
 
 
 def load_settings(directory: Path | None = None) -> Settings:
@@ -61,10 +79,11 @@ def load_settings(directory: Path | None = None) -> Settings:
 
 
 def _valid_pattern(settings: Settings) -> Settings:
-    try:
-        re.compile(settings.release_tag_pattern)
-    except re.error as exc:
-        raise UserError(f"release_tag_pattern is not a valid regular expression: {exc}") from exc
+    for name in ("release_tag_pattern", "bot_pattern", "agent_pattern"):
+        try:
+            re.compile(getattr(settings, name))
+        except re.error as exc:
+            raise UserError(f"{name} is not a valid regular expression: {exc}") from exc
     return settings
 
 

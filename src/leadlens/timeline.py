@@ -11,6 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import ibis
+import ibis.expr.types as ir
+
 __all__ = [
     "DEFAULT_ACTIVITY_WINDOW",
     "MILESTONES",
@@ -18,7 +21,15 @@ __all__ = [
     "Segment",
     "Timeline",
     "active_seconds",
+    "active_split",
+    "activity_islands",
+    "change_spans",
+    "clamped_milestones",
+    "seconds_between",
+    "segments",
     "stage_name",
+    "stage_order",
+    "stage_pairs",
     "timeline",
 ]
 
@@ -37,6 +48,12 @@ def stage_name(start: str, end: str) -> str:
     if j <= i:
         raise ValueError(f"{end} does not come after {start}")
     return "+".join(STAGES[i:j])
+
+
+def stage_order(name: str) -> tuple[int, int]:
+    """Canonical order of a (possibly joined) stage name: where it starts, then how far it spans."""
+    parts = name.split("+")
+    return STAGES.index(parts[0]), len(parts)
 
 
 @dataclass(frozen=True)
@@ -97,3 +114,100 @@ def active_seconds(start: datetime, end: datetime, events: Iterable[datetime],
         if e >= end:
             break
     return total
+
+
+# --- set-wise: the same rules as Ibis expressions over milestone rows, for millions of changes ---
+
+_KEY = ("repo", "change_id")
+
+
+def _rank_of(name: ir.StringValue) -> ir.IntegerValue:
+    """A milestone's canonical position (null for names this version does not know)."""
+    return ibis.cases(*[(name == m, i) for i, m in enumerate(MILESTONES)], else_=ibis.null()
+                      ).cast("int8")
+
+
+def stage_pairs() -> ibis.Table:
+    """Every (from_rank, to_rank) pair of milestones and the name of the stage(s) between them."""
+    pairs = [(i, j, stage_name(MILESTONES[i], MILESTONES[j]))
+             for i in range(len(MILESTONES)) for j in range(i + 1, len(MILESTONES))]
+    return ibis.memtable({"from_rank": [p[0] for p in pairs], "to_rank": [p[1] for p in pairs],
+                          "stage": [p[2] for p in pairs]},
+                         schema={"from_rank": "int8", "to_rank": "int8", "stage": "string"})
+
+
+def seconds_between(end: ir.TimestampValue, start: ir.TimestampValue) -> ir.FloatingValue:
+    """Seconds from ``start`` to ``end`` (DESIGN.md, Engines: milliseconds / 1000 on every engine)."""
+    return end.delta(start, unit="millisecond").cast("float64") / 1000
+
+
+def clamped_milestones(milestones: ibis.Table, ends: ibis.Table) -> ibis.Table:
+    """Milestones up to each change's end milestone, in canonical order, each clamped to the
+    latest one before it. ``milestones``: (repo, change_id, name, at); ``ends``: (repo, end)
+    naming each repository's lead-time end (``released`` or ``merged``).
+    Adds rank, ``at`` clamped, ``out_of_order`` (it was clamped) and ``prev_rank``/``prev_at``."""
+    ends = ends.select("repo", end_rank=_rank_of(ends.end))
+    m = milestones.select("repo", "change_id", "name", "at")
+    m = m.mutate(rank=_rank_of(m.name)).join(ends, "repo")
+    m = m.filter(m.rank.notnull() & (m.rank <= m.end_rank))
+    upto = ibis.window(group_by=list(_KEY), order_by="rank", preceding=None, following=0)
+    ordered = ibis.window(group_by=list(_KEY), order_by="rank")
+    m = m.mutate(run_at=m.at.max().over(upto))
+    return m.mutate(
+        out_of_order=(m.at < m.run_at.lag().over(ordered)).fill_null(False),
+        prev_rank=m.rank.lag().over(ordered),
+        prev_at=m.run_at.lag().over(ordered),
+    ).drop("at").rename(at="run_at")
+
+
+def segments(clamped: ibis.Table) -> ibis.Table:
+    """One row per change and segment: repo, change_id, stage, start, end, seconds."""
+    seg = clamped.filter(clamped.prev_rank.notnull())
+    names = stage_pairs()
+    seg = seg.join(names, [seg.prev_rank == names.from_rank, seg.rank == names.to_rank])
+    return seg.select("repo", "change_id", "stage", start=seg.prev_at, end=seg.at,
+                      seconds=seconds_between(seg.at, seg.prev_at))
+
+
+def change_spans(clamped: ibis.Table) -> ibis.Table:
+    """Per change: first milestone time, last (clamped) time, whether it reached its end
+    milestone, lead_time_s (null in flight), elapsed_s and out_of_order clamps."""
+    first = clamped.rank.min()
+    agg = clamped.group_by(list(_KEY)).aggregate(
+        first_at=clamped.at.argmin(clamped.rank),
+        last_at=clamped.at.max(),
+        done=(clamped.rank == clamped.end_rank).any(),
+        out_of_order=clamped.out_of_order.sum().cast("int64"),
+        first_rank=first,
+    )
+    elapsed = seconds_between(agg.last_at, agg.first_at)
+    return agg.mutate(elapsed_s=elapsed, lead_time_s=ibis.ifelse(agg.done, elapsed, ibis.null()))
+
+
+def activity_islands(events: ibis.Table, window: timedelta = DEFAULT_ACTIVITY_WINDOW
+                     ) -> ibis.Table:
+    """Merge each change's activity windows ``[event, event + window)`` into disjoint islands.
+    ``events``: (repo, change_id, at). Returns (repo, change_id, start, end)."""
+    w = ibis.interval(milliseconds=int(window.total_seconds() * 1000))
+    ordered = ibis.window(group_by=list(_KEY), order_by="at")
+    upto = ibis.window(group_by=list(_KEY), order_by="at", preceding=None, following=0)
+    e = events.select("repo", "change_id", "at").distinct()
+    e = e.mutate(reach=(e.at + w).max().over(upto))
+    e = e.mutate(gap=(e.at > e.reach.lag().over(ordered)).fill_null(True).cast("int64"))
+    e = e.mutate(island=e.gap.sum().over(upto))
+    return e.group_by([*_KEY, "island"]).aggregate(start=e.at.min(), end=e.reach.max()) \
+        .drop("island")
+
+
+def active_split(segs: ibis.Table, islands: ibis.Table) -> ibis.Table:
+    """Per segment: ``active_s`` (covered by an activity island) and ``waiting_s`` (the rest)."""
+    isl = islands.rename(i_start="start", i_end="end")
+    j = segs.join(isl, [segs.repo == isl.repo, segs.change_id == isl.change_id,
+                        isl.i_start < segs.end, isl.i_end > segs.start])
+    lo = ibis.greatest(j.start, j.i_start)
+    hi = ibis.least(j.end, j.i_end)
+    covered = j.mutate(part=seconds_between(hi, lo)).group_by(
+        ["repo", "change_id", "stage"]).aggregate(active_s=ibis._.part.sum())
+    out = segs.left_join(covered, ["repo", "change_id", "stage"]).select(
+        segs, active_s=covered.active_s.fill_null(0.0))
+    return out.mutate(waiting_s=out.seconds - out.active_s)

@@ -126,7 +126,8 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
         best_after[pos] = best
 
     cols: dict[str, list[object]] = {k: [] for k in (
-        "repo", "id", "number", "merge_sha", "title", "author", "is_merge", "commits", "release")}
+        "repo", "id", "number", "merge_sha", "title", "author", "is_merge", "commits", "release",
+        "authors")}
     cc_id: list[str] = []
     cc_sha: list[str] = []
     ms: dict[str, list[object]] = {k: [] for k in ("repo", "change_id", "name", "at", "source",
@@ -160,7 +161,8 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
         for key, value in (("repo", repo), ("id", cid), ("number", number), ("merge_sha", sha),
                            ("title", title), ("author", (gh and gh.group(2)) or first.author_name),
                            ("is_merge", len(c.parents) > 1), ("commits", len(members)),
-                           ("release", release[1] if release else None)):
+                           ("release", release[1] if release else None),
+                           ("authors", sorted({w.author_name for w in work}))):
             cols[key].append(value)
         cc_id.extend([cid] * len(members))
         cc_sha.extend(members)
@@ -196,9 +198,9 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
             if changes.num_rows:
                 con.execute(
                     "INSERT INTO changes (repo, id, number, merge_sha, title, author, is_merge,"
-                    " commits, lines_added, lines_deleted, files, release)"
+                    " commits, lines_added, lines_deleted, files, release, authors)"
                     " SELECT c.repo, c.id, c.number, c.merge_sha, c.title, c.author, c.is_merge,"
-                    " c.commits, s.added, s.deleted, coalesce(s.files, 0), c.release"
+                    " c.commits, s.added, s.deleted, coalesce(s.files, 0), c.release, c.authors"
                     " FROM d_changes c LEFT JOIN ("
                     "   SELECT cc.change_id, sum(f.added) AS added, sum(f.deleted) AS deleted,"
                     "          count(DISTINCT f.path) AS files"

@@ -1,0 +1,1 @@
+"""Analyses over metrics: Amdahl's law, and later AI attribution, statistics and simulation."""

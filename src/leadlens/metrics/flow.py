@@ -1,0 +1,226 @@
+"""Flow metrics as Ibis expressions over the store: scope, timeline, lead time, stages, sizes, reverts.
+
+Each function returns an expression; ``leadlens.report.build`` executes them. Nothing here touches
+a connection's SQL directly, so the same expressions run on every Ibis backend (DESIGN.md, Engines).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import ibis
+import ibis.expr.types as ir
+from ibis import _
+
+from leadlens.conventions import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN
+from leadlens.timeline import (
+    DEFAULT_ACTIVITY_WINDOW,
+    active_split,
+    activity_islands,
+    change_spans,
+    clamped_milestones,
+    seconds_between,
+    segments,
+    stage_pairs,
+)
+
+__all__ = [
+    "SIZE_BUCKETS", "Filters", "Flow",
+    "distribution", "flow", "size_bucket",
+]
+
+# Upper bounds (exclusive) in changed lines; anything larger is XL.
+SIZE_BUCKETS: tuple[tuple[str, int | None], ...] = (
+    ("XS", 10), ("S", 50), ("M", 250), ("L", 1000), ("XL", None))
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: datetime | None = None  # on merged, inclusive
+    until: datetime | None = None  # on merged, exclusive
+    repos: tuple[str, ...] = ()
+    include_bots: bool = False
+    bot_pattern: str = DEFAULT_BOT_PATTERN
+    agent_pattern: str = DEFAULT_AGENT_PATTERN
+    activity_window: timedelta = DEFAULT_ACTIVITY_WINDOW
+
+
+def _ibis_regex(pattern: str) -> str:
+    # DuckDB/RE2 and Spark take inline flags; Python-style (?i) prefixes work in both.
+    re.compile(pattern)
+    return pattern
+
+
+def distribution(col: ir.NumericColumn) -> dict[str, ir.Scalar]:
+    """n, median, p85, p95 and mean of ``col`` (exact quantiles, linear interpolation)."""
+    return {"n": col.count(), "median_s": col.quantile(0.5), "p85_s": col.quantile(0.85),
+            "p95_s": col.quantile(0.95), "mean_s": col.mean()}
+
+
+def size_bucket(lines: ir.IntegerValue) -> ir.StringValue:
+    cases = [(lines < bound, name) for name, bound in SIZE_BUCKETS if bound is not None]
+    return ibis.cases(*cases, else_=SIZE_BUCKETS[-1][0])
+
+
+@dataclass
+class Flow:
+    """The expressions of one report, built once over one scope."""
+
+    scope: ir.Table  # changes in scope: repo, id, title, number, merge_sha, lines, files, ...
+    bots: ir.Table  # bot changes left out (empty when include_bots)
+    ends: ir.Table  # repo, end (released | merged)
+    clamped: ir.Table
+    spans: ir.Table  # per change: first_at, last_at, done, lead_time_s, elapsed_s, ...
+    segments: ir.Table  # per change and stage, with active_s / waiting_s
+    milestones: ir.Table  # of changes in scope
+    materialised: _Materialiser
+
+    def cache(self, expr: ir.Table) -> ir.Table:
+        return self.materialised(expr)
+
+    def release(self) -> None:
+        self.materialised.release()
+
+
+class _Materialiser:
+    """Materialise expressions several metrics reuse as temporary tables, dropped by ``release``
+    (explicitly: Ibis' own ``cache`` drops at garbage collection, when the store may be closed)."""
+
+    def __init__(self, backend: ibis.BaseBackend) -> None:
+        self.backend = backend
+        self.names: list[str] = []
+
+    def __call__(self, expr: ir.Table) -> ir.Table:
+        name = f"_leadlens_{uuid.uuid4().hex}"
+        table = self.backend.create_table(name, expr, temp=True)
+        self.names.append(name)
+        return table
+
+    def release(self) -> None:
+        while self.names:
+            name = self.names.pop()
+            try:
+                self.backend.drop_table(name, force=True)
+            except Exception:  # a closed store has dropped its temporary tables already
+                self.names.clear()
+
+
+def _bot_flags(changes: ir.Table, f: Filters) -> ir.Table:
+    bot, agent = _ibis_regex(f.bot_pattern), _ibis_regex(f.agent_pattern)
+    people = changes.select("repo", "id", who=changes.authors.unnest())
+    is_bot = people.who.re_search(bot) & ~people.who.re_search(agent)
+    all_bots = people.group_by(["repo", "id"]).aggregate(all_bots=is_bot.all())
+    c = changes.left_join(all_bots, ["repo", "id"]).select(changes, all_bots=all_bots.all_bots)
+    author_bot = (c.author.re_search(bot) & ~c.author.re_search(agent)).fill_null(False)
+    return c.mutate(is_bot=author_bot | c.all_bots.fill_null(False)).drop("all_bots")
+
+
+def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
+    """Build the scope and the timeline expressions; cache the ones several metrics reuse."""
+    changes = backend.table("changes")
+    ms = backend.table("milestones")
+    merged = ms.filter(ms.name == "merged").select("repo", id=ms.change_id, merged_at=ms.at)
+    c = changes.join(merged, ["repo", "id"])
+    if f.since is not None:
+        c = c.filter(c.merged_at >= f.since)
+    if f.until is not None:
+        c = c.filter(c.merged_at < f.until)
+    if f.repos:
+        c = c.filter(c.repo.isin(list(f.repos)))
+    c = _bot_flags(c, f).mutate(lines=(_.lines_added.fill_null(0) + _.lines_deleted.fill_null(0)))
+    cache = _Materialiser(backend)
+    c = cache(c.mutate(size=size_bucket(c.lines)))
+    if f.include_bots:
+        scope, bots = c, c.filter(ibis.literal(False))
+    else:
+        scope, bots = c.filter(~c.is_bot), c.filter(c.is_bot)
+    released = ms.filter(ms.name == "released").select("repo").distinct().mutate(has_release=True)
+    repos = changes.select("repo").distinct()
+    ends = repos.left_join(released, "repo").select(
+        repos.repo, end=ibis.ifelse(released.has_release.fill_null(False), "released", "merged"))
+    keys = scope.select("repo", change_id=scope.id)
+    scoped_ms = ms.semi_join(keys, ["repo", "change_id"])
+    clamped = cache(clamped_milestones(scoped_ms, ends))
+    spans = cache(change_spans(clamped))
+    cc = backend.table("change_commits").semi_join(keys, ["repo", "change_id"])
+    commits = backend.table("commits").select("repo", "sha", "author_time", "committer_time")
+    acts = cc.join(commits, ["repo", "sha"])
+    events = acts.select("repo", "change_id", at=acts.author_time).union(
+        acts.select("repo", "change_id", at=acts.committer_time))
+    segs = cache(active_split(segments(clamped), activity_islands(events, f.activity_window)))
+    return Flow(scope, bots, ends, clamped, spans, segs, scoped_ms, cache)
+
+
+def done_segments(fl: Flow) -> ir.Table:
+    """Segments of changes that have a lead time, with the month of their merge."""
+    done = fl.spans.filter(fl.spans.done).select("repo", "change_id")
+    months = fl.scope.select("repo", change_id=fl.scope.id, month=fl.scope.merged_at.truncate("M"))
+    return fl.segments.semi_join(done, ["repo", "change_id"]).join(months, ["repo", "change_id"])
+
+
+def lead_times(fl: Flow) -> ir.Table:
+    """Per change with a lead time: repo, id, lead_time_s, month, size, lines, files, merged_at."""
+    s = fl.spans.filter(fl.spans.done)
+    j = s.join(fl.scope, [s.repo == fl.scope.repo, s.change_id == fl.scope.id])
+    return j.select(s.repo, id=s.change_id, lead_time_s=s.lead_time_s, month=j.merged_at.truncate("M"),
+                    size=j.size, lines=j.lines, files=j.files, merged_at=j.merged_at)
+
+
+def stage_totals(fl: Flow) -> ir.Table:
+    """Per stage over changes with a lead time: total, median, active, waiting, changes."""
+    d = done_segments(fl)
+    return d.group_by("stage").aggregate(
+        total_s=d.seconds.sum(), median_s=d.seconds.quantile(0.5), active_s=d.active_s.sum(),
+        waiting_s=d.waiting_s.sum(), changes_with_stage=d.change_id.count())
+
+
+def month_stage_totals(fl: Flow) -> ir.Table:
+    d = done_segments(fl)
+    return d.group_by(["month", "stage"]).aggregate(total_s=d.seconds.sum())
+
+
+def in_flight(fl: Flow, as_of: datetime) -> ir.Table:
+    """Changes without their end milestone: age since the first milestone, the stage they are in
+    (after their last milestone) and how long they have been in it."""
+    s = fl.spans.filter(~fl.spans.done)
+    last = fl.clamped.group_by(["repo", "change_id"]).aggregate(
+        last_rank=fl.clamped.rank.max(), end_rank=fl.clamped.end_rank.max())
+    s = s.join(last, ["repo", "change_id"])
+    names = stage_pairs()
+    s = s.left_join(names, [s.last_rank == names.from_rank, s.end_rank == names.to_rank])
+    now = ibis.literal(as_of)
+    # A milestone after as_of (a clock in the future) ages nothing rather than going negative.
+    return s.select("repo", "change_id", stage=s.stage,
+                    age_s=ibis.greatest(seconds_between(now, s.first_at), 0.0),
+                    in_stage_s=ibis.greatest(seconds_between(now, s.last_at), 0.0))
+
+
+def reverts(backend: ibis.BaseBackend, fl: Flow) -> ir.Table:
+    """Changes in scope reverted by a later change: reverted id, revert id, seconds to revert."""
+    cc = backend.table("change_commits")
+    commits = backend.table("commits")
+    rv = commits.filter(commits.revert_of.notnull()).select("repo", "sha", target=commits.revert_of)
+    rv = rv.join(cc, ["repo", "sha"]).select("repo", "target", revert_id=cc.change_id)
+    tgt = cc.rename(t_sha="sha", reverted_id="change_id")
+    rv = rv.join(tgt, [rv.repo == tgt.repo, rv.target == tgt.t_sha]).select(
+        rv.repo, rv.revert_id, tgt.reverted_id)
+    rv = rv.filter(rv.revert_id != rv.reverted_id).distinct()
+    merged = backend.table("milestones").filter(_.name == "merged").select(
+        "repo", "change_id", "at")
+    a = merged.rename(revert_at="at", revert_id="change_id")
+    b = merged.rename(reverted_at="at", reverted_id="change_id")
+    rv = rv.join(a, ["repo", "revert_id"]).join(b, ["repo", "reverted_id"])
+    inscope = fl.scope.select("repo", reverted_id=fl.scope.id)
+    rv = rv.semi_join(inscope, ["repo", "reverted_id"])
+    return rv.select("repo", "revert_id", "reverted_id",
+                     seconds=seconds_between(rv.revert_at, rv.reverted_at))
+
+
+def revert_changes(backend: ibis.BaseBackend, fl: Flow) -> ir.Table:
+    """Changes in scope that revert something (contain a revert commit)."""
+    commits = backend.table("commits").filter(_.revert_of.notnull()).select("repo", "sha")
+    cc = backend.table("change_commits").semi_join(commits, ["repo", "sha"])
+    return fl.scope.semi_join(cc.select("repo", id=cc.change_id), ["repo", "id"])

@@ -1,0 +1,116 @@
+"""One row per change (`leadlens changes`): what users pipe into their own tools."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from leadlens.metrics import flow as fm
+from leadlens.store.db import Store
+from leadlens.timeline import MILESTONES, stage_order
+
+__all__ = ["change_rows", "write_csv", "write_jsonl"]
+
+_BATCH = 50_000
+
+
+def _query(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
+    s = fl.scope
+    cc = backend.table("change_commits").semi_join(s.select("repo", change_id=s.id),
+                                                   ["repo", "change_id"])
+    commits = backend.table("commits").select("repo", "sha", "author_time")
+    cc = cc.join(commits, ["repo", "sha"])
+    shas = cc.group_by(["repo", "change_id"]).aggregate(
+        commit_shas=cc.sha.collect(order_by=[cc.author_time, cc.sha]))
+    ms = fl.milestones
+    pivot = ms.group_by(["repo", "change_id"]).aggregate(**{
+        f"m_{m}": ms.at.max(where=ms.name == m) for m in MILESTONES})
+    seg = fl.segments
+    stages = seg.group_by(["repo", "change_id"]).aggregate(
+        stage_names=seg.stage.collect(order_by=seg.start), stage_seconds=seg.seconds.collect(
+            order_by=seg.start))
+    sp = fl.spans.select("repo", "change_id", "lead_time_s")
+    key = ["repo", "change_id"]
+    base = s.select("repo", "number", "title", "author", "merge_sha", "lines_added",
+                    "lines_deleted", "files", "merged_at", change_id=s.id)
+    q = (base.left_join(shas, key).select(base, shas.commit_shas)
+         .left_join(pivot, key).drop("repo_right", "change_id_right")
+         .left_join(stages, key).drop("repo_right", "change_id_right")
+         .left_join(sp, key).drop("repo_right", "change_id_right"))
+    return q.order_by(["merged_at", "change_id"])
+
+
+def _iso(at: datetime | None) -> str | None:
+    if at is None:
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+
+
+def change_rows(store: Store, filters: fm.Filters) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    """The stage names that occur (canonical order), and the rows documented in docs/cli.md
+    (`leadlens changes`), streamed in merge order."""
+    backend = ibis.duckdb.from_connection(store.con)
+    fl = fm.flow(backend, filters)
+    names = backend.to_pyarrow(fl.segments.select("stage").distinct()).column("stage").to_pylist()
+    return sorted(names, key=stage_order), _stream(store, backend, fl)
+
+
+def _stream(store: Store, backend: ibis.BaseBackend, fl: fm.Flow) -> Iterator[dict[str, Any]]:
+    try:
+        yield from _rows(store, backend, fl)
+    finally:
+        fl.release()
+
+
+def _rows(store: Store, backend: ibis.BaseBackend, fl: fm.Flow) -> Iterator[dict[str, Any]]:
+    # Streamed in batches so a million changes never sit in memory at once. (Ibis 12's own
+    # batch reader predates DuckDB 2's API, so the compiled SQL is read through DuckDB.)
+    reader = store.con.sql(str(backend.compile(_query(backend, fl)))).to_arrow_reader(_BATCH)
+    for batch in reader:
+        for r in batch.to_pylist():
+            yield {
+                "id": r["change_id"], "repo": r["repo"], "number": r["number"],
+                "title": r["title"], "author": r["author"], "merge_sha": r["merge_sha"],
+                "commits": r["commit_shas"] or [],
+                "milestones": {m: _iso(r[f"m_{m}"]) for m in MILESTONES},
+                "stages": dict(zip(r["stage_names"] or [], r["stage_seconds"] or [], strict=True)),
+                "lead_time_s": r["lead_time_s"],
+                "lines_added": r["lines_added"], "lines_deleted": r["lines_deleted"],
+                "files": r["files"],
+            }
+
+
+def write_jsonl(rows: Iterator[dict[str, Any]], out: io.TextIOBase | Any) -> int:
+    n = 0
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def write_csv(rows: Iterator[dict[str, Any]], out: io.TextIOBase | Any, stages: list[str]) -> int:
+    """Flattened: commits space-separated, ``milestone_<name>`` and ``stage_<name>_s`` columns."""
+    fields = ["id", "repo", "number", "title", "author", "merge_sha", "commits",
+              *[f"milestone_{m}" for m in MILESTONES], *[f"stage_{s}_s" for s in stages],
+              "lead_time_s", "lines_added", "lines_deleted", "files"]
+    w = csv.DictWriter(out, fieldnames=fields, extrasaction="raise", lineterminator="\n")
+    w.writeheader()
+    n = 0
+    for row in rows:
+        flat: dict[str, Any] = {k: row[k] for k in ("id", "repo", "number", "title", "author",
+                                                   "merge_sha", "lead_time_s", "lines_added",
+                                                   "lines_deleted", "files")}
+        flat["commits"] = " ".join(row["commits"])
+        flat.update({f"milestone_{m}": at for m, at in row["milestones"].items()})
+        flat.update({f"stage_{s}_s": row["stages"].get(s) for s in stages})
+        w.writerow(flat)
+        n += 1
+    return n
