@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["Git", "build_history", "build_linear", "git_env"]
+__all__ = ["Git", "build_flow", "build_history", "build_linear", "git_env"]
 
 
 def git_env(home: Path) -> dict[str, str]:
@@ -184,6 +184,60 @@ def build_history(path: Path) -> dict[str, str]:
         message="Caf\u00e9 in Latin-1 bytes\n".encode("latin-1"),
     )
     return sha
+
+
+ALICE = "Alice Liddell <alice@example.com>"
+CAROL = "Carol Danvers <carol@example.com>"
+DEPENDABOT = "dependabot[bot] <49699333+dependabot[bot]@users.noreply.github.com>"
+EVIL_TITLE = "Add b <script>alert('pwned')</script> & more"
+
+
+def build_flow(path: Path) -> dict[str, str]:
+    """Round times in UTC for the report's hand-computed figures (tests/test_report.py):
+    a direct commit, PRs #1 and #2 released in v1.0, a dependabot PR, PR #3 in flight and a
+    revert of #2. Origin on github.com as acme/flow."""
+    g = Git(path)
+    g.run("remote", "add", "origin", "https://github.com/acme/flow.git")
+    s: dict[str, str] = {}
+    g.write("README.md", "# flow\n")
+    s["root"] = g.commit("Initial commit\n", author=ALICE, date="2024-03-01T09:00:00Z")
+
+    g.run("checkout", "-q", "-b", "pr1")
+    g.write("a.py", "".join(f"a{i} = {i}\n" for i in range(5)))
+    s["pr1_a"] = g.commit("Start a\n", author=BOB, date="2024-03-04T09:00:00Z")
+    g.write("a.py", "".join(f"a{i} = {i}\n" for i in range(10)))
+    s["pr1_b"] = g.commit("Finish a\n", author=BOB, date="2024-03-04T13:00:00Z")
+    g.run("checkout", "-q", "main")
+    s["pr1"] = g.merge("pr1", message="Merge pull request #1 from bob/pr1\n\nAdd a",
+                       date="2024-03-05T09:00:00Z", author=CAROL)
+
+    g.run("checkout", "-q", "-b", "pr2")
+    g.write("b.py", "".join(f"b{i} = {i}\n" for i in range(60)))
+    s["pr2_a"] = g.commit("Add b\n", author=DAN, date="2024-03-05T10:00:00Z")
+    g.run("checkout", "-q", "main")
+
+    g.run("checkout", "-q", "-b", "deps")
+    g.write("requirements.txt", "httpx==0.28.1\n")
+    s["bot_a"] = g.commit("Bump httpx\n", author=DEPENDABOT, date="2024-03-06T08:00:00Z")
+    g.run("checkout", "-q", "main")
+    s["bot"] = g.merge("deps", message="Merge pull request #4 from acme/dependabot/pip/httpx\n\n"
+                       "Bump httpx", date="2024-03-06T12:00:00Z", author=CAROL)
+    s["pr2"] = g.merge("pr2", message=f"Merge pull request #2 from dan/pr2\n\n{EVIL_TITLE}",
+                       date="2024-03-07T10:00:00Z", author=CAROL)
+    g.tag("v1.0", message="Release 1.0\n", date="2024-03-08T10:00:00Z")
+
+    g.run("checkout", "-q", "-b", "pr3")
+    for i, when in enumerate(("2024-03-11T09:00:00Z", "2024-03-11T10:00:00Z",
+                              "2024-03-12T09:00:00Z")):
+        g.write("c.py", "".join(f"c{j} = {j}\n" for j in range(i + 1)))
+        s[f"pr3_{i}"] = g.commit(f"c step {i}\n", author=BOB, date=when)
+    g.run("checkout", "-q", "main")
+    s["pr3"] = g.merge("pr3", message="Merge pull request #3 from bob/pr3\n\nAdd c",
+                       date="2024-03-12T15:00:00Z", author=CAROL)
+    g.run("rm", "-q", "b.py")
+    s["revert"] = g.commit(f'Revert "Add b"\n\nThis reverts commit {s["pr2_a"]}.\n',
+                           author=ALICE, date="2024-03-13T09:00:00Z")
+    return s
 
 
 def build_linear(path: Path, n: int, *, start_day: int = 1, prefix: str = "c") -> list[str]:

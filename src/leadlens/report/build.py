@@ -274,6 +274,7 @@ def _waited_longest(backend: ibis.BaseBackend, fl: fm.Flow, flight: ir.Table,
     open_ = flight.filter(flight.stage.notnull()).select(
         "repo", "change_id", "stage", seconds=flight.in_stage_s, in_flight=ibis.literal(True))
     both = seg.union(open_)
+    both = both.filter(both.seconds > 0)  # a zero-length stage kept nobody waiting
     w = ibis.window(group_by="stage", order_by=[ibis.desc("seconds"), "change_id"])
     top = both.mutate(rn=ibis.row_number().over(w))
     top = top.filter(top.rn < LONGEST)

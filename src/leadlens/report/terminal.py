@@ -59,13 +59,12 @@ def render_terminal(report: Report, console: Console) -> None:
     if report.throughput_per_week is not None:
         facts.append(f"throughput {report.throughput_per_week:.1f} changes/week")
     if report.release_frequency_per_week is not None:
-        facts.append(f"{report.releases:,} releases ({report.release_frequency_per_week:.2f}/week)")
+        noun = "release" if report.releases == 1 else "releases"
+        facts.append(f"{report.releases:,} {noun} ({report.release_frequency_per_week:.2f}/week)")
     if report.revert_rate is not None:
         facts.append(f"revert rate {_pct(report.revert_rate)}")
     if report.rework_rate is not None and report.rework is not None:
         facts.append(f"rework rate {_pct(report.rework_rate)} (<{report.rework.days:g} days)")
-    if report.bot_changes:
-        facts.append(f"{report.bot_changes:,} bot changes left out")
     if facts:
         console.print("; ".join(facts) + ".", highlight=False)
     for msg in report.messages:

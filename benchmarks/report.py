@@ -1,0 +1,235 @@
+"""Benchmark derive and `leadlens report` on a synthetic store of a million changes.
+
+The store is generated with DuckDB SQL straight into leadlens' git tables (no git involved): REPOS
+repositories whose mainline is a chain of GitHub merges of short branches, squash merges, direct
+pushes and reverts, by people and bots, with a release tag about every week. Everything is a hash
+of the position, so the same size gives the same store. Then, each in its own process so that its
+peak RSS is its own: the derive step over every repository, `leadlens report --format json`,
+`leadlens report --format html`, and beside them the reference: one plain DuckDB query for the
+median merged -> released time over the same milestones, the floor a report could reach.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ingest import MB, Run, machine, measure
+
+GOAL_S, GOAL_RSS = 15.0, 2 << 30  # leadlens report: under 15 s and under 2 GB peak RSS
+SLOTS = 32  # commit ids per change: the landing commit (0) and its branch (1..BRANCH_MAX)
+BRANCH_MAX = 18
+RELEASE_EVERY = 504  # changes between release tags: one week at 20 minutes per merge
+
+# One row per change: its kind, people, times (seconds after 2021-01-01) and branch length.
+_CHANGES = """
+CREATE TEMP TABLE g_change AS
+WITH base AS (
+    SELECT r, i, (hash(r, i, 'kind') % 100)::BIGINT AS roll, (hash(r, i, 'who') % 100)::BIGINT AS who_roll,
+           (hash(r, i, 'dev') % 400)::BIGINT AS dev,
+           i * 1200 + (hash(r, i, 'jitter') % 600)::BIGINT AS merged_s,
+           3600 + pow(((hash(r, i, 'review') % 1000)::BIGINT) / 1000.0, 2) * 259200 AS review_s,
+           600 + pow(((hash(r, i, 'coding') % 1000)::BIGINT) / 1000.0, 2) * 432000 AS coding_s
+    FROM range($repos) a(r) CROSS JOIN range($per_repo) b(i))
+SELECT r, i, (r * $per_repo + i) * $slots AS land,
+       CASE WHEN i = 0 OR roll < 3 THEN 'push' WHEN roll < 12 THEN 'squash' ELSE 'merge' END AS kind,
+       roll IN (3, 4) AND i > 60 AS is_revert,
+       CASE WHEN who_roll < 3 THEN 'dependabot[bot]' WHEN who_roll < 5 THEN 'copilot-swe-agent[bot]'
+            ELSE 'dev' || dev END AS login,
+       CASE WHEN who_roll < 5 THEN NULL ELSE 'Developer ' || dev END AS person,
+       CASE WHEN i = 0 OR roll < 12 THEN 0 ELSE 2 + (hash(r, i, 'len') % ($branch_max - 1))::BIGINT END AS k,
+       merged_s, merged_s - review_s - coding_s AS work_s, coding_s
+FROM base
+"""
+
+# One row per commit: the landing commit (j = 0) and the branch commits j = 1..k.
+_COMMITS = """
+CREATE TEMP TABLE g_commit AS
+SELECT c.*, c.land + j AS cid, j,
+       CASE WHEN j = 0 THEN c.merged_s
+            ELSE c.work_s + (j - 1) * c.coding_s / greatest(c.k - 1, 1) END AS author_s,
+       CASE WHEN j = 0 THEN c.merged_s
+            ELSE c.work_s + (j - 1) * c.coding_s / greatest(c.k - 1, 1)
+                 + (hash(c.land, j, 'commit') % 3600)::BIGINT END AS committer_s,
+       CASE WHEN j > 0 OR c.kind <> 'merge' THEN 1 + (hash(c.land, j, 'n') % 4)::BIGINT ELSE 0 END AS nfiles
+FROM g_change c, (SELECT unnest(range(c.k + 1)) AS j)
+"""
+
+_FILES = """
+CREATE TEMP TABLE g_file AS
+SELECT cid, r, 'src/area' || (hash(r, i, 'area') % 40)::BIGINT || '/mod' || (hash(cid, fi, 'f') % 12)::BIGINT || '.py'
+           AS path,
+       (hash(cid, fi, 'bin') % 100)::BIGINT = 0 AS is_binary,
+       ((hash(cid, fi, 'add') % 80)::BIGINT)::INTEGER AS added, ((hash(cid, fi, 'del') % 30)::BIGINT)::INTEGER AS deleted
+FROM (SELECT cid, r, i, unnest(range(nfiles)) AS fi FROM g_commit)
+"""
+
+_FILL = [
+    "CREATE TEMP MACRO sha(x) AS md5('leadlens-bench' || x::VARCHAR) || left(md5(x::VARCHAR), 8)",
+    "CREATE TEMP MACRO ts(s) AS TIMESTAMPTZ '2021-01-01 00:00:00+00' + to_microseconds((s * 1e6)::BIGINT)",
+    """INSERT INTO repos SELECT 'bench/repo' || r, '/bench/repo' || r,
+           'https://github.com/bench/repo' || r || '.git', 'refs/heads/main',
+           sha(r * $per_repo * $slots + ($per_repo - 1) * $slots), FALSE, TRUE, FALSE, NULL,
+           now(), now() FROM range($repos) t(r)""",
+    """INSERT INTO ingest_runs SELECT r + 1, 'bench/repo' || r, 'git', '/bench/repo' || r,
+           'benchmark', now(), now(), $per_repo, 0 FROM range($repos) t(r)""",
+    """INSERT INTO commit_files SELECT 'bench/repo' || r, sha(cid), path, NULL,
+           CASE WHEN is_binary THEN NULL ELSE added END,
+           CASE WHEN is_binary THEN NULL ELSE deleted END, is_binary FROM g_file""",
+    """INSERT INTO commits
+       SELECT 'bench/repo' || c.r, sha(c.cid),
+           CASE WHEN c.j > 1 THEN [sha(c.cid - 1)]
+                WHEN c.j = 1 THEN [sha(c.land - $slots)]
+                WHEN c.i = 0 THEN []::VARCHAR[]
+                WHEN c.kind = 'merge' THEN [sha(c.land - $slots), sha(c.land + c.k)]
+                ELSE [sha(c.land - $slots)] END,
+           CASE WHEN c.kind = 'merge' AND c.j = 0 THEN 'GitHub' ELSE coalesce(c.person, c.login) END,
+           CASE WHEN c.kind = 'merge' AND c.j = 0 THEN 'noreply@github.com'
+                ELSE c.login || '@users.noreply.github.com' END,
+           ts(c.author_s), 0,
+           CASE WHEN c.j = 0 AND c.kind <> 'push' THEN 'GitHub' ELSE coalesce(c.person, c.login) END,
+           CASE WHEN c.j = 0 AND c.kind <> 'push' THEN 'noreply@github.com'
+                ELSE c.login || '@users.noreply.github.com' END,
+           ts(c.committer_s), 0,
+           CASE WHEN c.j > 0 THEN 'Work on change ' || c.i || ', step ' || c.j
+                WHEN c.is_revert THEN 'Revert "Change ' || (c.i - 1 - c.i % 50) || '"'
+                WHEN c.kind = 'merge' THEN 'Merge pull request #' || (c.i + 1) || ' from '
+                     || c.login || '/topic-' || c.i
+                WHEN c.kind = 'squash' THEN 'Change ' || c.i || ' (#' || (c.i + 1) || ')'
+                ELSE 'Change ' || c.i END,
+           CASE WHEN c.is_revert THEN 'This reverts commit ' || sha(c.land - (1 + c.i % 50) * $slots)
+                    || '.'
+                WHEN c.kind = 'merge' AND c.j = 0 THEN 'Change ' || c.i ELSE NULL END,
+           []::STRUCT(key VARCHAR, value VARCHAR)[],
+           c.kind = 'merge' AND c.j = 0,
+           CASE WHEN c.j = 0 AND c.kind <> 'push' THEN c.i + 1 END,
+           CASE WHEN c.is_revert THEN sha(c.land - (1 + c.i % 50) * $slots) END,
+           []::STRUCT(kind VARCHAR, person VARCHAR)[], []::VARCHAR[],
+           coalesce(f.n, 0), f.added, f.deleted, c.r + 1, TRUE, FALSE
+       FROM g_commit c LEFT JOIN (
+           SELECT cid, count(*)::INTEGER AS n, sum(added) AS added, sum(deleted) AS deleted
+           FROM g_file GROUP BY cid) f USING (cid)""",
+    # A release tag about every week (annotated), and now and then a pre-release, which is not one.
+    """CREATE TEMP TABLE g_tag AS
+       SELECT r, land, merged_s, 'v1.' || (i // $release_every) || '.0' AS name, 7200 AS after_s
+       FROM g_change WHERE i % $release_every = $release_every - 1
+       UNION ALL
+       SELECT r, land, merged_s, 'v1.' || (i // $release_every) || '.0rc1', 3600
+       FROM g_change WHERE i % ($release_every * 4) = $release_every // 2""",
+    """INSERT INTO tags SELECT 'bench/repo' || r, name, sha(land), md5(r || name) || left(md5(name), 8),
+           TRUE, 'Release Bot', 'release@example.com', ts(merged_s + after_s), 0, 'Release ' || name
+       FROM g_tag""",
+    """INSERT INTO refs SELECT 'bench/repo' || r, 'refs/tags/' || name,
+           md5(r || name) || left(md5(name), 8), 'tag' FROM g_tag
+       UNION ALL
+       SELECT 'bench/repo' || r, 'refs/heads/main', sha(r * $per_repo * $slots
+           + ($per_repo - 1) * $slots), 'commit' FROM range($repos) t(r)""",
+]
+
+
+def say(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def generate(path: Path, changes: int, repos: int) -> dict[str, Any]:
+    """Write the synthetic git tables (no derived rows) into a fresh store at ``path``."""
+    from leadlens.store import open_store
+
+    per_repo = changes // repos
+    params = {"repos": repos, "per_repo": per_repo, "slots": SLOTS, "branch_max": BRANCH_MAX,
+              "release_every": RELEASE_EVERY}
+    start = time.perf_counter()
+    with open_store(path) as st:
+        for sql in [_CHANGES, _COMMITS, _FILES, *_FILL]:
+            for key, value in params.items():
+                sql = sql.replace(f"${key}", str(value))
+            st.con.execute(sql)
+        counts = {t: st.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+                  for t in ("commits", "commit_files", "tags")}
+    return {"changes": per_repo * repos, "repos": repos, **counts,
+            "generate_s": time.perf_counter() - start}
+
+
+_DERIVE = """
+import sys, time
+from leadlens.store import open_store
+from leadlens.store.derive import derive_repo
+with open_store(sys.argv[1]) as st:
+    repos = [r[0] for r in st.con.execute("SELECT repo FROM repos ORDER BY repo").fetchall()]
+    for repo in repos:
+        t = time.perf_counter()
+        d = derive_repo(st, repo)
+        print(repo, d.mainline, d.changes, d.released, round(time.perf_counter() - t, 2),
+              file=sys.stderr)
+"""
+
+# The floor: one query, same milestones, no timeline, no segments, no bots, no Ibis.
+_REFERENCE = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+t = time.perf_counter()
+rows = con.execute(\"\"\"
+    SELECT count(*), median(epoch(r."at") - epoch(m."at")),
+           quantile_cont(epoch(r."at") - epoch(m."at"), 0.85)
+    FROM milestones m JOIN milestones r USING (repo, change_id)
+    WHERE m.name = 'merged' AND r.name = 'released'\"\"\").fetchall()
+print(rows[0][0], rows[0][1], rows[0][2], time.perf_counter() - t)
+"""
+
+
+def leadlens(*args: str) -> list[str]:
+    return [sys.executable, "-m", "leadlens", *args]
+
+
+def run(changes: int, repos: int, keep: Path | None, tmp: Path) -> dict[str, Any]:
+    where = keep or tmp
+    where.mkdir(parents=True, exist_ok=True)
+    store = where / "report-bench.duckdb"
+    res: dict[str, Any] = {"machine": machine()}
+    if store.exists():
+        store.unlink()
+    say(f"generating {changes:,} changes in {repos} repositories into {store}")
+    res["store"] = generate(store, changes, repos)
+    say(f"{res['store']['commits']:,} commits, {res['store']['commit_files']:,} file rows in "
+        f"{res['store']['generate_s']:.1f} s; derive")
+    derive = measure([sys.executable, "-c", _DERIVE, str(store)])
+    res["derive"] = asdict(derive)
+    import duckdb
+
+    with duckdb.connect(str(store), read_only=True) as con:
+        res["derived"] = dict(zip(("changes", "change_commits", "milestones", "released"),
+                                  con.execute(
+            "SELECT (SELECT count(*) FROM changes), (SELECT count(*) FROM change_commits),"
+            " (SELECT count(*) FROM milestones), (SELECT count(*) FROM changes"
+            " WHERE release IS NOT NULL)").fetchall()[0], strict=True))
+    res["store"]["bytes"] = store.stat().st_size
+    say(f"derived {res['derived']['changes']:,} changes in {derive.wall_s:.1f} s; reference query")
+    ref = measure([sys.executable, "-c", _REFERENCE, str(store)])
+    n, median, p85, query_s = ref_out = _last_line(ref, store)
+    res["reference"] = {**asdict(ref), "changes": int(n), "median_s": float(median),
+                        "p85_s": float(p85), "query_s": float(query_s)}
+    del ref_out
+    say("leadlens report --format json")
+    out = where / "report.json"
+    res["json"] = asdict(measure(leadlens("report", "--store", str(store), "--format", "json",
+                                          "--out", str(out))))
+    report = json.loads(out.read_text())
+    res["json"]["changes"] = report["changes"]
+    res["json"]["median_s"] = report["lead_time"]["median_s"]
+    say("leadlens report --format html")
+    html = where / "report.html"
+    res["html"] = asdict(measure(leadlens("report", "--store", str(store), "--format", "html",
+                                          "--out", str(html))))
+    res["html"]["bytes"] = html.stat().st_size
+    return res
+
+
+def _last_line(run: Run, store: Path) -> list[str]:
+    del store
+    raise NotImplementedError

@@ -1,0 +1,200 @@
+"""The report on a fixture repository whose every figure can be checked by hand (gitfixtures.build_flow).
+
+Hand computation (UTC): the direct root commit (merged 03-01 09:00), PR #1 (commits 03-04 09:00 and
+13:00, merged 03-05 09:00) and PR #2 (commit 03-05 10:00, merged 03-07 10:00) ship in v1.0
+(03-08 10:00). Lead times: root 169 h, #1 4 + 20 + 73 = 97 h, #2 0 + 48 + 24 = 72 h; 338 h in all.
+Stages: coding 4 h, pickup+review+merge 20 + 48 = 68 h, release 169 + 73 + 24 = 266 h.
+PR #3 (merged 03-12 15:00) and the revert of #2 (03-13 09:00) are in flight; dependabot's PR #4
+is a bot change, left out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from gitfixtures import EVIL_TITLE, build_flow
+from leadlens.metrics.flow import Filters
+from leadlens.report.build import build_report
+from leadlens.report.html import render_html
+from leadlens.report.model import Report
+from leadlens.sources.git import ingest_git
+from leadlens.store import open_store
+
+H = 3600.0
+AS_OF = datetime(2024, 3, 15, 9, tzinfo=UTC)
+GOLDEN = Path(__file__).parent / "golden" / "flow-report.json"
+
+
+@pytest.fixture(scope="module")
+def flow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("flow")
+    build_flow(base / "flow")
+    path = base / "flow.duckdb"
+    with open_store(path) as st:
+        ingest_git(st, [base / "flow"])
+    return path
+
+
+@pytest.fixture
+def report(flow_store: Path) -> Report:
+    with open_store(flow_store, read_only=True) as st:
+        return build_report(st, Filters(), as_of=AS_OF)
+
+
+def test_lead_time_hand_computed(report: Report) -> None:
+    assert report.lead_time_basis == "released"
+    assert report.changes == 3
+    lt = report.lead_time
+    assert (lt.n, lt.median_s, lt.mean_s) == (3, 97 * H, 338 * H / 3)
+    # p85 of [72, 97, 169] h with linear interpolation: 97 + 0.7 * (169 - 97) = 147.4 h.
+    assert lt.p85_s == pytest.approx(147.4 * H)
+    assert sum(b.changes for b in report.lead_time_histogram) == 3
+
+
+def test_stages_shares_and_amdahl_hand_computed(report: Report) -> None:
+    by = {s.name: s for s in report.stages}
+    assert list(by) == ["coding", "pickup+review+merge", "release"]
+    assert by["coding"].share == pytest.approx(4 / 338)
+    assert by["pickup+review+merge"].share == pytest.approx(68 / 338)
+    assert by["release"].share == pytest.approx(266 / 338)
+    assert sum(s.share for s in report.stages) == pytest.approx(1.0)
+    assert by["pickup+review+merge"].median_s == 20 * H  # of 0, 20 and 48 h
+    assert by["release"].median_s == 73 * H
+    assert all(s.changes_with_stage == 3 for s in report.stages)
+    # Amdahl: ceiling 1 / (1 - 4/338) = 338/334; 2x faster coding: 338/336.
+    assert by["coding"].amdahl_ceiling == pytest.approx(338 / 334)
+    assert by["coding"].speedup_if_2x == pytest.approx(338 / 336)
+    assert by["release"].speedup_at_k == pytest.approx(1 / (72 / 338 + 266 / 338 / 2))
+
+
+def test_active_and_waiting_hand_computed(report: Report) -> None:
+    # 2 h after each commit is active: coding of #1 has 09:00-11:00 of 09:00-13:00; the
+    # pickup+review+merge of #1 13:00-15:00 and of #2 10:00-12:00; release 2 h after each merge.
+    by = {s.name: (s.active_s / H, s.waiting_s / H) for s in report.stages}
+    assert by == {"coding": (2, 2), "pickup+review+merge": (4, 64), "release": (6, 260)}
+    assert report.headline[0].startswith("Most time waits in release: 77% of all lead time")
+    assert "2x faster coding buys 1.01x end to end" in report.headline[1]
+
+
+def test_in_flight_throughput_reverts_size(report: Report) -> None:
+    f = report.in_flight
+    assert f.count == 2
+    assert (f.age.median_s, f.age.n) == ((96 + 48) / 2 * H, 2)
+    assert [(s.stage, s.changes, s.median_age_s) for s in f.by_stage] == [
+        ("release", 2, (66 + 48) / 2 * H)]
+    # 5 changes merged over 03-01 09:00 .. 03-13 09:00 (12 days); one release.
+    assert report.throughput_per_week == pytest.approx(5 / (12 / 7))
+    assert report.releases == 1
+    assert [(w.week, w.changes) for w in report.weeks] == [
+        ("2024-02-26", 1), ("2024-03-04", 2), ("2024-03-11", 2)]
+    assert report.revert_rate == pytest.approx(1 / 5)
+    assert report.reverts.reverted_changes == 1 and report.reverts.revert_changes == 1
+    assert report.reverts.time_to_revert.median_s == 143 * H
+    # Lines: root 1, #1 10, #2 60, #3 3, the revert 60.
+    assert report.size.buckets == {"XS": 2, "S": 1, "M": 2, "L": 0, "XL": 0}
+    assert report.size.median_lines == 10
+    assert report.bot_changes == 1
+
+
+def test_evidence_and_longest_waits(report: Report) -> None:
+    assert report.evidence.milestones["merged"] == 5
+    assert report.evidence.milestones["released"] == 3
+    assert report.evidence.proxies == {"ready_for_review": 5}
+    assert report.evidence.out_of_order == 0
+    release = report.waited_longest["release"]
+    assert [(w.id, w.seconds / H, w.in_flight) for w in release] == [
+        ("acme/flow@50367df8c8666180aacd70538dc07ee5f0572305", 169, False),
+        ("acme/flow#1", 73, False), ("acme/flow#3", 66, True),
+        ("acme/flow@93007828e7fb2ea80bf607a2b3a008510e647aba", 48, True), ("acme/flow#2", 24, False)]
+    assert release[1].url == "https://github.com/acme/flow/pull/1"
+    assert release[4].title == EVIL_TITLE
+
+
+def test_include_bots_and_filters(flow_store: Path) -> None:
+    with open_store(flow_store, read_only=True) as st:
+        with_bots = build_report(st, Filters(include_bots=True), as_of=AS_OF)
+        march_7 = build_report(st, Filters(since=datetime(2024, 3, 7, tzinfo=UTC),
+                                           until=datetime(2024, 3, 8, tzinfo=UTC)), as_of=AS_OF)
+        nothing = build_report(st, Filters(since=datetime(2030, 1, 1, tzinfo=UTC)), as_of=AS_OF)
+        other = build_report(st, Filters(repos=("acme/other",)), as_of=AS_OF)
+    # The bot PR: commit 03-06 08:00, merged 12:00, released 03-08 10:00: 50 h.
+    assert with_bots.changes == 4 and with_bots.bot_changes == 0
+    assert march_7.changes == 1 and march_7.lead_time.median_s == 72 * H
+    assert nothing.changes == 0 and nothing.stages == [] and nothing.lead_time.median_s is None
+    assert "no change matches the filters" in nothing.messages
+    assert nothing.headline == ["No change in this scope has a lead time yet."]
+    assert other.changes == 0
+    assert any("no repository named acme/other" in m for m in other.messages)
+
+
+def _normalised(report: Report) -> dict[str, object]:
+    data = json.loads(report.model_dump_json())
+    data["generated_at"] = data["leadlens_version"] = "-"
+    return data
+
+
+def test_golden_json(report: Report) -> None:
+    data = _normalised(report)
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    assert data == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[dict[str, str | None]] = []
+        self.links: list[str] = []
+        self.cells: list[str] = []
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.stack.append(tag)
+        if tag == "script":
+            self.scripts.append(dict(attrs))
+        if tag == "a":
+            self.links.append(dict(attrs).get("href") or "")
+        if tag == "link":
+            self.links.append(dict(attrs).get("href") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.stack and self.stack[-1] == tag:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.stack and self.stack[-1] in ("td", "th", "a", "p"):
+            self.cells.append(data.strip())
+
+
+def test_html_is_self_contained_escaped_and_has_the_figures(report: Report) -> None:
+    html = render_html(report)
+    page = _Page()
+    page.feed(html)
+    # Offline: no script or stylesheet is loaded from anywhere; plotly.js is inlined.
+    assert all("src" not in s for s in page.scripts)
+    assert not [u for u in page.links if u.endswith((".js", ".css"))]
+    assert "Plotly.newPlot" in html and len(html) > 1_000_000
+    # A PR title with markup is text: escaped in the page, never a live tag.
+    assert "<script>alert('pwned')</script>" not in html
+    assert "Add b &lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt; &amp; more" in html
+    assert EVIL_TITLE in page.cells  # what a browser shows
+    assert "https://github.com/acme/flow/pull/1" in page.links
+    for figure in ("4.0d", "78.7%", "4.69\u00d7", "20.1%"):
+        assert figure in page.cells, figure
+
+
+def test_empty_store_gives_a_short_valid_report(tmp_path: Path) -> None:
+    with open_store(tmp_path / "empty.duckdb") as st:
+        report = build_report(st, Filters(), as_of=AS_OF)
+        html = render_html(report)
+    assert report.changes == 0 and report.repos == [] and report.stages == []
+    assert any("store is empty" in m for m in report.messages)
+    assert "No stage could be measured" in html
+
+
