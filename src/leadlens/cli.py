@@ -212,7 +212,7 @@ def _ingest_first(st: Store, paths: list[Path], settings: Settings, line_history
 @app.command("report")
 def report_cmd(
     paths: Annotated[list[Path] | None, typer.Argument(
-        metavar="[PATH]...", help="Repositories to ingest (incrementally) first.")] = None,
+        metavar="PATH", help="Repositories to ingest (incrementally) first.")] = None,
     store: StoreOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table | json | html")] = "table",
     out_file: Annotated[Path | None, typer.Option(

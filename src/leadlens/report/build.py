@@ -132,8 +132,12 @@ def _build(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, known: l
                          changes=int(repo_n.get(r, {}).get("n") or 0),
                          in_flight=int(repo_fl.get(r) or 0), lead_time=_dist(repo_lt.get(r, {})))
              for r in scope_repos]
+    mainline = {r["repo"] for r in _rows(backend, backend.table("mainline").select("repo").distinct())}
     for r in repos:
-        if r.lead_time_basis == "merged" and r.changes:
+        if r.repo not in mainline:
+            messages.append(f"{r.repo}: its default branch could not be determined or is empty,"
+                            " so it has no changes; ingest it again with --branch NAME")
+        elif r.lead_time_basis == "merged" and r.changes:
             messages.append(f"{r.repo} has no release signal (no release tags): its lead time ends"
                             " at merged")
     bases = {r.lead_time_basis for r in repos if r.changes}
