@@ -57,12 +57,14 @@ def amdahl_curves(report: Report) -> str:
 
 def active_waiting(report: Report) -> str:
     names = [s.name for s in report.stages]
+    total = sum(s.active_s + s.waiting_s for s in report.stages) or 1.0
     fig = go.Figure([
-        go.Bar(y=names, x=[s.active_s / 86400 for s in report.stages], name="active",
+        go.Bar(y=names, x=[s.active_s / total for s in report.stages], name="active",
                orientation="h", marker_color="#54a24b"),
-        go.Bar(y=names, x=[s.waiting_s / 86400 for s in report.stages], name="waiting",
+        go.Bar(y=names, x=[s.waiting_s / total for s in report.stages], name="waiting",
                orientation="h", marker_color="#e45756"),
     ])
     fig.update_layout(barmode="stack", title="Active vs waiting, per stage",
-                      xaxis_title="days (summed over changes)", yaxis_autorange="reversed")
+                      xaxis_title="share of all lead time", xaxis_tickformat=".0%",
+                      yaxis_autorange="reversed")
     return _html(fig)
