@@ -1,6 +1,6 @@
 """Benchmark derive and `leadlens report` on a synthetic store of a million changes.
 
-The store is generated with DuckDB SQL straight into leadlens' git tables (no git involved): REPOS
+The store is generated with DuckDB SQL straight into leadlens' git tables (no git involved): --repos
 repositories whose mainline is a chain of GitHub merges of short branches, squash merges, direct
 pushes and reverts, by people and bots, with a release tag about every week. Everything is a hash
 of the position, so the same size gives the same store. Then, each in its own process so that its
@@ -17,10 +17,11 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from ingest import MB, Run, machine, measure
+from ingest import MB, machine, measure
 
 GOAL_S, GOAL_RSS = 15.0, 2 << 30  # leadlens report: under 15 s and under 2 GB peak RSS
 SLOTS = 32  # commit ids per change: the landing commit (0) and its branch (1..BRANCH_MAX)
@@ -63,10 +64,10 @@ FROM g_change c, (SELECT unnest(range(c.k + 1)) AS j)
 
 _FILES = """
 CREATE TEMP TABLE g_file AS
-SELECT cid, r, 'src/area' || (hash(r, i, 'area') % 40)::BIGINT || '/mod' || (hash(cid, fi, 'f') % 12)::BIGINT || '.py'
+SELECT cid, r, 'src/area' || hash(r, i, 'area') % 40 || '/mod' || hash(cid, fi, 'f') % 12 || '.py'
            AS path,
-       (hash(cid, fi, 'bin') % 100)::BIGINT = 0 AS is_binary,
-       ((hash(cid, fi, 'add') % 80)::BIGINT)::INTEGER AS added, ((hash(cid, fi, 'del') % 30)::BIGINT)::INTEGER AS deleted
+       hash(cid, fi, 'bin') % 100 = 0 AS is_binary,
+       (hash(cid, fi, 'add') % 80)::INTEGER AS added, (hash(cid, fi, 'del') % 30)::INTEGER AS deleted
 FROM (SELECT cid, r, i, unnest(range(nfiles)) AS fi FROM g_commit)
 """
 
@@ -146,6 +147,7 @@ def generate(path: Path, changes: int, repos: int) -> dict[str, Any]:
               "release_every": RELEASE_EVERY}
     start = time.perf_counter()
     with open_store(path) as st:
+        st.con.execute("SET enable_progress_bar = false")
         for sql in [_CHANGES, _COMMITS, _FILES, *_FILL]:
             for key, value in params.items():
                 sql = sql.replace(f"${key}", str(value))
@@ -173,13 +175,14 @@ with open_store(sys.argv[1]) as st:
 _REFERENCE = """
 import sys, time, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
+con.execute("SET enable_progress_bar = false")
 t = time.perf_counter()
 rows = con.execute(\"\"\"
     SELECT count(*), median(epoch(r."at") - epoch(m."at")),
            quantile_cont(epoch(r."at") - epoch(m."at"), 0.85)
     FROM milestones m JOIN milestones r USING (repo, change_id)
     WHERE m.name = 'merged' AND r.name = 'released'\"\"\").fetchall()
-print(rows[0][0], rows[0][1], rows[0][2], time.perf_counter() - t)
+print(rows[0][0], rows[0][1], rows[0][2], time.perf_counter() - t, file=sys.stderr)
 """
 
 
@@ -191,7 +194,7 @@ def run(changes: int, repos: int, keep: Path | None, tmp: Path) -> dict[str, Any
     where = keep or tmp
     where.mkdir(parents=True, exist_ok=True)
     store = where / "report-bench.duckdb"
-    res: dict[str, Any] = {"machine": machine()}
+    res: dict[str, Any] = {"machine": {**machine(), "ibis": version("ibis-framework")}}
     if store.exists():
         store.unlink()
     say(f"generating {changes:,} changes in {repos} repositories into {store}")
@@ -211,10 +214,9 @@ def run(changes: int, repos: int, keep: Path | None, tmp: Path) -> dict[str, Any
     res["store"]["bytes"] = store.stat().st_size
     say(f"derived {res['derived']['changes']:,} changes in {derive.wall_s:.1f} s; reference query")
     ref = measure([sys.executable, "-c", _REFERENCE, str(store)])
-    n, median, p85, query_s = ref_out = _last_line(ref, store)
+    n, median, p85, query_s = ref.stderr.split()
     res["reference"] = {**asdict(ref), "changes": int(n), "median_s": float(median),
                         "p85_s": float(p85), "query_s": float(query_s)}
-    del ref_out
     say("leadlens report --format json")
     out = where / "report.json"
     res["json"] = asdict(measure(leadlens("report", "--store", str(store), "--format", "json",
@@ -230,6 +232,62 @@ def run(changes: int, repos: int, keep: Path | None, tmp: Path) -> dict[str, Any
     return res
 
 
-def _last_line(run: Run, store: Path) -> list[str]:
-    del store
-    raise NotImplementedError
+def report(res: dict[str, Any]) -> None:
+    m, st, d = res["machine"], res["store"], res["derived"]
+    print(f"machine: {m['nproc']} cores, {m['cpu']}, {m['ram_gb']} GB RAM, {m['os']}")
+    print("versions: " + ", ".join(f"{k} {m[k]}" for k in ("python", "duckdb", "ibis", "pyarrow",
+                                                           "leadlens")))
+    print(f"store: {st['changes']:,} changes in {st['repos']} repositories, {st['commits']:,} commits,"
+          f" {st['commit_files']:,} file rows, {st['tags']} tags, {st['bytes'] / MB:,.0f} MB"
+          f" (generated in {st['generate_s']:.1f} s)")
+    print(f"derived: {d['changes']:,} changes ({d['released']:,} released),"
+          f" {d['change_commits']:,} change commits, {d['milestones']:,} milestones\n")
+    ref = res["reference"]
+    head = ("run", "wall s", "CPU s", "peak RSS MB", "vs reference", "vs goal (15 s, 2 GB)")
+    rows: list[tuple[str, ...]] = [head]
+
+    def line(name: str, r: dict[str, Any], goal: bool) -> None:
+        ratio = f"{r['wall_s'] / ref['wall_s']:.1f}x" if r is not ref else ""
+        vs = f"{r['wall_s'] / GOAL_S:.2f} time, {r['self_rss'] / GOAL_RSS:.2f} RSS" if goal else ""
+        rows.append((name, f"{r['wall_s']:,.2f}", f"{r['cpu_s']:,.1f}", f"{r['self_rss'] / MB:,.0f}",
+                     ratio, vs))
+
+    line("derive (every repository)", res["derive"], False)
+    line("reference: one DuckDB query", ref, False)
+    line("leadlens report --format json", res["json"], True)
+    line("leadlens report --format html", res["html"], True)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    for r in rows:
+        print("  ".join(c.ljust(w) if i in (0, 5) else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip())
+    print(f"\nreference query alone: {ref['query_s']:.2f} s, median merged -> released"
+          f" {ref['median_s'] / 3600:.1f} h over {ref['changes']:,} changes; the report's lead time"
+          f" median {(res['json']['median_s'] or 0) / 3600:.1f} h over {res['json']['changes']:,}")
+    ok = all(res[k]["wall_s"] < GOAL_S and res[k]["self_rss"] < GOAL_RSS for k in ("json", "html"))
+    print(f"goal (report < 15 s and < 2 GB peak RSS): {'met' if ok else 'NOT met'}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--changes", type=int, default=1_000_000, metavar="N",
+                    help="changes to generate (default 1,000,000; 20,000 is a quick check)")
+    ap.add_argument("--repos", type=int, default=10, metavar="N",
+                    help="repositories they are spread over (default 10)")
+    ap.add_argument("--keep", type=Path, metavar="DIR",
+                    help="write the store and the reports here and keep them")
+    ap.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    ap.add_argument("--from-json", type=Path, metavar="FILE", help="print the tables of a --json run")
+    args = ap.parse_args()
+    if args.from_json:
+        report(json.loads(args.from_json.read_text()))
+        return
+    with tempfile.TemporaryDirectory(prefix="leadlens-bench-") as tmp:
+        res = run(args.changes, args.repos, args.keep, Path(tmp))
+    if args.json:
+        print(json.dumps(res, indent=2, default=str))
+    else:
+        report(res)
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,10 @@
 Walking the mainline oldest first with the set of commits already claimed gives each merge exactly
 the commits reachable from its other parents and not from its first parent (the first parent's
 ancestors are precisely what earlier mainline commits claimed), in one pass over the history.
+
+Only that walk runs in Python, over the graph as flat lists of integer ids (a repository of a
+million commits is a few tens of MB that way, not a million objects); what the claimed commits add
+up to per change (times, authors, sizes) is computed set-wise in DuckDB.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pyarrow as pa
 
 from leadlens.conventions import GITHUB_MERGE
@@ -23,6 +28,7 @@ __all__ = ["DEFAULT_RELEASE_TAG_PATTERN", "DeriveResult", "derive_repo"]
 
 DEFAULT_RELEASE_TAG_PATTERN = r"^(?:[\w.-]+/)?v?\d+(?:\.\d+)+$"
 _TS = pa.timestamp("us", tz="UTC")
+_NONE = -1  # a parent outside the stored graph (shallow clones), or no parent
 
 
 @dataclass(frozen=True)
@@ -34,64 +40,180 @@ class DeriveResult:
     warning: str | None = None
 
 
-@dataclass(slots=True)
-class _Commit:
-    parents: list[str]
-    author_time: datetime
-    committer_time: datetime
-    author_name: str
+@dataclass(frozen=True)
+class _Graph:
+    """Commit ``i``'s parents are ``parents[offsets[i]:offsets[i + 1]]``, in order, as ids (rows
+    of the ``_derive_commit`` temporary table), ``_NONE`` where a parent is not stored."""
+
+    offsets: list[int]
+    parents: list[int]
+
+    def first_parents(self, start: int) -> Iterator[int]:
+        """``start`` and its first-parent ancestors, as far as the stored graph goes."""
+        c = start
+        while c != _NONE:
+            yield c
+            lo, hi = self.offsets[c], self.offsets[c + 1]
+            c = self.parents[lo] if hi > lo else _NONE
 
 
-@dataclass(frozen=True, slots=True)
-class _Landing:
-    subject: str
-    body_first_line: str
-    pr_number: int | None
+def _load(store: Store, repo: str) -> _Graph:
+    """Number the repository's commits (``_derive_commit``) and read the graph as ids."""
+    con = store.con
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _derive_commit AS SELECT (row_number() OVER () - 1)::BIGINT"
+        " AS id, sha, author_name, author_time, committer_time, len(parents) > 1 AS is_merge"
+        " FROM commits WHERE repo = ?", [repo])
+    n = int(scalar(con, "SELECT count(*) FROM _derive_commit"))
+    edges = con.execute(
+        "SELECT d.id AS child, coalesce(p.id, -1) AS parent FROM ("
+        "   SELECT sha, unnest(parents) AS parent_sha, generate_subscripts(parents, 1) AS k"
+        "   FROM commits WHERE repo = ?) e"
+        " JOIN _derive_commit d ON d.sha = e.sha LEFT JOIN _derive_commit p ON p.sha = e.parent_sha"
+        " ORDER BY d.id, e.k", [repo]).fetchnumpy()
+    child = np.asarray(edges["child"], np.int64)
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(child, minlength=n), out=offsets[1:])
+    return _Graph(offsets.tolist(), np.asarray(edges["parent"], np.int64).tolist())
 
 
-def _load(store: Store, repo: str) -> dict[str, _Commit]:
-    # The walk needs no messages: those are read for the landing commits alone (_landings).
-    rows = store.con.execute(
-        "SELECT sha, parents, author_time, committer_time, author_name FROM commits"
-        " WHERE repo = ?", [repo]).fetchall()
-    return {r[0]: _Commit(list(r[1]), r[2], r[3], r[4] or "") for r in rows}
+def _id_of(store: Store, sha: str | None) -> int | None:
+    return None if sha is None else scalar(store.con, "SELECT id FROM _derive_commit WHERE sha = ?",
+                                           [sha])
 
 
-def _landings(store: Store, repo: str, chain: list[str]) -> dict[str, _Landing]:
-    store.con.register("d_chain", pa.table({"sha": pa.array(chain, pa.string())}))
-    try:
-        rows = store.con.execute(
-            "SELECT sha, subject, split_part(ltrim(coalesce(body, ''), chr(10)), chr(10), 1),"
-            " pr_number FROM commits WHERE repo = ? AND sha IN (SELECT sha FROM d_chain)",
-            [repo]).fetchall()
-    finally:
-        store.con.unregister("d_chain")
-    return {r[0]: _Landing(r[1] or "", (r[2] or "").strip(), r[3]) for r in rows}
-
-
-def _first_parents(graph: dict[str, _Commit], sha: str | None) -> Iterator[str]:
-    """``sha`` and its first-parent ancestors, as far as the stored graph goes."""
-    while sha is not None and sha in graph:
-        yield sha
-        parents = graph[sha].parents
-        sha = parents[0] if parents else None
-
-
-def _release_positions(store: Store, repo: str, graph: dict[str, _Commit],
-                       position: dict[str, int], pattern: re.Pattern[str]
-                       ) -> list[tuple[int, datetime, str]]:
+def _release_positions(store: Store, repo: str, graph: _Graph, position: dict[int, int],
+                       pattern: re.Pattern[str]) -> list[tuple[int, datetime, str]]:
     """(last mainline position a release contains, its date, its name) per release tag."""
     out = []
     for name, target, when in store.con.execute(
-            "SELECT name, target_sha, tag_time FROM tags WHERE repo = ? AND target_sha IS NOT NULL"
-            " AND tag_time IS NOT NULL", [repo]).fetchall():
+            "SELECT t.name, d.id, t.tag_time FROM tags t JOIN _derive_commit d ON d.sha = t.target_sha"
+            " WHERE t.repo = ? AND t.tag_time IS NOT NULL", [repo]).fetchall():
         if not pattern.match(name):
             continue
         # A tag off the mainline (a maintenance branch) contains the mainline up to where it forked.
-        fork = next((s for s in _first_parents(graph, target) if s in position), None)
+        fork = next((c for c in graph.first_parents(target) if c in position), None)
         if fork is not None:
             out.append((position[fork], when, name))
     return out
+
+
+def _best_after(n: int, releases: list[tuple[int, datetime, str]]
+                ) -> list[tuple[datetime, str] | None]:
+    """Earliest-dated release at or after each position: a suffix minimum over release positions."""
+    releases = sorted(releases, key=lambda r: r[0])
+    best_after: list[tuple[datetime, str] | None] = [None] * (n + 1)
+    ri = len(releases) - 1
+    best: tuple[datetime, str] | None = None
+    for pos in range(n - 1, -1, -1):
+        while ri >= 0 and releases[ri][0] >= pos:
+            cand = (releases[ri][1], releases[ri][2])
+            best = cand if best is None or cand < best else best
+            ri -= 1
+        best_after[pos] = best
+    return best_after
+
+
+def _claim(graph: _Graph, chain: list[int]) -> pa.Table:
+    """The commits each mainline position claims (``pos``), in walk order (``seq``): the landing
+    commit first, then breadth first from its other parents. ``work``: the commits whose times and
+    authors make the change's milestones (all but the landing one, or the landing one alone)."""
+    offsets, parents = graph.offsets, graph.parents
+    seen = bytearray(len(offsets) - 1)
+    ids: list[int] = []
+    at: list[int] = []
+    for pos, c in enumerate(chain):
+        seen[c] = 1
+        ids.append(c)
+        at.append(pos)
+        lo, hi = offsets[c], offsets[c + 1]
+        if hi - lo > 1:
+            queue = deque(p for p in parents[lo + 1:hi] if p != _NONE and not seen[p])
+            while queue:
+                s = queue.popleft()
+                if seen[s]:
+                    continue
+                seen[s] = 1
+                ids.append(s)
+                at.append(pos)
+                queue.extend(p for p in parents[offsets[s]:offsets[s + 1]]
+                             if p != _NONE and not seen[p])
+    pos_arr = np.asarray(at, np.int64)
+    landing = np.ones(len(at), np.bool_)
+    landing[1:] = pos_arr[1:] != pos_arr[:-1]
+    alone = np.ones(len(at), np.bool_)
+    alone[:-1] = landing[1:]
+    return pa.table({"id": pa.array(ids, pa.int64()), "pos": pos_arr,
+                     "seq": np.arange(len(at), dtype=np.int64), "work": ~landing | alone})
+
+
+def _changes(store: Store, repo: str, chain: list[int],
+             best_after: list[tuple[datetime, str] | None]) -> pa.Table:
+    """One row per mainline position: id, number, title, the GitHub merge's author, release."""
+    store.con.register("_derive_chain", pa.table({"id": pa.array(chain, pa.int64()),
+                                                   "pos": pa.array(range(len(chain)), pa.int64())}))
+    try:
+        rows = store.con.execute(
+            "SELECT c.sha, c.subject, split_part(ltrim(coalesce(c.body, ''), chr(10)), chr(10), 1),"
+            " c.pr_number FROM _derive_chain m JOIN _derive_commit d ON d.id = m.id"
+            " JOIN commits c ON c.repo = ? AND c.sha = d.sha ORDER BY m.pos", [repo]).fetchall()
+    finally:
+        store.con.unregister("_derive_chain")
+    cols: dict[str, list[object]] = {k: [] for k in (
+        "pos", "land", "id", "number", "title", "gh_author", "release", "released_at")}
+    ids: set[str] = set()
+    for pos, (sha, subject, body_first_line, number) in enumerate(rows):
+        subject, body_first_line = subject or "", (body_first_line or "").strip()
+        cid = f"{repo}#{number}" if number is not None else f"{repo}@{sha}"
+        if cid in ids:  # the same number on two landing commits: keep both, apart
+            cid, number = f"{repo}@{sha}", None
+        ids.add(cid)
+        gh = GITHUB_MERGE.match(subject)
+        release = best_after[pos]
+        # GitHub puts the PR title on the merge commit's body's first line.
+        for key, value in (("pos", pos), ("land", chain[pos]), ("id", cid), ("number", number),
+                           ("title", body_first_line if gh and body_first_line else subject),
+                           ("gh_author", gh.group(2) if gh else None),
+                           ("release", release[1] if release else None),
+                           ("released_at", release[0] if release else None)):
+            cols[key].append(value)
+    types = {"pos": pa.int64(), "land": pa.int64(), "number": pa.int64(), "released_at": _TS}
+    return pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in cols.items()})
+
+
+_WRITE = [
+    "INSERT INTO mainline SELECT $repo, d.sha, c.pos FROM _derive_changes c"
+    " JOIN _derive_commit d ON d.id = c.land",
+    "INSERT INTO change_commits SELECT $repo, c.id, d.sha FROM _derive_claim m"
+    " JOIN _derive_changes c ON c.pos = m.pos JOIN _derive_commit d ON d.id = m.id",
+    # The earliest work commit's author: the first in walk order among equal author times.
+    "CREATE OR REPLACE TEMP TABLE _derive_work AS SELECT m.pos, count(*) AS commits,"
+    " min(d.author_time) FILTER (WHERE m.work) AS started,"
+    " max(d.author_time) FILTER (WHERE m.work) AS ready,"
+    " first(coalesce(d.author_name, '') ORDER BY d.author_time, m.seq) FILTER (WHERE m.work)"
+    "   AS first_author,"
+    " list_sort(list_distinct(list(coalesce(d.author_name, '')) FILTER (WHERE m.work))) AS authors"
+    " FROM _derive_claim m JOIN _derive_commit d ON d.id = m.id GROUP BY m.pos",
+    "INSERT INTO changes (repo, id, number, merge_sha, title, author, is_merge, commits,"
+    " lines_added, lines_deleted, files, release, authors)"
+    " SELECT $repo, c.id, c.number, d.sha, c.title, coalesce(c.gh_author, w.first_author),"
+    " d.is_merge, w.commits, s.added, s.deleted, coalesce(s.files, 0), c.release, w.authors"
+    " FROM _derive_changes c JOIN _derive_commit d ON d.id = c.land JOIN _derive_work w USING (pos)"
+    " LEFT JOIN ("
+    "   SELECT cc.change_id, sum(f.added) AS added, sum(f.deleted) AS deleted,"
+    "          count(DISTINCT f.path) AS files"
+    "   FROM change_commits cc JOIN commit_files f ON f.repo = cc.repo AND f.sha = cc.sha"
+    "   WHERE cc.repo = $repo GROUP BY cc.change_id) s ON s.change_id = c.id",
+    "INSERT INTO milestones"
+    " SELECT $repo, c.id, 'work_started', w.started, 'git', FALSE"
+    "   FROM _derive_changes c JOIN _derive_work w USING (pos)"
+    " UNION ALL SELECT $repo, c.id, 'ready_for_review', w.ready, 'git', TRUE"
+    "   FROM _derive_changes c JOIN _derive_work w USING (pos)"
+    " UNION ALL SELECT $repo, c.id, 'merged', d.committer_time, 'git', FALSE"
+    "   FROM _derive_changes c JOIN _derive_commit d ON d.id = c.land"
+    " UNION ALL SELECT $repo, c.id, 'released', c.released_at, 'git', FALSE"
+    "   FROM _derive_changes c WHERE c.released_at IS NOT NULL",
+]
 
 
 def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_TAG_PATTERN
@@ -103,113 +225,35 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
         if branch else None
     if tip is None and branch is None:
         tip = scalar(con, "SELECT head_sha FROM repos WHERE repo = ?", [repo])
-    graph = _load(store, repo)
-    warning = None
-    if tip is None or tip not in graph:
-        warning = f"{repo}: the default branch is unknown or empty; no changes derived"
-        chain: list[str] = []
-    else:
-        chain = list(_first_parents(graph, tip))[::-1]
-    position = {sha: i for i, sha in enumerate(chain)}
-    landings = _landings(store, repo, chain)
-    releases = sorted(_release_positions(store, repo, graph, position, re.compile(release_pattern)),
-                      key=lambda r: r[0])
-    # Earliest-dated release at or after each position: a suffix minimum over release positions.
-    best_after: list[tuple[datetime, str] | None] = [None] * (len(chain) + 1)
-    ri = len(releases) - 1
-    best: tuple[datetime, str] | None = None
-    for pos in range(len(chain) - 1, -1, -1):
-        while ri >= 0 and releases[ri][0] >= pos:
-            cand = (releases[ri][1], releases[ri][2])
-            best = cand if best is None or cand < best else best
-            ri -= 1
-        best_after[pos] = best
-
-    cols: dict[str, list[object]] = {k: [] for k in (
-        "repo", "id", "number", "merge_sha", "title", "author", "is_merge", "commits", "release",
-        "authors")}
-    cc_id: list[str] = []
-    cc_sha: list[str] = []
-    ms: dict[str, list[object]] = {k: [] for k in ("repo", "change_id", "name", "at", "source",
-                                                   "proxy")}
-    seen: set[str] = set()
-    ids: set[str] = set()
-    for pos, sha in enumerate(chain):
-        c, land = graph[sha], landings[sha]
-        members = [sha]
-        seen.add(sha)
-        if len(c.parents) > 1:
-            queue = deque(p for p in c.parents[1:] if p not in seen and p in graph)
-            while queue:
-                s = queue.popleft()
-                if s in seen:
-                    continue
-                seen.add(s)
-                members.append(s)
-                queue.extend(p for p in graph[s].parents if p not in seen and p in graph)
-        number = land.pr_number
-        cid = f"{repo}#{number}" if number is not None else f"{repo}@{sha}"
-        if cid in ids:  # the same number on two landing commits: keep both, apart
-            cid, number = f"{repo}@{sha}", None
-        ids.add(cid)
-        work = [graph[s] for s in members[1:]] or [c]
-        gh = GITHUB_MERGE.match(land.subject)
-        # GitHub puts the PR title on the merge commit's body's first line.
-        title = land.body_first_line if gh and land.body_first_line else land.subject
-        first = min(work, key=lambda w: w.author_time)
-        release = best_after[pos]
-        for key, value in (("repo", repo), ("id", cid), ("number", number), ("merge_sha", sha),
-                           ("title", title), ("author", (gh and gh.group(2)) or first.author_name),
-                           ("is_merge", len(c.parents) > 1), ("commits", len(members)),
-                           ("release", release[1] if release else None),
-                           ("authors", sorted({w.author_name for w in work}))):
-            cols[key].append(value)
-        cc_id.extend([cid] * len(members))
-        cc_sha.extend(members)
-        points: list[tuple[str, datetime, bool]] = [
-            ("work_started", first.author_time, False),
-            ("ready_for_review", max(w.author_time for w in work), True),
-            ("merged", c.committer_time, False),
-        ]
-        if release:
-            points.append(("released", release[0], False))
-        for name, at, proxy in points:
-            for key, value in (("repo", repo), ("change_id", cid), ("name", name), ("at", at),
-                               ("source", "git"), ("proxy", proxy)):
-                ms[key].append(value)
-
-    changes = pa.table(cols)
-    change_commits = pa.table({"repo": pa.array([repo] * len(cc_sha), pa.string()),
-                               "change_id": pa.array(cc_id, pa.string()),
-                               "sha": pa.array(cc_sha, pa.string())})
-    milestones = pa.table({**ms, "at": pa.array(ms["at"], _TS)})
-    main = pa.table({"repo": pa.array([repo] * len(chain), pa.string()),
-                     "sha": pa.array(chain, pa.string()),
-                     "position": pa.array(range(len(chain)), pa.int64())})
-    views = {"d_changes": changes, "d_cc": change_commits, "d_ms": milestones, "d_main": main}
-    for view, tbl in views.items():
-        con.register(view, tbl)
     try:
-        with transaction(con):
-            for table in ("mainline", "changes", "change_commits", "milestones"):
-                con.execute(f"DELETE FROM {table} WHERE repo = ?", [repo])
-            con.execute("INSERT INTO mainline SELECT * FROM d_main")
-            con.execute("INSERT INTO change_commits SELECT * FROM d_cc")
-            if changes.num_rows:
-                con.execute(
-                    "INSERT INTO changes (repo, id, number, merge_sha, title, author, is_merge,"
-                    " commits, lines_added, lines_deleted, files, release, authors)"
-                    " SELECT c.repo, c.id, c.number, c.merge_sha, c.title, c.author, c.is_merge,"
-                    " c.commits, s.added, s.deleted, coalesce(s.files, 0), c.release, c.authors"
-                    " FROM d_changes c LEFT JOIN ("
-                    "   SELECT cc.change_id, sum(f.added) AS added, sum(f.deleted) AS deleted,"
-                    "          count(DISTINCT f.path) AS files"
-                    "   FROM d_cc cc JOIN commit_files f ON f.repo = cc.repo AND f.sha = cc.sha"
-                    "   GROUP BY cc.change_id) s ON s.change_id = c.id")
-                con.execute("INSERT INTO milestones SELECT * FROM d_ms")
+        graph = _load(store, repo)
+        tip_id = _id_of(store, tip)
+        warning = None
+        if tip_id is None:
+            warning = f"{repo}: the default branch is unknown or empty; no changes derived"
+            chain: list[int] = []
+        else:
+            chain = list(graph.first_parents(tip_id))[::-1]
+        position = {c: i for i, c in enumerate(chain)}
+        releases = _release_positions(store, repo, graph, position, re.compile(release_pattern))
+        changes = _changes(store, repo, chain, _best_after(len(chain), releases))
+        claim = _claim(graph, chain)
+        del graph, position
+        views = {"_derive_changes": changes, "_derive_claim": claim}
+        for view, tbl in views.items():
+            con.register(view, tbl)
+        try:
+            with transaction(con):
+                for table in ("mainline", "changes", "change_commits", "milestones"):
+                    con.execute(f"DELETE FROM {table} WHERE repo = ?", [repo])
+                for sql in _WRITE:
+                    con.execute(sql.replace("$repo", "$1"), [repo] if "$repo" in sql else [])
+        finally:
+            for view in views:
+                con.unregister(view)
     finally:
-        for view in views:
-            con.unregister(view)
-    released = sum(1 for r in cols["release"] if r is not None)
-    return DeriveResult(repo, len(chain), changes.num_rows, released, warning)
-
+        con.execute("DROP TABLE IF EXISTS _derive_work")
+        con.execute("DROP TABLE IF EXISTS _derive_commit")
+    released = changes.column("release").null_count
+    return DeriveResult(repo, len(chain), changes.num_rows,
+                        changes.num_rows - released, warning)
