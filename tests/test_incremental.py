@@ -172,3 +172,15 @@ def test_line_history_ingest_keeps_numstat_counts(tmp_path: Path,
         assert a.con.execute(q_files).fetchall() == b.con.execute(q_files).fetchall()
         assert a.con.execute(q_commits).fetchall() == b.con.execute(q_commits).fetchall()
         assert b.con.execute("SELECT count(*) FROM commits WHERE NOT line_history").fetchall() == [(0,)]
+
+
+def test_derived_rows_from_an_older_leadlens_are_rebuilt(store: Store,
+                                                         history_repo: tuple[Path, dict[str, str]]
+                                                         ) -> None:
+    ingest_git(store, [history_repo[0]])
+    # As a store derived before migration 005 looks: no activity times on change_commits.
+    store.con.execute("UPDATE change_commits SET author_time = NULL, committer_time = NULL")
+    again = ingest_git(store, [history_repo[0]])
+    assert again.outcomes[0].up_to_date and again.outcomes[0].changes == 10
+    assert store.con.execute("SELECT count(*) FROM change_commits WHERE author_time IS NULL"
+                             ).fetchall() == [(0,)]

@@ -36,7 +36,7 @@ def _at(minutes: int) -> datetime:
 
 
 def _tables(changes: list[tuple[dict[str, int], list[int]]], end: str
-            ) -> tuple[ibis.Table, ibis.Table, ibis.Table]:
+            ) -> tuple[ibis.Table, ibis.Table]:
     ms = {"repo": [], "change_id": [], "name": [], "at": []}  # type: dict[str, list[object]]
     ev = {"repo": [], "change_id": [], "at": []}  # type: dict[str, list[object]]
     for i, (points, events) in enumerate(changes):
@@ -51,16 +51,16 @@ def _tables(changes: list[tuple[dict[str, int], list[int]]], end: str
     ev_t = pa.table({"repo": pa.array(ev["repo"], pa.string()),
                      "change_id": pa.array(ev["change_id"], pa.string()),
                      "at": pa.array(ev["at"], _TS)})
-    ends = pa.table({"repo": ["r"], "end": [end]})
-    return ibis.memtable(ms_t), ibis.memtable(ev_t), ibis.memtable(ends)
+    ms_t = ms_t.append_column("end", pa.array([end] * ms_t.num_rows, pa.string()))
+    return ibis.memtable(ms_t), ibis.memtable(ev_t)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(change_st, min_size=1, max_size=25), st.sampled_from(["released", "merged"]))
 def test_setwise_agrees_with_reference(changes: list[tuple[dict[str, int], list[int]]],
                                        end: str) -> None:
-    ms, ev, ends = _tables(changes, end)
-    clamped = clamped_milestones(ms, ends)
+    ms, ev = _tables(changes, end)
+    clamped = clamped_milestones(ms)
     segs = CON.to_pyarrow(active_split(segments(clamped), activity_islands(ev))).to_pylist()
     spans = {r["change_id"]: r for r in CON.to_pyarrow(change_spans(clamped)).to_pylist()}
     got: dict[str, dict[str, tuple[float, float]]] = {}
@@ -83,9 +83,9 @@ def test_setwise_agrees_with_reference(changes: list[tuple[dict[str, int], list[
 def test_hand_computed_active_and_waiting() -> None:
     # Coding 0h -> 10h with commits at 0h, 1h and 9.5h: islands [0, 3) and [9.5, 11.5) cover
     # 3.5h of it (2h window); release 10h -> 30h with activity at 20h: 1.5h + 2h = 3.5h.
-    ms, ev, ends = _tables([({"work_started": 0, "ready_for_review": 600, "merged": 300,
+    ms, ev = _tables([({"work_started": 0, "ready_for_review": 600, "merged": 300,
                               "released": 1800}, [0, 60, 570, 1200])], "released")
-    rows = CON.to_pyarrow(active_split(segments(clamped_milestones(ms, ends)),
+    rows = CON.to_pyarrow(active_split(segments(clamped_milestones(ms)),
                                        activity_islands(ev))).to_pylist()
     by = {r["stage"]: (r["seconds"] / 3600, r["active_s"] / 3600, r["waiting_s"] / 3600)
           for r in rows}

@@ -34,6 +34,7 @@ from leadlens.config import Settings, load_settings
 from leadlens.errors import UserError
 from leadlens.sources.git import IngestReport, ingest_git
 from leadlens.store import Store, open_store
+from leadlens.store.db import limit_memory
 
 if TYPE_CHECKING:
     from leadlens.metrics.flow import Filters
@@ -239,6 +240,7 @@ def report_cmd(
     with open_store(store or settings.store, read_only=not paths) as st:
         if paths:
             ok = _ingest_first(st, paths, settings, line_history)
+        limit_memory(st, settings.memory_limit)
         report = build_report(st, filters, k=k, rework_days=settings.rework_days,
                               as_of=_when(as_of))
     if fmt == "json":
@@ -276,6 +278,7 @@ def changes_cmd(
     from leadlens.report.changes import change_rows, write_csv, write_jsonl
 
     with open_store(store or settings.store, read_only=True) as st:
+        limit_memory(st, settings.memory_limit)
         stages, rows = change_rows(st, filters)
         with _open_out(out_file) as fh:
             if fmt == "csv":

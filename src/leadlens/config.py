@@ -49,6 +49,11 @@ class Settings(BaseModel):
         default=2.0, gt=0,
         description="Time after someone acted that counts as active rather than waiting (hours).",
     )
+    memory_limit: str = Field(
+        default="1GB", pattern=r"^\s*\d+(\.\d+)?\s*([KMGT]i?B)\s*$",
+        description="Memory DuckDB may use for a report or export; beyond it queries spill to"
+        " disk (DuckDB size syntax: 512MB, 4GB).",
+    )
     rework_days: float = Field(
         default=21.0, gt=0,
         description="Rewriting lines younger than this many days counts as rework.",

@@ -7,7 +7,7 @@ never go negative, and always sum exactly to the change's lead time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 
 __all__ = [
     "DEFAULT_ACTIVITY_WINDOW",
+    "KEY",
     "MILESTONES",
     "STAGES",
     "Segment",
@@ -118,7 +119,7 @@ def active_seconds(start: datetime, end: datetime, events: Iterable[datetime],
 
 # --- set-wise: the same rules as Ibis expressions over milestone rows, for millions of changes ---
 
-_KEY = ("repo", "change_id")
+KEY: tuple[str, ...] = ("repo", "change_id")  # the default change key of the set-wise functions
 
 
 def _rank_of(name: ir.StringValue) -> ir.IntegerValue:
@@ -141,17 +142,16 @@ def seconds_between(end: ir.TimestampValue, start: ir.TimestampValue) -> ir.Floa
     return end.delta(start, unit="millisecond").cast("float64") / 1000
 
 
-def clamped_milestones(milestones: ibis.Table, ends: ibis.Table) -> ibis.Table:
+def clamped_milestones(milestones: ibis.Table, key: Sequence[str] = KEY) -> ibis.Table:
     """Milestones up to each change's end milestone, in canonical order, each clamped to the
-    latest one before it. ``milestones``: (repo, change_id, name, at); ``ends``: (repo, end)
-    naming each repository's lead-time end (``released`` or ``merged``).
-    Adds rank, ``at`` clamped, ``out_of_order`` (it was clamped) and ``prev_rank``/``prev_at``."""
-    ends = ends.select("repo", end_rank=_rank_of(ends.end))
-    m = milestones.select("repo", "change_id", "name", "at")
-    m = m.mutate(rank=_rank_of(m.name)).join(ends, "repo")
+    latest one before it. ``milestones``: key columns, ``name``, ``at`` and ``end`` (the
+    milestone that ends the change's lead time: ``released``, or ``merged`` for a repository with
+    no release signal). Adds rank, ``at`` clamped, ``out_of_order`` (it was clamped) and
+    ``prev_rank``/``prev_at``."""
+    m = milestones.mutate(rank=_rank_of(milestones.name), end_rank=_rank_of(milestones.end))
     m = m.filter(m.rank.notnull() & (m.rank <= m.end_rank))
-    upto = ibis.window(group_by=list(_KEY), order_by="rank", preceding=None, following=0)
-    ordered = ibis.window(group_by=list(_KEY), order_by="rank")
+    upto = ibis.window(group_by=list(key), order_by="rank", preceding=None, following=0)
+    ordered = ibis.window(group_by=list(key), order_by="rank")
     m = m.mutate(run_at=m.at.max().over(upto))
     return m.mutate(
         out_of_order=(m.at < m.run_at.lag().over(ordered)).fill_null(False),
@@ -160,54 +160,55 @@ def clamped_milestones(milestones: ibis.Table, ends: ibis.Table) -> ibis.Table:
     ).drop("at").rename(at="run_at")
 
 
-def segments(clamped: ibis.Table) -> ibis.Table:
-    """One row per change and segment: repo, change_id, stage, start, end, seconds."""
+def segments(clamped: ibis.Table, key: Sequence[str] = KEY) -> ibis.Table:
+    """One row per change and segment: key columns, stage, start, end, seconds."""
     seg = clamped.filter(clamped.prev_rank.notnull())
     names = stage_pairs()
     seg = seg.join(names, [seg.prev_rank == names.from_rank, seg.rank == names.to_rank])
-    return seg.select("repo", "change_id", "stage", start=seg.prev_at, end=seg.at,
+    return seg.select(*key, "stage", start=seg.prev_at, end=seg.at,
                       seconds=seconds_between(seg.at, seg.prev_at))
 
 
-def change_spans(clamped: ibis.Table) -> ibis.Table:
+def change_spans(clamped: ibis.Table, key: Sequence[str] = KEY) -> ibis.Table:
     """Per change: first milestone time, last (clamped) time, whether it reached its end
-    milestone, lead_time_s (null in flight), elapsed_s and out_of_order clamps."""
-    first = clamped.rank.min()
-    agg = clamped.group_by(list(_KEY)).aggregate(
+    milestone, lead_time_s (null in flight), elapsed_s, out_of_order clamps, last/end rank."""
+    agg = clamped.group_by(list(key)).aggregate(
         first_at=clamped.at.argmin(clamped.rank),
         last_at=clamped.at.max(),
         done=(clamped.rank == clamped.end_rank).any(),
         out_of_order=clamped.out_of_order.sum().cast("int64"),
-        first_rank=first,
+        last_rank=clamped.rank.max(),
+        end_rank=clamped.end_rank.max(),
     )
     elapsed = seconds_between(agg.last_at, agg.first_at)
     return agg.mutate(elapsed_s=elapsed, lead_time_s=ibis.ifelse(agg.done, elapsed, ibis.null()))
 
 
-def activity_islands(events: ibis.Table, window: timedelta = DEFAULT_ACTIVITY_WINDOW
-                     ) -> ibis.Table:
+def activity_islands(events: ibis.Table, window: timedelta = DEFAULT_ACTIVITY_WINDOW,
+                     key: Sequence[str] = KEY) -> ibis.Table:
     """Merge each change's activity windows ``[event, event + window)`` into disjoint islands.
-    ``events``: (repo, change_id, at). Returns (repo, change_id, start, end)."""
+    ``events``: key columns and ``at``. Returns key columns, start, end."""
     w = ibis.interval(milliseconds=int(window.total_seconds() * 1000))
-    ordered = ibis.window(group_by=list(_KEY), order_by="at")
-    upto = ibis.window(group_by=list(_KEY), order_by="at", preceding=None, following=0)
-    e = events.select("repo", "change_id", "at").distinct()
-    e = e.mutate(reach=(e.at + w).max().over(upto))
-    e = e.mutate(gap=(e.at > e.reach.lag().over(ordered)).fill_null(True).cast("int64"))
+    ordered = ibis.window(group_by=list(key), order_by="at")
+    upto = ibis.window(group_by=list(key), order_by="at", preceding=None, following=0)
+    # Sorted by time, the reach of all earlier windows is the previous event's plus the window:
+    # a new island starts where an event comes after it.
+    e = events.select(*key, "at")
+    e = e.mutate(gap=(e.at > e.at.lag().over(ordered) + w).fill_null(True).cast("int32"))
     e = e.mutate(island=e.gap.sum().over(upto))
-    return e.group_by([*_KEY, "island"]).aggregate(start=e.at.min(), end=e.reach.max()) \
+    return e.group_by([*key, "island"]).aggregate(start=e.at.min(), end=e.at.max() + w) \
         .drop("island")
 
 
-def active_split(segs: ibis.Table, islands: ibis.Table) -> ibis.Table:
+def active_split(segs: ibis.Table, islands: ibis.Table, key: Sequence[str] = KEY) -> ibis.Table:
     """Per segment: ``active_s`` (covered by an activity island) and ``waiting_s`` (the rest)."""
     isl = islands.rename(i_start="start", i_end="end")
-    j = segs.join(isl, [segs.repo == isl.repo, segs.change_id == isl.change_id,
+    j = segs.join(isl, [*[segs[k] == isl[k] for k in key],
                         isl.i_start < segs.end, isl.i_end > segs.start])
     lo = ibis.greatest(j.start, j.i_start)
     hi = ibis.least(j.end, j.i_end)
-    covered = j.mutate(part=seconds_between(hi, lo)).group_by(
-        ["repo", "change_id", "stage"]).aggregate(active_s=ibis._.part.sum())
-    out = segs.left_join(covered, ["repo", "change_id", "stage"]).select(
+    covered = j.mutate(part=seconds_between(hi, lo)).group_by([*key, "stage"]).aggregate(
+        active_s=ibis._.part.sum())
+    out = segs.left_join(covered, [*key, "stage"]).select(
         segs, active_s=covered.active_s.fill_null(0.0))
     return out.mutate(waiting_s=out.seconds - out.active_s)

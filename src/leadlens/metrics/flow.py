@@ -118,6 +118,9 @@ def _bot_flags(changes: ir.Table, f: Filters) -> ir.Table:
     return c.mutate(is_bot=author_bot | c.all_bots.fill_null(False)).drop("all_bots")
 
 
+CID = ("cid",)  # the integer key the report numbers changes in scope with: cheap to sort on
+
+
 def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
     """Build the scope and the timeline expressions; cache the ones several metrics reuse."""
     changes = backend.table("changes")
@@ -132,7 +135,8 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
         c = c.filter(c.repo.isin(list(f.repos)))
     c = _bot_flags(c, f).mutate(lines=(_.lines_added.fill_null(0) + _.lines_deleted.fill_null(0)))
     cache = _Materialiser(backend)
-    c = cache(c.mutate(size=size_bucket(c.lines)))
+    numbered = ibis.window(order_by=[c.merged_at, c.repo, c.id])  # deterministic, merge order
+    c = cache(c.mutate(size=size_bucket(c.lines), cid=ibis.row_number().over(numbered)))
     if f.include_bots:
         scope, bots = c, c.filter(ibis.literal(False))
     else:
@@ -141,31 +145,35 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
     repos = changes.select("repo").distinct()
     ends = repos.left_join(released, "repo").select(
         repos.repo, end=ibis.ifelse(released.has_release.fill_null(False), "released", "merged"))
-    keys = scope.select("repo", change_id=scope.id)
-    scoped_ms = ms.semi_join(keys, ["repo", "change_id"])
-    clamped = cache(clamped_milestones(scoped_ms, ends))
-    spans = cache(change_spans(clamped))
-    cc = backend.table("change_commits").semi_join(keys, ["repo", "change_id"])
-    commits = backend.table("commits").select("repo", "sha", "author_time", "committer_time")
-    acts = cc.join(commits, ["repo", "sha"])
-    events = acts.select("repo", "change_id", at=acts.author_time).union(
-        acts.select("repo", "change_id", at=acts.committer_time))
-    segs = cache(active_split(segments(clamped), activity_islands(events, f.activity_window)))
+    keys = scope.join(ends, "repo").select("cid", "repo", "end", change_id=scope.id)
+    scoped_ms = cache(ms.join(keys.drop("repo"), "change_id").select(
+        "cid", "repo", "change_id", "name", "at", "proxy", "end"))
+    clamped = cache(clamped_milestones(scoped_ms.select("cid", "name", "at", "end"), CID))
+    spans = cache(change_spans(clamped, CID))
+    # Who acted when: the author and committer times of the change's commits (derive copies them
+    # onto change_commits, so no join with the commits table is needed).
+    # A change id names its repository (OWNER/REPO#N, OWNER/REPO@sha): one key column suffices.
+    cc = backend.table("change_commits")
+    cc = cc.join(keys.select("cid", "change_id"), "change_id")
+    events = cc.select("cid", at=ibis.array([cc.author_time, cc.committer_time]).unnest())
+    events = events.filter(events.at.notnull())
+    segs = cache(active_split(segments(clamped, CID),
+                              activity_islands(events, f.activity_window, CID), CID))
     return Flow(scope, bots, ends, clamped, spans, segs, scoped_ms, cache)
 
 
 def done_segments(fl: Flow) -> ir.Table:
     """Segments of changes that have a lead time, with the month of their merge."""
-    done = fl.spans.filter(fl.spans.done).select("repo", "change_id")
-    months = fl.scope.select("repo", change_id=fl.scope.id, month=fl.scope.merged_at.truncate("M"))
-    return fl.segments.semi_join(done, ["repo", "change_id"]).join(months, ["repo", "change_id"])
+    done = fl.spans.filter(fl.spans.done).select("cid")
+    months = fl.scope.select("cid", month=fl.scope.merged_at.truncate("M"))
+    return fl.segments.semi_join(done, "cid").join(months, "cid")
 
 
 def lead_times(fl: Flow) -> ir.Table:
     """Per change with a lead time: repo, id, lead_time_s, month, size, lines, files, merged_at."""
     s = fl.spans.filter(fl.spans.done)
-    j = s.join(fl.scope, [s.repo == fl.scope.repo, s.change_id == fl.scope.id])
-    return j.select(s.repo, id=s.change_id, lead_time_s=s.lead_time_s, month=j.merged_at.truncate("M"),
+    j = s.join(fl.scope, "cid")
+    return j.select(j.repo, j.id, lead_time_s=j.lead_time_s, month=j.merged_at.truncate("M"),
                     size=j.size, lines=j.lines, files=j.files, merged_at=j.merged_at)
 
 
@@ -174,7 +182,7 @@ def stage_totals(fl: Flow) -> ir.Table:
     d = done_segments(fl)
     return d.group_by("stage").aggregate(
         total_s=d.seconds.sum(), median_s=d.seconds.quantile(0.5), active_s=d.active_s.sum(),
-        waiting_s=d.waiting_s.sum(), changes_with_stage=d.change_id.count())
+        waiting_s=d.waiting_s.sum(), changes_with_stage=d.cid.count())
 
 
 def month_stage_totals(fl: Flow) -> ir.Table:
@@ -186,14 +194,12 @@ def in_flight(fl: Flow, as_of: datetime) -> ir.Table:
     """Changes without their end milestone: age since the first milestone, the stage they are in
     (after their last milestone) and how long they have been in it."""
     s = fl.spans.filter(~fl.spans.done)
-    last = fl.clamped.group_by(["repo", "change_id"]).aggregate(
-        last_rank=fl.clamped.rank.max(), end_rank=fl.clamped.end_rank.max())
-    s = s.join(last, ["repo", "change_id"])
     names = stage_pairs()
     s = s.left_join(names, [s.last_rank == names.from_rank, s.end_rank == names.to_rank])
+    s = s.join(fl.scope.select("cid", "repo", change_id=fl.scope.id), "cid")
     now = ibis.literal(as_of)
     # A milestone after as_of (a clock in the future) ages nothing rather than going negative.
-    return s.select("repo", "change_id", stage=s.stage,
+    return s.select("cid", "repo", "change_id", stage=s.stage,
                     age_s=ibis.greatest(seconds_between(now, s.first_at), 0.0),
                     in_stage_s=ibis.greatest(seconds_between(now, s.last_at), 0.0))
 

@@ -39,6 +39,9 @@ def rework(backend: BaseBackend, change_ids: ir.Table, days: float = DEFAULT_REW
     rewritten = backend.table("rewritten_lines")
 
     scope = change_ids.select("repo", "change_id").distinct()
+    repos = change_ids.select("repo").distinct()
+    if not line_changes.semi_join(repos, "repo").limit(1).to_pyarrow().num_rows:
+        return None  # no line history at all: skip the joins over every commit in scope
     shas = change_commits.semi_join(scope, ["repo", "change_id"]).select("repo", "sha").distinct()
     scoped = (commits.semi_join(shas, ["repo", "sha"]).filter(~commits.is_merge)
               .select("repo", "sha", "committer_time", "line_history"))

@@ -274,17 +274,16 @@ def _fill_weeks(counts: dict[Any, int]) -> list[Week]:
 
 def _waited_longest(backend: ibis.BaseBackend, fl: fm.Flow, flight: ir.Table,
                     remotes: dict[str, str | None]) -> dict[str, list[Waited]]:
-    seg = fl.segments.select("repo", "change_id", "stage", "seconds", in_flight=ibis.literal(False))
+    seg = fl.segments.select("cid", "stage", "seconds", in_flight=ibis.literal(False))
     open_ = flight.filter(flight.stage.notnull()).select(
-        "repo", "change_id", "stage", seconds=flight.in_stage_s, in_flight=ibis.literal(True))
+        "cid", "stage", seconds=flight.in_stage_s, in_flight=ibis.literal(True))
     both = seg.union(open_)
     both = both.filter(both.seconds > 0)  # a zero-length stage kept nobody waiting
-    w = ibis.window(group_by="stage", order_by=[ibis.desc("seconds"), "change_id"])
+    w = ibis.window(group_by="stage", order_by=[ibis.desc("seconds"), "cid"])
     top = both.mutate(rn=ibis.row_number().over(w))
-    top = top.filter(top.rn < LONGEST)
-    top = top.join(fl.scope, [top.repo == fl.scope.repo, top.change_id == fl.scope.id]).select(
-        top.repo, top.change_id, top.stage, top.seconds, top.in_flight, top.rn,
-        fl.scope.title, fl.scope.number, fl.scope.merge_sha)
+    top = top.filter(top.rn < LONGEST).join(fl.scope, "cid").select(
+        "repo", "stage", "seconds", "in_flight", "rn", "title", "number", "merge_sha",
+        change_id=fl.scope.id)
     out: dict[str, list[Waited]] = defaultdict(list)
     for r in sorted(_rows(backend, top), key=lambda r: (stage_order(r["stage"]), r["rn"])):
         out[r["stage"]].append(Waited(

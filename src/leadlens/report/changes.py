@@ -23,28 +23,25 @@ _BATCH = 50_000
 
 def _query(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
     s = fl.scope
-    cc = backend.table("change_commits").semi_join(s.select("repo", change_id=s.id),
-                                                   ["repo", "change_id"])
-    commits = backend.table("commits").select("repo", "sha", "author_time")
-    cc = cc.join(commits, ["repo", "sha"])
-    shas = cc.group_by(["repo", "change_id"]).aggregate(
+    cc = backend.table("change_commits")
+    cc = cc.join(s.select("cid", "repo", change_id=s.id), ["repo", "change_id"])
+    shas = cc.group_by("cid").aggregate(
         commit_shas=cc.sha.collect(order_by=[cc.author_time, cc.sha]))
     ms = fl.milestones
-    pivot = ms.group_by(["repo", "change_id"]).aggregate(**{
+    pivot = ms.group_by("cid").aggregate(**{
         f"m_{m}": ms.at.max(where=ms.name == m) for m in MILESTONES})
     seg = fl.segments
-    stages = seg.group_by(["repo", "change_id"]).aggregate(
+    stages = seg.group_by("cid").aggregate(
         stage_names=seg.stage.collect(order_by=seg.start), stage_seconds=seg.seconds.collect(
             order_by=seg.start))
-    sp = fl.spans.select("repo", "change_id", "lead_time_s")
-    key = ["repo", "change_id"]
-    base = s.select("repo", "number", "title", "author", "merge_sha", "lines_added",
-                    "lines_deleted", "files", "merged_at", change_id=s.id)
-    q = (base.left_join(shas, key).select(base, shas.commit_shas)
-         .left_join(pivot, key).drop("repo_right", "change_id_right")
-         .left_join(stages, key).drop("repo_right", "change_id_right")
-         .left_join(sp, key).drop("repo_right", "change_id_right"))
-    return q.order_by(["merged_at", "change_id"])
+    sp = fl.spans.select("cid", "lead_time_s")
+    base = s.select("cid", "repo", "number", "title", "author", "merge_sha", "lines_added",
+                    "lines_deleted", "files", change_id=s.id)
+    q = (base.left_join(shas, "cid").drop("cid_right")
+         .left_join(pivot, "cid").drop("cid_right")
+         .left_join(stages, "cid").drop("cid_right")
+         .left_join(sp, "cid").drop("cid_right"))
+    return q.order_by("cid")
 
 
 def _iso(at: datetime | None) -> str | None:

@@ -13,7 +13,8 @@ import duckdb
 
 from leadlens.errors import StoreError, StoreLockedError, StoreSchemaError
 
-__all__ = ["DEFAULT_STORE", "SCHEMA_VERSION", "Store", "migrations", "open_store", "scalar"]
+__all__ = ["DEFAULT_STORE", "SCHEMA_VERSION", "Store", "limit_memory", "migrations", "open_store",
+           "scalar"]
 
 DEFAULT_STORE = Path(".leadlens") / "leadlens.duckdb"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
@@ -54,6 +55,17 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = 
     open (and the connection busy) until it is fully read."""
     rows = con.execute(sql, list(params)).fetchall()
     return rows[0][0] if rows else None
+
+
+def limit_memory(store: Store, memory_limit: str) -> None:
+    """Bound DuckDB's memory for analysis queries (they spill to disk beyond it); results that
+    need an order ask for one, so insertion order need not be kept (it costs memory)."""
+    try:
+        store.con.execute(f"SET memory_limit = '{memory_limit}'")
+    except duckdb.Error as exc:
+        raise StoreError(f"memory_limit {memory_limit!r} is not a size DuckDB understands"
+                         " (e.g. 1GB, 512MB)") from exc
+    store.con.execute("SET preserve_insertion_order = false")
 
 
 def _applied_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -184,7 +184,8 @@ def _changes(store: Store, repo: str, chain: list[int],
 _WRITE = [
     "INSERT INTO mainline SELECT $repo, d.sha, c.pos FROM _derive_changes c"
     " JOIN _derive_commit d ON d.id = c.land",
-    "INSERT INTO change_commits SELECT $repo, c.id, d.sha FROM _derive_claim m"
+    "INSERT INTO change_commits SELECT $repo, c.id, d.sha, d.author_time, d.committer_time"
+    " FROM _derive_claim m"
     " JOIN _derive_changes c ON c.pos = m.pos JOIN _derive_commit d ON d.id = m.id",
     # The earliest work commit's author: the first in walk order among equal author times.
     "CREATE OR REPLACE TEMP TABLE _derive_work AS SELECT m.pos, count(*) AS commits,"
