@@ -92,3 +92,12 @@ def test_hand_computed_active_and_waiting() -> None:
     # merged (5h) came before ready_for_review (10h): clamped to 10h, a zero-length segment.
     assert by == {"coding": (10, 3.5, 6.5), "pickup+review+merge": (0, 0, 0),
                   "release": (20, 3.5, 16.5)}
+
+
+def test_duplicate_event_times_pair_up() -> None:
+    # Author and committer time are often equal: [0, 0] and [10h, 10h] are two 2 h islands.
+    _, ev = _tables([({"work_started": 0}, [0, 0, 600, 600, 600])], "merged")
+    for _ in range(5):  # equal times sort either way; the islands must not depend on it
+        rows = CON.to_pyarrow(activity_islands(ev)).to_pylist()
+        assert sorted((r["start"], r["end"]) for r in rows) == [(_at(0), _at(120)),
+                                                               (_at(600), _at(720))]

@@ -190,14 +190,18 @@ def activity_islands(events: ibis.Table, window: timedelta = DEFAULT_ACTIVITY_WI
     ``events``: key columns and ``at``. Returns key columns, start, end."""
     w = ibis.interval(milliseconds=int(window.total_seconds() * 1000))
     ordered = ibis.window(group_by=list(key), order_by="at")
-    upto = ibis.window(group_by=list(key), order_by="at", preceding=None, following=0)
     # Sorted by time, the reach of all earlier windows is the previous event's plus the window:
-    # a new island starts where an event comes after it.
+    # an island starts at an event that comes after it, and ends at an event whose next one
+    # starts another. One pass marks both; a second over those rows alone pairs them up.
     e = events.select(*key, "at")
-    e = e.mutate(gap=(e.at > e.at.lag().over(ordered) + w).fill_null(True).cast("int32"))
-    e = e.mutate(island=e.gap.sum().over(upto))
-    return e.group_by([*key, "island"]).aggregate(start=e.at.min(), end=e.at.max() + w) \
-        .drop("island")
+    prev, nxt = e.at.lag().over(ordered), e.at.lead().over(ordered)
+    e = e.mutate(starts=(e.at > prev + w).fill_null(True), ends=(nxt > e.at + w).fill_null(True))
+    e = e.filter(e.starts | e.ends)
+    # Among equal times, a start that is not also an end comes first: it pairs with the end.
+    paired = ibis.window(group_by=list(key), order_by=["at", "ends"])
+    last = ibis.ifelse(e.ends, e.at, e.at.lead().over(paired))
+    e = e.mutate(last=last)
+    return e.filter(e.starts).select(*key, start=e.at, end=e.last + w)
 
 
 def active_split(segs: ibis.Table, islands: ibis.Table, key: Sequence[str] = KEY) -> ibis.Table:

@@ -177,16 +177,15 @@ def lead_times(fl: Flow) -> ir.Table:
                     size=j.size, lines=j.lines, files=j.files, merged_at=j.merged_at)
 
 
-def stage_totals(fl: Flow) -> ir.Table:
-    """Per stage over changes with a lead time: total, median, active, waiting, changes."""
-    d = done_segments(fl)
+def stage_totals(d: ir.Table) -> ir.Table:
+    """Per stage over ``done_segments``: total, median, active, waiting, changes."""
     return d.group_by("stage").aggregate(
         total_s=d.seconds.sum(), median_s=d.seconds.quantile(0.5), active_s=d.active_s.sum(),
         waiting_s=d.waiting_s.sum(), changes_with_stage=d.cid.count())
 
 
-def month_stage_totals(fl: Flow) -> ir.Table:
-    d = done_segments(fl)
+def month_stage_totals(d: ir.Table) -> ir.Table:
+    """Per month of merge and stage over ``done_segments``: total seconds."""
     return d.group_by(["month", "stage"]).aggregate(total_s=d.seconds.sum())
 
 

@@ -106,11 +106,12 @@ def _build(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, known: l
     n_scope = int(_one(backend, fl.scope.aggregate(n=fl.scope.count())).get("n") or 0)
     n_bots = int(_one(backend, fl.bots.aggregate(n=fl.bots.count())).get("n") or 0)
     flight = fl.cache(fm.in_flight(fl, as_of))
+    done = fl.cache(fm.done_segments(fl))
 
     # Stages, shares and Amdahl.
     sum_lead = overall_row.get("total") or 0.0
     stages = []
-    for row in sorted(_rows(backend, fm.stage_totals(fl)), key=lambda r: stage_order(r["stage"])):
+    for row in sorted(_rows(backend, fm.stage_totals(done)), key=lambda r: stage_order(r["stage"])):
         share = min(1.0, max(0.0, row["total_s"] / sum_lead)) if sum_lead > 0 else 0.0
         ceiling = amdahl.ceiling(share)
         stages.append(Stage(
@@ -146,7 +147,7 @@ def _build(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, known: l
     month_lt = {r["month"]: r for r in _rows(backend, lt.group_by("month").aggregate(
         total=lt.lead_time_s.sum(), **fm.distribution(lt.lead_time_s)))}
     month_totals: dict[Any, dict[str, float]] = defaultdict(dict)
-    for row in _rows(backend, fm.month_stage_totals(fl)):
+    for row in _rows(backend, fm.month_stage_totals(done)):
         month_totals[row["month"]][row["stage"]] = row["total_s"]
     months = []
     for m in sorted(month_lt):
