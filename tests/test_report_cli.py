@@ -111,6 +111,7 @@ def test_repository_without_merges_or_tags(tmp_path: Path) -> None:
     assert any("no release signal" in m for m in data["messages"])
     # Direct commits: every stage is zero-length; lead time 0, still a valid report.
     assert data["lead_time"]["median_s"] == 0.0
+    assert data["headline"][0].startswith("Every lead time in this scope is zero")
 
 
 def test_unknown_default_branch(tmp_path: Path) -> None:

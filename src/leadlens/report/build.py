@@ -306,6 +306,10 @@ def headline(report: Report) -> list[str]:
         return lines
     lines = []
     total = sum(s.active_s + s.waiting_s for s in report.stages)
+    if total == 0:
+        return ["Every lead time in this scope is zero: each change is a single commit that counts"
+                " as merged when committed, with no release after it. Tag releases (setting"
+                " release_tag_pattern) or add pull request data to see where time goes."]
     waits = max(report.stages, key=lambda s: s.waiting_s, default=None)
     if waits is not None and total > 0:
         lines.append(f"Most time waits in {waits.name}: {_pct(waits.waiting_s / total)} of all"
