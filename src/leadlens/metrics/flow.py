@@ -6,7 +6,6 @@ a connection's SQL directly, so the same expressions run on every Ibis backend (
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,12 +47,6 @@ class Filters:
     activity_window: timedelta = DEFAULT_ACTIVITY_WINDOW
 
 
-def _ibis_regex(pattern: str) -> str:
-    # DuckDB/RE2 and Spark take inline flags; Python-style (?i) prefixes work in both.
-    re.compile(pattern)
-    return pattern
-
-
 def distribution(col: ir.NumericColumn) -> dict[str, ir.Scalar]:
     """n, median, p85, p95 and mean of ``col`` (exact quantiles, linear interpolation)."""
     return {"n": col.count(), "median_s": col.quantile(0.5), "p85_s": col.quantile(0.85),
@@ -72,7 +65,6 @@ class Flow:
     scope: ir.Table  # changes in scope: repo, id, title, number, merge_sha, lines, files, ...
     bots: ir.Table  # bot changes left out (empty when include_bots)
     ends: ir.Table  # repo, end (released | merged)
-    clamped: ir.Table
     spans: ir.Table  # per change: first_at, last_at, done, lead_time_s, elapsed_s, ...
     segments: ir.Table  # per change and stage, with active_s / waiting_s
     milestones: ir.Table  # of changes in scope
@@ -109,7 +101,8 @@ class _Materialiser:
 
 
 def _bot_flags(changes: ir.Table, f: Filters) -> ir.Table:
-    bot, agent = _ibis_regex(f.bot_pattern), _ibis_regex(f.agent_pattern)
+    # Settings validate the patterns; inline flags like (?i) work in Python, RE2 and Spark alike.
+    bot, agent = f.bot_pattern, f.agent_pattern
     people = changes.select("repo", "id", who=changes.authors.unnest())
     is_bot = people.who.re_search(bot) & ~people.who.re_search(agent)
     all_bots = people.group_by(["repo", "id"]).aggregate(all_bots=is_bot.all())
@@ -159,7 +152,7 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
     events = events.filter(events.at.notnull())
     segs = cache(active_split(segments(clamped, CID),
                               activity_islands(events, f.activity_window, CID), CID))
-    return Flow(scope, bots, ends, clamped, spans, segs, scoped_ms, cache)
+    return Flow(scope, bots, ends, spans, segs, scoped_ms, cache)
 
 
 def done_segments(fl: Flow) -> ir.Table:

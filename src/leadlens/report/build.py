@@ -77,8 +77,9 @@ def build_report(store: Store, filters: fm.Filters, *, k: float = DEFAULT_K,
     as_of = as_of or datetime.now(UTC)
     backend = ibis.duckdb.from_connection(store.con)
     messages: list[str] = []
-    known = [r["repo"] for r in _rows(backend, backend.table("repos").select("repo", "remote_url")
-                                      .order_by("repo"))]
+    remotes = {r["repo"]: r["remote_url"] for r in _rows(
+        backend, backend.table("repos").select("repo", "remote_url").order_by("repo"))}
+    known = list(remotes)
     unknown = [r for r in filters.repos if r not in known]
     if unknown:
         messages.append(f"no repository named {', '.join(unknown)} in the store"
@@ -88,14 +89,15 @@ def build_report(store: Store, filters: fm.Filters, *, k: float = DEFAULT_K,
                         " `leadlens ingest git PATH` first")
     fl = fm.flow(backend, filters)
     try:
-        return _build(backend, fl, filters, known, messages, k, rework_days, as_of)
+        return _build(backend, fl, filters, remotes, messages, k, rework_days, as_of)
     finally:
         fl.release()
 
 
-def _build(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, known: list[str],
-           messages: list[str], k: float, rework_days: float, as_of: datetime) -> Report:
-    remotes = {r["repo"]: r["remote_url"] for r in _rows(backend, backend.table("repos"))}
+def _build(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
+           remotes: dict[str, str | None], messages: list[str], k: float, rework_days: float,
+           as_of: datetime) -> Report:
+    known = list(remotes)
     ends = {r["repo"]: r["end"] for r in _rows(backend, fl.ends)}
 
     lt = fl.cache(fm.lead_times(fl))
@@ -103,7 +105,11 @@ def _build(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, known: l
                                              **fm.distribution(lt.lead_time_s)))
     overall = _dist(overall_row)
     histogram = _histogram(backend, lt)
-    n_scope = int(_one(backend, fl.scope.aggregate(n=fl.scope.count())).get("n") or 0)
+    sc = fl.scope
+    totals = _one(backend, sc.aggregate(
+        n=sc.count(), first=sc.merged_at.min(), last=sc.merged_at.max(),
+        releases=sc.release.nunique()))  # nunique leaves nulls (unreleased) out
+    n_scope = int(totals.get("n") or 0)
     n_bots = int(_one(backend, fl.bots.aggregate(n=fl.bots.count())).get("n") or 0)
     flight = fl.cache(fm.in_flight(fl, as_of))
     done = fl.cache(fm.done_segments(fl))
@@ -123,14 +129,14 @@ def _build(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, known: l
     # Per repository and per month.
     repo_lt = {r["repo"]: r for r in _rows(backend, lt.group_by("repo").aggregate(
         **fm.distribution(lt.lead_time_s)))}
-    repo_n = {r["repo"]: r for r in _rows(backend, fl.scope.group_by("repo").aggregate(
+    repo_n = {r["repo"]: int(r["n"]) for r in _rows(backend, fl.scope.group_by("repo").aggregate(
         n=fl.scope.count()))}
     repo_fl = {r["repo"]: r["n"] for r in _rows(backend, flight.group_by("repo").aggregate(
         n=flight.count()))}
     scope_repos = sorted(set(repo_n) | set(filters.repos) & set(known)) if filters.repos else \
         sorted(set(known))
     repos = [RepoSummary(repo=r, lead_time_basis=ends.get(r, "merged"),
-                         changes=int(repo_n.get(r, {}).get("n") or 0),
+                         changes=repo_n.get(r, 0),
                          in_flight=int(repo_fl.get(r) or 0), lead_time=_dist(repo_lt.get(r, {})))
              for r in scope_repos]
     mainline = {r["repo"] for r in _rows(backend, backend.table("mainline").select("repo").distinct())}
@@ -158,14 +164,11 @@ def _build(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, known: l
                             stage_shares=shares))
 
     # Throughput and releases.
-    span = _one(backend, fl.scope.aggregate(first=fl.scope.merged_at.min(),
-                                            last=fl.scope.merged_at.max()))
     weeks, per_week, rel_per_week = [], None, None
-    n_releases = int(_one(backend, fl.scope.filter(fl.scope.release.notnull()).aggregate(
-        n=fl.scope.release.nunique())).get("n") or 0)
-    if span.get("first") is not None:
-        start = filters.since or span["first"]
-        end = filters.until or span["last"]
+    n_releases = int(totals.get("releases") or 0)
+    if totals.get("first") is not None:
+        start = filters.since or totals["first"]
+        end = filters.until or totals["last"]
         n_weeks = max((end - start) / timedelta(days=7), 1.0)
         per_week = n_scope / n_weeks
         rel_per_week = n_releases / n_weeks
@@ -261,15 +264,14 @@ def _histogram(backend: ibis.BaseBackend, lt: ir.Table) -> list[Bin]:
                 changes=counts.get(i, 0)) for i, lo in enumerate(edges)]
 
 
-def _fill_weeks(counts: dict[Any, int]) -> list[Week]:
+def _fill_weeks(counts: dict[datetime, int]) -> list[Week]:
+    """Every week from the first to the last merge, weeks without merges as 0."""
     if not counts:
         return []
-    days = sorted(d.date() if isinstance(d, datetime) else d for d in counts)
-    by_day = {(d.date() if isinstance(d, datetime) else d): n for d, n in counts.items()}
-    out, day = [], days[0]
-    while day <= days[-1]:
-        out.append(Week(week=day.isoformat(), changes=by_day.get(day, 0)))
-        day = day + timedelta(days=7)
+    out, week, last = [], min(counts), max(counts)
+    while week <= last:
+        out.append(Week(week=week.date().isoformat(), changes=counts.get(week, 0)))
+        week += timedelta(days=7)
     return out
 
 
