@@ -133,15 +133,8 @@ def ingest_git_cmd(
     _check_format(fmt)
     bar = _Bar(enabled=err.is_terminal and not quiet)
     with open_store(store or settings.store) as st:
-        try:
-            report = ingest_git(
-                st, paths, name=name, branch=branch, line_history=line_history,
-                jobs=jobs or settings.jobs, known_hosts=settings.known_hosts,
-                release_pattern=settings.release_tag_pattern, progress=bar, derive=derive,
-            )
-        finally:
-            bar.stop()
-        _print_outcomes(report)
+        report = _ingest(st, paths, settings, bar, name=name, branch=branch,
+                         line_history=line_history, jobs=jobs, derive=derive)
         if not quiet:
             _render_inventory(_inventory(st), fmt)
     if report.failed:
@@ -197,17 +190,19 @@ def _filters(since: str | None, until: str | None, repos: list[str] | None, incl
                    activity_window=timedelta(hours=settings.activity_window_hours))
 
 
-def _ingest_first(st: Store, paths: list[Path], settings: Settings, line_history: bool) -> bool:
-    """Ingest PATHs (incrementally) before a report; False when one of them failed."""
-    bar = _Bar(enabled=err.is_terminal)
+def _ingest(st: Store, paths: list[Path], settings: Settings, bar: _Bar, *,
+            name: str | None = None, branch: str | None = None, line_history: bool = False,
+            jobs: int | None = None, derive: bool = True) -> IngestReport:
+    """Ingest git PATHs with the settings and a progress bar; print one line per repository."""
     try:
-        result = ingest_git(st, paths, line_history=line_history, jobs=settings.jobs,
-                            known_hosts=settings.known_hosts,
-                            release_pattern=settings.release_tag_pattern, progress=bar)
+        result = ingest_git(
+            st, paths, name=name, branch=branch, line_history=line_history,
+            jobs=jobs or settings.jobs, known_hosts=settings.known_hosts,
+            release_pattern=settings.release_tag_pattern, progress=bar, derive=derive)
     finally:
         bar.stop()
     _print_outcomes(result)
-    return not result.failed
+    return result
 
 
 @app.command("report")
@@ -239,7 +234,8 @@ def report_cmd(
     ok = True
     with open_store(store or settings.store, read_only=not paths) as st:
         if paths:
-            ok = _ingest_first(st, paths, settings, line_history)
+            ok = not _ingest(st, paths, settings, _Bar(enabled=err.is_terminal),
+                             line_history=line_history).failed
         limit_memory(st, settings.memory_limit)
         report = build_report(st, filters, k=k, rework_days=settings.rework_days,
                               as_of=_when(as_of))
