@@ -174,13 +174,21 @@ def test_line_history_ingest_keeps_numstat_counts(tmp_path: Path,
         assert b.con.execute("SELECT count(*) FROM commits WHERE NOT line_history").fetchall() == [(0,)]
 
 
-def test_derived_rows_from_an_older_leadlens_are_rebuilt(store: Store,
-                                                         history_repo: tuple[Path, dict[str, str]]
-                                                         ) -> None:
-    ingest_git(store, [history_repo[0]])
-    # As a store derived before migration 005 looks: no activity times on change_commits.
-    store.con.execute("UPDATE change_commits SET author_time = NULL, committer_time = NULL")
-    again = ingest_git(store, [history_repo[0]])
-    assert again.outcomes[0].up_to_date and again.outcomes[0].changes == 10
-    assert store.con.execute("SELECT count(*) FROM change_commits WHERE author_time IS NULL"
-                             ).fetchall() == [(0,)]
+def test_migrations_fill_derived_columns_of_an_older_store(
+        tmp_path: Path, history_repo: tuple[Path, dict[str, str]]) -> None:
+    path = tmp_path / "old.duckdb"
+    with open_store(path) as st:
+        ingest_git(st, [history_repo[0]])
+        want = st.con.execute("SELECT id, authors FROM changes ORDER BY id").fetchall()
+        # As a store at schema 2 (the previous release) looks: none of 003-005 applied yet.
+        st.con.execute("ALTER TABLE changes DROP COLUMN authors")
+        st.con.execute("ALTER TABLE change_commits DROP COLUMN author_time")
+        st.con.execute("ALTER TABLE change_commits DROP COLUMN committer_time")
+        st.con.execute("DROP TABLE line_changes")
+        st.con.execute("DROP TABLE rewritten_lines")
+        st.con.execute("DELETE FROM schema_migrations WHERE version > 2")
+    with open_store(path) as st:  # applies 003-005 again: 003 and 005 fill from stored rows
+        assert st.con.execute("SELECT id, authors FROM changes ORDER BY id").fetchall() == want
+        assert st.con.execute("SELECT count(*) FROM change_commits cc JOIN commits c USING"
+                              " (repo, sha) WHERE cc.author_time = c.author_time"
+                              " AND cc.committer_time = c.committer_time").fetchall() == [(16,)]

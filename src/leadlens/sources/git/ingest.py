@@ -170,10 +170,9 @@ def ingest_git(
 
 
 def _derive(store: Store, report: IngestReport, release_pattern: str) -> None:
-    """Rebuild derived tables (changes, milestones) of the repositories this run changed, and of
-    those whose derived rows predate a migration that added derived columns."""
+    """Rebuild derived tables (changes, milestones) of the repositories this run changed."""
     for outcome in report.outcomes:
-        if outcome.error or (outcome.up_to_date and not _stale(store, outcome.repo)):
+        if outcome.error or outcome.up_to_date:
             continue
         try:
             derived = derive_repo(store, outcome.repo, release_pattern)
@@ -186,12 +185,6 @@ def _derive(store: Store, report: IngestReport, release_pattern: str) -> None:
         outcome.changes = derived.changes
         if derived.warning:
             outcome.warnings.append(derived.warning)
-
-
-def _stale(store: Store, repo: str) -> bool:
-    return bool(scalar(
-        store.con, "SELECT 1 FROM change_commits WHERE repo = ? AND author_time IS NULL LIMIT 1",
-        [repo]))
 
 
 def _ingest(
