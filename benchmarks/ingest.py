@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -279,27 +280,38 @@ def report(res: dict[str, Any]) -> None:
           f"leadlens {p['pydriller_s'] / p['leadlens_s']:.1f}x faster (goal >= 20x)")
 
 
+def bench_main(ap: argparse.ArgumentParser,
+               measure_all: Callable[[argparse.Namespace, Path], dict[str, Any]],
+               show: Callable[[dict[str, Any]], None]) -> None:
+    """The benchmarks' shared command line: --json prints what was measured, --from-json FILE
+    prints the tables of such a run; otherwise measure in a temporary directory and show."""
+    ap.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    ap.add_argument("--from-json", type=Path, metavar="FILE", help="print the tables of a --json run")
+    args = ap.parse_args()
+    if args.from_json:
+        show(json.loads(args.from_json.read_text()))
+        return
+    with tempfile.TemporaryDirectory(prefix="leadlens-bench-") as tmp:
+        res = measure_all(args, Path(tmp))
+    if args.json:
+        print(json.dumps(res, indent=2, default=str))
+    else:
+        show(res)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("repo", type=Path, nargs="?")
     ap.add_argument("--pydriller-sample", type=int, default=5000, metavar="N",
                     help="PyDriller runs on the first N commits (a prefix of history)")
     ap.add_argument("--skip-line-history", action="store_true")
-    ap.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    ap.add_argument("--from-json", type=Path, metavar="FILE", help="print the tables of a --json run")
-    args = ap.parse_args()
-    if args.from_json:
-        report(json.loads(args.from_json.read_text()))
-        return
-    if args.repo is None:
-        ap.error("REPO is required")
-    repo = args.repo.resolve()
-    with tempfile.TemporaryDirectory(prefix="leadlens-bench-") as tmp:
-        res = run(repo, args.pydriller_sample, not args.skip_line_history, Path(tmp))
-    if args.json:
-        print(json.dumps(res, indent=2))
-    else:
-        report(res)
+
+    def measure_all(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+        if args.repo is None:
+            ap.error("REPO is required")
+        return run(args.repo.resolve(), args.pydriller_sample, not args.skip_line_history, tmp)
+
+    bench_main(ap, measure_all, report)
 
 
 if __name__ == "__main__":

@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from ingest import MB, machine, measure
+from ingest import MB, bench_main, machine, measure
 
 GOAL_S, GOAL_RSS = 15.0, 2 << 30  # leadlens report: under 15 s and under 2 GB peak RSS
 SLOTS = 32  # commit ids per change: the landing commit (0) and its branch (1..BRANCH_MAX)
@@ -275,18 +274,7 @@ def main() -> None:
                     help="repositories they are spread over (default 10)")
     ap.add_argument("--keep", type=Path, metavar="DIR",
                     help="write the store and the reports here and keep them")
-    ap.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    ap.add_argument("--from-json", type=Path, metavar="FILE", help="print the tables of a --json run")
-    args = ap.parse_args()
-    if args.from_json:
-        report(json.loads(args.from_json.read_text()))
-        return
-    with tempfile.TemporaryDirectory(prefix="leadlens-bench-") as tmp:
-        res = run(args.changes, args.repos, args.keep, Path(tmp))
-    if args.json:
-        print(json.dumps(res, indent=2, default=str))
-    else:
-        report(res)
+    bench_main(ap, lambda args, tmp: run(args.changes, args.repos, args.keep, tmp), report)
 
 
 if __name__ == "__main__":
