@@ -52,6 +52,9 @@ app = typer.Typer(
 ingest_app = typer.Typer(help="Read a source into the store (incremental, idempotent).",
                          no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
+ai_app = typer.Typer(help="AI assistance: attribution with evidence, share of shipped code, impact.",
+                     no_args_is_help=True)
+app.add_typer(ai_app, name="ai")
 
 out = Console()
 err = Console(stderr=True)
