@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from leadlens.analysis.ai import AiRule
 from leadlens.conventions import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN
 from leadlens.errors import UserError
 from leadlens.sources.git.identity import DEFAULT_KNOWN_HOSTS
@@ -57,6 +58,14 @@ class Settings(BaseModel):
     rework_days: float = Field(
         default=21.0, gt=0,
         description="Rewriting lines younger than this many days counts as rework.",
+    )
+    ai_rules: tuple[AiRule, ...] = Field(
+        default=(),
+        description="Your own AI attribution rules, added to the defaults ([[ai_rules]] tables:"
+        " name, field, pattern, key); one named like a default replaces it.",
+    )
+    ai_disabled_rules: tuple[str, ...] = Field(
+        default=(), description="Names of default AI attribution rules to switch off."
     )
 
 

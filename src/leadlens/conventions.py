@@ -23,4 +23,5 @@ DEFAULT_BOT_PATTERN = (r"(?i)(\[bot\]$|^(dependabot|renovate|github-actions|gree
                        r"|pre-commit-ci|mergify|imgbot|allcontributors)\b)")
 # AI coding agents are not automation bots: their changes are AI-assisted changes.
 DEFAULT_AGENT_PATTERN = (r"(?i)^(copilot|copilot-swe-agent|devin-ai-integration|codex|jules"
-                         r"|claude|cursor-agent|openhands-agent|sweep-ai)(\[bot\])?$")
+                         r"|claude|cursor-agent|openhands-agent|sweep-ai|google-labs-jules|amazon-q-developer"
+                         r"|codegen-sh)(\[bot\])?$")
