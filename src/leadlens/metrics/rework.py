@@ -10,7 +10,7 @@ import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
-__all__ = ["DEFAULT_REWORK_DAYS", "Rework", "rework"]
+__all__ = ["DEFAULT_REWORK_DAYS", "Rework", "rework", "rework_by_change"]
 
 DEFAULT_REWORK_DAYS = 21.0
 
@@ -72,3 +72,26 @@ def rework(backend: BaseBackend, change_ids: ir.Table, days: float = DEFAULT_REW
         commits=int(row["commits"] or 0),
         days=days,
     )
+
+
+def rework_by_change(backend: BaseBackend, change_ids: ir.Table,
+                     days: float = DEFAULT_REWORK_DAYS) -> ir.Table:
+    """Per change of ``change_ids`` (``repo``, ``change_id``) with line history: ``recent_lines``
+    and ``changed_lines`` of its non-merge commits, as :func:`rework` counts them overall."""
+    cc = backend.table("change_commits").semi_join(
+        change_ids.select("repo", "change_id").distinct(), ["repo", "change_id"])
+    commits = backend.table("commits")
+    scoped = cc.join(commits.filter(~commits.is_merge & commits.line_history)
+                     .select("repo", "sha", "committer_time"), ["repo", "sha"])
+    lc = backend.table("line_changes")
+    changed = scoped.join(lc, ["repo", "sha"]).group_by(["repo", "change_id"]).aggregate(
+        changed_lines=lc.changed_lines.sum().cast("int64"))
+    rw = backend.table("rewritten_lines")
+    joined = scoped.join(rw, ["repo", "sha"])
+    age_s = joined.committer_time.delta(joined.born_at, unit="millisecond") / 1000
+    is_recent = joined.born_at.notnull() & (age_s >= 0) & (age_s < days * 86400)
+    recent = joined.group_by(["repo", "change_id"]).aggregate(
+        recent_lines=ibis.ifelse(is_recent, joined.lines, 0).sum().cast("int64"))
+    out = changed.left_join(recent, ["repo", "change_id"])
+    return out.select(out.repo, out.change_id, out.changed_lines,
+                      recent_lines=out.recent_lines.fill_null(0))

@@ -1,0 +1,156 @@
+"""AI-assisted commits and changes in the store: the attribution rules applied, with evidence.
+
+The rules (analysis/ai.py) are applied in Python, where their semantics live; DuckDB first narrows
+millions of commits to the few whose fields could match (each rule's pattern, run by RE2), so only
+those are read out. A pattern RE2 cannot run (a look-behind, say) narrows nothing: correct, slower.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from leadlens.analysis.ai import AiRule, CommitText, Rules
+from leadlens.metrics.flow import Flow
+from leadlens.model import Trailer
+from leadlens.timeline import seconds_between
+
+__all__ = ["EVIDENCE_TYPE", "ai_commits", "change_ai", "survival"]
+
+EVIDENCE_TYPE = pa.list_(pa.struct([("rule", pa.string()), ("text", pa.string())]))
+
+_FIELDS = {
+    "author": "coalesce(author_name, '') || ' <' || coalesce(author_email, '') || '>'",
+    "author_name": "coalesce(author_name, '')",
+    "committer": "coalesce(committer_name, '') || ' <' || coalesce(committer_email, '') || '>'",
+    "subject": "coalesce(subject, '')",
+    "message": "coalesce(subject, '') || chr(10) || chr(10) || coalesce(body, '')",
+}
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _runs_in_duckdb(con: duckdb.DuckDBPyConnection, pattern: str) -> bool:
+    try:
+        con.execute(f"SELECT regexp_matches('', {_literal(pattern)})").fetchall()
+    except duckdb.Error:
+        return False
+    return True
+
+
+def _predicate(con: duckdb.DuckDBPyConnection, rule: AiRule) -> str:
+    """A SQL condition true for every commit ``rule`` could match (possibly more)."""
+    pattern = f"(?m){rule.pattern}"
+    if not _runs_in_duckdb(con, pattern):
+        return "TRUE"
+    if rule.field == "trailer":
+        key = _literal((rule.key or "").lower())
+        return (f"len(list_filter(coalesce(trailers, []), lambda t: lower(t.key) = {key}"
+                f" AND regexp_matches(t.value, {_literal(pattern)}, 'i'))) > 0")
+    return f"regexp_matches({_FIELDS[rule.field]}, {_literal(pattern)}, 'i')"
+
+
+def ai_commits(con: duckdb.DuckDBPyConnection, rules: Rules, repos: Sequence[str] = ()) -> pa.Table:
+    """repo, sha, evidence (list of rule + matched text) for every reachable AI-assisted commit."""
+    conditions = [_predicate(con, r) for r in rules.rules if r.field in (*_FIELDS, "trailer")]
+    empty = pa.table({"repo": pa.array([], pa.string()), "sha": pa.array([], pa.string()),
+                      "evidence": pa.array([], EVIDENCE_TYPE)})
+    if not conditions:
+        return empty
+    where = " OR ".join(f"({c})" for c in conditions)
+    params: list[object] = []
+    if repos:
+        where = f"({where}) AND repo IN (SELECT unnest(?))"
+        params.append(list(repos))
+    cursor = con.execute(
+        "SELECT repo, sha, author_name, author_email, committer_name, committer_email, subject,"
+        f" body, trailers FROM commits WHERE reachable AND ({where}) ORDER BY repo, sha", params)
+    out: dict[str, list[object]] = {"repo": [], "sha": [], "evidence": []}
+    while batch := cursor.fetchmany(10_000):
+        for repo, sha, an, ae, cn, ce, subject, body, trailers in batch:
+            found = rules.classify(CommitText(
+                author=f"{an or ''} <{ae or ''}>", committer=f"{cn or ''} <{ce or ''}>",
+                subject=subject or "", body=body or "",
+                trailers=tuple(Trailer(t["key"], t["value"]) for t in trailers or ())))
+            if found:
+                out["repo"].append(repo)
+                out["sha"].append(sha)
+                out["evidence"].append([{"rule": e.rule, "text": e.text} for e in found])
+    if not out["repo"]:
+        return empty
+    return pa.table({"repo": pa.array(out["repo"], pa.string()),
+                     "sha": pa.array(out["sha"], pa.string()),
+                     "evidence": pa.array(out["evidence"], EVIDENCE_TYPE)})
+
+
+def change_ai(backend: ibis.BaseBackend, fl: Flow, commits_ai: pa.Table) -> ir.Table:
+    """Per change in scope that has an AI-assisted commit: ``cid``, ``ai_line_share`` (the share of
+    its work commits' changed lines that AI-assisted commits wrote; None when it changed no lines)
+    and ``ai_evidence`` (sha, rule, text per match). Changes not listed are not AI-assisted."""
+    name = f"_leadlens_ai_{uuid.uuid4().hex}"
+    ai = backend.create_table(name, commits_ai, temp=True)
+    fl.materialised.names.append(name)
+    s = fl.scope
+    keys = s.select("cid", "repo", "merge_sha", n_commits=s.commits, change_id=s.id)
+    cc = backend.table("change_commits").select("repo", "change_id", "sha")
+    hits = cc.join(ai, ["repo", "sha"]).join(keys, ["repo", "change_id"])
+    hits = fl.cache(hits.select("cid", "repo", "sha", "evidence", "change_id"))
+    ev = hits.select("cid", "sha", e=hits.evidence.unnest())
+    evidence = ev.group_by("cid").aggregate(ai_evidence=ibis.struct(
+        {"sha": ev.sha, "rule": ev.e.rule, "text": ev.e.text}).collect(order_by=[ev.sha]))
+    # Line share over the change's work commits (the landing merge only when it is alone).
+    mine = cc.join(keys.semi_join(hits.select("cid"), "cid"), ["repo", "change_id"])
+    mine = mine.filter((mine.sha != mine.merge_sha) | (mine.n_commits == 1))
+    commits = backend.table("commits").select("repo", "sha", "lines_added", "lines_deleted")
+    lines = mine.join(commits, ["repo", "sha"])
+    h = hits.select(hit_cid="cid", hit_sha="sha")
+    lines = lines.left_join(h, [lines.cid == h.hit_cid, lines.sha == h.hit_sha])
+    n = lines.lines_added.fill_null(0) + lines.lines_deleted.fill_null(0)
+    share = lines.group_by(lines.cid).aggregate(
+        total=n.sum(), ai=ibis.ifelse(lines.hit_sha.notnull(), n, 0).sum())
+    share = share.select("cid", ai_line_share=ibis.ifelse(
+        share.total > 0, share.ai.cast("float64") / share.total, ibis.null("float64")))
+    return evidence.left_join(share, "cid").drop("cid_right")
+
+
+def survival(backend: ibis.BaseBackend, fl: Flow, commits_ai: pa.Table, days: float) -> ir.Table:
+    """Of the lines the scope's commits added, how many were rewritten or deleted within ``days``,
+    AI-assisted commits apart from the others: ``ai``, ``commits``, ``added``, ``rewritten``.
+
+    Only commits at least ``days`` older than their repository's newest commit with line history
+    count (younger lines have not had the full window to be rewritten). Needs line history."""
+    s = fl.scope
+    cc = backend.table("change_commits").semi_join(
+        s.select("repo", change_id=s.id), ["repo", "change_id"]).select("repo", "sha")
+    commits = backend.table("commits")
+    lc = backend.table("line_changes")
+    born = cc.join(commits.filter(~commits.is_merge & commits.line_history)
+                   .select("repo", "sha", born_at=commits.committer_time), ["repo", "sha"])
+    newest = commits.filter(commits.line_history).group_by("repo").aggregate(
+        newest=commits.committer_time.max())
+    born = born.join(newest, "repo")
+    born = born.filter(seconds_between(born.newest, born.born_at) >= days * 86400)
+    born = born.join(lc.select("repo", "sha", "new_lines"), ["repo", "sha"])
+    rw = backend.table("rewritten_lines")
+    later = commits.select("repo", rw_sha=commits.sha, rw_at=commits.committer_time)
+    gone = rw.join(later, [rw.repo == later.repo, rw.sha == later.rw_sha])
+    age = seconds_between(gone.rw_at, gone.born_at)
+    gone = gone.filter(gone.born_sha.notnull() & (age >= 0) & (age < days * 86400))
+    gone = gone.group_by([gone.repo, gone.born_sha]).aggregate(rewritten=gone.lines.sum())
+    b = born.left_join(gone, [born.repo == gone.repo, born.sha == gone.born_sha])
+    name = f"_leadlens_ai_{uuid.uuid4().hex}"
+    ai = backend.create_table(name, commits_ai.select(["repo", "sha"]), temp=True)
+    fl.materialised.names.append(name)
+    flagged = ai.select(ai_repo="repo", ai_sha="sha", is_ai=ibis.literal(True))
+    b = b.left_join(flagged, [b.repo == flagged.ai_repo, b.sha == flagged.ai_sha])
+    b = b.mutate(ai=b.is_ai.fill_null(False))
+    return b.group_by("ai").aggregate(
+        commits=b.count(), added=b.new_lines.sum().cast("int64"),
+        rewritten=b.rewritten.fill_null(0).sum().cast("int64"))
