@@ -378,6 +378,69 @@ def _render_inventory(rows: list[RepoInventory], fmt: str) -> None:
     out.print(f"{len(rows)} {noun}, {commits:,} commits{span}.", highlight=False)
 
 
+@ai_app.command("share")
+def ai_share_cmd(
+    path: Annotated[Path, typer.Argument(
+        help="A local repository (work tree, bare or no-checkout clone).")] = Path("."),
+    from_rev: Annotated[str | None, typer.Option(
+        "--from", help="Lines from commits after this revision count (with --releases: the first"
+        " release tag).")] = None,
+    to_rev: Annotated[str | None, typer.Option(
+        "--to", help="The shipped code: lines present at this revision (default HEAD; with"
+        " --releases: the last release tag).")] = None,
+    include: Annotated[list[str] | None, typer.Option(
+        "--include", help="Count only files matching this glob (git wildmatch; repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", help="Leave out files matching this glob (repeatable).")] = None,
+    releases: Annotated[bool, typer.Option(
+        "--releases", help="One result per consecutive pair of release tags.")] = False,
+    detect_moves: Annotated[bool, typer.Option(
+        "--detect-moves", help="Follow lines moved or copied between files (git blame -M -C).")] = False,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="git blame processes at once (default: one per core).")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """AI share of shipped code: lines at --to that commits after --from wrote, AI vs human."""
+    from leadlens.analysis.ai import Rules
+    from leadlens.analysis.share import share_of
+    from leadlens.sources.git.blame import blame_ranges, share_ranges
+    from leadlens.sources.git.client import open_repo
+
+    _check_format(fmt)
+    settings = load_settings()
+    repo = open_repo(path)
+    ranges = share_ranges(repo, from_rev, to_rev, releases=releases,
+                          release_pattern=settings.release_tag_pattern)
+    rules = Rules.configured(settings.ai_rules, settings.ai_disabled_rules, settings.agent_pattern)
+    # Files, not commits: the ingest bar's commits/s column would mislead here.
+    with Progress(TextColumn("git blame"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+                  TimeElapsedColumn(), console=err, disable=not err.is_terminal) as bar:
+        task = bar.add_task("blame", total=None)
+        blames = blame_ranges(repo, ranges, include=include or (), exclude=exclude or (),
+                              detect_moves=detect_moves, jobs=jobs or settings.jobs,
+                              progress=lambda done, total: bar.update(task, completed=done,
+                                                                      total=total))
+    shares = [share_of(b, rules) for b in blames]
+    if fmt == "json":
+        data: Any = [s.to_json() for s in shares] if releases else shares[0].to_json()
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
+    table = Table(title="AI share of shipped code", title_justify="left", box=box.SIMPLE_HEAD)
+    for col in ("from", "to"):
+        table.add_column(col, overflow="fold")
+    for col in ("lines", "AI lines", "AI %"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("top authors", overflow="fold")
+    for s in shares:
+        top = ", ".join(f"{name} {lines:,}" for name, lines in list(s.by_author.items())[:3])
+        table.add_row(s.from_rev, s.to_rev, f"{s.total_lines:,}", f"{s.ai_lines:,}",
+                      f"{s.ai_percentage:.2f}", top or "-")
+    out.print(table)
+    commits = len({sha for s in shares for sha in s.ai_commits})
+    out.print(f"{commits} AI-assisted commit{'s' if commits != 1 else ''} with lines at --to;"
+              " --format json lists each with its evidence.", highlight=False)
+
+
 def main() -> None:
     """Console entry point: one-line errors, never a traceback (LEADLENS_DEBUG=1 shows it)."""
     # Arrow's default pool (mimalloc) keeps freed batches mapped; the system allocator returns
