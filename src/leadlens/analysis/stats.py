@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.stats
-from scipy.special import ndtr, ndtri
 
 from leadlens.analysis import amdahl
+from leadlens.analysis.bootstrap import Interval, Sample, Statistic, intervals, rows
+from leadlens.analysis.effects import cliffs_delta, hodges_lehmann
 from leadlens.errors import UserError
 from leadlens.metrics.flow import SIZE_BUCKETS
 
@@ -21,7 +22,6 @@ __all__ = [
     "amdahl_check", "cliffs_delta", "compare", "difference_in_differences", "hodges_lehmann",
 ]
 
-Statistic = Literal["median", "mean"]
 Values = Sequence[float] | npt.NDArray[np.floating] | npt.NDArray[np.integer]
 Array = npt.NDArray[np.float64]
 
@@ -29,11 +29,6 @@ DEFAULT_RESAMPLES = 9999
 DEFAULT_SEED = 20240601
 MIN_N = 20  # changes per cohort before a difference is given
 MIN_STRATUM = 10  # changes per cohort within one size bucket
-BCA = "BCa"
-PERCENTILE = "percentile (BCa undefined on these data)"
-# Resamples per batch are chosen so a batch holds about this many values per array: the bootstrap's
-# memory stays near 100 MB whatever the cohort sizes.
-_BATCH_VALUES = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -114,7 +109,7 @@ class DiD:
 
 @dataclass(frozen=True)
 class AmdahlCheck:
-    """End-to-end speed-up Amdahl's law predicts from one stage's measured speed-up, beside the measured one."""
+    """The end-to-end speed-up Amdahl's law predicts from one stage's speed-up, beside the measured one."""
 
     stage: str
     confidence: float
@@ -153,191 +148,6 @@ class AmdahlCheck:
     note: str | None  # what the figures cannot say (a stage that vanished, a zero baseline)
 
 
-# --- effect sizes ------------------------------------------------------------------------------------
-
-
-def cliffs_delta(baseline: Values, treatment: Values) -> float:
-    """P(T > B) - P(T < B) over all pairs, in O((n + m) log m): count with searchsorted, not a matrix."""
-    b = np.sort(_array(baseline, "baseline"))
-    t = _array(treatment, "treatment")
-    if not (b.size and t.size):
-        raise ValueError("Cliff's delta needs values in both cohorts")
-    below = np.searchsorted(b, t, side="left").sum(dtype=np.int64)  # pairs with b < t
-    above = (b.size - np.searchsorted(b, t, side="right")).sum(dtype=np.int64)  # pairs with b > t
-    return float((below - above) / (b.size * t.size))
-
-
-def hodges_lehmann(baseline: Values, treatment: Values) -> float:
-    """The exact median of all pairwise differences T - B, without materialising the n x m of them."""
-    t = np.sort(_array(treatment, "treatment"))
-    b = np.sort(_array(baseline, "baseline"))[::-1]
-    total = t.size * b.size
-    if not total:
-        raise ValueError("the Hodges-Lehmann shift needs values in both cohorts")
-    if total % 2:
-        return _pairwise_kth(t, b, total // 2)
-    return (_pairwise_kth(t, b, total // 2 - 1) + _pairwise_kth(t, b, total // 2)) / 2
-
-
-def _pairwise_kth(t: Array, b_desc: Array, q: int) -> float:
-    """The q-th smallest (0-based) of t[i] - b_desc[j], a matrix sorted along rows and columns.
-
-    Each round takes the weighted median of the rows' middle candidates as pivot and drops every
-    candidate on the wrong side of it, at least a quarter of them; the few left are sorted directly.
-    Differences are computed exactly as a brute-force matrix would, so the result is bit-identical.
-    """
-    n, m = t.size, b_desc.size
-    lo = np.zeros(n, dtype=np.intp)  # candidates in row i: columns lo[i] .. hi[i]-1
-    hi = np.full(n, m, dtype=np.intp)
-    while True:
-        count = hi - lo
-        left = int(lo.sum())  # everything left of the candidates ranks below q
-        if int(count.sum()) <= max(4 * n, 1 << 16):
-            rows = np.repeat(np.arange(n), count)
-            starts = np.repeat(np.cumsum(count) - count, count)
-            cols = lo[rows] + np.arange(rows.size) - starts
-            values = t[rows] - b_desc[cols]
-            return float(np.partition(values, q - left)[q - left])
-        live = count > 0
-        middles = t[live] - b_desc[lo[live] + count[live] // 2]
-        order = np.argsort(middles, kind="stable")
-        weights = np.cumsum(count[live][order])
-        pivot = middles[order][np.searchsorted(weights, weights[-1] / 2)]
-        below = _row_counts(t, b_desc, pivot, lo, hi, strict=True)
-        upto = _row_counts(t, b_desc, pivot, lo, hi, strict=False)
-        if q < int(below.sum()):
-            hi = below
-        elif q >= int(upto.sum()):
-            lo = upto
-        else:
-            return float(pivot)
-
-
-def _row_counts(t: Array, b_desc: Array, pivot: np.float64, lo: npt.NDArray[np.intp],
-                hi: npt.NDArray[np.intp], *, strict: bool) -> npt.NDArray[np.intp]:
-    """Per row, how many differences are < pivot (or <= when not strict): one binary search per row."""
-    lo, hi = lo.copy(), hi.copy()
-    last = b_desc.size - 1
-    while True:
-        active = lo < hi
-        if not active.any():
-            return lo
-        mid = (lo + hi) // 2
-        d = t - b_desc[np.minimum(mid, last)]
-        right = active & ((d < pivot) if strict else (d <= pivot))
-        lo = np.where(right, mid + 1, lo)
-        hi = np.where(active & ~right, mid, hi)
-
-
-# --- the bootstrap -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Sample:
-    """One independently resampled group of changes; several columns stay together per change."""
-
-    columns: tuple[Array, ...]
-    statistic: Statistic
-
-    @property
-    def n(self) -> int:
-        return int(self.columns[0].size)
-
-    def summarise(self, idx: npt.NDArray[np.integer]) -> Array:
-        """The statistic of each column over the changes `idx` picks: shape (columns, *idx.shape[:-1])."""
-        reduce = np.median if self.statistic == "median" else np.mean
-        return np.stack([reduce(column[idx], axis=-1) for column in self.columns])
-
-    def jackknife(self) -> Array:
-        """Leave-one-out statistics in closed form, shape (columns, n): O(n log n), where scipy's BCa
-        jackknife materialises n resamples of n - 1 values (O(n^2): minutes at 20,000 changes)."""
-        return np.stack([_leave_one_out(column, self.statistic) for column in self.columns])
-
-
-def _leave_one_out(x: Array, statistic: Statistic) -> Array:
-    n = x.size
-    if statistic == "mean":
-        means: Array = (x.sum() - x) / (n - 1)
-        return means
-    xs = np.sort(x)
-    removed = np.arange(n)  # which order statistic is left out; ties give equal values, as they should
-
-    def kept(k: int) -> Array:  # the k-th order statistic of what is left
-        values: Array = np.where(k < removed, xs[k], xs[k + 1])
-        return values
-
-    m = n - 1
-    return kept(m // 2) if m % 2 else (kept(m // 2 - 1) + kept(m // 2)) / 2
-
-
-Combine = Callable[[list[Array]], Array]
-
-
-def _rows(*rows: Array) -> Array:
-    return np.stack(np.broadcast_arrays(*rows))
-
-
-@dataclass(frozen=True)
-class _Interval:
-    estimate: float | None
-    low: float | None
-    high: float | None
-    method: str | None
-
-
-def _batch(sizes: Sequence[int], resamples: int) -> int:
-    return max(1, min(resamples, _BATCH_VALUES // max(1, sum(sizes))))
-
-
-def _intervals(samples: Sequence[_Sample], combine: Combine, *, resamples: int, seed: int,
-               confidence: float) -> list[_Interval]:
-    """Estimates of each row `combine` returns, with BCa intervals over independent resamples.
-
-    scipy.stats.bootstrap draws the resamples (of change indices, so columns stay paired) and the
-    bootstrap distribution; the BCa correction follows scipy's own (Efron & Tibshirani 14.3, 15.4)
-    with the closed-form jackknife, so intervals equal scipy's ``method="BCa"`` for the same seed.
-    """
-
-    def statistic(*idx: npt.NDArray[np.integer], axis: int = -1) -> Array:
-        return combine([s.summarise(i) for s, i in zip(samples, idx, strict=True)])
-
-    result = scipy.stats.bootstrap(
-        tuple(np.arange(s.n) for s in samples), statistic, n_resamples=resamples, vectorized=True,
-        batch=_batch([s.n for s in samples], resamples), method="percentile",
-        confidence_level=confidence, rng=np.random.default_rng(seed))
-    full = [s.summarise(np.arange(s.n)) for s in samples]
-    theta = combine(full)
-    distribution = np.asarray(result.bootstrap_distribution).reshape(theta.size, resamples)
-    jackknife = []
-    for j, sample in enumerate(samples):
-        parts = [f[:, None] for f in full]
-        parts[j] = sample.jackknife()
-        jackknife.append(combine(parts))
-    return [_bca(float(theta[r]), distribution[r], [jk[r] for jk in jackknife], confidence)
-            for r in range(theta.size)]
-
-
-def _bca(theta: float, distribution: Array, jackknife: list[Array], confidence: float) -> _Interval:
-    if not (np.isfinite(theta) and np.isfinite(distribution).all()):
-        return _Interval(_finite(theta), None, None, None)
-    alpha = (1 - confidence) / 2
-    with np.errstate(all="ignore"):  # degenerate data give 0/0 here: that is the signal to fall back
-        below = np.count_nonzero(distribution < theta) + np.count_nonzero(distribution <= theta)
-        z0 = ndtri(below / (2 * distribution.size))
-        spread = [(jk.size - 1) * (jk.mean() - jk) for jk in jackknife if jk.size > 1]
-        skew = sum(float((u**3).sum()) / u.size**3 for u in spread)
-        scale = sum(float((u**2).sum()) / u.size**2 for u in spread)
-        acceleration = skew / 6 / scale**1.5 if scale > 0 else np.nan
-        z = ndtri(alpha)
-        low = ndtr(z0 + (z0 + z) / (1 - acceleration * (z0 + z)))
-        high = ndtr(z0 + (z0 - z) / (1 - acceleration * (z0 - z)))
-    method = BCA
-    if not (np.isfinite(low) and np.isfinite(high)):
-        method, low, high = PERCENTILE, alpha, 1 - alpha
-    ci = np.quantile(distribution, [low, high])
-    return _Interval(theta, float(ci[0]), float(ci[1]), method)
-
-
 # --- comparisons -------------------------------------------------------------------------------------
 
 
@@ -357,13 +167,13 @@ def compare(
     t = _array(treatment, f"{metric} ({labels[1]})")
     pooled = _figures(b, t, statistic, labels, min_n)
     if pooled.enough:
-        samples = [_Sample((b,), statistic), _Sample((t,), statistic)]
-        (interval,) = _intervals(samples, _difference, resamples=resamples, seed=seed, confidence=confidence)
+        samples = [Sample((b,), statistic), Sample((t,), statistic)]
+        (interval,) = intervals(samples, _difference, resamples=resamples, seed=seed, confidence=confidence)
         pooled = _with_interval(pooled, interval)
     if (baseline_strata is None) != (treatment_strata is None):
         raise ValueError("strata are given for both cohorts or for neither")
     strata: tuple[StratumComparison, ...] = ()
-    stratified = _Interval(None, None, None, None)
+    stratified = Interval(None, None, None, None)
     coverage: float | None = None
     stratified_reason: str | None = None
     if baseline_strata is not None and treatment_strata is not None:
@@ -385,43 +195,44 @@ def compare(
 
 
 def _difference(parts: list[Array]) -> Array:
-    return _rows(parts[1][0] - parts[0][0])
+    return rows(parts[1][0] - parts[0][0])
 
 
 def _stratify(
     b: Array, t: Array, bs: npt.NDArray[np.str_], ts: npt.NDArray[np.str_], statistic: Statistic,
     labels: tuple[str, str], pooled: CohortFigures, min_stratum: int, *, resamples: int, seed: int,
     confidence: float,
-) -> tuple[tuple[StratumComparison, ...], _Interval]:
+) -> tuple[tuple[StratumComparison, ...], Interval]:
     """Per size bucket, and their weighted mean: a bucket's weight is its share of all changes, over
     the buckets with enough evidence in both cohorts, so a cohort's other mix of sizes cannot pass
     for a difference. Each bucket's two cohorts are resampled separately (resampling within strata)."""
     order = {name: i for i, (name, _) in enumerate(SIZE_BUCKETS)}
     names = sorted(set(bs.tolist()) | set(ts.tolist()), key=lambda s: (order.get(s, len(order)), s))
     total = b.size + t.size
-    rows: list[tuple[str, float, CohortFigures, Array, Array]] = []
+    buckets: list[tuple[str, float, CohortFigures, Array, Array]] = []
     for name in names:
         bx, tx = b[bs == name], t[ts == name]
         figures = _figures(bx, tx, statistic, labels, min_stratum, where=f" in {name}",
                            blocked=None if pooled.enough else pooled.reason)
-        rows.append((name, (bx.size + tx.size) / total, figures, bx, tx))
-    usable = [i for i, row in enumerate(rows) if row[2].enough]
-    stratified = _Interval(None, None, None, None)
+        buckets.append((name, (bx.size + tx.size) / total, figures, bx, tx))
+    usable = [i for i, row in enumerate(buckets) if row[2].enough]
+    stratified = Interval(None, None, None, None)
     if usable:
-        weights = np.array([rows[i][1] for i in usable])
+        weights = np.array([buckets[i][1] for i in usable])
         weights = weights / weights.sum()
 
         def combine(parts: list[Array]) -> Array:
             differences = [parts[2 * k + 1][0] - parts[2 * k][0] for k in range(len(usable))]
-            return _rows(*differences, sum(w * d for w, d in zip(weights, differences, strict=True)))
+            return rows(*differences, sum(w * d for w, d in zip(weights, differences, strict=True)))
 
-        samples = [_Sample((column,), statistic) for i in usable for column in rows[i][3:5]]
-        intervals = _intervals(samples, combine, resamples=resamples, seed=seed, confidence=confidence)
+        samples = [Sample((column,), statistic) for i in usable for column in buckets[i][3:5]]
+        found = intervals(samples, combine, resamples=resamples, seed=seed, confidence=confidence)
         for k, i in enumerate(usable):
-            name, weight, figures, bx, tx = rows[i]
-            rows[i] = (name, weight, _with_interval(figures, intervals[k]), bx, tx)
-        stratified = intervals[-1]
-    return tuple(StratumComparison(**_fields(f), stratum=name, weight=w) for name, w, f, _, _ in rows), stratified
+            name, weight, figures, bx, tx = buckets[i]
+            buckets[i] = (name, weight, _with_interval(figures, found[k]), bx, tx)
+        stratified = found[-1]
+    strata = (StratumComparison(**_fields(f), stratum=name, weight=w) for name, w, f, _, _ in buckets)
+    return tuple(strata), stratified
 
 
 def _figures(b: Array, t: Array, statistic: Statistic, labels: tuple[str, str], need: int,
@@ -449,7 +260,7 @@ def _figures(b: Array, t: Array, statistic: Statistic, labels: tuple[str, str], 
         cliffs_delta=cliffs_delta(b, t), hodges_lehmann=hodges_lehmann(b, t), enough=True, reason=None)
 
 
-def _with_interval(figures: CohortFigures, interval: _Interval) -> CohortFigures:
+def _with_interval(figures: CohortFigures, interval: Interval) -> CohortFigures:
     return replace(figures, ci_low=interval.low, ci_high=interval.high, method=interval.method)
 
 
@@ -471,17 +282,18 @@ def difference_in_differences(
     groups = {"pilot team before": pilot_before, "pilot team after": pilot_after,
               "control team before": control_before, "control team after": control_after}
     pb, pa, cb, ca = (_array(values, f"{metric} ({name})") for name, values in groups.items())
-    short = [_changes(x.size, name) for x, name in zip((pb, pa, cb, ca), groups, strict=True) if x.size < min_n]
+    short = [_changes(x.size, name)
+             for x, name in zip((pb, pa, cb, ca), groups, strict=True) if x.size < min_n]
     reduce = np.median if statistic == "median" else np.mean
 
     def level(x: Array) -> float | None:
         return float(reduce(x)) if x.size else None
 
-    interval = _Interval(None, None, None, None)
+    interval = Interval(None, None, None, None)
     pilot_change = control_change = None
     if not short:
-        samples = [_Sample((x,), statistic) for x in (pb, pa, cb, ca)]
-        (interval,) = _intervals(samples, _did, resamples=resamples, seed=seed, confidence=confidence)
+        samples = [Sample((x,), statistic) for x in (pb, pa, cb, ca)]
+        (interval,) = intervals(samples, _did, resamples=resamples, seed=seed, confidence=confidence)
         pilot_change = float(reduce(pa)) - float(reduce(pb))
         control_change = float(reduce(ca)) - float(reduce(cb))
     return DiD(
@@ -495,7 +307,7 @@ def difference_in_differences(
 
 def _did(parts: list[Array]) -> Array:
     pb, pa, cb, ca = (p[0] for p in parts)
-    return _rows((pa - pb) - (ca - cb))
+    return rows((pa - pb) - (ca - cb))
 
 
 def amdahl_check(
@@ -521,13 +333,13 @@ def amdahl_check(
                for name, x in (("sb", sb), ("lb", lb), ("st", st), ("lt", lt))}
     means = {name: float(np.mean(x)) if x.size else None
              for name, x in (("sb", sb), ("lb", lb), ("st", st), ("lt", lt))}
-    none = _Interval(None, None, None, None)
+    none = Interval(None, None, None, None)
     predicted = measured = predicted_pct = measured_pct = none
     share = ceiling = k = None
     note = None
     if reason is None:
-        samples = [_Sample((sb, lb), "mean"), _Sample((st, lt), "mean")]
-        predicted, measured, predicted_pct, measured_pct = _intervals(
+        samples = [Sample((sb, lb), "mean"), Sample((st, lt), "mean")]
+        predicted, measured, predicted_pct, measured_pct = intervals(
             samples, _amdahl, resamples=resamples, seed=seed, confidence=confidence)
         share = float(sb.sum() / lb.sum())
         ceiling = _finite(amdahl.ceiling(min(share, 1.0)))
@@ -559,7 +371,7 @@ def amdahl_check(
 def _amdahl(parts: list[Array]) -> Array:
     (sb, lb), (st, lt) = parts
     with np.errstate(divide="ignore", invalid="ignore"):  # a zero mean lead time is caught after
-        return _rows(lb / (lb - sb + st), lb / lt, (st - sb) / lb * 100, (lt - lb) / lb * 100)
+        return rows(lb / (lb - sb + st), lb / lt, (st - sb) / lb * 100, (lt - lb) / lb * 100)
 
 
 # --- input -------------------------------------------------------------------------------------------

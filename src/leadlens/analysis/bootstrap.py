@@ -1,0 +1,129 @@
+"""The bootstrap behind cohort statistics: scipy's resampling, BCa with a closed-form jackknife."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import scipy.stats
+from scipy.special import ndtr, ndtri
+
+__all__ = ["BCA", "PERCENTILE", "Combine", "Interval", "Sample", "Statistic", "batch", "intervals", "rows"]
+
+Statistic = Literal["median", "mean"]
+Array = npt.NDArray[np.float64]
+
+BCA = "BCa"
+PERCENTILE = "percentile (BCa undefined on these data)"
+# Resamples per batch are chosen so a batch holds about this many values per array: the bootstrap's
+# memory stays near 100 MB whatever the cohort sizes.
+_BATCH_VALUES = 1 << 21
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One independently resampled group of changes; several columns stay together per change."""
+
+    columns: tuple[Array, ...]
+    statistic: Statistic
+
+    @property
+    def n(self) -> int:
+        return int(self.columns[0].size)
+
+    def summarise(self, idx: npt.NDArray[np.integer]) -> Array:
+        """The statistic of each column over the changes `idx` picks: shape (columns, *idx.shape[:-1])."""
+        reduce = np.median if self.statistic == "median" else np.mean
+        return np.stack([reduce(column[idx], axis=-1) for column in self.columns])
+
+    def jackknife(self) -> Array:
+        """Leave-one-out statistics in closed form, shape (columns, n): O(n log n), where scipy's BCa
+        jackknife materialises n resamples of n - 1 values (O(n^2): minutes at 20,000 changes)."""
+        return np.stack([_leave_one_out(column, self.statistic) for column in self.columns])
+
+
+def _leave_one_out(x: Array, statistic: Statistic) -> Array:
+    n = x.size
+    if statistic == "mean":
+        means: Array = (x.sum() - x) / (n - 1)
+        return means
+    xs = np.sort(x)
+    removed = np.arange(n)  # which order statistic is left out; ties give equal values, as they should
+
+    def kept(k: int) -> Array:  # the k-th order statistic of what is left
+        values: Array = np.where(k < removed, xs[k], xs[k + 1])
+        return values
+
+    m = n - 1
+    return kept(m // 2) if m % 2 else (kept(m // 2 - 1) + kept(m // 2)) / 2
+
+
+Combine = Callable[[list[Array]], Array]
+
+
+def rows(*rows: Array) -> Array:
+    return np.stack(np.broadcast_arrays(*rows))
+
+
+@dataclass(frozen=True)
+class Interval:
+    estimate: float | None
+    low: float | None
+    high: float | None
+    method: str | None
+
+
+def batch(sizes: Sequence[int], resamples: int) -> int:
+    return max(1, min(resamples, _BATCH_VALUES // max(1, sum(sizes))))
+
+
+def intervals(samples: Sequence[Sample], combine: Combine, *, resamples: int, seed: int,
+               confidence: float) -> list[Interval]:
+    """Estimates of each row `combine` returns, with BCa intervals over independent resamples.
+
+    scipy.stats.bootstrap draws the resamples (of change indices, so columns stay paired) and the
+    bootstrap distribution; the BCa correction follows scipy's own (Efron & Tibshirani 14.3, 15.4)
+    with the closed-form jackknife, so intervals equal scipy's ``method="BCa"`` for the same seed.
+    """
+
+    def statistic(*idx: npt.NDArray[np.integer], axis: int = -1) -> Array:
+        return combine([s.summarise(i) for s, i in zip(samples, idx, strict=True)])
+
+    result = scipy.stats.bootstrap(
+        tuple(np.arange(s.n) for s in samples), statistic, n_resamples=resamples, vectorized=True,
+        batch=batch([s.n for s in samples], resamples), method="percentile",
+        confidence_level=confidence, rng=np.random.default_rng(seed))
+    full = [s.summarise(np.arange(s.n)) for s in samples]
+    theta = combine(full)
+    distribution = np.asarray(result.bootstrap_distribution).reshape(theta.size, resamples)
+    jackknife = []
+    for j, sample in enumerate(samples):
+        parts = [f[:, None] for f in full]
+        parts[j] = sample.jackknife()
+        jackknife.append(combine(parts))
+    return [bca(float(theta[r]), distribution[r], [jk[r] for jk in jackknife], confidence)
+            for r in range(theta.size)]
+
+
+def bca(theta: float, distribution: Array, jackknife: list[Array], confidence: float) -> Interval:
+    if not (np.isfinite(theta) and np.isfinite(distribution).all()):
+        return Interval(theta if np.isfinite(theta) else None, None, None, None)
+    alpha = (1 - confidence) / 2
+    with np.errstate(all="ignore"):  # degenerate data give 0/0 here: that is the signal to fall back
+        below = np.count_nonzero(distribution < theta) + np.count_nonzero(distribution <= theta)
+        z0 = ndtri(below / (2 * distribution.size))
+        spread = [(jk.size - 1) * (jk.mean() - jk) for jk in jackknife if jk.size > 1]
+        skew = sum(float((u**3).sum()) / u.size**3 for u in spread)
+        scale = sum(float((u**2).sum()) / u.size**2 for u in spread)
+        acceleration = skew / 6 / scale**1.5 if scale > 0 else np.nan
+        z = ndtri(alpha)
+        low = ndtr(z0 + (z0 + z) / (1 - acceleration * (z0 + z)))
+        high = ndtr(z0 + (z0 - z) / (1 - acceleration * (z0 - z)))
+    method = BCA
+    if not (np.isfinite(low) and np.isfinite(high)):
+        method, low, high = PERCENTILE, alpha, 1 - alpha
+    ci = np.quantile(distribution, [low, high])
+    return Interval(theta, float(ci[0]), float(ci[1]), method)
