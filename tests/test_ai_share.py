@@ -383,3 +383,29 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_resolve_rejects_options(tiny: tuple[Path, dict[str, str]]) -> None:
     with pytest.raises(UserError, match="not a revision"):
         resolve(open_repo(tiny[0]), "--all")
+
+
+def test_odd_file_names(tmp_path: Path) -> None:
+    """Spaces, tabs, quotes, newlines, a non-UTF-8 byte and a leading dash: blamed, and printable."""
+    g = Git(tmp_path / "odd")
+    g.write("base.txt", "x\n")
+    g.commit("Base\n", date="2024-01-01T10:00:00Z")
+    g.tag("v1.0")
+    names = ["with space.txt", "tab\there.txt", 'quote"d.txt', "new\nline.txt", "-dash.txt",
+             "caf\udce9.txt", "na\u00efve/\u00fcber.txt"]
+    for i, name in enumerate(names):
+        g.write(name, lines(*(f"{i}-{j}" for j in range(i + 1))))
+    g.commit("Odd names" + CLAUDE, author=BOB, date="2024-01-02T10:00:00Z")
+    g.tag("v1.1")
+    proc = run_cli("ai", "share", str(g.path), "--from", "v1.0", "--to", "v1.1", "--format", "json",
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)
+    assert got["by_file"] == {
+        n.encode("utf-8", "surrogateescape").decode("utf-8", "replace"): {"total": i + 1, "ai": i + 1}
+        for i, n in enumerate(names)}
+    assert got["total_lines"] == got["ai_lines"] == 28
+    table = run_cli("ai", "share", str(g.path), "--from", "v1.0", "--to", "v1.1", "--include", "**/*.txt",
+                    cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    assert "Bob Builder (AI) 28" in table.stdout  # **/ matches no directory too

@@ -92,7 +92,7 @@ def ai_share(from_rev: str, to_rev: str, from_sha: str, to_sha: str,
             total += lines
             ai += lines if evidence[sha] else 0
         if total:
-            by_file[path] = FileShare(total, ai)
+            by_file[_display(path)] = FileShare(total, ai)
     ai_commits = {sha: ev for sha, ev in sorted(evidence.items()) if ev}
     return AiShare(
         from_rev=from_rev, to_rev=to_rev, from_sha=from_sha, to_sha=to_sha,
@@ -101,6 +101,11 @@ def ai_share(from_rev: str, to_rev: str, from_sha: str, to_sha: str,
         by_author=dict(sorted(by_author.items(), key=lambda kv: (-kv[1], kv[0]))),
         by_file=by_file, ai_commits=ai_commits,
     )
+
+
+def _display(path: str) -> str:
+    """A path as people read it: git's bytes kept by surrogateescape become U+FFFD when not UTF-8."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def share_of(blame: RangeBlame, rules: Rules) -> AiShare:
