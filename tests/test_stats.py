@@ -98,6 +98,19 @@ def test_hodges_lehmann_large_samples_equal_brute_force(n: int, m: int, ties: bo
     assert hodges_lehmann(b, t) == np.median(np.subtract.outer(t, b))
 
 
+@pytest.mark.parametrize("window", [6.0, 0.0])  # 0: nearly every resample's middle is outside
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 11, 1000, 1001])
+def test_resample_medians_equal_numpy(n: int, window: float) -> None:
+    rng = np.random.default_rng(n)
+    for x in (rng.lognormal(3, 1, n), np.round(rng.lognormal(1, 1, n))):
+        idx = rng.integers(0, n, (57, n))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(bootstrap, "_WINDOW", window)
+            sample = bootstrap.Sample((x,), "median")
+            assert np.array_equal(sample.summarise(idx)[0], np.median(x[idx], axis=-1))
+            assert sample.summarise(np.arange(n))[0] == np.median(x)
+
+
 # --- compare --------------------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -18,6 +19,8 @@ Array = npt.NDArray[np.float64]
 
 BCA = "BCa"
 PERCENTILE = "percentile (BCa undefined on these data)"
+# A resample's median is looked for within this many sqrt(n) ranks of the sample's middle.
+_WINDOW = 6.0
 # Resamples per batch are chosen so a batch holds about this many values per array: the bootstrap's
 # memory stays near 100 MB whatever the cohort sizes.
 _BATCH_VALUES = 1 << 21
@@ -36,13 +39,53 @@ class Sample:
 
     def summarise(self, idx: npt.NDArray[np.integer]) -> Array:
         """The statistic of each column over the changes `idx` picks: shape (columns, *idx.shape[:-1])."""
-        reduce = np.median if self.statistic == "median" else np.mean
-        return np.stack([reduce(column[idx], axis=-1) for column in self.columns])
+        if self.statistic == "mean":
+            return np.stack([np.mean(column[idx], axis=-1) for column in self.columns])
+        return np.stack([_medians(xs, rank, idx) for xs, rank in self._ranked])
+
+    @cached_property
+    def _ranked(self) -> list[tuple[Array, npt.NDArray[np.int32]]]:
+        """Each column sorted, and each change's position in that order."""
+        ranked = []
+        for column in self.columns:
+            order = np.argsort(column, kind="stable")
+            rank = np.empty(column.size, dtype=np.int32)
+            rank[order] = np.arange(column.size, dtype=np.int32)
+            ranked.append((column[order], rank))
+        return ranked
 
     def jackknife(self) -> Array:
         """Leave-one-out statistics in closed form, shape (columns, n): O(n log n), where scipy's BCa
         jackknife materialises n resamples of n - 1 values (O(n^2): minutes at 20,000 changes)."""
         return np.stack([_leave_one_out(column, self.statistic) for column in self.columns])
+
+
+def _medians(xs: Array, rank: npt.NDArray[np.int32], idx: npt.NDArray[np.integer]) -> Array:
+    """np.median(x[idx], axis=-1), exactly, at a third of its cost on large samples.
+
+    A resample's median is the value at some rank of the sorted sample, and that rank stays within a
+    few sqrt(n) of the middle: count the drawn ranks below a window around the middle, tally those
+    inside it, and read the middle off the running count. Rows whose middle falls outside the window
+    (a twelve-sigma event) are computed directly.
+    """
+    n = xs.size
+    ranks = rank[idx].reshape(-1, n)
+    half = int(_WINDOW * np.sqrt(n)) + 1
+    lo, hi = max(0, (n - 1) // 2 - half), min(n, n // 2 + 1 + half)
+    width = hi - lo
+    below = np.count_nonzero(ranks < lo, axis=1)
+    shifted = (ranks - np.int32(lo)).view(np.uint32)  # ranks below the window wrap to huge numbers
+    inside = shifted < width
+    rows = np.repeat(np.arange(ranks.shape[0]), np.count_nonzero(inside, axis=1))
+    tally = np.bincount(rows * width + shifted[inside], minlength=ranks.shape[0] * width)
+    running = np.cumsum(tally.reshape(-1, width), axis=1) + below[:, None]
+    first, second = (n - 1) // 2, n // 2  # the middle order statistics (equal when n is odd)
+    medians: Array = (xs[lo + np.argmax(running > first, axis=1)]
+                      + xs[lo + np.argmax(running > second, axis=1)]) / 2
+    outside = (below > first) | (running[:, -1] <= second)
+    if outside.any():
+        medians[outside] = np.median(xs[ranks[outside]], axis=1)
+    return medians.reshape(idx.shape[:-1])
 
 
 def _leave_one_out(x: Array, statistic: Statistic) -> Array:
