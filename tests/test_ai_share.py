@@ -32,6 +32,7 @@ ALICE = "Alice Liddell <alice@example.com>"
 BOB = "Bob Builder <bob@example.com>"
 CAROL = "Carol Danvers <carol@example.com>"
 DAN = "Dan Dare <dan@example.com>"
+AGENT = "copilot-swe-agent[bot] <198982749+Copilot@users.noreply.github.com>"
 CLAUDE = "\n\nCo-authored-by: Claude <noreply@anthropic.com>\n"
 
 
@@ -395,7 +396,7 @@ def test_odd_file_names(tmp_path: Path) -> None:
              "caf\udce9.txt", "na\u00efve/\u00fcber.txt"]
     for i, name in enumerate(names):
         g.write(name, lines(*(f"{i}-{j}" for j in range(i + 1))))
-    g.commit("Odd names" + CLAUDE, author=BOB, date="2024-01-02T10:00:00Z")
+    g.commit("Odd names\n", author=AGENT, date="2024-01-02T10:00:00Z")
     g.tag("v1.1")
     proc = run_cli("ai", "share", str(g.path), "--from", "v1.0", "--to", "v1.1", "--format", "json",
                    cwd=tmp_path)
@@ -408,4 +409,4 @@ def test_odd_file_names(tmp_path: Path) -> None:
     table = run_cli("ai", "share", str(g.path), "--from", "v1.0", "--to", "v1.1", "--include", "**/*.txt",
                     cwd=tmp_path)
     assert table.returncode == 0, table.stderr
-    assert "Bob Builder (AI) 28" in table.stdout  # **/ matches no directory too
+    assert "copilot-swe-agent[bot] (AI) 28" in table.stdout  # **/ matches no directory too

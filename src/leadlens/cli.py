@@ -433,8 +433,9 @@ def ai_share_cmd(
     table.add_column("top authors", overflow="fold")
     for s in shares:
         top = ", ".join(f"{name} {lines:,}" for name, lines in list(s.by_author.items())[:3])
-        table.add_row(s.from_rev, s.to_rev, f"{s.total_lines:,}", f"{s.ai_lines:,}",
-                      f"{s.ai_percentage:.2f}", top or "-")
+        # Text, not markup: names like "copilot-swe-agent[bot]" would read as Rich tags.
+        table.add_row(Text(s.from_rev), Text(s.to_rev), f"{s.total_lines:,}", f"{s.ai_lines:,}",
+                      f"{s.ai_percentage:.2f}", Text(top or "-"))
     out.print(table)
     commits = len({sha for s in shares for sha in s.ai_commits})
     out.print(f"{commits} AI-assisted commit{'s' if commits != 1 else ''} with lines at --to;"
