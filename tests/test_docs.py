@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import typing
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -46,13 +48,17 @@ def test_every_command_is_documented() -> None:
             assert f"leadlens {group.name} {command.name}" in text
 
 
-def _fields(model: type[BaseModel]) -> set[str]:
-    names = set(model.model_fields)
-    for field in model.model_fields.values():
-        for arg in (field.annotation, *getattr(field.annotation, "__args__", ())):
-            for inner in (arg, *getattr(arg, "__args__", ())):
-                if isinstance(inner, type) and issubclass(inner, BaseModel):
-                    names |= _fields(inner)
+def _fields(model: type) -> set[str]:
+    """Every field name of a pydantic model or dataclass, and of the models and dataclasses in it."""
+    hints = typing.get_type_hints(model)
+    names = set(model.model_fields) if issubclass(model, BaseModel) else {
+        f.name for f in dataclasses.fields(model)}
+    for name in names:
+        for arg in (hints[name], *typing.get_args(hints[name])):
+            for inner in (arg, *typing.get_args(arg)):
+                if isinstance(inner, type) and (issubclass(inner, BaseModel)
+                                                or dataclasses.is_dataclass(inner)):
+                    names = names | _fields(inner)
     return names
 
 

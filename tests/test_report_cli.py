@@ -46,7 +46,8 @@ def test_changes_jsonl(flow: tuple[Path, dict[str, str]]) -> None:
         "id": "acme/flow#1", "repo": "acme/flow", "number": 1, "title": "Add a", "author": "bob",
         "merge_sha": s["pr1"], "commits": [s["pr1_a"], s["pr1_b"], s["pr1"]],
         "milestones": None, "stages": None, "lead_time_s": 97 * 3600.0,
-        "lines_added": 10, "lines_deleted": 0, "files": 1}
+        "lines_added": 10, "lines_deleted": 0, "files": 1,
+        "ai_assisted": False, "ai_line_share": None, "ai_evidence": []}
     assert pr1["milestones"] == {
         "item_created": None, "item_ready": None, "work_started": "2024-03-04T09:00:00Z",
         "ready_for_review": "2024-03-04T13:00:00Z", "first_review": None, "approved": None,

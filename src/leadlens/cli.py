@@ -37,6 +37,7 @@ from leadlens.store import Store, open_store
 from leadlens.store.db import limit_memory
 
 if TYPE_CHECKING:
+    from leadlens.analysis.ai import Rules
     from leadlens.metrics.flow import Filters
     from leadlens.metrics.inventory import RepoInventory
 
@@ -193,6 +194,13 @@ def _filters(since: str | None, until: str | None, repos: list[str] | None, incl
                    activity_window=timedelta(hours=settings.activity_window_hours))
 
 
+def _rules(settings: Settings) -> Rules:
+    """The AI attribution rules in force: the defaults with the user's additions and removals."""
+    from leadlens.analysis.ai import Rules
+
+    return Rules.configured(settings.ai_rules, settings.ai_disabled_rules, settings.agent_pattern)
+
+
 def _ingest(st: Store, paths: list[Path], settings: Settings, bar: _Bar, *,
             name: str | None = None, branch: str | None = None, line_history: bool = False,
             jobs: int | None = None, derive: bool = True) -> IngestReport:
@@ -240,8 +248,10 @@ def report_cmd(
             ok = not _ingest(st, paths, settings, _Bar(enabled=err.is_terminal),
                              line_history=line_history).failed
         limit_memory(st, settings.memory_limit)
+        from leadlens.analysis.impact import Cohorts
+
         report = build_report(st, filters, k=k, rework_days=settings.rework_days,
-                              as_of=_when(as_of))
+                              as_of=_when(as_of), ai=(_rules(settings), Cohorts()))
     if fmt == "json":
         _emit(report.model_dump_json(indent=2) + "\n", out_file)
     elif fmt == "html":
@@ -257,6 +267,73 @@ def report_cmd(
         render_terminal(report, out)
     if not ok:
         raise typer.Exit(2)
+
+
+@ai_app.command("report")
+def ai_report_cmd(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        metavar="PATH", help="Repositories to ingest (incrementally) first.")] = None,
+    store: StoreOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | json | html")] = "table",
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Write here (html default: ai-report.html beside the store).")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    repo: RepoOpt = None,
+    include_bots: BotsOpt = False,
+    pilot_start: Annotated[str | None, typer.Option(
+        "--pilot-start", help="Compare changes merged before and after this date.")] = None,
+    pilot_team: Annotated[list[str] | None, typer.Option(
+        "--pilot-team", help="An author in the pilot (repeatable, or comma-separated).")] = None,
+    control_team: Annotated[list[str] | None, typer.Option(
+        "--control-team", help="An author in the control group, for difference-in-differences"
+        " (repeatable, or comma-separated).")] = None,
+    resamples: Annotated[int, typer.Option(
+        "--resamples", min=99, help="Bootstrap resamples per interval.")] = 9999,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 20240601,
+    line_history: Annotated[bool, typer.Option(
+        "--line-history", help="With PATHs: also ingest line history (survival, rework).")] = False,
+) -> None:
+    """Did AI assistance change delivery? AI vs other changes, before vs after a pilot, with
+    intervals; Amdahl's prediction beside the measured change."""
+    if fmt not in ("table", "json", "html"):
+        raise UserError(f"--format must be table, json or html, not {fmt!r}")
+    settings = load_settings()
+    filters = _filters(since, until, repo, include_bots, settings)
+    from leadlens.analysis.impact import Cohorts
+    from leadlens.report.ai import build_ai
+
+    start = _when(pilot_start)
+    if (pilot_team or control_team) and start is None:
+        raise UserError("--pilot-team and --control-team need --pilot-start")
+    cohorts = Cohorts(pilot_start=start, pilot_team=_names(pilot_team),
+                      control_team=_names(control_team), resamples=resamples, seed=seed)
+    ok = True
+    with open_store(store or settings.store, read_only=not paths) as st:
+        if paths:
+            ok = not _ingest(st, paths, settings, _Bar(enabled=err.is_terminal),
+                             line_history=line_history).failed
+        limit_memory(st, settings.memory_limit)
+        section = build_ai(st, filters, _rules(settings), cohorts, rework_days=settings.rework_days)
+    if fmt == "json":
+        _emit(section.model_dump_json(indent=2) + "\n", out_file)
+    elif fmt == "html":
+        from leadlens.report.html import render_ai_html
+
+        target = out_file or (Path(store or settings.store).parent / "ai-report.html")
+        _emit(render_ai_html(section, datetime.now(UTC)), target)
+        err.print("HTML report written to:", highlight=False)
+        out.print(str(target.resolve()), highlight=False, soft_wrap=True)
+    else:
+        from leadlens.report.terminal_ai import render_ai
+
+        render_ai(section, out)
+    if not ok:
+        raise typer.Exit(2)
+
+
+def _names(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(n.strip() for v in values or () for n in v.split(",") if n.strip())
 
 
 @app.command("changes")
@@ -278,7 +355,7 @@ def changes_cmd(
 
     with open_store(store or settings.store, read_only=True) as st:
         limit_memory(st, settings.memory_limit)
-        stages, rows = change_rows(st, filters)
+        stages, rows = change_rows(st, filters, _rules(settings))
         with _open_out(out_file) as fh:
             if fmt == "csv":
                 write_csv(rows, fh, stages)

@@ -11,9 +11,12 @@ import ibis.expr.types as ir
 
 from leadlens import __version__
 from leadlens.analysis import amdahl
+from leadlens.analysis.ai import Rules
 from leadlens.analysis.amdahl import DEFAULT_K
+from leadlens.analysis.impact import Cohorts
 from leadlens.metrics import flow as fm
 from leadlens.metrics.rework import rework as rework_metric
+from leadlens.report.ai import ai_section
 from leadlens.report.model import (
     Bin,
     Distribution,
@@ -71,9 +74,10 @@ def _link(remote: str | None, repo: str, number: int | None, sha: str) -> str | 
 
 
 def build_report(store: Store, filters: fm.Filters, *, k: float = DEFAULT_K,
-                 rework_days: float = DEFAULT_REWORK_DAYS, as_of: datetime | None = None
-                 ) -> Report:
-    """Every figure of the report over ``filters``' scope (DESIGN.md, Aggregates)."""
+                 rework_days: float = DEFAULT_REWORK_DAYS, as_of: datetime | None = None,
+                 ai: tuple[Rules, Cohorts] | None = None) -> Report:
+    """Every figure of the report over ``filters``' scope (DESIGN.md, Aggregates); with ``ai``
+    (rules and cohorts), the AI section too."""
     as_of = as_of or datetime.now(UTC)
     backend = ibis.duckdb.from_connection(store.con)
     messages: list[str] = []
@@ -89,7 +93,11 @@ def build_report(store: Store, filters: fm.Filters, *, k: float = DEFAULT_K,
                         " `leadlens ingest git PATH` first")
     fl = fm.flow(backend, filters)
     try:
-        return _build(backend, fl, filters, remotes, messages, k, rework_days, as_of)
+        report = _build(backend, fl, filters, remotes, messages, k, rework_days, as_of)
+        if ai is not None:
+            report = report.model_copy(update={"ai": ai_section(
+                store, backend, fl, filters, *ai, rework_days=rework_days)})
+        return report
     finally:
         fl.release()
 

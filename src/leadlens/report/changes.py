@@ -12,7 +12,9 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from leadlens.analysis.ai import Rules
 from leadlens.metrics import flow as fm
+from leadlens.metrics.ai import ai_commits, change_ai
 from leadlens.store.db import Store
 from leadlens.timeline import MILESTONES, stage_order
 
@@ -21,7 +23,7 @@ __all__ = ["change_rows", "write_csv", "write_jsonl"]
 _BATCH = 50_000
 
 
-def _query(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
+def _query(backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table) -> ir.Table:
     s = fl.scope
     cc = backend.table("change_commits")
     cc = cc.join(s.select("cid", "repo", change_id=s.id), ["repo", "change_id"])
@@ -40,7 +42,8 @@ def _query(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
     q = (base.left_join(shas, "cid").drop("cid_right")
          .left_join(pivot, "cid").drop("cid_right")
          .left_join(stages, "cid").drop("cid_right")
-         .left_join(sp, "cid").drop("cid_right"))
+         .left_join(sp, "cid").drop("cid_right")
+         .left_join(ai, "cid").drop("cid_right"))
     return q.order_by("cid")
 
 
@@ -51,26 +54,30 @@ def _iso(at: datetime | None) -> str | None:
         "%Y-%m-%dT%H:%M:%SZ")
 
 
-def change_rows(store: Store, filters: fm.Filters) -> tuple[list[str], Iterator[dict[str, Any]]]:
+def change_rows(store: Store, filters: fm.Filters, rules: Rules | None = None
+                ) -> tuple[list[str], Iterator[dict[str, Any]]]:
     """The stage names that occur (canonical order), and the rows documented in docs/cli.md
     (`leadlens changes`), streamed in merge order."""
     backend = ibis.duckdb.from_connection(store.con)
     fl = fm.flow(backend, filters)
     names = backend.to_pyarrow(fl.segments.select("stage").distinct()).column("stage").to_pylist()
-    return sorted(names, key=stage_order), _stream(store, backend, fl)
+    ai = change_ai(backend, fl, ai_commits(store.con, rules or Rules.configured(), filters.repos))
+    return sorted(names, key=stage_order), _stream(store, backend, fl, ai)
 
 
-def _stream(store: Store, backend: ibis.BaseBackend, fl: fm.Flow) -> Iterator[dict[str, Any]]:
+def _stream(store: Store, backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table
+            ) -> Iterator[dict[str, Any]]:
     try:
-        yield from _rows(store, backend, fl)
+        yield from _rows(store, backend, fl, ai)
     finally:
         fl.release()
 
 
-def _rows(store: Store, backend: ibis.BaseBackend, fl: fm.Flow) -> Iterator[dict[str, Any]]:
+def _rows(store: Store, backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table
+          ) -> Iterator[dict[str, Any]]:
     # Streamed in batches so a million changes never sit in memory at once. (Ibis 12's own
     # batch reader predates DuckDB 2's API, so the compiled SQL is read through DuckDB.)
-    reader = store.con.sql(str(backend.compile(_query(backend, fl)))).to_arrow_reader(_BATCH)
+    reader = store.con.sql(str(backend.compile(_query(backend, fl, ai)))).to_arrow_reader(_BATCH)
     for batch in reader:
         for r in batch.to_pylist():
             yield {
@@ -82,6 +89,9 @@ def _rows(store: Store, backend: ibis.BaseBackend, fl: fm.Flow) -> Iterator[dict
                 "lead_time_s": r["lead_time_s"],
                 "lines_added": r["lines_added"], "lines_deleted": r["lines_deleted"],
                 "files": r["files"],
+                "ai_assisted": r["ai_evidence"] is not None,
+                "ai_line_share": r["ai_line_share"],
+                "ai_evidence": r["ai_evidence"] or [],
             }
 
 
@@ -97,7 +107,8 @@ def write_csv(rows: Iterator[dict[str, Any]], out: io.TextIOBase | Any, stages: 
     """Flattened: commits space-separated, ``milestone_<name>`` and ``stage_<name>_s`` columns."""
     fields = ["id", "repo", "number", "title", "author", "merge_sha", "commits",
               *[f"milestone_{m}" for m in MILESTONES], *[f"stage_{s}_s" for s in stages],
-              "lead_time_s", "lines_added", "lines_deleted", "files"]
+              "lead_time_s", "lines_added", "lines_deleted", "files", "ai_assisted",
+              "ai_line_share", "ai_evidence"]
     w = csv.DictWriter(out, fieldnames=fields, extrasaction="raise", lineterminator="\n")
     w.writeheader()
     n = 0
@@ -106,6 +117,10 @@ def write_csv(rows: Iterator[dict[str, Any]], out: io.TextIOBase | Any, stages: 
                                                    "merge_sha", "lead_time_s", "lines_added",
                                                    "lines_deleted", "files")}
         flat["commits"] = " ".join(row["commits"])
+        flat["ai_assisted"] = row["ai_assisted"]
+        flat["ai_line_share"] = row["ai_line_share"]
+        flat["ai_evidence"] = "; ".join(
+            f"{e['sha'][:12]} {e['rule']}: {e['text']}" for e in row["ai_evidence"])
         flat.update({f"milestone_{m}": at for m, at in row["milestones"].items()})
         flat.update({f"stage_{s}_s": row["stages"].get(s) for s in stages})
         w.writerow(flat)

@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from importlib import resources
 
 import jinja2
 import plotly.offline
 from markupsafe import Markup
 
+from leadlens import __version__
 from leadlens.report import charts
+from leadlens.report.charts_ai import predicted_vs_measured
 from leadlens.report.model import Report
+from leadlens.report.model_ai import AiSection
 from leadlens.report.terminal import duration
+from leadlens.report.terminal_ai import metric_label, value
 
-__all__ = ["render_html"]
+__all__ = ["render_ai_html", "render_html"]
+
+_TEMPLATES = ("report.html.j2", "ai_section.html.j2", "ai_report.html.j2")
 
 
 def _environment() -> jinja2.Environment:
-    text = resources.files("leadlens.report").joinpath("templates/report.html.j2").read_text(
-        encoding="utf-8")
+    folder = resources.files("leadlens.report").joinpath("templates")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                             loader=jinja2.DictLoader({"report.html.j2": text}))
+                             loader=jinja2.DictLoader({
+                                 name: folder.joinpath(name).read_text(encoding="utf-8")
+                                 for name in _TEMPLATES}))
     env.filters["duration"] = duration
     env.filters["pct"] = lambda x: "-" if x is None else f"{x:.1%}"
+    env.filters["spct"] = lambda x: "-" if x is None else f"{x:+.1f}%"
+    env.filters["metric"] = metric_label
+    env.filters["value"] = value
+    env.filters["signed"] = lambda metric, x: value(metric, x, signed=True)
     return env
+
+
+def render_ai_html(section: AiSection, generated_at: datetime) -> str:
+    """`leadlens ai report --format html`: the AI section as a page of its own."""
+    chart = predicted_vs_measured(section)
+    return _environment().get_template("ai_report.html.j2").render(
+        a=section, chart=_markup(chart), version=__version__, generated_at=generated_at,
+        plotly_js=_markup(plotly.offline.get_plotlyjs()) if chart else "")
 
 
 def render_html(report: Report) -> str:
@@ -34,9 +54,10 @@ def render_html(report: Report) -> str:
         "amdahl": charts.amdahl_curves(report),
         "active": charts.active_waiting(report),
     } if report.changes else {}
+    ai_chart = predicted_vs_measured(report.ai) if report.ai is not None else ""
     return template.render(
-        r=report, figures={k: _markup(v) for k, v in figures.items()},
-        plotly_js=_markup(plotly.offline.get_plotlyjs()) if figures else "")
+        r=report, figures={k: _markup(v) for k, v in figures.items()}, ai_chart=_markup(ai_chart),
+        plotly_js=_markup(plotly.offline.get_plotlyjs()) if figures or ai_chart else "")
 
 
 def _markup(html: str) -> Markup:

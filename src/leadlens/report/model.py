@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from leadlens.report.model_ai import AiSection
+
 __all__ = [
     "Bin", "Distribution", "Evidence", "InFlight", "InFlightStage", "Month", "RepoSummary", "Report",
     "Revert", "Rework", "Scope", "Size", "Stage", "Waited", "Week",
@@ -147,3 +149,4 @@ class Report(_Model):
     active_s: float
     waiting_s: float
     waited_longest: dict[str, list[Waited]]
+    ai: AiSection | None = None  # AI attribution and impact (`leadlens ai report` explains)

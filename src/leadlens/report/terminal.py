@@ -67,5 +67,8 @@ def render_terminal(report: Report, console: Console) -> None:
         facts.append(f"rework rate {_pct(report.rework_rate)} (<{report.rework.days:g} days)")
     if facts:
         console.print("; ".join(facts) + ".", highlight=False)
+    if report.ai is not None:
+        console.print(f"AI: {report.ai.headline} (`leadlens ai report` for the comparisons.)",
+                      highlight=False)
     for msg in report.messages:
         console.print(f"[yellow]note:[/] {msg}", highlight=False)

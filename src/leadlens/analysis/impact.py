@@ -1,0 +1,171 @@
+"""AI impact: split changes into cohorts and compare them with intervals (analysis/stats.py).
+
+Two questions, answered side by side when the data allows: do AI-assisted changes differ from the
+others, and did delivery change after a pilot started (with a control team, by
+difference-in-differences)? Amdahl's law, fed with the baseline's stage shares and the measured
+change in coding time, says what end-to-end change to expect; the measured one stands beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+
+from leadlens.analysis import stats
+from leadlens.timeline import stage_order
+
+__all__ = ["Cohorts", "Impact", "evaluate"]
+
+# Stages compared one by one: where AI assistance should show (coding) and where its cost lands
+# (pickup and review).
+AMDAHL_STAGE = "coding"
+
+
+@dataclass(frozen=True)
+class Cohorts:
+    """How changes are split: by AI attribution always; by a pilot date when given."""
+
+    pilot_start: datetime | None = None
+    pilot_team: tuple[str, ...] = ()
+    control_team: tuple[str, ...] = ()
+    resamples: int = 9999
+    seed: int = 20240601
+
+
+@dataclass
+class Impact:
+    comparisons: list[stats.Comparison] = field(default_factory=list)  # AI-assisted vs other
+    pilot: list[stats.Comparison] = field(default_factory=list)  # after vs before the pilot
+    did: list[stats.DiD] = field(default_factory=list)
+    amdahl: stats.AmdahlCheck | None = None
+    amdahl_basis: str | None = None  # which cohorts the Amdahl check compares
+    messages: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Per-change columns as numpy arrays (one row per change in scope)."""
+
+    done: np.ndarray
+    lead: np.ndarray
+    lines: np.ndarray
+    size: np.ndarray
+    ai: np.ndarray
+    reverted: np.ndarray
+    rework: np.ndarray  # per-change rework rate; NaN without line history
+    merged_at: np.ndarray  # datetime64[us]
+    people: list[set[str]]
+    stages: dict[str, np.ndarray]  # stage → seconds per change (NaN where it has no such stage)
+
+    @classmethod
+    def of(cls, facts: pa.Table, stage_rows: pa.Table) -> _Frame:
+        n = facts.num_rows
+        cids = facts.column("cid").to_numpy()
+        index = {int(c): i for i, c in enumerate(cids)}
+        stages: dict[str, np.ndarray] = {}
+        for cid, stage, seconds in zip(stage_rows.column("cid").to_pylist(),
+                                       stage_rows.column("stage").to_pylist(),
+                                       stage_rows.column("seconds").to_pylist(), strict=True):
+            arr = stages.setdefault(stage, np.full(n, np.nan))
+            if cid in index:
+                arr[index[cid]] = seconds
+        changed = _floats(facts, "rework_changed_lines")
+        recent = _floats(facts, "rework_recent_lines")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rework = np.where(changed > 0, recent / changed, np.nan)
+        people = [{a for a in (row["author"], *(row["authors"] or ())) if a}
+                  for row in facts.select(["author", "authors"]).to_pylist()]
+        return cls(
+            done=facts.column("done").to_numpy(zero_copy_only=False).astype(bool),
+            lead=_floats(facts, "lead_time_s"), lines=_floats(facts, "lines"),
+            size=np.array(facts.column("size").to_pylist(), dtype=object),
+            ai=facts.column("ai_assisted").to_numpy(zero_copy_only=False).astype(bool),
+            reverted=facts.column("reverted").to_numpy(zero_copy_only=False).astype(float),
+            rework=rework,
+            merged_at=facts.column("merged_at").cast(pa.timestamp("us")).to_numpy(),
+            people=people, stages=dict(sorted(stages.items(), key=lambda kv: stage_order(kv[0]))))
+
+
+def _floats(t: pa.Table, name: str) -> np.ndarray:
+    return np.array(t.column(name).to_pylist(), dtype=float)
+
+
+def _metrics(f: _Frame) -> list[tuple[str, np.ndarray, np.ndarray, str]]:
+    """(metric, values, which changes it is defined for, statistic) for every compared metric."""
+    out = [("lead_time_s", f.lead, f.done & ~np.isnan(f.lead), "median")]
+    for stage, secs in f.stages.items():
+        out.append((f"stage:{stage}", secs, f.done & ~np.isnan(secs), "median"))
+    out.append(("lines", f.lines, ~np.isnan(f.lines), "median"))
+    out.append(("revert_rate", f.reverted, np.ones(len(f.done), bool), "mean"))
+    if not np.all(np.isnan(f.rework)):
+        out.append(("rework_rate", f.rework, ~np.isnan(f.rework), "mean"))
+    return out
+
+
+def _compare(f: _Frame, base: np.ndarray, treat: np.ndarray, labels: tuple[str, str],
+             c: Cohorts) -> list[stats.Comparison]:
+    found = []
+    for metric, values, defined, statistic in _metrics(f):
+        b, t = base & defined, treat & defined
+        # Size is what the strata are made of: stratifying it by itself says nothing.
+        strata = metric != "lines"
+        found.append(stats.compare(
+            metric, values[b], values[t], statistic=statistic,  # type: ignore[arg-type]
+            baseline_strata=list(f.size[b]) if strata else None,
+            treatment_strata=list(f.size[t]) if strata else None, labels=labels,
+            resamples=c.resamples, seed=c.seed))
+    return found
+
+
+def _team(f: _Frame, names: Sequence[str]) -> np.ndarray:
+    wanted = {n.casefold() for n in names}
+    return np.array([any(p.casefold() in wanted for p in ps) for ps in f.people], dtype=bool)
+
+
+def evaluate(facts: pa.Table, stage_rows: pa.Table, c: Cohorts) -> Impact:
+    """Compare cohorts over ``facts`` (metrics/cohorts.py ``change_facts``) and ``stage_rows``
+    (``done_stage_seconds``)."""
+    f = _Frame.of(facts, stage_rows)
+    out = Impact()
+    if f.ai.any():
+        out.comparisons = _compare(f, ~f.ai, f.ai, ("other", "AI-assisted"), c)
+    else:
+        out.messages.append("no AI-assisted changes in scope: nothing to compare AI with")
+    amdahl_cohorts: tuple[np.ndarray, np.ndarray, str] | None = None
+    if f.ai.any():
+        amdahl_cohorts = (~f.ai, f.ai, "AI-assisted vs other changes")
+    if c.pilot_start is not None:
+        start = np.datetime64(c.pilot_start.replace(tzinfo=None), "us")
+        after = f.merged_at >= start
+        pilot = _team(f, c.pilot_team) if c.pilot_team else np.ones(len(after), bool)
+        if not after.any() or after.all():
+            out.messages.append("every change in scope falls on one side of --pilot-start:"
+                                " nothing to compare before and after")
+        else:
+            out.pilot = _compare(f, pilot & ~after, pilot & after, ("before", "after"), c)
+            amdahl_cohorts = (pilot & ~after, pilot & after, "after vs before the pilot"
+                              + (" (pilot team)" if c.pilot_team else ""))
+        if c.pilot_team and c.control_team:
+            control = _team(f, c.control_team) & ~pilot
+            for metric, values, defined, statistic in _metrics(f):
+                out.did.append(stats.difference_in_differences(
+                    metric, values[pilot & ~after & defined], values[pilot & after & defined],
+                    values[control & ~after & defined], values[control & after & defined],
+                    statistic=statistic,  # type: ignore[arg-type]
+                    resamples=c.resamples, seed=c.seed))
+        elif c.pilot_team or c.control_team:
+            out.messages.append("difference-in-differences needs both --pilot-team and"
+                                " --control-team")
+    if amdahl_cohorts is not None:
+        base, treat, basis = amdahl_cohorts
+        stage = f.stages.get(AMDAHL_STAGE, np.full(len(f.done), np.nan))
+        b, t = base & f.done, treat & f.done
+        out.amdahl = stats.amdahl_check(
+            np.nan_to_num(stage[b]), f.lead[b], np.nan_to_num(stage[t]), f.lead[t],
+            stage=AMDAHL_STAGE, resamples=c.resamples, seed=c.seed)
+        out.amdahl_basis = basis
+    return out

@@ -1,0 +1,103 @@
+"""Build the AI section: attribution over the store, cohorts compared, line survival."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import ibis
+
+from leadlens.analysis.ai import Rules
+from leadlens.analysis.impact import Cohorts, Impact, evaluate
+from leadlens.metrics import flow as fm
+from leadlens.metrics.ai import ai_commits, change_ai, survival
+from leadlens.metrics.cohorts import change_facts, done_stage_seconds
+from leadlens.metrics.rework import DEFAULT_REWORK_DAYS
+from leadlens.report.headline_ai import headline
+from leadlens.report.model_ai import AiSection, RuleCount, Survival
+from leadlens.store.db import Store
+
+__all__ = ["SURVIVAL_DAYS", "ai_section", "build_ai"]
+
+SURVIVAL_DAYS = (21, 90)
+
+
+def build_ai(store: Store, filters: fm.Filters, rules: Rules, cohorts: Cohorts | None = None, *,
+             rework_days: float = DEFAULT_REWORK_DAYS) -> AiSection:
+    """`leadlens ai report`: the AI section over ``filters``' scope."""
+    backend = ibis.duckdb.from_connection(store.con)
+    fl = fm.flow(backend, filters)
+    try:
+        return ai_section(store, backend, fl, filters, rules, cohorts or Cohorts(),
+                          rework_days=rework_days)
+    finally:
+        fl.release()
+
+
+def ai_section(store: Store, backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
+               rules: Rules, cohorts: Cohorts, *, rework_days: float) -> AiSection:
+    """The AI section over a flow already built (the main report shares its own)."""
+    commits_ai = ai_commits(store.con, rules, filters.repos)
+    ai = fl.cache(change_ai(backend, fl, commits_ai))
+    history = bool(backend.table("line_changes").limit(1).to_pyarrow().num_rows)
+    facts = backend.to_pyarrow(change_facts(backend, fl, ai, rework_days, history))
+    stages = backend.to_pyarrow(done_stage_seconds(fl))
+    impact = evaluate(facts, stages, cohorts)
+    ai_rows = backend.to_pyarrow(ai).to_pylist()
+    kept = {e["sha"] for row in ai_rows for e in row["ai_evidence"]}
+    surv = [_survival(backend.to_pyarrow(survival(backend, fl, commits_ai, d)).to_pylist(), d)
+            for d in SURVIVAL_DAYS] if history else []
+    commits: Counter[str] = Counter()
+    changes: Counter[str] = Counter()
+    example: dict[str, str] = {}
+    for row in ai_rows:
+        for rule in {e["rule"] for e in row["ai_evidence"]}:
+            changes[rule] += 1
+        for e in row["ai_evidence"]:
+            example.setdefault(e["rule"], e["text"])
+    for sha, evidence in zip(commits_ai.column("sha").to_pylist(),
+                             commits_ai.column("evidence").to_pylist(), strict=True):
+        if sha in kept:
+            for rule in {e["rule"] for e in evidence}:
+                commits[rule] += 1
+    n = facts.num_rows
+    n_ai = sum(1 for v in facts.column("ai_assisted").to_pylist() if v)
+    lines = facts.column("lines").to_pylist()
+    shares = facts.column("ai_line_share").to_pylist()
+    total_lines = sum(x or 0 for x in lines)
+    ai_lines = sum((x or 0) * (s or 0.0) for x, s in zip(lines, shares, strict=True))
+    return _section(impact, cohorts, rules, n, n_ai, ai_lines / total_lines if total_lines else None,
+                    [RuleCount(rule=r, commits=commits[r], changes=changes[r], example=example.get(r))
+                     for r in sorted(changes, key=lambda r: (-changes[r], r))], surv)
+
+
+def _section(impact: Impact, cohorts: Cohorts, rules: Rules, n: int, n_ai: int,
+             line_share: float | None, counts: list[RuleCount], surv: list[Survival]) -> AiSection:
+    messages = list(impact.messages)
+    if not surv:
+        messages.append("AI code survival needs line history: run `leadlens ingest git PATH"
+                        " --line-history`")
+    return AiSection(
+        headline=headline(impact, n, n_ai), changes=n, ai_changes=n_ai,
+        ai_change_share=n_ai / n if n else None, ai_line_share=line_share, rules=counts,
+        rules_in_force=[r.name for r in rules.rules], pilot_start=cohorts.pilot_start,
+        pilot_team=list(cohorts.pilot_team), control_team=list(cohorts.control_team),
+        resamples=cohorts.resamples, seed=cohorts.seed, comparisons=impact.comparisons,
+        pilot=impact.pilot, did=impact.did, amdahl=impact.amdahl,
+        amdahl_basis=impact.amdahl_basis, survival=surv, messages=messages)
+
+
+def _survival(rows: list[dict[str, object]], days: int) -> Survival:
+    by = {bool(r["ai"]): r for r in rows}
+
+    def get(ai: bool, key: str) -> int:
+        value = by.get(ai, {}).get(key)
+        return int(value) if isinstance(value, int) else 0
+
+    def share(ai: bool) -> float | None:
+        added = get(ai, "added")
+        return get(ai, "rewritten") / added if added else None
+
+    return Survival(days=days, ai_commits=get(True, "commits"), ai_lines=get(True, "added"),
+                    ai_rewritten=get(True, "rewritten"), ai_rewritten_share=share(True),
+                    human_commits=get(False, "commits"), human_lines=get(False, "added"),
+                    human_rewritten=get(False, "rewritten"), human_rewritten_share=share(False))
