@@ -21,8 +21,8 @@ BCA = "BCa"
 PERCENTILE = "percentile (BCa undefined on these data)"
 # A resample's median is looked for within this many sqrt(n) ranks of the sample's middle.
 _WINDOW = 6.0
-# Resamples per batch are chosen so a batch holds about this many values per array: the bootstrap's
-# memory stays near 100 MB whatever the cohort sizes.
+# Resamples per batch are chosen so a batch holds about this many values per array: the bootstrap
+# adds some 40 MB to the process whatever the cohort sizes (docs/statistics.md).
 _BATCH_VALUES = 1 << 21
 
 
@@ -129,7 +129,8 @@ def intervals(samples: Sequence[Sample], combine: Combine, *, resamples: int, se
 
     scipy.stats.bootstrap draws the resamples (of change indices, so columns stay paired) and the
     bootstrap distribution; the BCa correction follows scipy's own (Efron & Tibshirani 14.3, 15.4)
-    with the closed-form jackknife, so intervals equal scipy's ``method="BCa"`` for the same seed.
+    with the closed-form jackknife, so intervals equal scipy's ``method="BCa"`` for the same seed,
+    resamples and batch.
     """
 
     def statistic(*idx: npt.NDArray[np.integer], axis: int = -1) -> Array:

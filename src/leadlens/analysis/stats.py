@@ -162,7 +162,7 @@ def compare(
 
     With `statistic="mean"` and 0/1 values (reverted or not) the difference is one of proportions.
     """
-    _check(statistic, resamples, confidence, min_n, min_stratum)
+    resamples = _check(statistic, resamples, confidence, min_n, min_stratum)
     b = _array(baseline, f"{metric} ({labels[0]})")
     t = _array(treatment, f"{metric} ({labels[1]})")
     pooled = _figures(b, t, statistic, labels, min_n)
@@ -278,7 +278,7 @@ def difference_in_differences(
     seed: int = DEFAULT_SEED, min_n: int = MIN_N, confidence: float = 0.95,
 ) -> DiD:
     """How much more the pilot group changed than the control group, across the pilot start."""
-    _check(statistic, resamples, confidence, min_n, min_n)
+    resamples = _check(statistic, resamples, confidence, min_n, min_n)
     groups = {"pilot team before": pilot_before, "pilot team after": pilot_after,
               "control team before": control_before, "control team after": control_after}
     pb, pa, cb, ca = (_array(values, f"{metric} ({name})") for name, values in groups.items())
@@ -322,7 +322,7 @@ def amdahl_check(
     mean lead time ``lb - sb + st``, i.e. speed-up ``1 / ((1 - share) + share / k)`` with
     ``share = sb / lb`` and ``k = sb / st`` (means, as Amdahl's law needs).
     """
-    _check("mean", resamples, confidence, min_n, min_n)
+    resamples = _check("mean", resamples, confidence, min_n, min_n)
     sb, lb = _durations(baseline_stage, baseline_lead, f"{stage} (baseline)")
     st, lt = _durations(treatment_stage, treatment_lead, f"{stage} (treatment)")
     short = [_changes(x.size, name) for x, name in ((lb, "baseline"), (lt, "treatment")) if x.size < min_n]
@@ -377,15 +377,17 @@ def _amdahl(parts: list[Array]) -> Array:
 # --- input -------------------------------------------------------------------------------------------
 
 
-def _check(statistic: str, resamples: int, confidence: float, min_n: int, min_stratum: int) -> None:
+def _check(statistic: str, resamples: int, confidence: float, min_n: int, min_stratum: int) -> int:
+    """Refuse parameters a user could mistype; the resample count as a plain int."""
     if statistic not in ("median", "mean"):
         raise UserError(f"the statistic is median or mean, not {statistic!r}")
-    if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 1:
+    if isinstance(resamples, bool) or not isinstance(resamples, int | np.integer) or resamples < 1:
         raise UserError(f"resamples is a positive whole number, not {resamples!r}")
     if not 0 < confidence < 1:
         raise UserError(f"the confidence level is a fraction between 0 and 1, not {confidence!r}")
     if min(min_n, min_stratum) < 2:
         raise UserError(f"a cohort needs at least 2 changes for an interval, not {min(min_n, min_stratum)}")
+    return int(resamples)
 
 
 def _array(values: Values, what: str) -> Array:
