@@ -65,14 +65,19 @@ class _Frame:
     def of(cls, facts: pa.Table, stage_rows: pa.Table) -> _Frame:
         n = facts.num_rows
         cids = facts.column("cid").to_numpy()
-        index = {int(c): i for i, c in enumerate(cids)}
+        order = np.argsort(cids)
+        stage_cids = stage_rows.column("cid").to_numpy()
+        names = np.array(stage_rows.column("stage").to_pylist(), dtype=object)
+        seconds = _floats(stage_rows, "seconds")
+        pos = np.searchsorted(cids, stage_cids, sorter=order)
+        pos = np.minimum(pos, max(n - 1, 0))
+        known = (n > 0) & (cids[order[pos]] == stage_cids) if n else np.zeros(len(pos), bool)
         stages: dict[str, np.ndarray] = {}
-        for cid, stage, seconds in zip(stage_rows.column("cid").to_pylist(),
-                                       stage_rows.column("stage").to_pylist(),
-                                       stage_rows.column("seconds").to_pylist(), strict=True):
-            arr = stages.setdefault(stage, np.full(n, np.nan))
-            if cid in index:
-                arr[index[cid]] = seconds
+        for stage in set(names[known].tolist()):
+            arr = np.full(n, np.nan)
+            hit = known & (names == stage)
+            arr[order[pos[hit]]] = seconds[hit]
+            stages[stage] = arr
         changed = _floats(facts, "rework_changed_lines")
         recent = _floats(facts, "rework_recent_lines")
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -156,7 +156,9 @@ def blame_ranges(repo: GitRepo, ranges: Sequence[tuple[Revision, Revision]], *,
         files = [p for p in _files_at(repo, end.sha, include, exclude) if p in touched]
         plans.append((start, end, files))
     tasks = [(i, path) for i, (_, _, files) in enumerate(plans) for path in files]
-    args = ["--root"] + (["-M", "-C"] if detect_moves else [])
+    # Plain `git blame A..B` (the definition, and what published figures such as aider's
+    # use): root commits inside the range are flagged boundary by git and so are not counted.
+    args = ["-M", "-C"] if detect_moves else []
     results: list[dict[str, dict[str, int]]] = [{} for _ in plans]
 
     def blame(task: tuple[int, str]) -> tuple[int, str, dict[str, int]]:
