@@ -16,7 +16,8 @@ from leadlens.store.writer import transaction
 
 __all__ = ["DEFAULT_PRODUCTION_PATTERN", "PR_READY_SQL", "derive_forge", "is_bot_sql"]
 
-DEFAULT_PRODUCTION_PATTERN = r"(?i)^(prod|production|live)$"
+# Production environments, matched case-insensitively (DESIGN.md, DORA).
+DEFAULT_PRODUCTION_PATTERN = r"^(prod|production|live)$"
 
 # A PR's ready_for_review: its first ready_for_review event when it was opened as a draft (that
 # event comes before any convert_to_draft), else when it was opened. Parameter: $repo.
@@ -191,7 +192,7 @@ _SHIPPED = [
     " JOIN deployment_statuses s ON s.repo = d.repo AND s.deployment_id = d.id"
     " JOIN _forge_pos pos ON pos.sha = d.sha"
     " WHERE d.repo = $repo AND s.state = 'success'"
-    "  AND regexp_matches(coalesce(s.environment, d.environment, ''), $production)"
+    "  AND regexp_matches(coalesce(s.environment, d.environment, ''), $production, 'i')"
     " GROUP BY d.id, pos.pos",
     # A release's commit: its git tag's, else target_commitish when it is a mainline sha, else
     # (a branch name) the mainline as it was when the release was published.
