@@ -54,6 +54,16 @@ class Settings(BaseModel):
         description="Memory DuckDB may use for a report or export; beyond it queries spill to"
         " disk (DuckDB size syntax: 512MB, 4GB).",
     )
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        description="GitHub's REST API (GitHub Enterprise Server: https://HOST/api/v3); --api-url"
+        " overrides.",
+    )
+    github_overlap_minutes: float = Field(
+        default=60.0, ge=0,
+        description="How far before its cursor an incremental GitHub ingest reads again, for objects"
+        " that changed while the last run read (repeats are deduplicated by key).",
+    )
     rework_days: float = Field(
         default=21.0, gt=0,
         description="Rewriting lines younger than this many days counts as rework.",
