@@ -228,6 +228,12 @@ def dora(con: duckdb.DuckDBPyConnection, scope_sql: str, repos: Sequence[str], *
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
+def _median(interval: str) -> str:
+    # CASE, not greatest(): DuckDB's greatest skips NULLs, turning "not resolved" into 0.
+    return (f"quantile_cont(CASE WHEN epoch({interval}) < 0 THEN 0 ELSE epoch({interval}) END,"
+            " 0.5)")
+
+
 def _window(column: str, since: datetime | None, until: datetime | None) -> tuple[str, dict[str, Any]]:
     where, params = [], {}
     if since is not None:
@@ -246,19 +252,19 @@ def _figures(con: duckdb.DuckDBPyConnection, since: datetime | None, until: date
     in_window, wp = _window('"at"', since, until)
     n, first, last = _one(con, f'SELECT count(*), min("at"), max("at") FROM _dora_deploys'
                           f" WHERE {in_window}", wp)
-    lead = _one(con, 'SELECT count(*), quantile_cont(greatest(epoch_ms(s."at") - epoch_ms(w."at"),'
-                " 0) / 1000.0, 0.5) FROM _dora_scope c"
+    lead_s = _median('s."at" - w."at"')
+    lead = _one(con, f"SELECT count(*), {lead_s} FROM _dora_scope c"
                 " JOIN _dora_ship s ON s.repo = c.repo AND s.change_id = c.id"
                 " JOIN milestones w ON w.repo = c.repo AND w.change_id = c.id"
                 " AND w.name = 'work_started'")
     inc_window, ip = _window("started_at", since, until)
     by_kind = dict(con.execute(f"SELECT kind, count(*) FROM _dora_linked WHERE {inc_window}"
                                " GROUP BY kind ORDER BY kind", ip).fetchall())
+    recovery_s = _median('i.resolved_at - coalesce(d."at", i.started_at)')
     unlinked, recovered, recovery = _one(
         con, "SELECT count(*) FILTER (WHERE i.deploy_key IS NULL),"
         " count(*) FILTER (WHERE i.resolved_at IS NOT NULL),"
-        " quantile_cont(greatest(epoch_ms(i.resolved_at) - epoch_ms(coalesce(d.\"at\", i.started_at)),"
-        " 0) / 1000.0, 0.5) FROM _dora_linked i"
+        f" {recovery_s} FROM _dora_linked i"
         " LEFT JOIN _dora_deploys d ON d.repo = i.repo AND d.key = i.deploy_key"
         f" WHERE {inc_window.replace('started_at', 'i.started_at')}", ip)
     dw = in_window.replace('"at"', 'd."at"')

@@ -10,6 +10,8 @@ from ``pr_commits``, its mainline order from ``merged_at`` (DESIGN.md, Change).
 
 from __future__ import annotations
 
+import re
+
 from leadlens.conventions import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN
 from leadlens.store.db import Store, scalar
 from leadlens.store.writer import transaction
@@ -20,7 +22,8 @@ __all__ = ["DEFAULT_PRODUCTION_PATTERN", "PR_READY_SQL", "derive_forge", "is_bot
 DEFAULT_PRODUCTION_PATTERN = r"^(prod|production|live)$"
 
 # A PR's ready_for_review: its first ready_for_review event when it was opened as a draft (that
-# event comes before any convert_to_draft), else when it was opened. Parameter: $repo.
+# event comes before any convert_to_draft), else when it was opened; NULL for a PR that is still
+# an open draft. Parameter: $repos (a list).
 PR_READY_SQL = """
 SELECT p.repo, p.number, p.author, p.author_is_bot, p.created_at, p.merged_at, p.closed_at,
        p.state, p.draft, p.additions, p.deletions, p.merge_commit_sha, p.head_ref, p.body, p.title,
@@ -29,10 +32,11 @@ SELECT p.repo, p.number, p.author, p.author_is_bot, p.created_at, p.merged_at, p
             WHEN e.first_ready IS NULL AND p.draft AND p.state = 'open' THEN NULL
             ELSE p.created_at END AS ready_at
 FROM pull_requests p LEFT JOIN (
-    SELECT number, min("at") FILTER (WHERE event = 'ready_for_review') AS first_ready,
+    SELECT repo, number, min("at") FILTER (WHERE event = 'ready_for_review') AS first_ready,
            min("at") FILTER (WHERE event = 'convert_to_draft') AS first_draft
-    FROM pr_events WHERE repo = $repo GROUP BY number) e ON e.number = p.number
-WHERE p.repo = $repo
+    FROM pr_events WHERE list_contains($repos, repo) GROUP BY repo, number) e
+  ON e.repo = p.repo AND e.number = p.number
+WHERE list_contains($repos, p.repo)
 """
 
 
@@ -247,14 +251,15 @@ def derive_forge(store: Store, repo: str, *, bot_pattern: str = DEFAULT_BOT_PATT
                   " + (SELECT count(*) FROM deployments WHERE repo = $1)"
                   " + (SELECT count(*) FROM releases WHERE repo = $1)", [repo]):
         return
-    params = {"repo": repo, "bot": bot_pattern, "agent": agent_pattern,
+    params = {"repo": repo, "repos": [repo], "bot": bot_pattern, "agent": agent_pattern,
               "production": production_pattern}
     has_git = bool(scalar(con, "SELECT count(*) FROM mainline WHERE repo = ?", [repo]))
     steps = ([_FOLD, *_JOIN, _POSITIONS_GIT] if has_git else [*_FROM_PRS, _POSITIONS_PRS])
     try:
         with transaction(con):
             for sql in [*steps, *_MILESTONES, *_SHIPPED]:
-                con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+                con.execute(sql, {k: v for k, v in params.items()
+                                  if re.search(rf"\${k}\b", sql)})
     finally:
         for name in _TEMP:
             con.execute(f"DROP TABLE IF EXISTS {name}")
