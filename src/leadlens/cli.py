@@ -200,8 +200,10 @@ def ingest_github_cmd(
         finally:
             if status is not None:
                 status.stop()
+    data = summary.to_json()
     if not quiet:
-        _render_github(summary.to_json(), fmt)
+        _render_github(data, fmt)
+    _github_notes(data)
     if summary.failed and summary.stopped:
         raise UserError(summary.stopped)
     if summary.malformed:
@@ -211,7 +213,11 @@ def ingest_github_cmd(
 def _render_github(data: dict[str, Any], fmt: str) -> None:
     if fmt == "json":
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
-        return
+    else:
+        _github_table(data)
+
+
+def _github_table(data: dict[str, Any]) -> None:
     table = Table(title=f"GitHub {data['mode']}: {', '.join(data['repos']) or 'nothing'}",
                   title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("resource")
@@ -225,6 +231,9 @@ def _render_github(data: dict[str, Any], fmt: str) -> None:
         waited = sum(w["seconds"] for w in data["waits"])
         out.print(f"{data['requests']:,} requests ({data['not_modified']:,} not modified),"
                   f" {len(data['waits'])} waits ({waited:,.0f}s)", highlight=False)
+
+
+def _github_notes(data: dict[str, Any]) -> None:
     reasons: dict[str, int] = {}
     for s in data["skipped"]:
         key = f"{s['resource']}: {s['reason']}"
