@@ -10,7 +10,8 @@ recovered by D13: 26 h), the revert #4 (names #2, shipped by D11; recovered when
 revert: 26 h), issue #50 "Caused by #3" (links to D13, which shipped #3; closed the 5th 10:30: 44.5 h)
 and issue #52 (the 20th, no deployment within 72 h: unlinked, open). Issue #51 is only a bug.
 
-Deployments 4 over the 1st 14:00 .. 5th 10:00 (3.8333 days): 1.0435/day, elite. Change lead
+Deployments 4 over the 1st 12:00 (first merge) .. 5th 10:00 (last deployment), less than the
+shortest span of a week: 4/7 a day, high. Change lead
 times 6, 4, 8, 2, 2 h: median 4 h, elite. Failed: D11 and D13 of 4: 50%, low. Recovery: median of
 26, 26, 44.5 h = 26 h, low. Rework: D13 (ships the revert) and D14 (ships the fix): 50%.
 """
@@ -63,15 +64,15 @@ def test_five_metrics_hand_computed(store: Store) -> None:
     d = dora(store.con, ALL, ["o/d"], since=None, until=None)
     assert (d.basis, d.bases, d.reason) == ("deployments", {"o/d": "deployments"}, None)
     assert d.deployments == 4
-    assert d.span_days == pytest.approx(3 + 20 / 24)
-    assert d.deployment_frequency_per_day == pytest.approx(4 / (3 + 20 / 24))
+    assert d.span_days == 7.0
+    assert d.deployment_frequency_per_day == pytest.approx(4 / 7)
     assert (d.change_lead_time_median_s, d.change_lead_time_changes) == (4 * H, 5)
     assert (d.change_fail_rate, d.failed_deployments) == (0.5, 2)
     assert (d.recovery_time_median_s, d.recovered_incidents) == (26 * H, 3)
     assert (d.deployment_rework_rate, d.rework_deployments) == (0.5, 2)
     assert d.incidents == 4 and d.unlinked_incidents == 1
     assert d.incidents_by_kind == {"failed_deployment": 1, "issue": 2, "revert": 1}
-    assert d.levels == {"deployment_frequency": "elite", "change_lead_time": "elite",
+    assert d.levels == {"deployment_frequency": "high", "change_lead_time": "elite",
                         "change_fail_rate": "low", "failed_deployment_recovery_time": "low",
                         "deployment_rework_rate": None}
     assert "no cluster" in d.level_notes["deployment_rework_rate"]
@@ -102,7 +103,7 @@ def test_releases_basis(store: Store) -> None:
     release(store.con, r, 3, "v3-rc", published="2024-05-03T13:00", prerelease=True)
     derive_forge(store, r)
     d = dora(store.con, ALL, [r], since=None, until=None)
-    assert (d.basis, d.deployments, d.span_days) == ("releases", 2, 1.75)
+    assert (d.basis, d.deployments, d.span_days) == ("releases", 2, 7.0)
     assert d.change_lead_time_median_s == 19 * H  # of 10 h and 28 h
     assert d.change_fail_rate == 0.0 and d.incidents == 0 and d.recovery_time_median_s is None
     assert d.levels["change_fail_rate"] == "elite"

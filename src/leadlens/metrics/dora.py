@@ -272,10 +272,18 @@ def _figures(con: duckdb.DuckDBPyConnection, since: datetime | None, until: date
                    f" _dora_linked i WHERE i.repo = d.repo AND i.deploy_key = d.key) AND {dw}", wp)
     rework, = _one(con, "SELECT count(*) FROM _dora_deploys d SEMI JOIN _dora_rework r"
                    f" ON r.repo = d.repo AND r.key = d.key WHERE {dw}", wp)
+    merged_first, merged_last = _one(
+        con, 'SELECT min(m."at"), max(m."at") FROM _dora_scope c JOIN milestones m'
+        " ON m.repo = c.repo AND m.change_id = c.id AND m.name = 'merged'")
     span_days = None
-    if first is not None:
-        start, end = since or first, until or last
-        span_days = max((end - start).total_seconds() / _DAY, 1.0)
+    if since is not None and until is not None:
+        span_days = (until - since).total_seconds() / _DAY
+    elif first is not None:
+        # The period observed (deployments and merges), at least a week: one deployment on its
+        # own says little about how often they happen.
+        start = since or min(x for x in (first, merged_first) if x is not None)
+        end = until or max(x for x in (last, merged_last) if x is not None)
+        span_days = max((end - start).total_seconds() / _DAY, 7.0)
     reason = None
     if basis is None:
         reason = ("no production deployments (environments matching production_pattern) and no"

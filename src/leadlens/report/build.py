@@ -12,8 +12,10 @@ import ibis.expr.types as ir
 from leadlens import __version__
 from leadlens.analysis import amdahl
 from leadlens.analysis.amdahl import DEFAULT_K
+from leadlens.config import Settings
 from leadlens.metrics import flow as fm
 from leadlens.metrics.rework import rework as rework_metric
+from leadlens.report.forge import forge_sections
 from leadlens.report.model import (
     Bin,
     Distribution,
@@ -71,14 +73,18 @@ def _link(remote: str | None, repo: str, number: int | None, sha: str) -> str | 
 
 
 def build_report(store: Store, filters: fm.Filters, *, k: float = DEFAULT_K,
-                 rework_days: float = DEFAULT_REWORK_DAYS, as_of: datetime | None = None
-                 ) -> Report:
+                 rework_days: float = DEFAULT_REWORK_DAYS, as_of: datetime | None = None,
+                 settings: Settings | None = None) -> Report:
     """Every figure of the report over ``filters``' scope (DESIGN.md, Aggregates)."""
     as_of = as_of or datetime.now(UTC)
     backend = ibis.duckdb.from_connection(store.con)
     messages: list[str] = []
     remotes = {r["repo"]: r["remote_url"] for r in _rows(
         backend, backend.table("repos").select("repo", "remote_url").order_by("repo"))}
+    git_repos = set(remotes)
+    # Repositories known from forge data alone (no clone) have changes too.
+    for r in _rows(backend, backend.table("changes").select("repo").distinct().order_by("repo")):
+        remotes.setdefault(r["repo"], None)
     known = list(remotes)
     unknown = [r for r in filters.repos if r not in known]
     if unknown:
@@ -89,14 +95,19 @@ def build_report(store: Store, filters: fm.Filters, *, k: float = DEFAULT_K,
                         " `leadlens ingest git PATH` first")
     fl = fm.flow(backend, filters)
     try:
-        return _build(backend, fl, filters, remotes, messages, k, rework_days, as_of)
+        report = _build(backend, fl, filters, remotes, messages, k, rework_days, as_of, git_repos)
+        dora, review, notes = forge_sections(store, backend, fl, filters,
+                                             [r.repo for r in report.repos],
+                                             settings or Settings(), as_of)
+        return report.model_copy(update={"dora": dora, "review": review,
+                                         "messages": report.messages + notes})
     finally:
         fl.release()
 
 
 def _build(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
            remotes: dict[str, str | None], messages: list[str], k: float, rework_days: float,
-           as_of: datetime) -> Report:
+           as_of: datetime, git_repos: set[str]) -> Report:
     known = list(remotes)
     ends = {r["repo"]: r["end"] for r in _rows(backend, fl.ends)}
 
@@ -141,7 +152,7 @@ def _build(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
              for r in scope_repos]
     mainline = {r["repo"] for r in _rows(backend, backend.table("mainline").select("repo").distinct())}
     for r in repos:
-        if r.repo not in mainline:
+        if r.repo not in mainline and r.repo in git_repos:
             messages.append(f"{r.repo}: its default branch could not be determined or is empty,"
                             " so it has no changes; ingest it again with --branch NAME")
         elif r.lead_time_basis == "merged" and r.changes:
