@@ -322,3 +322,27 @@ def test_live_small_public_repository(store: Store) -> None:
     summary = ingest_github(store, "octocat/Hello-World", max_requests=25, derive=False)
     assert summary.requests <= 25
     assert _rows(store, "SELECT count(*) FROM pull_requests")[0][0] > 0
+
+
+def test_rate_limit_beyond_max_wait_mid_run_keeps_what_was_stored(store: Store) -> None:
+    fake = FakeGitHub()
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("page") == "2" and request.url.path.endswith("/pulls"):
+            return httpx.Response(403, json={"message": "API rate limit exceeded"}, headers={
+                "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NoSleep().now()) + 7200)})
+        return fake(request)
+    api = GitHubAPI(make_client("t", API, httpx.MockTransport(limited)), clock=NoSleep(),
+                    max_wait=900)
+    summary = sync_repo(store, api, REPO)
+    assert summary.failed and not summary.complete
+    assert "beyond --max-wait 900s" in (summary.stopped or "")
+    assert _counts(store)["pull_requests"] == PAGE  # the first page is kept
+
+
+def test_bad_token_names_the_variable(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "expired")
+    transport = httpx.MockTransport(lambda r: httpx.Response(401, json={
+        "message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}))
+    with pytest.raises(UserError, match="GitHub rejected the token in GITHUB_TOKEN"):
+        ingest_github(store, REPO, transport=transport, clock=NoSleep())
