@@ -347,7 +347,7 @@ def report_cmd(
                              line_history=line_history).failed
         limit_memory(st, settings.memory_limit)
         report = build_report(st, filters, k=k, rework_days=settings.rework_days,
-                              as_of=_when(as_of))
+                              as_of=_when(as_of), settings=settings)
     if fmt == "json":
         _emit(report.model_dump_json(indent=2) + "\n", out_file)
     elif fmt == "html":
