@@ -113,3 +113,15 @@ def test_concentration() -> None:
     assert top == pytest.approx(39 / 210)
     assert gini == pytest.approx(sum(abs(a - b) for a in range(1, 21) for b in range(1, 21))
                                  / (2 * 20 * 210))
+
+
+def test_reviews_are_activity_in_the_report(store: Store) -> None:
+    from leadlens.metrics.flow import Filters
+    from leadlens.report.build import build_report
+    scenario(store)
+    report = build_report(store, Filters(since=t("2024-06-05T00:00"), until=t("2024-06-06T00:00")),
+                          as_of=t("2024-06-10T00:00"))
+    by = {s.name: s for s in report.stages}
+    # #2's review stage (4th 13:00 -> 5th 09:00) is active for 2 h after dan's review, no commit.
+    assert (by["review"].active_s, by["review"].waiting_s) == (2 * 3600, 18 * 3600)
+    assert by["merge"].active_s == 3600  # erin's approval at 09:00, merged 10:00
