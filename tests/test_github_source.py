@@ -319,9 +319,10 @@ def test_ingest_reads_the_token_variable_and_joins_changes(store: Store,
 @pytest.mark.live
 @pytest.mark.skipif(not os.environ.get("GITHUB_TOKEN"), reason="needs GITHUB_TOKEN")
 def test_live_small_public_repository(store: Store) -> None:
-    summary = ingest_github(store, "octocat/Hello-World", max_requests=25, derive=False)
-    assert summary.requests <= 25
-    assert _rows(store, "SELECT count(*) FROM pull_requests")[0][0] > 0
+    # Repository check, first list page, five pull requests of five requests each: 27.
+    summary = ingest_github(store, "octocat/Hello-World", max_requests=40, derive=False)
+    assert summary.requests <= 40 and not summary.failed
+    assert _rows(store, "SELECT count(*) FROM pull_requests")[0][0] >= 5
 
 
 def test_rate_limit_beyond_max_wait_mid_run_keeps_what_was_stored(store: Store) -> None:
@@ -346,3 +347,19 @@ def test_bad_token_names_the_variable(store: Store, monkeypatch: pytest.MonkeyPa
         "message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}))
     with pytest.raises(UserError, match="GitHub rejected the token in GITHUB_TOKEN"):
         ingest_github(store, REPO, transport=transport, clock=NoSleep())
+
+
+def test_a_small_budget_still_moves_on_within_a_page(store: Store) -> None:
+    fake = FakeGitHub()
+    # Repository check, first list page, then 5 requests per pull request: 5 are stored with 27.
+    summary = _sync(store, fake, max_requests=30)
+    assert not summary.complete and _counts(store)["pull_requests"] == 5
+    cursor = load_cursor(store.con, REPO, "github", "pull_requests")
+    assert cursor["sweep"]["skip"] == 5 and "&page=" not in cursor["sweep"]["next"]  # page 1
+    stored = {n for (n,) in _rows(store, "SELECT number FROM pull_requests")}
+    fake.log.clear()
+    summary = _sync(store, fake)
+    assert summary.complete and _counts(store) == FULL
+    fetched = {int(p.split("/")[1]) for p in fake.log if p.startswith("pulls/")
+               and p.split("/")[1].isdigit() and p.count("/") == 1}
+    assert not fetched & stored  # the stored five were not read again

@@ -34,6 +34,7 @@ __all__ = ["DEFAULT_OVERLAP", "RESOURCES", "Progress", "check_repo_name", "sync_
 
 DEFAULT_OVERLAP = timedelta(hours=1)
 PER_PAGE = 100
+CHILDREN_CHUNK = 5
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -189,6 +190,7 @@ class _Sync:
             else None
         high: str | None = cursor.get("sweep", {}).get("high")
         first_etag: str | None = None
+        skip = int(cursor.get("sweep", {}).get("skip", 0)) if resource.sweep else 0
         for n, page in enumerate(self.pages(resource, cursor, params, etag)):
             if page.not_modified:
                 return
@@ -198,23 +200,33 @@ class _Sync:
             keep = [o for o in objs if not resource.sweep or floor is None
                     or (_parse(o.get(resource.time_field) if isinstance(o, dict) else None)
                         or floor) >= floor]
-            batch = Batch(self.repo)
-            for obj in keep:
-                batch.add(resource.name, obj, self.ctx_for(page.url))
-                if resource.children and isinstance(obj, Mapping):
-                    resource.children(self.api, self.repo, obj, batch, self.ctx_for)
             newest = _newest(objs, resource.time_field)
             done = page.next_url is None or len(keep) < len(objs)
             if resource.sweep:
                 high = _later(high, newest)
-                new: dict[str, Any] = {"since": high or cursor.get("since")} if done else {
-                    **{k: v for k, v in cursor.items() if k != "sweep"},
-                    "sweep": {"high": high, "next": page.next_url}}
-            else:
-                new = {**cursor, "since": _later(cursor.get("since"), newest)}
-            if first_etag:
-                new.update(etag=first_etag, etag_query=query)
-            self.commit(resource, batch, new)
+            # Objects with children (a pull request is 5 requests) are stored a few at a time, so
+            # a small --max-requests or a crash still moves on: the cursor then names this page
+            # and how many of its objects are stored (newer objects only push them further down).
+            start = skip if n == 0 else 0
+            step = CHILDREN_CHUNK if resource.children else max(len(keep), 1)
+            for i in range(start, max(len(keep), start + 1), step):
+                batch = Batch(self.repo)
+                for obj in keep[i:i + step]:
+                    batch.add(resource.name, obj, self.ctx_for(page.url))
+                    if resource.children and isinstance(obj, Mapping):
+                        resource.children(self.api, self.repo, obj, batch, self.ctx_for)
+                rest = {k: v for k, v in cursor.items() if k != "sweep"}
+                if i + step < len(keep):
+                    new: dict[str, Any] = {**rest, "sweep": {"high": high, "next": page.url,
+                                                             "skip": i + step}}
+                elif resource.sweep:
+                    new = {"since": high or cursor.get("since")} if done else {
+                        **rest, "sweep": {"high": high, "next": page.next_url, "skip": 0}}
+                else:
+                    new = {**cursor, "since": _later(cursor.get("since"), newest)}
+                if first_etag:
+                    new.update(etag=first_etag, etag_query=query)
+                self.commit(resource, batch, new)
             cursor = new
             if done:
                 return
