@@ -16,6 +16,7 @@ import pyarrow as pa
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -145,6 +146,114 @@ def ingest_git_cmd(
         raise typer.Exit(2)
 
 
+@ingest_app.command("github")
+def ingest_github_cmd(
+    repo: Annotated[str | None, typer.Argument(
+        metavar="OWNER/REPO", help="The repository (its git clone in the store has this name).")] = None,
+    from_dir: Annotated[Path | None, typer.Option(
+        "--from-dir", help="Replay recorded API objects (DIR/*.jsonl) instead of calling GitHub.")] = None,
+    token_env: Annotated[str, typer.Option(
+        "--token-env", help="Environment variable holding the token.")] = "GITHUB_TOKEN",
+    api_url: Annotated[str | None, typer.Option(
+        "--api-url", help="REST API URL (GitHub Enterprise: https://HOST/api/v3).")] = None,
+    max_requests: Annotated[int | None, typer.Option(
+        "--max-requests", min=1, help="Stop after this many requests; the next run resumes.")] = None,
+    max_wait: Annotated[float, typer.Option(
+        "--max-wait", min=0, help="Longest rate-limit wait to sit out, in seconds.")] = 900.0,
+    store: StoreOpt = None,
+    derive: Annotated[bool, typer.Option(
+        "--derive/--no-derive", help="Join pull requests to changes afterwards.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Ingest GitHub pull requests, reviews, comments, checks, deployments, releases and issues."""
+    from leadlens.sources.github.ingest import ingest_github, replay_github
+    from leadlens.sources.github.summary import Wait
+
+    settings = load_settings()
+    _check_format(fmt)
+    if (repo is None) == (from_dir is None):
+        raise UserError("name one repository (OWNER/REPO) or pass --from-dir DIR, not both")
+    status = err.status("") if err.is_terminal and not quiet else None
+
+    def on_wait(wait: Wait) -> None:
+        until = datetime.now(UTC) + timedelta(seconds=wait.seconds)
+        err.print(f"waiting {wait.seconds:,.0f}s for {wait.reason} (until {until:%H:%M:%S} UTC)",
+                  highlight=False, markup=False)
+
+    class _Line:
+        def update(self, text: str) -> None:
+            if status is not None:
+                status.update(text)
+
+    with open_store(store or settings.store) as st:
+        try:
+            if status is not None:
+                status.start()
+            if from_dir is not None:
+                summary = replay_github(st, from_dir, bot_pattern=settings.bot_pattern,
+                                        agent_pattern=settings.agent_pattern, derive=derive)
+            else:
+                assert repo is not None
+                summary = ingest_github(
+                    st, repo, token_env=token_env, api_url=api_url or settings.github_api_url,
+                    max_requests=max_requests, max_wait=max_wait,
+                    overlap=timedelta(minutes=settings.github_overlap_minutes),
+                    bot_pattern=settings.bot_pattern, agent_pattern=settings.agent_pattern,
+                    progress=_Line(), on_wait=on_wait, derive=derive)
+        finally:
+            if status is not None:
+                status.stop()
+    data = summary.to_json()
+    if not quiet:
+        _render_github(data, fmt)
+    _github_notes(data)
+    if summary.failed and summary.stopped:
+        raise UserError(summary.stopped)
+    if summary.malformed:
+        raise typer.Exit(2)
+
+
+def _render_github(data: dict[str, Any], fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        _github_table(data)
+
+
+def _github_table(data: dict[str, Any]) -> None:
+    table = Table(title=f"GitHub {data['mode']}: {', '.join(data['repos']) or 'nothing'}",
+                  title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("resource")
+    table.add_column("stored", justify="right")
+    table.add_column("not stored", justify="right")
+    for name in sorted(set(data["stored"]) | set(data["not_stored"])):
+        table.add_row(name, f"{data['stored'].get(name, 0):,}",
+                      f"{data['not_stored'].get(name, 0):,}" if name in data["not_stored"] else "")
+    out.print(table)
+    if data["mode"] == "live":
+        waited = sum(w["seconds"] for w in data["waits"])
+        out.print(f"{data['requests']:,} requests ({data['not_modified']:,} not modified),"
+                  f" {len(data['waits'])} waits ({waited:,.0f}s)", highlight=False)
+
+
+def _github_notes(data: dict[str, Any]) -> None:
+    reasons: dict[str, int] = {}
+    for s in data["skipped"]:
+        key = f"{s['resource']}: {s['reason']}"
+        reasons[key] = reasons.get(key, 0) + 1
+    for reason, n in reasons.items():
+        err.print(f"[yellow]skipped:[/] {n} x {escape(reason)} (see table skipped_objects)",
+                  highlight=False)
+    for line in data["malformed"]:
+        err.print(f"[red]malformed:[/] {escape(line)}", highlight=False)
+    for w in data["warnings"]:
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    if data["stopped"] and not data["failed"]:
+        err.print(f"[yellow]stopped early:[/] {escape(data['stopped'])}; run again to continue",
+                  highlight=False)
+
+
 @app.command("summary")
 def summary_cmd(store: StoreOpt = None, fmt: FormatOpt = "table") -> None:
     """What the store holds: repositories, commits and their time span."""
@@ -251,7 +360,7 @@ def report_cmd(
         from leadlens.analysis.impact import Cohorts
 
         report = build_report(st, filters, k=k, rework_days=settings.rework_days,
-                              as_of=_when(as_of), ai=(_rules(settings), Cohorts()))
+                              as_of=_when(as_of), settings=settings, ai=Cohorts())
     if fmt == "json":
         _emit(report.model_dump_json(indent=2) + "\n", out_file)
     elif fmt == "html":

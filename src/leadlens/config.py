@@ -14,6 +14,7 @@ from leadlens.errors import UserError
 from leadlens.sources.git.identity import DEFAULT_KNOWN_HOSTS
 from leadlens.store.db import DEFAULT_STORE
 from leadlens.store.derive import DEFAULT_RELEASE_TAG_PATTERN
+from leadlens.store.derive_forge import DEFAULT_PRODUCTION_PATTERN
 
 __all__ = ["Settings", "load_settings"]
 
@@ -55,6 +56,16 @@ class Settings(BaseModel):
         description="Memory DuckDB may use for a report or export; beyond it queries spill to"
         " disk (DuckDB size syntax: 512MB, 4GB).",
     )
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        description="GitHub's REST API (GitHub Enterprise Server: https://HOST/api/v3); --api-url"
+        " overrides.",
+    )
+    github_overlap_minutes: float = Field(
+        default=60.0, ge=0,
+        description="How far before its cursor an incremental GitHub ingest reads again, for objects"
+        " that changed while the last run read (repeats are deduplicated by key).",
+    )
     rework_days: float = Field(
         default=21.0, gt=0,
         description="Rewriting lines younger than this many days counts as rework.",
@@ -66,6 +77,29 @@ class Settings(BaseModel):
     )
     ai_disabled_rules: tuple[str, ...] = Field(
         default=(), description="Names of default AI attribution rules to switch off."
+    )
+    production_pattern: str = Field(
+        default=DEFAULT_PRODUCTION_PATTERN,
+        description="Deployment environments that are production (a regular expression, matched"
+        " case-insensitively; DESIGN.md, DORA).",
+    )
+    incident_labels: tuple[str, ...] = Field(
+        default=("incident", "outage"),
+        description="Issue labels that make an issue an incident (case-insensitive).",
+    )
+    incident_window_hours: float = Field(
+        default=72.0, gt=0,
+        description="An incident naming no change links to the last production deployment this"
+        " many hours before it.",
+    )
+    rubber_stamp_minutes: float = Field(
+        default=5.0, ge=0,
+        description="An approval this soon after the PR was ready or got its last commit is a"
+        " rubber stamp (on a diff over rubber_stamp_lines).",
+    )
+    rubber_stamp_lines: int = Field(
+        default=300, ge=0, description="Diff size (added + deleted lines) above which a quick"
+        " approval is a rubber stamp.",
     )
 
 
@@ -93,7 +127,7 @@ def load_settings(directory: Path | None = None) -> Settings:
 
 
 def _valid_pattern(settings: Settings) -> Settings:
-    for name in ("release_tag_pattern", "bot_pattern", "agent_pattern"):
+    for name in ("release_tag_pattern", "bot_pattern", "agent_pattern", "production_pattern"):
         try:
             re.compile(getattr(settings, name))
         except re.error as exc:

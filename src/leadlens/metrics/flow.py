@@ -15,6 +15,7 @@ import ibis.expr.types as ir
 from ibis import _
 
 from leadlens.conventions import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN
+from leadlens.metrics.review import activity as review_activity
 from leadlens.timeline import (
     DEFAULT_ACTIVITY_WINDOW,
     active_split,
@@ -150,6 +151,8 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
     cc = cc.join(keys.select("cid", "change_id"), "change_id")
     events = cc.select("cid", at=ibis.array([cc.author_time, cc.committer_time]).unnest())
     events = events.filter(events.at.notnull())
+    # Reviews, comments and PR timeline events are someone acting too (forge data).
+    events = events.union(review_activity(backend, scope.select("cid", "repo", "number")))
     segs = cache(active_split(segments(clamped, CID),
                               activity_islands(events, f.activity_window, CID), CID))
     return Flow(scope, bots, ends, spans, segs, scoped_ms, cache)

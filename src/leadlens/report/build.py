@@ -14,9 +14,11 @@ from leadlens.analysis import amdahl
 from leadlens.analysis.ai import Rules
 from leadlens.analysis.amdahl import DEFAULT_K
 from leadlens.analysis.impact import Cohorts
+from leadlens.config import Settings
 from leadlens.metrics import flow as fm
 from leadlens.metrics.rework import rework as rework_metric
 from leadlens.report.ai import ai_section
+from leadlens.report.forge import forge_sections
 from leadlens.report.model import (
     Bin,
     Distribution,
@@ -75,14 +77,18 @@ def _link(remote: str | None, repo: str, number: int | None, sha: str) -> str | 
 
 def build_report(store: Store, filters: fm.Filters, *, k: float = DEFAULT_K,
                  rework_days: float = DEFAULT_REWORK_DAYS, as_of: datetime | None = None,
-                 ai: tuple[Rules, Cohorts] | None = None) -> Report:
+                 settings: Settings | None = None, ai: Cohorts | None = None) -> Report:
     """Every figure of the report over ``filters``' scope (DESIGN.md, Aggregates); with ``ai``
-    (rules and cohorts), the AI section too."""
+    (the cohorts to compare), the AI section too, by the settings' attribution rules."""
     as_of = as_of or datetime.now(UTC)
     backend = ibis.duckdb.from_connection(store.con)
     messages: list[str] = []
     remotes = {r["repo"]: r["remote_url"] for r in _rows(
         backend, backend.table("repos").select("repo", "remote_url").order_by("repo"))}
+    git_repos = set(remotes)
+    # Repositories known from forge data alone (no clone) have changes too.
+    for r in _rows(backend, backend.table("changes").select("repo").distinct().order_by("repo")):
+        remotes.setdefault(r["repo"], None)
     known = list(remotes)
     unknown = [r for r in filters.repos if r not in known]
     if unknown:
@@ -93,10 +99,17 @@ def build_report(store: Store, filters: fm.Filters, *, k: float = DEFAULT_K,
                         " `leadlens ingest git PATH` first")
     fl = fm.flow(backend, filters)
     try:
-        report = _build(backend, fl, filters, remotes, messages, k, rework_days, as_of)
+        report = _build(backend, fl, filters, remotes, messages, k, rework_days, as_of, git_repos)
+        settings = settings or Settings()
+        dora, review, notes = forge_sections(store, backend, fl, filters,
+                                             [r.repo for r in report.repos], settings, as_of)
+        report = report.model_copy(update={"dora": dora, "review": review,
+                                           "messages": report.messages + notes})
         if ai is not None:
+            rules = Rules.configured(settings.ai_rules, settings.ai_disabled_rules,
+                                     settings.agent_pattern)
             report = report.model_copy(update={"ai": ai_section(
-                store, backend, fl, filters, *ai, rework_days=rework_days)})
+                store, backend, fl, filters, rules, ai, rework_days=rework_days)})
         return report
     finally:
         fl.release()
@@ -104,7 +117,7 @@ def build_report(store: Store, filters: fm.Filters, *, k: float = DEFAULT_K,
 
 def _build(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
            remotes: dict[str, str | None], messages: list[str], k: float, rework_days: float,
-           as_of: datetime) -> Report:
+           as_of: datetime, git_repos: set[str]) -> Report:
     known = list(remotes)
     ends = {r["repo"]: r["end"] for r in _rows(backend, fl.ends)}
 
@@ -149,7 +162,7 @@ def _build(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
              for r in scope_repos]
     mainline = {r["repo"] for r in _rows(backend, backend.table("mainline").select("repo").distinct())}
     for r in repos:
-        if r.repo not in mainline:
+        if r.repo not in mainline and r.repo in git_repos:
             messages.append(f"{r.repo}: its default branch could not be determined or is empty,"
                             " so it has no changes; ingest it again with --branch NAME")
         elif r.lead_time_basis == "merged" and r.changes:

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict
 from leadlens.report.model_ai import AiSection
 
 __all__ = [
-    "Bin", "Distribution", "Evidence", "InFlight", "InFlightStage", "Month", "RepoSummary", "Report",
-    "Revert", "Rework", "Scope", "Size", "Stage", "Waited", "Week",
+    "BacklogDay", "Bin", "Distribution", "Dora", "Evidence", "InFlight", "InFlightStage", "Month",
+    "RepoSummary", "Report", "Revert", "ReviewSignals", "Rework", "Scope", "Size", "Stage", "Waited",
+    "Week",
 ]
 
 
@@ -121,6 +122,63 @@ class Waited(_Model):
     in_flight: bool
 
 
+class Dora(_Model):
+    """DORA's five metrics (docs/metrics-dora.md); figures are null with a ``reason`` when the
+    scope has neither production deployments nor releases."""
+
+    basis: str | None  # deployments | releases | mixed
+    bases: dict[str, str | None]
+    reason: str | None
+    edition: str
+    deployments: int
+    span_days: float | None
+    deployment_frequency_per_day: float | None
+    change_lead_time_median_s: float | None
+    change_lead_time_changes: int
+    change_fail_rate: float | None
+    failed_deployments: int
+    recovery_time_median_s: float | None
+    recovered_incidents: int
+    deployment_rework_rate: float | None
+    rework_deployments: int
+    incidents: int
+    incidents_by_kind: dict[str, int]
+    unlinked_incidents: int
+    levels: dict[str, str | None]
+    level_notes: dict[str, str]
+
+
+class BacklogDay(_Model):
+    day: str  # ISO date (UTC)
+    awaiting: int
+
+
+class ReviewSignals(_Model):
+    """Review signals from forge data (docs/metrics-review.md); team-level, no one is named."""
+
+    pull_requests: int
+    pickup_median_s: float | None
+    pickup_with_bots_median_s: float | None
+    review_median_s: float | None
+    review_with_bots_median_s: float | None
+    reviewed_prs: int
+    review_rounds: int
+    prs_with_rounds: int
+    rounds_per_reviewed_pr: float | None
+    reviewers: int
+    reviews: int
+    reviews_per_reviewer_median: float | None
+    top_reviewers_share: float | None
+    reviewer_gini: float | None
+    merged_without_review: int
+    merged_without_review_rate: float | None
+    rubber_stamp_approvals: int
+    rubber_stamp_prs: int
+    rubber_stamp_minutes: float
+    rubber_stamp_lines: int
+    backlog: list[BacklogDay]
+
+
 class Report(_Model):
     leadlens_version: str
     generated_at: datetime
@@ -150,3 +208,5 @@ class Report(_Model):
     waiting_s: float
     waited_longest: dict[str, list[Waited]]
     ai: AiSection | None = None  # AI attribution and impact (`leadlens ai report` explains)
+    dora: Dora | None = None
+    review: ReviewSignals | None = None

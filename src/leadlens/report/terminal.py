@@ -70,5 +70,30 @@ def render_terminal(report: Report, console: Console) -> None:
     if report.ai is not None:
         console.print(f"AI: {report.ai.headline} (`leadlens ai report` for the comparisons.)",
                       highlight=False)
+    _forge_lines(report, console)
     for msg in report.messages:
         console.print(f"[yellow]note:[/] {msg}", highlight=False)
+
+
+def _forge_lines(report: Report, console: Console) -> None:
+    """One line each for DORA and review, when there is something to say."""
+    d = report.dora
+    if d is not None and d.basis is not None:
+        lv = d.levels
+        freq = "-" if d.deployment_frequency_per_day is None else \
+            f"{d.deployment_frequency_per_day:.2f}/day"
+        console.print(
+            f"DORA ({d.basis}): deployment frequency {freq} ({lv.get('deployment_frequency') or '-'}),"
+            f" change lead time {duration(d.change_lead_time_median_s)}"
+            f" ({lv.get('change_lead_time') or '-'}), change fail rate {_pct(d.change_fail_rate)}"
+            f" ({lv.get('change_fail_rate') or '-'}), recovery {duration(d.recovery_time_median_s)}"
+            f" ({lv.get('failed_deployment_recovery_time') or '-'}), rework"
+            f" {_pct(d.deployment_rework_rate)}; levels: {d.edition}.", highlight=False)
+    v = report.review
+    if v is not None and v.pull_requests:
+        console.print(
+            f"Review: pickup {duration(v.pickup_median_s)} (with bots"
+            f" {duration(v.pickup_with_bots_median_s)}), review {duration(v.review_median_s)};"
+            f" merged without review {_pct(v.merged_without_review_rate)}; top 10% of reviewers do"
+            f" {_pct(v.top_reviewers_share)} of reviews; {v.rubber_stamp_approvals} rubber stamp(s).",
+            highlight=False)

@@ -5,4 +5,6 @@ __all__ = ["SOURCES"]
 # The sources `leadlens ingest` offers; docs/sources.md documents each (tests check it).
 SOURCES: dict[str, str] = {
     "git": "a local git repository: commits, files, refs, tags and optional line history",
+    "github": "the GitHub API (or recorded API objects): pull requests, reviews, comments, PR commits,"
+              " checks and workflow runs, deployments, releases, issues",
 }

@@ -31,6 +31,7 @@ from leadlens.sources.git.source import RepoPlan, finish, lacking_line_history, 
 from leadlens.store import Store
 from leadlens.store.db import scalar
 from leadlens.store.derive import DEFAULT_RELEASE_TAG_PATTERN, derive_repo
+from leadlens.store.derive_forge import derive_forge
 from leadlens.store.line_ages import derive_line_ages
 from leadlens.store.writer import begin_run, write_commits, write_hunks
 
@@ -179,6 +180,8 @@ def _derive(store: Store, report: IngestReport, release_pattern: str) -> None:
             if scalar(store.con, "SELECT 1 FROM commits WHERE repo = ? AND line_history LIMIT 1",
                       [outcome.repo]):
                 derive_line_ages(store, outcome.repo)
+            # The git derive rebuilt changes from the graph: join the forge's PRs to them again.
+            derive_forge(store, outcome.repo)
         except LeadlensError as exc:
             outcome.error = str(exc)
             continue

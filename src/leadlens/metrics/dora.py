@@ -1,0 +1,303 @@
+"""DORA's five metrics over the store: deployment frequency, change lead time, change fail rate,
+failed deployment recovery time and deployment rework rate, with incidents and performance levels
+(DESIGN.md, DORA; docs/metrics-dora.md).
+
+Set-wise SQL over the store's tables; each function is pure in the store (reads only, temporary
+tables dropped before it returns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from leadlens.store.derive_forge import DEFAULT_PRODUCTION_PATTERN
+
+__all__ = [
+    "DEFAULT_INCIDENT_LABELS", "DEFAULT_INCIDENT_WINDOW_HOURS", "EDITION", "Dora", "dora", "levels",
+]
+
+DEFAULT_INCIDENT_LABELS: tuple[str, ...] = ("incident", "outage")
+DEFAULT_INCIDENT_WINDOW_HOURS = 72.0
+EDITION = "DORA Accelerate State of DevOps Report 2024"
+_DAY = 86400.0
+
+# Incidents: issues labelled as one, reverts, failed deployment attempts and rollbacks. Each may
+# name the change it blames (`names`): a revert's target, an issue's "Caused by #N / <sha>".
+_SQL = [
+    # Mainline order: git's first-parent positions, else the order pull requests were merged in.
+    """CREATE OR REPLACE TEMP TABLE _dora_pos AS
+    SELECT repo, sha, position AS pos FROM mainline WHERE repo IN (SELECT repo FROM _dora_repos)
+    UNION ALL
+    SELECT ch.repo, ch.merge_sha, row_number() OVER (PARTITION BY ch.repo ORDER BY ms."at", ch.id)
+    FROM changes ch JOIN milestones ms ON ms.repo = ch.repo AND ms.change_id = ch.id
+      AND ms.name = 'merged'
+    WHERE ch.repo IN (SELECT repo FROM _dora_repos)
+      AND ch.repo NOT IN (SELECT DISTINCT repo FROM mainline)""",
+    # Production deployment attempts: when one first succeeded, when one first failed.
+    """CREATE OR REPLACE TEMP TABLE _dora_attempts AS
+    SELECT d.repo, d.id::VARCHAR AS key, d.sha, p.pos,
+           min(s.created_at) FILTER (WHERE s.state = 'success') AS ok_at,
+           min(s.created_at) FILTER (WHERE s.state IN ('failure', 'error')) AS failed_at
+    FROM deployments d JOIN deployment_statuses s ON s.repo = d.repo AND s.deployment_id = d.id
+    LEFT JOIN _dora_pos p ON p.repo = d.repo AND p.sha = d.sha
+    WHERE d.repo IN (SELECT repo FROM _dora_repos)
+      AND regexp_matches(coalesce(s.environment, d.environment, ''), $production, 'i')
+    GROUP BY d.repo, d.id, d.sha, p.pos""",
+    # The basis per repository: production deployments, else releases, else none.
+    """CREATE OR REPLACE TEMP TABLE _dora_basis AS
+    SELECT r.repo, CASE WHEN EXISTS (SELECT 1 FROM _dora_attempts a WHERE a.repo = r.repo
+                                     AND a.ok_at IS NOT NULL) THEN 'deployments'
+                        WHEN EXISTS (SELECT 1 FROM milestones m WHERE m.repo = r.repo
+                                     AND m.name = 'released') THEN 'releases' END AS basis
+    FROM _dora_repos r""",
+    # What first shipped each change: the deployment at its released time that contains it, or
+    # (releases basis) its release.
+    """CREATE OR REPLACE TEMP TABLE _dora_ship AS
+    SELECT ch.repo, ch.id AS change_id, a.key, a.ok_at AS "at"
+    FROM changes ch JOIN _dora_basis b ON b.repo = ch.repo AND b.basis = 'deployments'
+    JOIN milestones ms ON ms.repo = ch.repo AND ms.change_id = ch.id AND ms.name = 'released'
+    JOIN _dora_pos p ON p.repo = ch.repo AND p.sha = ch.merge_sha
+    JOIN _dora_attempts a ON a.repo = ch.repo AND a.ok_at = ms."at" AND a.pos >= p.pos
+    QUALIFY row_number() OVER (PARTITION BY ch.repo, ch.id ORDER BY a.key) = 1
+    UNION ALL
+    SELECT ch.repo, ch.id, coalesce(ch.release, 'released ' || ms."at"::VARCHAR), ms."at"
+    FROM changes ch JOIN _dora_basis b ON b.repo = ch.repo AND b.basis = 'releases'
+    JOIN milestones ms ON ms.repo = ch.repo AND ms.change_id = ch.id AND ms.name = 'released'""",
+    """CREATE OR REPLACE TEMP TABLE _dora_deploys AS
+    SELECT repo, key, ok_at AS "at", pos FROM _dora_attempts
+    WHERE ok_at IS NOT NULL AND repo IN (SELECT repo FROM _dora_basis WHERE basis = 'deployments')
+    UNION ALL
+    SELECT s.repo, s.key, min(s."at"), NULL FROM _dora_ship s
+    JOIN _dora_basis b ON b.repo = s.repo AND b.basis = 'releases' GROUP BY s.repo, s.key""",
+    # Revert changes: a commit's "This reverts commit <sha>", or GitHub's revert-N-... branch.
+    """CREATE OR REPLACE TEMP TABLE _dora_reverts AS
+    SELECT rc.repo, rc.change_id AS revert_id, any_value(tc.change_id) AS target_id
+    FROM commits c JOIN change_commits rc ON rc.repo = c.repo AND rc.sha = c.sha
+    LEFT JOIN change_commits tc ON tc.repo = c.repo AND starts_with(tc.sha, c.revert_of)
+      AND tc.change_id <> rc.change_id
+    WHERE c.repo IN (SELECT repo FROM _dora_repos) AND c.revert_of IS NOT NULL
+    GROUP BY rc.repo, rc.change_id
+    UNION ALL
+    SELECT p.repo, p.repo || '#' || p.number,
+           p.repo || '#' || nullif(regexp_extract(coalesce(p.head_ref, ''), '^revert-(\\d+)-', 1), '')
+    FROM pull_requests p JOIN changes ch ON ch.repo = p.repo AND ch.number = p.number
+    WHERE p.repo IN (SELECT repo FROM _dora_repos) AND p.merged_at IS NOT NULL
+      AND (regexp_matches(coalesce(p.head_ref, ''), '^revert-\\d+-')
+           OR regexp_matches(coalesce(p.body, ''), 'This reverts commit [0-9a-f]{7,}'))""",
+    """CREATE OR REPLACE TEMP TABLE _dora_incidents AS
+    SELECT i.repo, 'issue' AS kind, '#' || i.number AS key, i.created_at AS started_at,
+           i.closed_at AS resolved_at,
+           CASE WHEN regexp_matches(coalesce(i.body, ''), '(?i)caused by:?\\s+#\\d+')
+                THEN i.repo || '#' || regexp_extract(i.body, '(?i)caused by:?\\s+#(\\d+)', 1)
+                ELSE (SELECT any_value(cc.change_id) FROM change_commits cc WHERE cc.repo = i.repo
+                      AND starts_with(cc.sha, nullif(regexp_extract(coalesce(i.body, ''),
+                          '(?i)caused by:?\\s+([0-9a-f]{7,40})', 1), ''))) END AS names
+    FROM issues i WHERE i.repo IN (SELECT repo FROM _dora_repos)
+      AND list_has_any([lower(l) FOR l IN coalesce(i.labels, [])], $labels)
+    UNION ALL
+    SELECT r.repo, 'revert', any_value(r.revert_id), min(m."at"), min(coalesce(rel."at", m."at")),
+           any_value(r.target_id)
+    FROM _dora_reverts r JOIN milestones m ON m.repo = r.repo AND m.change_id = r.revert_id
+      AND m.name = 'merged'
+    LEFT JOIN milestones rel ON rel.repo = r.repo AND rel.change_id = r.revert_id
+      AND rel.name = 'released'
+    GROUP BY r.repo, r.revert_id
+    UNION ALL
+    SELECT a.repo, 'failed_deployment', a.key, a.failed_at,
+           (SELECT min(d."at") FROM _dora_deploys d WHERE d.repo = a.repo AND d."at" > a.failed_at),
+           (SELECT any_value(cc.change_id) FROM changes ch JOIN change_commits cc
+              ON cc.repo = ch.repo AND cc.change_id = ch.id WHERE ch.repo = a.repo AND cc.sha = a.sha)
+    FROM _dora_attempts a WHERE a.ok_at IS NULL AND a.failed_at IS NOT NULL
+    UNION ALL
+    SELECT d.repo, 'rollback', d.key, d."at", d."at",
+           (SELECT any_value(ch.id) FROM changes ch JOIN _dora_pos p
+              ON p.repo = ch.repo AND p.sha = ch.merge_sha WHERE ch.repo = d.repo AND p.pos = d.prev_pos)
+    FROM (SELECT *, lag(pos) OVER (PARTITION BY repo ORDER BY "at", key) AS prev_pos
+          FROM _dora_deploys WHERE pos IS NOT NULL) d
+    WHERE d.pos < d.prev_pos""",
+    # Link: the shipment that first shipped the change it names (if before it), else the last
+    # shipment of the repository within the window before it, else unlinked.
+    """CREATE OR REPLACE TEMP TABLE _dora_linked AS
+    SELECT i.*, coalesce(named.key, (
+             SELECT arg_max(d.key, d."at") FROM _dora_deploys d WHERE d.repo = i.repo
+             AND d."at" <= i.started_at AND d."at" >= i.started_at - $window)) AS deploy_key
+    FROM _dora_incidents i LEFT JOIN _dora_ship named
+      ON named.repo = i.repo AND named.change_id = i.names AND named."at" <= i.started_at""",
+    # Rework: shipments of a revert or of a change that fixes an incident issue.
+    """CREATE OR REPLACE TEMP TABLE _dora_rework AS
+    SELECT DISTINCT s.repo, s.key FROM _dora_ship s
+    WHERE (s.repo, s.change_id) IN (SELECT repo, revert_id FROM _dora_reverts)
+       OR (s.repo, s.change_id) IN (
+           SELECT ch.repo, ch.id FROM changes ch JOIN pull_requests p
+             ON p.repo = ch.repo AND p.number = ch.number
+           JOIN _dora_incidents i ON i.repo = p.repo AND i.kind = 'issue'
+             AND regexp_matches(coalesce(p.body, '') || ' ' || coalesce(p.title, ''),
+                 '(?i)\\b(fix(es|ed)?|close[sd]?|resolve[sd]?)\\s+' || i.key || '\\b'))""",
+]
+
+_TEMP = ("_dora_repos", "_dora_pos", "_dora_attempts", "_dora_basis", "_dora_ship", "_dora_deploys",
+         "_dora_reverts", "_dora_incidents", "_dora_linked", "_dora_rework", "_dora_scope")
+
+
+@dataclass(frozen=True)
+class Dora:
+    """The five figures over one scope, their basis and levels (docs/metrics-dora.md)."""
+
+    basis: str | None  # deployments | releases | mixed; None: neither
+    bases: dict[str, str | None]  # per repository
+    reason: str | None  # why the figures are null
+    deployments: int
+    span_days: float | None
+    deployment_frequency_per_day: float | None
+    change_lead_time_median_s: float | None
+    change_lead_time_changes: int
+    change_fail_rate: float | None
+    failed_deployments: int  # shipments with at least one linked incident
+    recovery_time_median_s: float | None
+    recovered_incidents: int
+    deployment_rework_rate: float | None
+    rework_deployments: int
+    incidents: int
+    incidents_by_kind: dict[str, int]
+    unlinked_incidents: int
+    levels: dict[str, str | None] = field(default_factory=dict)
+    level_notes: dict[str, str] = field(default_factory=dict)
+    edition: str = EDITION
+
+
+def _levels(d: Dora) -> tuple[dict[str, str | None], dict[str, str]]:
+    return levels(d.deployment_frequency_per_day, d.change_lead_time_median_s, d.change_fail_rate,
+                  d.recovery_time_median_s)
+
+
+def levels(per_day: float | None, lead_time_s: float | None, fail_rate: float | None,
+           recovery_s: float | None) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Each figure's 2024 performance cluster: the best cluster whose published figure it meets."""
+    out: dict[str, str | None] = {}
+    notes = {"deployment_rework_rate": "the 2024 report publishes no cluster for rework rate"}
+    out["deployment_frequency"] = None if per_day is None else (
+        "elite" if per_day >= 1 else "high" if per_day >= 1 / 7 else
+        "medium" if per_day >= 1 / 30 else "low")
+    out["change_lead_time"] = None if lead_time_s is None else (
+        "elite" if lead_time_s < _DAY else "high" if lead_time_s < 7 * _DAY else
+        "medium" if lead_time_s < 30 * _DAY else "low")
+    # 2024's clusters: elite 5%, high 20%, medium 10%, low 40%: a rate at most 20% meets high's.
+    out["change_fail_rate"] = None if fail_rate is None else (
+        "elite" if fail_rate <= 0.05 else "high" if fail_rate <= 0.20 else "low")
+    # Elite under an hour; high and medium under a day; low a week to a month.
+    out["failed_deployment_recovery_time"] = None if recovery_s is None else (
+        "elite" if recovery_s < 3600 else "high" if recovery_s < _DAY else "low")
+    out["deployment_rework_rate"] = None
+    for name, value in out.items():
+        if value is None and name not in notes:
+            notes[name] = "no figure to rate"
+    return out, notes
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
+         ) -> tuple[Any, ...]:
+    row = con.execute(sql, params or {}).fetchone()
+    assert row is not None  # aggregates always return a row
+    return tuple(row)
+
+
+def dora(con: duckdb.DuckDBPyConnection, scope_sql: str, repos: Sequence[str], *,
+         since: datetime | None, until: datetime | None,
+         production_pattern: str = DEFAULT_PRODUCTION_PATTERN,
+         incident_labels: Sequence[str] = DEFAULT_INCIDENT_LABELS,
+         incident_window_hours: float = DEFAULT_INCIDENT_WINDOW_HOURS) -> Dora:
+    """DORA over ``repos``: shipments and incidents in ``[since, until)``; change lead time over
+    the changes ``scope_sql`` selects (a query giving ``repo``, ``id``)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _dora_repos AS SELECT unnest($r::VARCHAR[]) AS repo",
+                {"r": list(repos)})
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _dora_scope AS SELECT repo, id FROM ({scope_sql})")
+    params: dict[str, Any] = {"production": production_pattern,
+                              "labels": [x.lower() for x in incident_labels],
+                              "window": timedelta(hours=incident_window_hours)}
+    try:
+        for sql in _SQL:
+            con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+        return _figures(con, since, until)
+    finally:
+        for name in _TEMP:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _median(interval: str) -> str:
+    # CASE, not greatest(): DuckDB's greatest skips NULLs, turning "not resolved" into 0.
+    return (f"quantile_cont(CASE WHEN epoch({interval}) < 0 THEN 0 ELSE epoch({interval}) END,"
+            " 0.5)")
+
+
+def _window(column: str, since: datetime | None, until: datetime | None) -> tuple[str, dict[str, Any]]:
+    where, params = [], {}
+    if since is not None:
+        where.append(f"{column} >= $since")
+        params["since"] = since
+    if until is not None:
+        where.append(f"{column} < $until")
+        params["until"] = until
+    return (" AND ".join(where) or "TRUE"), params
+
+
+def _figures(con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime | None) -> Dora:
+    bases = dict(con.execute("SELECT repo, basis FROM _dora_basis ORDER BY repo").fetchall())
+    kinds = {b for b in bases.values() if b}
+    basis = None if not kinds else kinds.pop() if len(kinds) == 1 else "mixed"
+    in_window, wp = _window('"at"', since, until)
+    n, first, last = _one(con, f'SELECT count(*), min("at"), max("at") FROM _dora_deploys'
+                          f" WHERE {in_window}", wp)
+    lead_s = _median('s."at" - w."at"')
+    lead = _one(con, f"SELECT count(*), {lead_s} FROM _dora_scope c"
+                " JOIN _dora_ship s ON s.repo = c.repo AND s.change_id = c.id"
+                " JOIN milestones w ON w.repo = c.repo AND w.change_id = c.id"
+                " AND w.name = 'work_started'")
+    inc_window, ip = _window("started_at", since, until)
+    by_kind = dict(con.execute(f"SELECT kind, count(*) FROM _dora_linked WHERE {inc_window}"
+                               " GROUP BY kind ORDER BY kind", ip).fetchall())
+    recovery_s = _median('i.resolved_at - coalesce(d."at", i.started_at)')
+    unlinked, recovered, recovery = _one(
+        con, "SELECT count(*) FILTER (WHERE i.deploy_key IS NULL),"
+        " count(*) FILTER (WHERE i.resolved_at IS NOT NULL),"
+        f" {recovery_s} FROM _dora_linked i"
+        " LEFT JOIN _dora_deploys d ON d.repo = i.repo AND d.key = i.deploy_key"
+        f" WHERE {inc_window.replace('started_at', 'i.started_at')}", ip)
+    dw = in_window.replace('"at"', 'd."at"')
+    failed, = _one(con, "SELECT count(*) FROM _dora_deploys d WHERE EXISTS (SELECT 1 FROM"
+                   f" _dora_linked i WHERE i.repo = d.repo AND i.deploy_key = d.key) AND {dw}", wp)
+    rework, = _one(con, "SELECT count(*) FROM _dora_deploys d SEMI JOIN _dora_rework r"
+                   f" ON r.repo = d.repo AND r.key = d.key WHERE {dw}", wp)
+    merged_first, merged_last = _one(
+        con, 'SELECT min(m."at"), max(m."at") FROM _dora_scope c JOIN milestones m'
+        " ON m.repo = c.repo AND m.change_id = c.id AND m.name = 'merged'")
+    span_days = None
+    if since is not None and until is not None:
+        span_days = (until - since).total_seconds() / _DAY
+    elif first is not None:
+        # The period observed (deployments and merges), at least a week: one deployment on its
+        # own says little about how often they happen.
+        start = since or min(x for x in (first, merged_first) if x is not None)
+        end = until or max(x for x in (last, merged_last) if x is not None)
+        span_days = max((end - start).total_seconds() / _DAY, 7.0)
+    reason = None
+    if basis is None:
+        reason = ("no production deployments (environments matching production_pattern) and no"
+                  " releases (release tags or GitHub releases): DORA figures need one of them")
+    elif not n:
+        reason = "no deployment or release in this period"
+    figures = Dora(
+        basis=basis, bases=bases, reason=reason, deployments=int(n), span_days=span_days,
+        deployment_frequency_per_day=(n / span_days) if span_days else None,
+        change_lead_time_median_s=lead[1], change_lead_time_changes=int(lead[0]),
+        change_fail_rate=(failed / n) if n else None, failed_deployments=int(failed),
+        recovery_time_median_s=recovery, recovered_incidents=int(recovered),
+        deployment_rework_rate=(rework / n) if n else None, rework_deployments=int(rework),
+        incidents=sum(by_kind.values()), incidents_by_kind={k: int(v) for k, v in by_kind.items()},
+        unlinked_incidents=int(unlinked))
+    lv, notes = _levels(figures)
+    return replace(figures, levels=lv, level_notes=notes)

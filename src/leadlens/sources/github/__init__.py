@@ -1,0 +1,1 @@
+"""The GitHub source: REST client, pure mapping, incremental source and offline replay."""

@@ -1,0 +1,234 @@
+"""GitHub REST I/O: one httpx client, Link-header paging, rate limits, retries, ETags, a budget."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import httpx
+
+from leadlens import __version__
+from leadlens.errors import FatalSourceError, TransientSourceError, UserError
+from leadlens.sources.github.summary import Wait
+
+__all__ = [
+    "DEFAULT_API_URL", "GitHubAPI", "NotFoundError", "Page", "RateLimitTooLong", "RequestBudgetSpent",
+    "SystemClock", "make_client",
+]
+
+DEFAULT_API_URL = "https://api.github.com"
+API_VERSION = "2022-11-28"
+# GitHub asks clients hit by a secondary limit without retry-after to wait at least a minute.
+SECONDARY_WAIT = 60.0
+MAX_BACKOFF = 60.0
+
+
+class NotFoundError(FatalSourceError):
+    """404: the object does not exist, or the token cannot see it."""
+
+
+class RateLimitTooLong(TransientSourceError, UserError):
+    """A rate limit resets later than --max-wait allows: stop now, keep what was stored."""
+
+
+class RequestBudgetSpent(TransientSourceError):
+    """--max-requests were made; what was stored is kept and the next run resumes."""
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def make_client(token: str | None, api_url: str = DEFAULT_API_URL,
+                transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The one HTTP client of the GitHub source; tests pass an ``httpx.MockTransport``."""
+    headers = {
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": API_VERSION,
+        "User-Agent": f"leadlens/{__version__}",
+    }
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.Client(base_url=api_url.rstrip("/") + "/", headers=headers, transport=transport,
+                        timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str
+    data: Any
+    next_url: str | None
+    etag: str | None
+    not_modified: bool = False
+
+
+def _message(resp: httpx.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.reason_phrase
+    if not isinstance(body, dict):
+        return resp.reason_phrase
+    text = str(body.get("message") or resp.reason_phrase)
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors:
+        parts = [", ".join(f"{k}={v}" for k, v in e.items()) if isinstance(e, dict) else str(e)
+                 for e in errors]
+        text += " (" + "; ".join(parts) + ")"
+    return text
+
+
+def _header_float(resp: httpx.Response, name: str) -> float | None:
+    try:
+        return float(resp.headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+@dataclass
+class GitHubAPI:
+    """Requests through one client, honouring GitHub's primary limit (``x-ratelimit-*``) and
+    secondary limits (403/429 with ``retry-after``), with bounded retries and a request budget.
+    Every wait goes through ``clock`` (tests pass a fake one) and is told to ``on_wait``."""
+
+    client: httpx.Client
+    token_env: str = "GITHUB_TOKEN"
+    clock: Clock = field(default_factory=SystemClock)
+    max_wait: float = 900.0
+    max_requests: int | None = None
+    retries: int = 4
+    on_wait: Callable[[Wait], None] | None = None
+    requests: int = 0
+    not_modified: int = 0
+    waits: list[Wait] = field(default_factory=list)
+    _blocked_until: float | None = None
+
+    def pages(self, url: str, params: dict[str, Any] | None = None,
+              etag: str | None = None) -> Iterator[Page]:
+        """Every page of a list, following ``Link: rel="next"``; the first may be a 304."""
+        page = self.get(url, params, etag)
+        yield page
+        while page.next_url and not page.not_modified:
+            page = self.get(page.next_url)
+            yield page
+
+    def get(self, url: str, params: dict[str, Any] | None = None, etag: str | None = None) -> Page:
+        attempt = 0
+        while True:
+            self._wait_for_reset()
+            if self.max_requests is not None and self.requests >= self.max_requests:
+                raise RequestBudgetSpent(f"the request budget (--max-requests {self.max_requests})"
+                                         " is spent")
+            self.requests += 1
+            try:
+                resp = self.client.get(url, params=params,
+                                       headers={"If-None-Match": etag} if etag else None)
+            except httpx.TransportError as exc:
+                attempt = self._retry(attempt, url, f"{type(exc).__name__}: {exc}")
+                continue
+            self._note_primary(resp)
+            status = resp.status_code
+            if status == 304:  # costs no rate limit: nothing changed since the ETag
+                self.not_modified += 1
+                return Page(str(resp.url), None, None, etag, not_modified=True)
+            if status in (403, 429) and self._limited(resp):
+                attempt += 1
+                if attempt > self.retries * 2:
+                    raise TransientSourceError(f"GitHub kept rate-limiting {url}; try again later")
+                self._wait(self._limit_wait(resp, attempt), self._limit_reason(resp))
+                continue
+            if status >= 500:
+                attempt = self._retry(attempt, url, f"HTTP {status}")
+                continue
+            if status >= 400:
+                raise self._error(resp, url)
+            try:
+                data = resp.json()
+            except ValueError:
+                # A truncated transfer looks like this too: worth another try, then a clear stop.
+                attempt = self._retry(attempt, url, "malformed JSON", fatal=True)
+                continue
+            link = resp.links.get("next", {}).get("url")
+            return Page(str(resp.url), data, link, resp.headers.get("etag"))
+
+    def _error(self, resp: httpx.Response, url: str) -> FatalSourceError:
+        status, text = resp.status_code, _message(resp)
+        if status == 401:
+            return FatalSourceError(
+                f"GitHub rejected the token in {self.token_env} (401 {text}): it is wrong, expired"
+                f" or revoked; set {self.token_env} to a valid token")
+        if status == 404:
+            return NotFoundError(f"not found on GitHub: {url} (404 {text})")
+        if status == 403:
+            return FatalSourceError(f"GitHub refused {url} (403 {text}): the token in "
+                                    f"{self.token_env} lacks access to it")
+        return FatalSourceError(f"GitHub rejected {url} ({status} {text})")
+
+    def _retry(self, attempt: int, url: str, why: str, fatal: bool = False) -> int:
+        attempt += 1
+        if attempt > self.retries:
+            message = f"GitHub failed {attempt} times on {url}: {why}"
+            if fatal:
+                raise FatalSourceError(message + "; what was stored so far is kept")
+            raise TransientSourceError(message + "; run again later (what was stored is kept)")
+        self._wait(min(MAX_BACKOFF, 2.0 ** (attempt - 1)), f"retrying after {why}")
+        return attempt
+
+    @staticmethod
+    def _limited(resp: httpx.Response) -> bool:
+        if resp.headers.get("x-ratelimit-remaining") == "0" or "retry-after" in resp.headers:
+            return True
+        return "rate limit" in _message(resp).lower()
+
+    def _limit_wait(self, resp: httpx.Response, attempt: int) -> float:
+        retry_after = _header_float(resp, "retry-after")
+        if retry_after is not None:
+            return max(retry_after, 0.0)
+        reset = _header_float(resp, "x-ratelimit-reset")
+        if resp.headers.get("x-ratelimit-remaining") == "0" and reset is not None:
+            return max(reset - self.clock.now(), 0.0) + 1.0
+        return SECONDARY_WAIT * 2.0 ** (attempt - 1)
+
+    @staticmethod
+    def _limit_reason(resp: httpx.Response) -> str:
+        if resp.headers.get("x-ratelimit-remaining") == "0" and "retry-after" not in resp.headers:
+            return f"GitHub's rate limit ({resp.headers.get('x-ratelimit-resource', 'core')})"
+        return "GitHub's secondary rate limit"
+
+    def _note_primary(self, resp: httpx.Response) -> None:
+        reset = _header_float(resp, "x-ratelimit-reset")
+        if resp.headers.get("x-ratelimit-remaining") == "0" and reset is not None \
+                and resp.status_code < 400:
+            self._blocked_until = reset + 1.0
+
+    def _wait_for_reset(self) -> None:
+        if self._blocked_until is None:
+            return
+        seconds, self._blocked_until = self._blocked_until - self.clock.now(), None
+        if seconds > 0:
+            self._wait(seconds, "GitHub's rate limit (none left until the reset)")
+
+    def _wait(self, seconds: float, reason: str) -> None:
+        if seconds > self.max_wait:
+            until = datetime.fromtimestamp(self.clock.now() + seconds, UTC)
+            raise RateLimitTooLong(
+                f"{reason} lifts at {until:%Y-%m-%d %H:%M:%S} UTC, in {seconds / 60:.0f} min, beyond"
+                f" --max-wait {self.max_wait:.0f}s; what was fetched is stored: run again then, or"
+                " raise --max-wait")
+        wait = Wait(seconds, reason)
+        self.waits.append(wait)
+        if self.on_wait:
+            self.on_wait(wait)
+        self.clock.sleep(seconds)

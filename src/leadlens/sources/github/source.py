@@ -1,0 +1,259 @@
+"""Incremental GitHub sync: per repository and resource a cursor, moved only with the page it covers.
+
+Two ways to page, as the endpoints allow:
+
+- *since* (issues, review comments, issue comments): ``sort=updated&direction=asc&since=`` with the
+  cursor minus the overlap window; each page's transaction moves the cursor to the newest
+  ``updated_at`` it stored, so an interrupted run resumes after its last stored page.
+- *sweep* (pull requests by ``updated_at``; workflow runs, deployments and releases by
+  ``created_at``): these lists have no ``since``, so they are read newest first until an object
+  older than the cursor minus the overlap. Each page's transaction stores the next page's URL and
+  the newest time seen; the cursor itself moves only when the sweep ends. Objects that change
+  during a sweep only move up the list, so resuming from a stored page URL skips nothing.
+
+Rows are upserted by key, so the overlap window and repeated pages never duplicate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from leadlens.errors import FatalSourceError, TransientSourceError, UserError
+from leadlens.sources.github.client import GitHubAPI, NotFoundError, RequestBudgetSpent
+from leadlens.sources.github.load import Batch, write_batch
+from leadlens.sources.github.mapping import SOURCE, Bots, Context
+from leadlens.sources.github.summary import RunSummary
+from leadlens.store import Store
+from leadlens.store.writer import load_cursor, save_cursor, transaction
+
+__all__ = ["DEFAULT_OVERLAP", "RESOURCES", "Progress", "check_repo_name", "sync_repo"]
+
+DEFAULT_OVERLAP = timedelta(hours=1)
+PER_PAGE = 100
+CHILDREN_CHUNK = 5
+_REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+class Progress(Protocol):
+    def update(self, text: str) -> None: ...
+
+
+Children = Callable[[GitHubAPI, str, Mapping[str, Any], Batch, Callable[[str], Context]], None]
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str           # the cursor's resource in sync_state and the mapper's resource
+    path: str           # after repos/OWNER/REPO/
+    params: tuple[tuple[str, str], ...]
+    sweep: bool         # newest first until older than the cursor (no `since` on the endpoint)
+    time_field: str
+    items_key: str | None = None  # list pages that wrap their items in an object
+    children: Children | None = None
+
+
+def _items(data: Any, key: str | None) -> list[Any]:
+    found = data.get(key) if key and isinstance(data, dict) else data
+    if not isinstance(found, list):
+        raise FatalSourceError(f"GitHub returned {type(data).__name__} where a list was expected")
+    return found
+
+
+def _pr_children(api: GitHubAPI, repo: str, pr: Mapping[str, Any], batch: Batch,
+                 ctx_for: Callable[[str], Context]) -> None:
+    """Per pull request: its detail (size), reviews, commits, timeline and head check runs."""
+    number = pr.get("number")
+    if not isinstance(number, int):
+        return  # the list row is skipped with its reason already
+    base = f"repos/{repo}"
+    detail = api.get(f"{base}/pulls/{number}")
+    batch.add("pull_requests", detail.data, ctx_for(detail.url))
+    for resource, path in (("reviews", "reviews"), ("pr_commits", "commits")):
+        for page in api.pages(f"{base}/pulls/{number}/{path}", {"per_page": PER_PAGE}):
+            for obj in _items(page.data, None):
+                batch.add(resource, obj, _with_number(ctx_for(page.url), number))
+    for page in api.pages(f"{base}/issues/{number}/timeline", {"per_page": PER_PAGE}):
+        for obj in _items(page.data, None):
+            batch.add("pr_events", obj, _with_number(ctx_for(page.url), number))
+    head = (pr.get("head") or {}).get("sha")
+    if head:
+        for page in api.pages(f"{base}/commits/{head}/check-runs", {"per_page": PER_PAGE}):
+            for obj in _items(page.data, "check_runs"):
+                batch.add("check_runs", obj, ctx_for(page.url))
+
+
+def _deployment_children(api: GitHubAPI, repo: str, dep: Mapping[str, Any], batch: Batch,
+                         ctx_for: Callable[[str], Context]) -> None:
+    if not isinstance(dep.get("id"), int):
+        return
+    for page in api.pages(f"repos/{repo}/deployments/{dep['id']}/statuses", {"per_page": PER_PAGE}):
+        for obj in _items(page.data, None):
+            batch.add("deployment_statuses", obj, ctx_for(page.url))
+
+
+def _with_number(ctx: Context, number: int) -> Context:
+    return Context(ctx.repo, ctx.url, ctx.fetched_at, ctx.bots, number)
+
+
+RESOURCES: tuple[Resource, ...] = (
+    Resource("pull_requests", "pulls", (("state", "all"), ("sort", "updated"), ("direction", "desc")),
+             sweep=True, time_field="updated_at", children=_pr_children),
+    Resource("review_comments", "pulls/comments", (("sort", "updated"), ("direction", "asc")),
+             sweep=False, time_field="updated_at"),
+    Resource("issue_comments", "issues/comments", (("sort", "updated"), ("direction", "asc")),
+             sweep=False, time_field="updated_at"),
+    Resource("issues", "issues", (("state", "all"), ("sort", "updated"), ("direction", "asc")),
+             sweep=False, time_field="updated_at"),
+    Resource("workflow_runs", "actions/runs", (), sweep=True, time_field="created_at",
+             items_key="workflow_runs"),
+    Resource("deployments", "deployments", (), sweep=True, time_field="created_at",
+             children=_deployment_children),
+    Resource("releases", "releases", (), sweep=True, time_field="created_at"),
+)
+
+
+def check_repo_name(repo: str) -> str:
+    if not _REPO_NAME.match(repo):
+        raise UserError(f"not a repository name: {repo!r} (use OWNER/REPO)")
+    return repo
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _newest(objs: Iterable[Any], key: str) -> datetime | None:
+    times = [t for t in (_parse(o.get(key)) for o in objs if isinstance(o, dict)) if t]
+    return max(times) if times else None
+
+
+def _later(a: str | None, b: datetime | None) -> str | None:
+    if b is None:
+        return a
+    return _iso(b) if a is None or (_parse(a) or b) < b else a
+
+
+@dataclass
+class _Sync:
+    store: Store
+    api: GitHubAPI
+    repo: str
+    bots: Bots
+    overlap: timedelta
+    summary: RunSummary
+    progress: Progress | None
+
+    def ctx_for(self, url: str) -> Context:
+        return Context(self.repo, url, datetime.now(UTC), self.bots)
+
+    def commit(self, resource: Resource, batch: Batch, cursor: dict[str, Any]) -> None:
+        with transaction(self.store.con) as con:
+            write_batch(con, batch)
+            save_cursor(con, self.repo, SOURCE, resource.name, cursor)
+        self.summary.add_batch(batch)
+        if self.progress:
+            stored = ", ".join(f"{n:,} {r}" for r, n in sorted(self.summary.stored.items()))
+            self.progress.update(f"{self.repo}: {stored or 'nothing new'}; "
+                                 f"{self.api.requests:,} requests")
+
+    def pages(self, resource: Resource, cursor: Mapping[str, Any], params: dict[str, Any],
+              etag: str | None) -> Iterator[Any]:
+        first = cursor.get("sweep", {}).get("next") if resource.sweep else None
+        if first:
+            return self.api.pages(first)
+        return self.api.pages(f"repos/{self.repo}/{resource.path}",
+                              {**dict(resource.params), **params, "per_page": PER_PAGE}, etag)
+
+    def run(self, resource: Resource) -> None:
+        stored = load_cursor(self.store.con, self.repo, SOURCE, resource.name)
+        cursor: dict[str, Any] = dict(stored) if isinstance(stored, dict) else {}
+        since = _parse(cursor.get("since"))
+        floor = since - self.overlap if since else None
+        params = {"since": _iso(floor)} if floor and not resource.sweep else {}
+        query = params.get("since")
+        # The first page's ETag is reusable only for the same query: a 304 means nothing new.
+        etag = cursor.get("etag") if cursor.get("etag_query") == query and "sweep" not in cursor \
+            else None
+        high: str | None = cursor.get("sweep", {}).get("high")
+        first_etag: str | None = None
+        skip = int(cursor.get("sweep", {}).get("skip", 0)) if resource.sweep else 0
+        for n, page in enumerate(self.pages(resource, cursor, params, etag)):
+            if page.not_modified:
+                return
+            if n == 0 and "sweep" not in cursor:
+                first_etag = page.etag
+            objs = _items(page.data, resource.items_key)
+            keep = [o for o in objs if not resource.sweep or floor is None
+                    or (_parse(o.get(resource.time_field) if isinstance(o, dict) else None)
+                        or floor) >= floor]
+            newest = _newest(objs, resource.time_field)
+            done = page.next_url is None or len(keep) < len(objs)
+            if resource.sweep:
+                high = _later(high, newest)
+            # Objects with children (a pull request is 5 requests) are stored a few at a time, so
+            # a small --max-requests or a crash still moves on: the cursor then names this page
+            # and how many of its objects are stored (newer objects only push them further down).
+            start = skip if n == 0 else 0
+            step = CHILDREN_CHUNK if resource.children else max(len(keep), 1)
+            for i in range(start, max(len(keep), start + 1), step):
+                batch = Batch(self.repo)
+                for obj in keep[i:i + step]:
+                    batch.add(resource.name, obj, self.ctx_for(page.url))
+                    if resource.children and isinstance(obj, Mapping):
+                        resource.children(self.api, self.repo, obj, batch, self.ctx_for)
+                rest = {k: v for k, v in cursor.items() if k != "sweep"}
+                if i + step < len(keep):
+                    new: dict[str, Any] = {**rest, "sweep": {"high": high, "next": page.url,
+                                                             "skip": i + step}}
+                elif resource.sweep:
+                    new = {"since": high or cursor.get("since")} if done else {
+                        **rest, "sweep": {"high": high, "next": page.next_url, "skip": 0}}
+                else:
+                    new = {**cursor, "since": _later(cursor.get("since"), newest)}
+                if first_etag:
+                    new.update(etag=first_etag, etag_query=query)
+                self.commit(resource, batch, new)
+            cursor = new
+            if done:
+                return
+
+
+def sync_repo(store: Store, api: GitHubAPI, repo: str, *, bots: Bots | None = None,
+              overlap: timedelta = DEFAULT_OVERLAP, progress: Progress | None = None,
+              resources: Iterable[Resource] = RESOURCES) -> RunSummary:
+    """Bring ``repo``'s GitHub data in the store up to date. A spent request budget, or a rate
+    limit beyond ``--max-wait``, ends the run early (``complete`` false); all stored pages stay."""
+    check_repo_name(repo)
+    summary = RunSummary(repos=[repo])
+    try:
+        api.get(f"repos/{repo}")
+    except NotFoundError:
+        raise FatalSourceError(f"repository {repo} does not exist on GitHub or is not visible to "
+                               f"the token in {api.token_env}") from None
+    sync = _Sync(store, api, repo, bots or Bots(), overlap, summary, progress)
+    try:
+        for resource in resources:
+            sync.run(resource)
+    except TransientSourceError as exc:
+        summary.complete = False
+        summary.stopped = str(exc)
+        if not isinstance(exc, RequestBudgetSpent):
+            summary.failed = True
+    finally:
+        summary.requests, summary.not_modified = api.requests, api.not_modified
+        summary.waits = list(api.waits)
+    return summary

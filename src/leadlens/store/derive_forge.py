@@ -1,0 +1,265 @@
+"""The forge derive: pull requests join git changes, and their reviews and deployments become milestones.
+
+Runs after the git derive (which rebuilds changes from the commit graph each time) and after each
+forge ingest, set-wise in one transaction, and is idempotent: what it replaces of git's milestones
+(the `ready_for_review` proxy, `merged`, `released`) it recomputes from stored rows every time.
+
+A repository with pull requests but no git clone still gets changes: one per merged PR, its commits
+from ``pr_commits``, its mainline order from ``merged_at`` (DESIGN.md, Change).
+"""
+
+from __future__ import annotations
+
+import re
+
+from leadlens.conventions import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN
+from leadlens.store.db import Store, scalar
+from leadlens.store.writer import transaction
+
+__all__ = ["DEFAULT_PRODUCTION_PATTERN", "PR_READY_SQL", "derive_forge", "is_bot_sql"]
+
+# Production environments, matched case-insensitively (DESIGN.md, DORA).
+DEFAULT_PRODUCTION_PATTERN = r"^(prod|production|live)$"
+
+# A PR's ready_for_review: its first ready_for_review event when it was opened as a draft (that
+# event comes before any convert_to_draft), else when it was opened; NULL for a PR that is still
+# an open draft. Parameter: $repos (a list).
+PR_READY_SQL = """
+SELECT p.repo, p.number, p.author, p.author_is_bot, p.created_at, p.merged_at, p.closed_at,
+       p.state, p.draft, p.additions, p.deletions, p.merge_commit_sha, p.head_ref, p.body, p.title,
+       CASE WHEN e.first_ready IS NOT NULL AND (e.first_draft IS NULL OR e.first_ready < e.first_draft)
+            THEN e.first_ready
+            WHEN e.first_ready IS NULL AND p.draft AND p.state = 'open' THEN NULL
+            ELSE p.created_at END AS ready_at
+FROM pull_requests p LEFT JOIN (
+    SELECT repo, number, min("at") FILTER (WHERE event = 'ready_for_review') AS first_ready,
+           min("at") FILTER (WHERE event = 'convert_to_draft') AS first_draft
+    FROM pr_events WHERE list_contains($repos, repo) GROUP BY repo, number) e
+  ON e.repo = p.repo AND e.number = p.number
+WHERE list_contains($repos, p.repo)
+"""
+
+
+def is_bot_sql(login: str, flag: str) -> str:
+    """SQL: the account is an automation bot (the API says so or ``$bot`` matches) and not an AI
+    agent (``$agent``): DESIGN.md, Bots and agents."""
+    return (f"((coalesce({flag}, FALSE) OR regexp_matches(coalesce({login}, ''), $bot))"
+            f" AND NOT regexp_matches(coalesce({login}, ''), $agent))")
+
+
+# Merged PRs whose landing commit is on the mainline: a PR is the change whose landing commit is
+# its merge_commit_sha; a rebase merge also takes the mainline commits just before it that are
+# copies of its commits (same sha, or same author time and subject: rebasing keeps both).
+_FOLD = """
+CREATE OR REPLACE TEMP TABLE _forge_fold AS
+WITH pr AS (
+    SELECT p.number, m.position AS p, coalesce(k.k, 1) AS k
+    FROM pull_requests p JOIN mainline m ON m.repo = p.repo AND m.sha = p.merge_commit_sha
+    LEFT JOIN (SELECT number, count(*) AS k FROM pr_commits WHERE repo = $repo GROUP BY number) k
+      ON k.number = p.number
+    WHERE p.repo = $repo AND p.merged_at IS NOT NULL),
+landing AS (SELECT number, p AS position, TRUE AS is_landing FROM pr),
+copies AS (
+    SELECT DISTINCT pr.number, m.position, FALSE AS is_landing
+    FROM pr JOIN mainline m ON m.repo = $repo AND m.position BETWEEN pr.p - pr.k + 1 AND pr.p - 1
+    JOIN commits c ON c.repo = $repo AND c.sha = m.sha
+    JOIN pr_commits q ON q.repo = $repo AND q.number = pr.number
+      AND (q.sha = c.sha OR (q.author_time = c.author_time
+                             AND split_part(q.message, chr(10), 1) = c.subject))
+    WHERE NOT c.is_merge AND pr.k > 1),
+claims AS (SELECT * FROM landing UNION ALL SELECT * FROM copies)
+SELECT ch.id AS old_id, $repo || '#' || cl.number AS new_id, cl.number, cl.is_landing
+FROM claims cl JOIN mainline m ON m.repo = $repo AND m.position = cl.position
+JOIN changes ch ON ch.repo = $repo AND ch.merge_sha = m.sha
+-- a change two PRs claim belongs to the one that landed it, else to the older PR
+QUALIFY row_number() OVER (PARTITION BY ch.id ORDER BY cl.is_landing DESC, cl.number) = 1
+"""
+
+_JOIN = [
+    # Changes git numbered after a PR the API says landed elsewhere keep their commit id.
+    "CREATE OR REPLACE TEMP TABLE _forge_map AS"
+    " SELECT old_id, new_id, number FROM _forge_fold"
+    " UNION ALL SELECT ch.id, $repo || '@' || ch.merge_sha, NULL FROM changes ch"
+    " WHERE ch.repo = $repo AND ch.id IN (SELECT new_id FROM _forge_fold)"
+    "   AND ch.id NOT IN (SELECT old_id FROM _forge_fold)",
+    "CREATE OR REPLACE TEMP TABLE _forge_changes AS"
+    " SELECT $repo AS repo, m.new_id AS id, any_value(m.number) AS number,"
+    "  coalesce(any_value(p.merge_commit_sha), any_value(ch.merge_sha)) AS merge_sha,"
+    "  coalesce(any_value(p.title), any_value(ch.title)) AS title,"
+    "  coalesce(any_value(p.author), any_value(ch.author)) AS author,"
+    "  bool_or(ch.is_merge) FILTER (WHERE f.is_landing OR f.is_landing IS NULL) AS is_merge,"
+    "  sum(ch.commits)::INTEGER AS commits, sum(ch.lines_added) AS lines_added,"
+    "  sum(ch.lines_deleted) AS lines_deleted, any_value(ch.files) AS files,"
+    "  any_value(ch.release) FILTER (WHERE f.is_landing OR f.is_landing IS NULL) AS release,"
+    "  list_sort(list_distinct(flatten(list(coalesce(ch.authors, []))))) AS authors,"
+    "  count(*) AS folded"
+    " FROM _forge_map m JOIN changes ch ON ch.repo = $repo AND ch.id = m.old_id"
+    " LEFT JOIN _forge_fold f ON f.old_id = m.old_id"
+    " LEFT JOIN pull_requests p ON p.repo = $repo AND p.number = m.number"
+    " GROUP BY m.new_id",
+    "DELETE FROM changes WHERE repo = $repo AND id IN (SELECT old_id FROM _forge_map)",
+    "INSERT INTO changes (repo, id, number, merge_sha, title, author, is_merge, commits,"
+    " lines_added, lines_deleted, files, release, authors)"
+    " SELECT repo, id, number, merge_sha, title, author, coalesce(is_merge, FALSE), commits,"
+    " lines_added, lines_deleted, files, release, authors FROM _forge_changes",
+    "UPDATE change_commits SET change_id = m.new_id FROM _forge_map m"
+    " WHERE change_commits.repo = $repo AND change_commits.change_id = m.old_id",
+    # A folded change's distinct paths, counted again over all its commits.
+    "UPDATE changes SET files = s.files FROM ("
+    "  SELECT cc.change_id, count(DISTINCT f.path) AS files FROM change_commits cc"
+    "  JOIN commit_files f ON f.repo = cc.repo AND f.sha = cc.sha"
+    "  WHERE cc.repo = $repo AND cc.change_id IN (SELECT id FROM _forge_changes WHERE folded > 1)"
+    "  GROUP BY cc.change_id) s WHERE changes.repo = $repo AND changes.id = s.change_id",
+    # Git's milestones of folded changes: work starts at the earliest, the rest at the landing.
+    "CREATE OR REPLACE TEMP TABLE _forge_ms AS"
+    " SELECT $repo AS repo, m.new_id AS change_id, ms.name,"
+    "  CASE WHEN ms.name = 'work_started' THEN min(ms.at) ELSE max(ms.at) END AS ts,"
+    "  any_value(ms.source) AS source, bool_or(ms.proxy) AS proxy"
+    " FROM _forge_map m JOIN milestones ms ON ms.repo = $repo AND ms.change_id = m.old_id"
+    " GROUP BY m.new_id, ms.name",
+    "DELETE FROM milestones WHERE repo = $repo AND change_id IN (SELECT old_id FROM _forge_map)",
+    "INSERT INTO milestones SELECT * FROM _forge_ms",
+]
+
+# A repository with no mainline: one change per merged PR, built from the forge's rows alone.
+_FROM_PRS = [
+    "DELETE FROM changes WHERE repo = $repo",
+    "DELETE FROM change_commits WHERE repo = $repo",
+    "DELETE FROM milestones WHERE repo = $repo",
+    # A commit listed by two PRs (stacked PRs) belongs to the one merged first.
+    "INSERT INTO change_commits"
+    " SELECT $repo, $repo || '#' || q.number, q.sha, q.author_time, q.committer_time"
+    " FROM pr_commits q JOIN pull_requests p ON p.repo = q.repo AND p.number = q.number"
+    " WHERE q.repo = $repo AND p.merged_at IS NOT NULL"
+    " QUALIFY row_number() OVER (PARTITION BY q.sha ORDER BY p.merged_at, p.number) = 1",
+    "INSERT INTO changes (repo, id, number, merge_sha, title, author, is_merge, commits,"
+    " lines_added, lines_deleted, files, release, authors)"
+    " SELECT $repo, $repo || '#' || p.number, p.number, coalesce(p.merge_commit_sha, p.head_sha),"
+    "  p.title, p.author, FALSE, coalesce(c.n, p.commits, 0)::INTEGER, p.additions, p.deletions,"
+    "  p.changed_files::INTEGER, NULL, coalesce(c.authors, [coalesce(p.author, '')])"
+    " FROM pull_requests p LEFT JOIN ("
+    "   SELECT q.number, count(*) AS n,"
+    "          list_sort(list_distinct(list(coalesce(q.author_name, q.author_login, '')))) AS authors"
+    "   FROM pr_commits q WHERE q.repo = $repo GROUP BY q.number) c ON c.number = p.number"
+    " WHERE p.repo = $repo AND p.merged_at IS NOT NULL"
+    "  AND coalesce(p.merge_commit_sha, p.head_sha) IS NOT NULL",
+    "INSERT INTO milestones"
+    " SELECT $repo, change_id, 'work_started', min(author_time), 'github', FALSE"
+    " FROM change_commits WHERE repo = $repo AND author_time IS NOT NULL GROUP BY change_id",
+]
+
+# Mainline order: git's first-parent positions, else the order PRs were merged in.
+_POSITIONS_GIT = (
+    "CREATE OR REPLACE TEMP TABLE _forge_pos AS SELECT m.sha, m.position AS pos, c.committer_time AS ts"
+    " FROM mainline m JOIN commits c ON c.repo = m.repo AND c.sha = m.sha WHERE m.repo = $repo")
+_POSITIONS_PRS = (
+    "CREATE OR REPLACE TEMP TABLE _forge_pos AS SELECT ch.merge_sha AS sha,"
+    " row_number() OVER (ORDER BY p.merged_at, p.number) AS pos, p.merged_at AS ts"
+    " FROM changes ch JOIN pull_requests p ON p.repo = ch.repo AND p.number = ch.number"
+    " WHERE ch.repo = $repo")
+
+_MILESTONES = [
+    "CREATE OR REPLACE TEMP TABLE _forge_pr AS " + PR_READY_SQL,
+    # Reviews and comments by someone other than the author and not a bot, up to the merge.
+    "CREATE OR REPLACE TEMP TABLE _forge_acts AS"
+    " SELECT r.number, r.submitted_at AS ts, r.state FROM reviews r"
+    " JOIN _forge_pr p ON p.number = r.number"
+    " WHERE r.repo = $repo AND r.submitted_at IS NOT NULL AND r.state <> 'PENDING'"
+    "  AND coalesce(r.reviewer, '') <> coalesce(p.author, '')"
+    f"  AND NOT {is_bot_sql('r.reviewer', 'r.reviewer_is_bot')}"
+    "  AND (p.merged_at IS NULL OR r.submitted_at <= p.merged_at)"
+    " UNION ALL SELECT c.number, c.created_at, 'COMMENT' FROM comments c"
+    " JOIN _forge_pr p ON p.number = c.number"
+    " WHERE c.repo = $repo AND coalesce(c.author, '') <> coalesce(p.author, '')"
+    f"  AND NOT {is_bot_sql('c.author', 'c.author_is_bot')}"
+    "  AND (p.merged_at IS NULL OR c.created_at <= p.merged_at)",
+    "INSERT OR REPLACE INTO milestones"
+    " SELECT $repo, ch.id, 'ready_for_review', p.ready_at, 'github', FALSE FROM changes ch"
+    " JOIN _forge_pr p ON p.number = ch.number WHERE ch.repo = $repo AND p.ready_at IS NOT NULL"
+    "  AND p.merged_at IS NOT NULL"
+    " UNION ALL SELECT $repo, ch.id, 'merged', p.merged_at, 'github', FALSE FROM changes ch"
+    " JOIN _forge_pr p ON p.number = ch.number WHERE ch.repo = $repo AND p.merged_at IS NOT NULL"
+    " UNION ALL SELECT $repo, ch.id, 'first_review', min(a.ts), 'github', FALSE FROM changes ch"
+    " JOIN _forge_pr p ON p.number = ch.number AND p.merged_at IS NOT NULL"
+    " JOIN _forge_acts a ON a.number = ch.number WHERE ch.repo = $repo GROUP BY ch.id"
+    " UNION ALL SELECT $repo, ch.id, 'approved', max(a.ts), 'github', FALSE FROM changes ch"
+    " JOIN _forge_pr p ON p.number = ch.number AND p.merged_at IS NOT NULL"
+    " JOIN _forge_acts a ON a.number = ch.number AND a.state = 'APPROVED'"
+    " WHERE ch.repo = $repo GROUP BY ch.id",
+]
+
+# Production deployments (first successful status to a production environment) and forge
+# releases, each at the mainline position of what it shipped.
+_SHIPPED = [
+    "CREATE OR REPLACE TEMP TABLE _forge_deploys AS"
+    " SELECT d.id, pos.pos, min(s.created_at) AS ts FROM deployments d"
+    " JOIN deployment_statuses s ON s.repo = d.repo AND s.deployment_id = d.id"
+    " JOIN _forge_pos pos ON pos.sha = d.sha"
+    " WHERE d.repo = $repo AND s.state = 'success'"
+    "  AND regexp_matches(coalesce(s.environment, d.environment, ''), $production, 'i')"
+    " GROUP BY d.id, pos.pos",
+    # A release's commit: its git tag's, else target_commitish when it is a mainline sha, else
+    # (a branch name) the mainline as it was when the release was published.
+    "CREATE OR REPLACE TEMP TABLE _forge_releases AS"
+    " SELECT r.tag_name AS name, coalesce(r.published_at, r.created_at) AS ts,"
+    "  coalesce(tp.pos, cp.pos, (SELECT max(pos) FROM _forge_pos x"
+    "    WHERE x.ts <= coalesce(r.published_at, r.created_at))) AS pos"
+    " FROM releases r LEFT JOIN tags t ON t.repo = r.repo AND t.name = r.tag_name"
+    " LEFT JOIN _forge_pos tp ON tp.sha = t.target_sha"
+    " LEFT JOIN _forge_pos cp ON cp.sha = r.target_commitish"
+    " WHERE r.repo = $repo AND NOT r.draft AND NOT r.prerelease"
+    "  AND coalesce(r.published_at, r.created_at) IS NOT NULL",
+    # The earliest of each at or after every change's position: a suffix minimum (rows of equal
+    # position sort the shipment first, so it contains the change).
+    "CREATE OR REPLACE TEMP TABLE _forge_released AS"
+    " WITH c AS (SELECT ch.id, pos.pos FROM changes ch JOIN _forge_pos pos ON pos.sha = ch.merge_sha"
+    "   WHERE ch.repo = $repo),"
+    " ev AS (SELECT pos, 0 AS kind, 'd' AS what, ts, NULL AS name, NULL AS id FROM _forge_deploys"
+    "   UNION ALL SELECT pos, 0, 'r', ts, name, NULL FROM _forge_releases WHERE pos IS NOT NULL"
+    "   UNION ALL SELECT pos, 1, 'c', NULL, NULL, id FROM c),"
+    " w AS (SELECT id, kind,"
+    "   min(ts) FILTER (WHERE what = 'd') OVER s AS deployed_at,"
+    "   min(ts) FILTER (WHERE what = 'r') OVER s AS release_at,"
+    "   arg_min(name, ts) FILTER (WHERE what = 'r') OVER s AS release_name"
+    "   FROM ev WINDOW s AS (ORDER BY pos DESC, kind ROWS UNBOUNDED PRECEDING))"
+    " SELECT w.id, w.deployed_at, w.release_at, w.release_name, t.tag_time AS tag_at, ch.release"
+    " FROM w JOIN changes ch ON ch.repo = $repo AND ch.id = w.id"
+    " LEFT JOIN tags t ON t.repo = $repo AND t.name = ch.release WHERE w.kind = 1",
+    "DELETE FROM milestones WHERE repo = $repo AND name = 'released'",
+    "INSERT INTO milestones"
+    " SELECT $repo, id, 'released',"
+    "  coalesce(deployed_at, least(release_at, tag_at)),"
+    "  CASE WHEN deployed_at IS NOT NULL OR release_at <= coalesce(tag_at, release_at)"
+    "       THEN 'github' ELSE 'git' END, FALSE"
+    " FROM _forge_released WHERE coalesce(deployed_at, release_at, tag_at) IS NOT NULL",
+    "UPDATE changes SET release = r.release_name FROM _forge_released r"
+    " WHERE changes.repo = $repo AND changes.id = r.id AND r.release_name IS NOT NULL"
+    "  AND r.release_at < coalesce(r.tag_at, r.release_at + INTERVAL 1 SECOND)",
+]
+
+_TEMP = ("_forge_fold", "_forge_map", "_forge_changes", "_forge_ms", "_forge_pos", "_forge_pr",
+         "_forge_acts", "_forge_deploys", "_forge_releases", "_forge_released")
+
+
+def derive_forge(store: Store, repo: str, *, bot_pattern: str = DEFAULT_BOT_PATTERN,
+                 agent_pattern: str = DEFAULT_AGENT_PATTERN,
+                 production_pattern: str = DEFAULT_PRODUCTION_PATTERN) -> None:
+    """Join ``repo``'s pull requests to its changes and write the forge milestones, in one
+    transaction. A repository without forge data is left as the git derive wrote it."""
+    con = store.con
+    if not scalar(con, "SELECT (SELECT count(*) FROM pull_requests WHERE repo = $1)"
+                  " + (SELECT count(*) FROM deployments WHERE repo = $1)"
+                  " + (SELECT count(*) FROM releases WHERE repo = $1)", [repo]):
+        return
+    params = {"repo": repo, "repos": [repo], "bot": bot_pattern, "agent": agent_pattern,
+              "production": production_pattern}
+    has_git = bool(scalar(con, "SELECT count(*) FROM mainline WHERE repo = ?", [repo]))
+    steps = ([_FOLD, *_JOIN, _POSITIONS_GIT] if has_git else [*_FROM_PRS, _POSITIONS_PRS])
+    try:
+        with transaction(con):
+            for sql in [*steps, *_MILESTONES, *_SHIPPED]:
+                con.execute(sql, {k: v for k, v in params.items()
+                                  if re.search(rf"\${k}\b", sql)})
+    finally:
+        for name in _TEMP:
+            con.execute(f"DROP TABLE IF EXISTS {name}")

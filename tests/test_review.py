@@ -1,0 +1,127 @@
+"""Review signals on a small scenario whose figures can be checked by hand.
+
+Repository o/r (no clone), June 2024, UTC:
+#1 (500 lines) ready 3rd 09:00; a CI bot comments 09:30; carol requests changes 11:00; a new
+commit 12:00; carol approves 12:03 (a rubber stamp: 3 min after the last commit of a 500-line
+diff); merged 13:00. Pickup 2 h (30 min with bots), review 63 min (153 min with bots), one round.
+#2 (20 lines) ready 4th 09:00; dan comments in a review 13:00; erin approves the 5th 09:00; merged
+10:00. Pickup 4 h, review 20 h.
+#3 ready 5th 09:00, only renovate[bot] (a bot by name) comments 09:10, merged 09:30: without review.
+#4 open since the 4th 10:00, never reviewed; #5 an open draft; #6 ready 6th 10:00, reviewed 7th 09:00.
+
+Pickup median of 2 h and 4 h: 3 h; with bots of 30 min, 4 h and 10 min: 30 min. Review median of
+63 min and 20 h: 631.5 min; with bots of 153 min and 20 h: 676.5 min. Reviews per reviewer:
+carol 2, dan 1, erin 1: the top 10% (one reviewer) hold 2/4; Gini of (1, 1, 2) = 1/6.
+Backlog at each day's end: 3rd 0; 4th #4; 5th #4; 6th #4 and #6; 7th #4.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from forgefixtures import comment, pr, pr_commit, t
+from forgefixtures import review as add_review
+from leadlens.metrics.review import concentration, review
+from leadlens.sources.git import ingest_git
+from leadlens.store import Store
+from leadlens.store.derive_forge import derive_forge
+
+R = "o/r"
+M = 60.0
+
+
+def scenario(store: Store) -> None:
+    con = store.con
+    pr(con, R, 1, created="2024-06-03T09:00", merged="2024-06-03T13:00", merge_sha="1" * 40,
+       additions=400, deletions=100)
+    pr_commit(con, R, 1, "a" * 40, authored="2024-06-03T08:00", message="one")
+    pr_commit(con, R, 1, "b" * 40, authored="2024-06-03T12:00", message="one, again")
+    comment(con, R, 1, "ci-helper", "2024-06-03T09:30", bot=True)
+    add_review(con, R, 1, "carol", "CHANGES_REQUESTED", "2024-06-03T11:00")
+    add_review(con, R, 1, "carol", "APPROVED", "2024-06-03T12:03")
+    pr(con, R, 2, created="2024-06-04T09:00", merged="2024-06-05T10:00", merge_sha="2" * 40,
+       additions=15, deletions=5)
+    pr_commit(con, R, 2, "c" * 40, authored="2024-06-04T08:00", message="two")
+    add_review(con, R, 2, "dan", "COMMENTED", "2024-06-04T13:00")
+    add_review(con, R, 2, "erin", "APPROVED", "2024-06-05T09:00")
+    pr(con, R, 3, created="2024-06-05T09:00", merged="2024-06-05T09:30", merge_sha="3" * 40)
+    comment(con, R, 3, "renovate[bot]", "2024-06-05T09:10")
+    pr(con, R, 4, created="2024-06-04T10:00")
+    pr(con, R, 5, created="2024-06-04T11:00", draft=True)
+    pr(con, R, 6, created="2024-06-06T10:00")
+    comment(con, R, 6, "carol", "2024-06-07T09:00", kind="review")
+    derive_forge(store, R)
+
+
+def test_review_signals_hand_computed(store: Store) -> None:
+    scenario(store)
+    rv = review(store.con, "SELECT repo, id FROM changes", [R], since=None, until=None,
+                as_of=t("2024-06-10T00:00"))
+    assert rv.pull_requests == 3 and rv.reviewed_prs == 2
+    assert (rv.pickup_median_s, rv.pickup_with_bots_median_s) == (3 * 3600, 30 * M)
+    assert rv.review_median_s == pytest.approx(631.5 * M)
+    assert rv.review_with_bots_median_s == pytest.approx(676.5 * M)
+    assert (rv.review_rounds, rv.prs_with_rounds, rv.rounds_per_reviewed_pr) == (1, 1, 0.5)
+    assert (rv.reviewers, rv.reviews, rv.reviews_per_reviewer_median) == (3, 4, 1.0)
+    assert rv.top_reviewers_share == 0.5
+    assert rv.reviewer_gini == pytest.approx(1 / 6)
+    assert (rv.changes, rv.merged_without_review) == (3, 1)
+    assert rv.merged_without_review_rate == pytest.approx(1 / 3)
+    assert (rv.rubber_stamp_approvals, rv.rubber_stamp_prs) == (1, 1)
+    assert rv.backlog == [(date(2024, 6, 3), 0), (date(2024, 6, 4), 1), (date(2024, 6, 5), 1),
+                          (date(2024, 6, 6), 2), (date(2024, 6, 7), 1)]
+
+
+def test_rubber_stamp_settings_and_window(store: Store) -> None:
+    scenario(store)
+    # Two minutes is quicker than carol's 3; 600 lines is more than #1's 500.
+    for minutes, lines in ((2.0, 300), (5.0, 600)):
+        rv = review(store.con, "SELECT repo, id FROM changes", [R], since=None, until=None,
+                    as_of=t("2024-06-10T00:00"), rubber_stamp_minutes=minutes,
+                    rubber_stamp_lines=lines)
+        assert rv.rubber_stamp_approvals == 0
+    rv = review(store.con, "SELECT repo, id FROM changes WHERE number = 2", [R],
+                since=t("2024-06-05T00:00"), until=t("2024-06-06T00:00"), as_of=t("2024-06-10T00:00"))
+    assert rv.pull_requests == 1 and rv.review_rounds == 0 and rv.merged_without_review == 0
+    assert rv.backlog == [(date(2024, 6, 5), 1), (date(2024, 6, 6), 2)]
+
+
+def test_review_trailers_count_as_review(store: Store, history_repo: tuple[Path, dict[str, str]]
+                                          ) -> None:
+    path, sha = history_repo
+    ingest_git(store, [path])
+    scope = "SELECT repo, id FROM changes WHERE merge_sha = '{}'"
+    reviewed = review(store.con, scope.format(sha["squash12"]), ["history"], since=None,
+                      until=None, as_of=t("2024-06-10T00:00"))
+    unreviewed = review(store.con, scope.format(sha["revert"]), ["history"], since=None,
+                        until=None, as_of=t("2024-06-10T00:00"))
+    assert (reviewed.changes, reviewed.merged_without_review) == (1, 0)
+    assert (unreviewed.changes, unreviewed.merged_without_review) == (1, 1)
+    assert reviewed.pull_requests == 0 and reviewed.pickup_median_s is None
+    assert reviewed.backlog == []
+
+
+def test_concentration() -> None:
+    assert concentration([]) == (None, None)
+    assert concentration([5, 5, 5, 5]) == (0.25, 0.0)
+    top, gini = concentration([0, 0, 0, 10])
+    assert (top, gini) == (1.0, 0.0)  # one reviewer holds everything; zeros are not reviewers
+    top, gini = concentration(list(range(1, 21)))  # top 2 of 20: 39 of 210
+    assert top == pytest.approx(39 / 210)
+    assert gini == pytest.approx(sum(abs(a - b) for a in range(1, 21) for b in range(1, 21))
+                                 / (2 * 20 * 210))
+
+
+def test_reviews_are_activity_in_the_report(store: Store) -> None:
+    from leadlens.metrics.flow import Filters
+    from leadlens.report.build import build_report
+    scenario(store)
+    report = build_report(store, Filters(since=t("2024-06-05T00:00"), until=t("2024-06-06T00:00")),
+                          as_of=t("2024-06-10T00:00"))
+    by = {s.name: s for s in report.stages}
+    # #2's review stage (4th 13:00 -> 5th 09:00) is active for 2 h after dan's review, no commit.
+    assert (by["review"].active_s, by["review"].waiting_s) == (2 * 3600, 18 * 3600)
+    assert by["merge"].active_s == 3600  # erin's approval at 09:00, merged 10:00
