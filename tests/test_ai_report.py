@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from aifixtures import PILOT_START, Planned, build_pilot
+from forgefixtures import pr
 from gitfixtures import ALICE, Git, build_flow
 from leadlens.analysis.ai import Rules
 from leadlens.analysis.impact import Cohorts
@@ -20,6 +21,7 @@ from leadlens.report.ai import build_ai
 from leadlens.report.changes import change_rows
 from leadlens.sources.git import ingest_git
 from leadlens.store import open_store
+from leadlens.store.derive_forge import derive_forge
 
 RESAMPLES = 999
 
@@ -213,3 +215,24 @@ def test_bad_rule_in_settings_is_a_clear_error(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "not a valid regular expression" in proc.stderr
     assert "Traceback" not in proc.stderr
 
+
+
+def test_pull_request_labels_and_body_markers_once_pr_data_exists(tmp_path: Path) -> None:
+    s = build_flow(tmp_path / "flow")
+    with open_store(tmp_path / "s.duckdb") as st:
+        ingest_git(st, [tmp_path / "flow"])
+        pr(st.con, "acme/flow", 1, created="2024-03-04T14:00", merged="2024-03-05T09:00",
+           merge_sha=s["pr1"], body="Adds a.\n\n🤖 Generated with [Claude Code](https://claude.com)")
+        pr(st.con, "acme/flow", 2, created="2024-03-05T11:00", merged="2024-03-07T10:00",
+           merge_sha=s["pr2"], author="dan")
+        st.con.execute("UPDATE pull_requests SET labels = ['AI-assisted'] WHERE number = 2")
+        derive_forge(st, "acme/flow")
+        _, rows = change_rows(st, Filters(), Rules.configured())
+        by = {r["number"]: r for r in rows}
+    assert by[1]["ai_assisted"] and by[1]["ai_evidence"] == [
+        {"sha": None, "rule": "pr-body-marker",
+         "text": "🤖 Generated with [Claude Code](https://claude.com)"}]
+    assert by[2]["ai_evidence"] == [{"sha": None, "rule": "ai-label", "text": "AI-assisted"}]
+    # A marked pull request makes all of its commits' lines AI-assisted.
+    assert by[1]["ai_line_share"] == 1.0 and by[2]["ai_line_share"] == 1.0
+    assert not by[3]["ai_assisted"]

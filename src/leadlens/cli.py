@@ -192,7 +192,8 @@ def ingest_github_cmd(
                 status.start()
             if from_dir is not None:
                 summary = replay_github(st, from_dir, bot_pattern=settings.bot_pattern,
-                                        agent_pattern=settings.agent_pattern, derive=derive)
+                                        agent_pattern=settings.agent_pattern, derive=derive,
+                                        production_pattern=settings.production_pattern)
             else:
                 assert repo is not None
                 summary = ingest_github(
@@ -200,6 +201,7 @@ def ingest_github_cmd(
                     max_requests=max_requests, max_wait=max_wait,
                     overlap=timedelta(minutes=settings.github_overlap_minutes),
                     bot_pattern=settings.bot_pattern, agent_pattern=settings.agent_pattern,
+                    production_pattern=settings.production_pattern,
                     progress=_Line(), on_wait=on_wait, derive=derive)
         finally:
             if status is not None:
@@ -318,7 +320,10 @@ def _ingest(st: Store, paths: list[Path], settings: Settings, bar: _Bar, *,
         result = ingest_git(
             st, paths, name=name, branch=branch, line_history=line_history,
             jobs=jobs or settings.jobs, known_hosts=settings.known_hosts,
-            release_pattern=settings.release_tag_pattern, progress=bar, derive=derive)
+            release_pattern=settings.release_tag_pattern, progress=bar, derive=derive,
+            forge_patterns={"bot_pattern": settings.bot_pattern,
+                            "agent_pattern": settings.agent_pattern,
+                            "production_pattern": settings.production_pattern})
     finally:
         bar.stop()
     _print_outcomes(result)

@@ -15,12 +15,12 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from leadlens.analysis.ai import AiRule, CommitText, Rules
+from leadlens.analysis.ai import AiRule, CommitText, PullRequestText, Rules
 from leadlens.metrics.flow import Flow
 from leadlens.model import Trailer
 from leadlens.timeline import seconds_between
 
-__all__ = ["EVIDENCE_TYPE", "ai_commits", "change_ai", "survival"]
+__all__ = ["EVIDENCE_TYPE", "ai_commits", "change_ai", "pr_ai", "pr_ai_empty", "survival"]
 
 EVIDENCE_TYPE = pa.list_(pa.struct([("rule", pa.string()), ("text", pa.string())]))
 
@@ -90,34 +90,74 @@ def ai_commits(con: duckdb.DuckDBPyConnection, rules: Rules, repos: Sequence[str
                      "evidence": pa.array(out["evidence"], EVIDENCE_TYPE)})
 
 
-def change_ai(backend: ibis.BaseBackend, fl: Flow, commits_ai: pa.Table) -> ir.Table:
-    """Per change in scope that has an AI-assisted commit: ``cid``, ``ai_line_share`` (the share of
-    its work commits' changed lines that AI-assisted commits wrote; None when it changed no lines)
-    and ``ai_evidence`` (sha, rule, text per match). Changes not listed are not AI-assisted."""
-    name = f"_leadlens_ai_{uuid.uuid4().hex}"
-    ai = backend.create_table(name, commits_ai, temp=True)
-    fl.materialised.names.append(name)
+def pr_ai(con: duckdb.DuckDBPyConnection, rules: Rules, repos: Sequence[str] = ()) -> pa.Table:
+    """repo, number, evidence for every pull request the pull-request rules match (labels, body,
+    author); empty when no rule reads pull requests or there is no forge data."""
+    out: dict[str, list[object]] = {"repo": [], "number": [], "evidence": []}
+    if any(rules.uses(f) for f in ("pr_label", "pr_body", "pr_author")):
+        where, params = ("WHERE repo IN (SELECT unnest(?))", [list(repos)]) if repos else ("", [])
+        cursor = con.execute("SELECT repo, number, author, body, labels FROM pull_requests"
+                             f" {where} ORDER BY repo, number", params)
+        while batch := cursor.fetchmany(10_000):
+            for repo, number, author, body, labels in batch:
+                found = rules.classify_pull_request(PullRequestText(
+                    author=author or "", body=body or "", labels=tuple(labels or ())))
+                if found:
+                    out["repo"].append(repo)
+                    out["number"].append(number)
+                    out["evidence"].append([{"rule": e.rule, "text": e.text} for e in found])
+    return pa.table({"repo": pa.array(out["repo"], pa.string()),
+                     "number": pa.array(out["number"], pa.int64()),
+                     "evidence": pa.array(out["evidence"], EVIDENCE_TYPE)})
+
+
+def change_ai(backend: ibis.BaseBackend, fl: Flow, commits_ai: pa.Table,
+              prs_ai: pa.Table | None = None) -> ir.Table:
+    """Per change in scope that is AI-assisted — an AI-assisted commit, or a pull request the
+    rules match: ``cid``, ``ai_line_share`` (the share of its work commits' changed lines that
+    AI-assisted commits wrote — all of them when the pull request itself is marked; None when it
+    changed no lines) and ``ai_evidence`` (sha — null for pull-request evidence —, rule, text per
+    match). Changes not listed are not AI-assisted."""
+    ai = _temp(backend, fl, commits_ai)
     s = fl.scope
-    keys = s.select("cid", "repo", "merge_sha", n_commits=s.commits, change_id=s.id)
+    keys = s.select("cid", "repo", "merge_sha", "number", n_commits=s.commits, change_id=s.id)
     cc = backend.table("change_commits").select("repo", "change_id", "sha")
     hits = cc.join(ai, ["repo", "sha"]).join(keys, ["repo", "change_id"])
     hits = fl.cache(hits.select("cid", "repo", "sha", "evidence", "change_id"))
     ev = hits.select("cid", "sha", e=hits.evidence.unnest())
+    prs = _temp(backend, fl, prs_ai if prs_ai is not None else pr_ai_empty())
+    pr_hits = keys.join(prs, ["repo", "number"]).select("cid", "evidence")
+    pr_ev = pr_hits.select("cid", sha=ibis.null("string"), e=pr_hits.evidence.unnest())
+    ev = ev.union(pr_ev)
     evidence = ev.group_by("cid").aggregate(ai_evidence=ibis.struct(
-        {"sha": ev.sha, "rule": ev.e.rule, "text": ev.e.text}).collect(order_by=[ev.sha]))
+        {"sha": ev.sha, "rule": ev.e.rule, "text": ev.e.text}).collect(order_by=[ev.sha, ev.e.rule]))
     # Line share over the change's work commits (the landing merge only when it is alone).
-    mine = cc.join(keys.semi_join(hits.select("cid"), "cid"), ["repo", "change_id"])
+    marked = pr_hits.select("cid").distinct().mutate(pr_marked=ibis.literal(True))
+    mine = cc.join(keys.semi_join(evidence.select("cid"), "cid"), ["repo", "change_id"])
     mine = mine.filter((mine.sha != mine.merge_sha) | (mine.n_commits == 1))
     commits = backend.table("commits").select("repo", "sha", "lines_added", "lines_deleted")
     lines = mine.join(commits, ["repo", "sha"])
     h = hits.select(hit_cid="cid", hit_sha="sha")
     lines = lines.left_join(h, [lines.cid == h.hit_cid, lines.sha == h.hit_sha])
+    lines = lines.left_join(marked, lines.cid == marked.cid).drop("cid_right")
     n = lines.lines_added.fill_null(0) + lines.lines_deleted.fill_null(0)
-    share = lines.group_by(lines.cid).aggregate(
-        total=n.sum(), ai=ibis.ifelse(lines.hit_sha.notnull(), n, 0).sum())
+    is_ai = lines.hit_sha.notnull() | lines.pr_marked.fill_null(False)
+    share = lines.group_by(lines.cid).aggregate(total=n.sum(), ai=ibis.ifelse(is_ai, n, 0).sum())
     share = share.select("cid", ai_line_share=ibis.ifelse(
         share.total > 0, share.ai.cast("float64") / share.total, ibis.null("float64")))
     return evidence.left_join(share, "cid").drop("cid_right")
+
+
+def pr_ai_empty() -> pa.Table:
+    return pa.table({"repo": pa.array([], pa.string()), "number": pa.array([], pa.int64()),
+                     "evidence": pa.array([], EVIDENCE_TYPE)})
+
+
+def _temp(backend: ibis.BaseBackend, fl: Flow, table: pa.Table) -> ir.Table:
+    name = f"_leadlens_ai_{uuid.uuid4().hex}"
+    t = backend.create_table(name, table, temp=True)
+    fl.materialised.names.append(name)
+    return t
 
 
 def survival(backend: ibis.BaseBackend, fl: Flow, commits_ai: pa.Table, days: float) -> ir.Table:
@@ -145,9 +185,7 @@ def survival(backend: ibis.BaseBackend, fl: Flow, commits_ai: pa.Table, days: fl
     gone = gone.filter(gone.born_sha.notnull() & (age >= 0) & (age < days * 86400))
     gone = gone.group_by([gone.repo, gone.born_sha]).aggregate(rewritten=gone.lines.sum())
     b = born.left_join(gone, [born.repo == gone.repo, born.sha == gone.born_sha])
-    name = f"_leadlens_ai_{uuid.uuid4().hex}"
-    ai = backend.create_table(name, commits_ai.select(["repo", "sha"]), temp=True)
-    fl.materialised.names.append(name)
+    ai = _temp(backend, fl, commits_ai.select(["repo", "sha"]))
     flagged = ai.select(ai_repo="repo", ai_sha="sha", is_ai=ibis.literal(True))
     b = b.left_join(flagged, [b.repo == flagged.ai_repo, b.sha == flagged.ai_sha])
     b = b.mutate(ai=b.is_ai.fill_null(False))

@@ -9,7 +9,7 @@ import ibis
 from leadlens.analysis.ai import Rules
 from leadlens.analysis.impact import Cohorts, Impact, evaluate
 from leadlens.metrics import flow as fm
-from leadlens.metrics.ai import ai_commits, change_ai, survival
+from leadlens.metrics.ai import ai_commits, change_ai, pr_ai, survival
 from leadlens.metrics.cohorts import change_facts, done_stage_seconds
 from leadlens.metrics.rework import DEFAULT_REWORK_DAYS
 from leadlens.report.headline_ai import headline
@@ -37,7 +37,7 @@ def ai_section(store: Store, backend: ibis.BaseBackend, fl: fm.Flow, filters: fm
                rules: Rules, cohorts: Cohorts, *, rework_days: float) -> AiSection:
     """The AI section over a flow already built (the main report shares its own)."""
     commits_ai = ai_commits(store.con, rules, filters.repos)
-    ai = fl.cache(change_ai(backend, fl, commits_ai))
+    ai = fl.cache(change_ai(backend, fl, commits_ai, pr_ai(store.con, rules, filters.repos)))
     history = bool(backend.table("line_changes").limit(1).to_pyarrow().num_rows)
     facts = backend.to_pyarrow(change_facts(backend, fl, ai, rework_days, history))
     stages = backend.to_pyarrow(done_stage_seconds(fl))

@@ -14,7 +14,7 @@ import ibis.expr.types as ir
 
 from leadlens.analysis.ai import Rules
 from leadlens.metrics import flow as fm
-from leadlens.metrics.ai import ai_commits, change_ai
+from leadlens.metrics.ai import ai_commits, change_ai, pr_ai
 from leadlens.store.db import Store
 from leadlens.timeline import MILESTONES, stage_order
 
@@ -61,7 +61,9 @@ def change_rows(store: Store, filters: fm.Filters, rules: Rules | None = None
     backend = ibis.duckdb.from_connection(store.con)
     fl = fm.flow(backend, filters)
     names = backend.to_pyarrow(fl.segments.select("stage").distinct()).column("stage").to_pylist()
-    ai = change_ai(backend, fl, ai_commits(store.con, rules or Rules.configured(), filters.repos))
+    rules = rules or Rules.configured()
+    ai = change_ai(backend, fl, ai_commits(store.con, rules, filters.repos),
+                   pr_ai(store.con, rules, filters.repos))
     return sorted(names, key=stage_order), _stream(store, backend, fl, ai)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -150,6 +150,7 @@ def ingest_git(
     jobs: int | None = None,
     known_hosts: Sequence[str] = DEFAULT_KNOWN_HOSTS,
     release_pattern: str = DEFAULT_RELEASE_TAG_PATTERN,
+    forge_patterns: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     derive: bool = True,
 ) -> IngestReport:
@@ -166,11 +167,12 @@ def ingest_git(
     finally:
         con.execute(f"SET memory_limit = '{limit}'")
     if derive:
-        _derive(store, report, release_pattern)
+        _derive(store, report, release_pattern, forge_patterns or {})
     return report
 
 
-def _derive(store: Store, report: IngestReport, release_pattern: str) -> None:
+def _derive(store: Store, report: IngestReport, release_pattern: str,
+            forge_patterns: Mapping[str, str]) -> None:
     """Rebuild derived tables (changes, milestones) of the repositories this run changed."""
     for outcome in report.outcomes:
         if outcome.error or outcome.up_to_date:
@@ -181,7 +183,7 @@ def _derive(store: Store, report: IngestReport, release_pattern: str) -> None:
                       [outcome.repo]):
                 derive_line_ages(store, outcome.repo)
             # The git derive rebuilt changes from the graph: join the forge's PRs to them again.
-            derive_forge(store, outcome.repo)
+            derive_forge(store, outcome.repo, **forge_patterns)
         except LeadlensError as exc:
             outcome.error = str(exc)
             continue

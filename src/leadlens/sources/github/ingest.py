@@ -18,7 +18,7 @@ from leadlens.sources.github.source import DEFAULT_OVERLAP, Progress, sync_repo
 from leadlens.sources.github.summary import RunSummary, Wait
 from leadlens.store import Store
 from leadlens.store.db import scalar
-from leadlens.store.derive_forge import derive_forge
+from leadlens.store.derive_forge import DEFAULT_PRODUCTION_PATTERN, derive_forge
 
 __all__ = ["ingest_github", "replay_github"]
 
@@ -29,7 +29,8 @@ def ingest_github(store: Store, repo: str, *, token_env: str = "GITHUB_TOKEN",
                   bot_pattern: str = DEFAULT_BOT_PATTERN, agent_pattern: str = DEFAULT_AGENT_PATTERN,
                   progress: Progress | None = None, on_wait: Callable[[Wait], None] | None = None,
                   transport: httpx.BaseTransport | None = None, clock: Clock | None = None,
-                  derive: bool = True) -> RunSummary:
+                  derive: bool = True, production_pattern: str = DEFAULT_PRODUCTION_PATTERN
+                  ) -> RunSummary:
     """Read ``repo`` from the GitHub API (token from the environment variable ``token_env``)."""
     token = os.environ.get(token_env, "").strip()
     if not token:
@@ -40,25 +41,27 @@ def ingest_github(store: Store, repo: str, *, token_env: str = "GITHUB_TOKEN",
                         max_wait=max_wait, max_requests=max_requests, on_wait=on_wait)
         summary = sync_repo(store, api, repo, bots=Bots(bot_pattern, agent_pattern),
                             overlap=overlap, progress=progress)
-    _finish(store, summary, derive, bot_pattern, agent_pattern)
+    _finish(store, summary, derive, bot_pattern, agent_pattern, production_pattern)
     return summary
 
 
 def replay_github(store: Store, directory: Path, *, bot_pattern: str = DEFAULT_BOT_PATTERN,
                   agent_pattern: str = DEFAULT_AGENT_PATTERN, derive: bool = True,
-                  rename: Callable[[str], str] | None = None) -> RunSummary:
+                  rename: Callable[[str], str] | None = None,
+                  production_pattern: str = DEFAULT_PRODUCTION_PATTERN) -> RunSummary:
     """Load recorded API objects from ``directory`` (see ``replay.replay_dir``)."""
     summary = replay_dir(store, directory, bots=Bots(bot_pattern, agent_pattern), rename=rename)
-    _finish(store, summary, derive, bot_pattern, agent_pattern)
+    _finish(store, summary, derive, bot_pattern, agent_pattern, production_pattern)
     return summary
 
 
 def _finish(store: Store, summary: RunSummary, derive: bool, bot_pattern: str,
-            agent_pattern: str) -> None:
+            agent_pattern: str, production_pattern: str) -> None:
     for repo in summary.repos:
         _check_clone(store, repo, summary)
         if derive:
-            derive_forge(store, repo, bot_pattern=bot_pattern, agent_pattern=agent_pattern)
+            derive_forge(store, repo, bot_pattern=bot_pattern, agent_pattern=agent_pattern,
+                         production_pattern=production_pattern)
             summary.changes_joined[repo] = int(scalar(
                 store.con, "SELECT count(*) FROM changes WHERE repo = ? AND number IN"
                 " (SELECT number FROM pull_requests WHERE repo = ?)", [repo, repo]) or 0)
