@@ -19,12 +19,16 @@ def pct_interval(low: float | None, high: float | None) -> str:
 
 
 def headline(impact: Impact, changes: int, ai_changes: int) -> str:
-    lead = (f"{ai_changes} of {changes} changes are AI-assisted ({ai_changes / changes:.0%})."
-            if changes else "No changes in scope.")
+    share = ai_changes / changes if changes else 0.0
+    lead = (f"{ai_changes:,} of {changes:,} changes are AI-assisted"
+            f" ({share:.0%})." if share == 0 or share >= 0.01 else
+            f"{ai_changes:,} of {changes:,} changes are AI-assisted ({share:.2%}).")
+    if not changes:
+        lead = "No changes in scope."
     a = impact.amdahl
     if a is None:
         if not ai_changes and changes:
-            return (f"No AI-assisted changes among {changes} changes: no attribution rule matched"
+            return (f"No AI-assisted changes among {changes:,} changes: no attribution rule matched"
                     " (see `leadlens ai report --format json` for the rules in force).")
         return lead
     if not a.enough:
