@@ -40,4 +40,4 @@ def forge_sections(store: Store, backend: ibis.BaseBackend, fl: fm.Flow, filters
     fields = asdict(rv)
     fields.pop("changes")
     fields["backlog"] = [BacklogDay(day=day.isoformat(), awaiting=n) for day, n in rv.backlog]
-    return Dora(**asdict(d)), ReviewSignals(**fields), messages
+    return d, ReviewSignals(**fields), messages

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from leadlens.metrics.dora import Dora
 from leadlens.report.model_ai import AiSection
 
 __all__ = [
@@ -120,32 +121,6 @@ class Waited(_Model):
     url: str | None
     seconds: float
     in_flight: bool
-
-
-class Dora(_Model):
-    """DORA's five metrics (docs/metrics-dora.md); figures are null with a ``reason`` when the
-    scope has neither production deployments nor releases."""
-
-    basis: str | None  # deployments | releases | mixed
-    bases: dict[str, str | None]
-    reason: str | None
-    edition: str
-    deployments: int
-    span_days: float | None
-    deployment_frequency_per_day: float | None
-    change_lead_time_median_s: float | None
-    change_lead_time_changes: int
-    change_fail_rate: float | None
-    failed_deployments: int
-    recovery_time_median_s: float | None
-    recovered_incidents: int
-    deployment_rework_rate: float | None
-    rework_deployments: int
-    incidents: int
-    incidents_by_kind: dict[str, int]
-    unlinked_incidents: int
-    levels: dict[str, str | None]
-    level_notes: dict[str, str]
 
 
 class BacklogDay(_Model):
