@@ -388,3 +388,21 @@ def test_malformed_values_are_refused() -> None:
         compare("x", [1.0], [1.0], baseline_strata=["XS"])
     with pytest.raises(ValueError, match="never longer"):
         amdahl_check([5.0], [4.0], [1.0], [1.0])
+
+
+def test_large_cohorts_use_a_rescaled_m_out_of_n_bootstrap(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(7)
+    base, treat = rng.lognormal(10, 1, 30_000), rng.lognormal(9.9, 1, 6_000)
+    monkeypatch.setattr(bootstrap, "MAX_CHANGES", 10**9)
+    full = compare("lead_time_s", base, treat, resamples=1999)
+    monkeypatch.setattr(bootstrap, "MAX_CHANGES", 9_000)
+    sub = compare("lead_time_s", base, treat, resamples=1999)
+    # The estimate is the full data's; the interval is resampled on a quarter, scaled by sqrt(1/4).
+    assert sub.difference == full.difference
+    assert sub.method is not None and "m-out-of-n on 9,000 of 36,000 changes" in sub.method
+    assert full.method == "BCa"
+    assert full.ci_low is not None and full.ci_high is not None
+    assert sub.ci_low is not None and sub.ci_high is not None
+    assert sub.ci_low < sub.difference < sub.ci_high  # type: ignore[operator]
+    width_full, width_sub = full.ci_high - full.ci_low, sub.ci_high - sub.ci_low
+    assert 0.75 < width_sub / width_full < 1.33

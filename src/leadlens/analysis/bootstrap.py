@@ -12,7 +12,8 @@ import numpy.typing as npt
 import scipy.stats
 from scipy.special import ndtr, ndtri
 
-__all__ = ["BCA", "PERCENTILE", "Combine", "Interval", "Sample", "Statistic", "batch", "intervals", "rows"]
+__all__ = ["BCA", "MAX_CHANGES", "PERCENTILE", "Combine", "Interval", "Sample", "Statistic", "batch",
+           "intervals", "rows"]
 
 Statistic = Literal["median", "mean"]
 Array = npt.NDArray[np.float64]
@@ -21,6 +22,8 @@ BCA = "BCa"
 PERCENTILE = "percentile (BCa undefined on these data)"
 # A resample's median is looked for within this many sqrt(n) ranks of the sample's middle.
 _WINDOW = 6.0
+# Changes resampled per interval at most (all samples together): beyond, an m-out-of-n bootstrap.
+MAX_CHANGES = 20_000
 # Resamples per batch are chosen so a batch holds about this many values per array: the bootstrap
 # adds some 40 MB to the process whatever the cohort sizes (docs/statistics.md).
 _BATCH_VALUES = 1 << 21
@@ -124,8 +127,51 @@ def batch(sizes: Sequence[int], resamples: int) -> int:
 
 
 def intervals(samples: Sequence[Sample], combine: Combine, *, resamples: int, seed: int,
-               confidence: float) -> list[Interval]:
+               confidence: float, max_changes: int | None = None) -> list[Interval]:
     """Estimates of each row `combine` returns, with BCa intervals over independent resamples.
+
+    Above ``max_changes`` changes in all (default :data:`MAX_CHANGES`), the resampling runs on a
+    seeded random fraction f of every sample (an m-out-of-n bootstrap) and each interval's
+    deviations from the subsample's estimate are scaled by sqrt(f) around the full data's
+    estimate: medians and means have root-n spread, so this is the full-size interval to a good
+    approximation, at a cost that no longer grows with the data (a million changes: seconds, not
+    hours). The method says so.
+    """
+    cap = MAX_CHANGES if max_changes is None else max_changes
+    total = sum(s.n for s in samples)
+    if total > cap:
+        return _m_out_of_n(samples, combine, resamples=resamples, seed=seed,
+                           confidence=confidence, fraction=cap / total)
+    return _intervals(samples, combine, resamples=resamples, seed=seed, confidence=confidence)
+
+
+def _m_out_of_n(samples: Sequence[Sample], combine: Combine, *, resamples: int, seed: int,
+                confidence: float, fraction: float) -> list[Interval]:
+    rng = np.random.default_rng(seed)
+    subs = []
+    for s in samples:
+        m = min(s.n, max(2, round(s.n * fraction)))
+        idx = np.sort(rng.choice(s.n, size=m, replace=False))
+        subs.append(Sample(tuple(c[idx] for c in s.columns), s.statistic))
+    theta = combine([s.summarise(np.arange(s.n)) for s in samples])
+    scale = float(np.sqrt(fraction))
+    label = f" on {sum(x.n for x in subs):,} of {sum(x.n for x in samples):,} changes, rescaled"
+    out = []
+    for r, iv in enumerate(_intervals(subs, combine, resamples=resamples, seed=seed,
+                                      confidence=confidence)):
+        full = float(theta[r])
+        if iv.estimate is None or iv.low is None or iv.high is None or not np.isfinite(full):
+            out.append(Interval(full if np.isfinite(full) else None, None, None, None))
+            continue
+        out.append(Interval(full, full + (iv.low - iv.estimate) * scale,
+                            full + (iv.high - iv.estimate) * scale,
+                            f"{iv.method} (m-out-of-n{label})"))
+    return out
+
+
+def _intervals(samples: Sequence[Sample], combine: Combine, *, resamples: int, seed: int,
+               confidence: float) -> list[Interval]:
+    """:func:`intervals` over every change.
 
     scipy.stats.bootstrap draws the resamples (of change indices, so columns stay paired) and the
     bootstrap distribution; the BCa correction follows scipy's own (Efron & Tibshirani 14.3, 15.4)
