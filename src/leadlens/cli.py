@@ -365,7 +365,7 @@ def report_cmd(
         from leadlens.analysis.impact import Cohorts
 
         report = build_report(st, filters, k=k, rework_days=settings.rework_days,
-                              as_of=_when(as_of), settings=settings, ai=Cohorts())
+                              as_of=_when(as_of), settings=settings, ai=Cohorts(per_metric=False))
     if fmt == "json":
         _emit(report.model_dump_json(indent=2) + "\n", out_file)
     elif fmt == "html":

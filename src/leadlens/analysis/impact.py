@@ -14,6 +14,7 @@ from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from leadlens.analysis import stats
 from leadlens.timeline import stage_order
@@ -34,6 +35,9 @@ class Cohorts:
     control_team: tuple[str, ...] = ()
     resamples: int = 9999
     seed: int = 20240601
+    # Per-metric comparisons (every stage, size, reverts, rework, by size bucket) cost a bootstrap
+    # each: the main report leaves them to `leadlens ai report` and keeps the Amdahl check.
+    per_metric: bool = True
 
 
 @dataclass
@@ -58,7 +62,7 @@ class _Frame:
     reverted: np.ndarray
     rework: np.ndarray  # per-change rework rate; NaN without line history
     merged_at: np.ndarray  # datetime64[us]
-    people: list[set[str]]
+    authors: pa.Table  # author, authors: read only when teams are named
     stages: dict[str, np.ndarray]  # stage → seconds per change (NaN where it has no such stage)
 
     @classmethod
@@ -67,7 +71,7 @@ class _Frame:
         cids = facts.column("cid").to_numpy()
         order = np.argsort(cids)
         stage_cids = stage_rows.column("cid").to_numpy()
-        names = np.array(stage_rows.column("stage").to_pylist(), dtype=object)
+        names = stage_rows.column("stage").to_numpy(zero_copy_only=False)
         seconds = _floats(stage_rows, "seconds")
         pos = np.searchsorted(cids, stage_cids, sorter=order)
         pos = np.minimum(pos, max(n - 1, 0))
@@ -82,21 +86,22 @@ class _Frame:
         recent = _floats(facts, "rework_recent_lines")
         with np.errstate(invalid="ignore", divide="ignore"):
             rework = np.where(changed > 0, recent / changed, np.nan)
-        people = [{a for a in (row["author"], *(row["authors"] or ())) if a}
-                  for row in facts.select(["author", "authors"]).to_pylist()]
         return cls(
             done=facts.column("done").to_numpy(zero_copy_only=False).astype(bool),
             lead=_floats(facts, "lead_time_s"), lines=_floats(facts, "lines"),
-            size=np.array(facts.column("size").to_pylist(), dtype=object),
+            size=facts.column("size").to_numpy(zero_copy_only=False),
             ai=facts.column("ai_assisted").to_numpy(zero_copy_only=False).astype(bool),
             reverted=facts.column("reverted").to_numpy(zero_copy_only=False).astype(float),
             rework=rework,
             merged_at=facts.column("merged_at").cast(pa.timestamp("us")).to_numpy(),
-            people=people, stages=dict(sorted(stages.items(), key=lambda kv: stage_order(kv[0]))))
+            authors=facts.select(["author", "authors"]),
+            stages=dict(sorted(stages.items(), key=lambda kv: stage_order(kv[0]))))
 
 
 def _floats(t: pa.Table, name: str) -> np.ndarray:
-    return np.array(t.column(name).to_pylist(), dtype=float)
+    """A column as float64, NaN for nulls (without a Python object per value)."""
+    column = pc.cast(t.column(name), pa.float64())
+    return np.asarray(pc.fill_null(column, np.nan).to_numpy(zero_copy_only=False), dtype=float)
 
 
 def _metrics(f: _Frame) -> list[tuple[str, np.ndarray, np.ndarray, str]]:
@@ -127,8 +132,11 @@ def _compare(f: _Frame, base: np.ndarray, treat: np.ndarray, labels: tuple[str, 
 
 
 def _team(f: _Frame, names: Sequence[str]) -> np.ndarray:
+    """Changes whose author, or an author of one of whose commits, is named (case-insensitive)."""
     wanted = {n.casefold() for n in names}
-    return np.array([any(p.casefold() in wanted for p in ps) for ps in f.people], dtype=bool)
+    return np.array([
+        any(p and p.casefold() in wanted for p in (row["author"], *(row["authors"] or ())))
+        for row in f.authors.to_pylist()], dtype=bool)
 
 
 def evaluate(facts: pa.Table, stage_rows: pa.Table, c: Cohorts) -> Impact:
@@ -137,7 +145,8 @@ def evaluate(facts: pa.Table, stage_rows: pa.Table, c: Cohorts) -> Impact:
     f = _Frame.of(facts, stage_rows)
     out = Impact()
     if f.ai.any():
-        out.comparisons = _compare(f, ~f.ai, f.ai, ("other", "AI-assisted"), c)
+        if c.per_metric:
+            out.comparisons = _compare(f, ~f.ai, f.ai, ("other", "AI-assisted"), c)
     else:
         out.messages.append("no AI-assisted changes in scope: nothing to compare AI with")
     amdahl_cohorts: tuple[np.ndarray, np.ndarray, str] | None = None
@@ -151,10 +160,11 @@ def evaluate(facts: pa.Table, stage_rows: pa.Table, c: Cohorts) -> Impact:
             out.messages.append("every change in scope falls on one side of --pilot-start:"
                                 " nothing to compare before and after")
         else:
-            out.pilot = _compare(f, pilot & ~after, pilot & after, ("before", "after"), c)
+            if c.per_metric:
+                out.pilot = _compare(f, pilot & ~after, pilot & after, ("before", "after"), c)
             amdahl_cohorts = (pilot & ~after, pilot & after, "after vs before the pilot"
                               + (" (pilot team)" if c.pilot_team else ""))
-        if c.pilot_team and c.control_team:
+        if c.pilot_team and c.control_team and c.per_metric:
             control = _team(f, c.control_team) & ~pilot
             for metric, values, defined, statistic in _metrics(f):
                 out.did.append(stats.difference_in_differences(

@@ -78,8 +78,9 @@ _SQL = [
     """CREATE OR REPLACE TEMP TABLE _dora_reverts AS
     SELECT rc.repo, rc.change_id AS revert_id, any_value(tc.change_id) AS target_id
     FROM commits c JOIN change_commits rc ON rc.repo = c.repo AND rc.sha = c.sha
-    LEFT JOIN change_commits tc ON tc.repo = c.repo AND starts_with(tc.sha, c.revert_of)
-      AND tc.change_id <> rc.change_id
+    -- "This reverts commit" may abbreviate: hash-join on the first 7 characters, then check all.
+    LEFT JOIN change_commits tc ON tc.repo = c.repo AND left(tc.sha, 7) = left(c.revert_of, 7)
+      AND starts_with(tc.sha, c.revert_of) AND tc.change_id <> rc.change_id
     WHERE c.repo IN (SELECT repo FROM _dora_repos) AND c.revert_of IS NOT NULL
     GROUP BY rc.repo, rc.change_id
     UNION ALL
