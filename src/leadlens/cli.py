@@ -38,7 +38,6 @@ from leadlens.store import Store, open_store
 from leadlens.store.db import limit_memory
 
 if TYPE_CHECKING:
-    from leadlens.analysis.ai import Rules
     from leadlens.metrics.flow import Filters
     from leadlens.metrics.inventory import RepoInventory
 
@@ -305,13 +304,6 @@ def _filters(since: str | None, until: str | None, repos: list[str] | None, incl
                    activity_window=timedelta(hours=settings.activity_window_hours))
 
 
-def _rules(settings: Settings) -> Rules:
-    """The AI attribution rules in force: the defaults with the user's additions and removals."""
-    from leadlens.analysis.ai import Rules
-
-    return Rules.configured(settings.ai_rules, settings.ai_disabled_rules, settings.agent_pattern)
-
-
 def _ingest(st: Store, paths: list[Path], settings: Settings, bar: _Bar, *,
             name: str | None = None, branch: str | None = None, line_history: bool = False,
             jobs: int | None = None, derive: bool = True) -> IngestReport:
@@ -428,7 +420,7 @@ def ai_report_cmd(
             ok = not _ingest(st, paths, settings, _Bar(enabled=err.is_terminal),
                              line_history=line_history).failed
         limit_memory(st, settings.memory_limit)
-        section = build_ai(st, filters, _rules(settings), cohorts, rework_days=settings.rework_days)
+        section = build_ai(st, filters, settings.ai_rule_set(), cohorts, rework_days=settings.rework_days)
     if fmt == "json":
         _emit(section.model_dump_json(indent=2) + "\n", out_file)
     elif fmt == "html":
@@ -469,7 +461,7 @@ def changes_cmd(
 
     with open_store(store or settings.store, read_only=True) as st:
         limit_memory(st, settings.memory_limit)
-        stages, rows = change_rows(st, filters, _rules(settings))
+        stages, rows = change_rows(st, filters, settings.ai_rule_set())
         with _open_out(out_file) as fh:
             if fmt == "csv":
                 write_csv(rows, fh, stages)
@@ -592,7 +584,6 @@ def ai_share_cmd(
     fmt: FormatOpt = "table",
 ) -> None:
     """AI share of shipped code: lines at --to that commits after --from wrote, AI vs human."""
-    from leadlens.analysis.ai import Rules
     from leadlens.analysis.share import share_of
     from leadlens.sources.git.blame import blame_ranges, share_ranges
     from leadlens.sources.git.client import open_repo
@@ -602,7 +593,7 @@ def ai_share_cmd(
     repo = open_repo(path)
     ranges = share_ranges(repo, from_rev, to_rev, releases=releases,
                           release_pattern=settings.release_tag_pattern)
-    rules = Rules.configured(settings.ai_rules, settings.ai_disabled_rules, settings.agent_pattern)
+    rules = settings.ai_rule_set()
     # Files, not commits: the ingest bar's commits/s column would mislead here.
     with Progress(TextColumn("git blame"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
                   TimeElapsedColumn(), console=err, disable=not err.is_terminal) as bar:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from leadlens.analysis.ai import AiRule
+from leadlens.analysis.ai import AiRule, Rules
 from leadlens.conventions import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN
 from leadlens.errors import UserError
 from leadlens.sources.git.identity import DEFAULT_KNOWN_HOSTS
@@ -101,6 +101,11 @@ class Settings(BaseModel):
         default=300, ge=0, description="Diff size (added + deleted lines) above which a quick"
         " approval is a rubber stamp.",
     )
+
+    def ai_rule_set(self) -> Rules:
+        """The AI attribution rules in force: the defaults with the user's additions and removals,
+        agents recognised by ``agent_pattern``."""
+        return Rules.configured(self.ai_rules, self.ai_disabled_rules, self.agent_pattern)
 
 
 def load_settings(directory: Path | None = None) -> Settings:

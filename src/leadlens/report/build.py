@@ -11,7 +11,6 @@ import ibis.expr.types as ir
 
 from leadlens import __version__
 from leadlens.analysis import amdahl
-from leadlens.analysis.ai import Rules
 from leadlens.analysis.amdahl import DEFAULT_K
 from leadlens.analysis.impact import Cohorts
 from leadlens.config import Settings
@@ -106,10 +105,8 @@ def build_report(store: Store, filters: fm.Filters, *, k: float = DEFAULT_K,
         report = report.model_copy(update={"dora": dora, "review": review,
                                            "messages": report.messages + notes})
         if ai is not None:
-            rules = Rules.configured(settings.ai_rules, settings.ai_disabled_rules,
-                                     settings.agent_pattern)
             report = report.model_copy(update={"ai": ai_section(
-                store, backend, fl, filters, rules, ai, rework_days=rework_days)})
+                store, backend, fl, filters, settings.ai_rule_set(), ai, rework_days=rework_days)})
         return report
     finally:
         fl.release()
