@@ -6,7 +6,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -342,37 +342,62 @@ def report_cmd(
         "--as-of", help="Age in-flight changes as of this time (default: now).")] = None,
 ) -> None:
     """Where does delivery time go, and what could speeding up any stage buy?"""
-    if fmt not in ("table", "json", "html"):
-        raise UserError(f"--format must be table, json or html, not {fmt!r}")
+    _check_report_format(fmt)
     settings = load_settings()
     filters = _filters(since, until, repo, include_bots, settings)
+    from leadlens.analysis.impact import Cohorts
     from leadlens.report.build import build_report
 
+    with _report_store(paths, store, settings, line_history) as (st, ok):
+        report = build_report(st, filters, k=k, rework_days=settings.rework_days,
+                              as_of=_when(as_of), settings=settings, ai=Cohorts(per_metric=False))
+
+    def html() -> str:
+        from leadlens.report.html import render_html
+
+        return render_html(report)
+
+    def table() -> None:
+        from leadlens.report.terminal import render_terminal
+
+        render_terminal(report, out)
+
+    _deliver(fmt, out_file or Path(store or settings.store).parent / "report.html",
+             lambda: report.model_dump_json(indent=2) + "\n", html, table, to_file=out_file)
+    if not ok:
+        raise typer.Exit(2)
+
+
+@contextmanager
+def _report_store(paths: list[Path] | None, store: Path | None, settings: Settings,
+                  line_history: bool) -> Iterator[tuple[Store, bool]]:
+    """The store for a report: read-only, unless PATHs are ingested first (incrementally); and
+    whether that ingest went without failures."""
     ok = True
     with open_store(store or settings.store, read_only=not paths) as st:
         if paths:
             ok = not _ingest(st, paths, settings, _Bar(enabled=err.is_terminal),
                              line_history=line_history).failed
         limit_memory(st, settings.memory_limit)
-        from leadlens.analysis.impact import Cohorts
+        yield st, ok
 
-        report = build_report(st, filters, k=k, rework_days=settings.rework_days,
-                              as_of=_when(as_of), settings=settings, ai=Cohorts(per_metric=False))
+
+def _check_report_format(fmt: str) -> None:
+    if fmt not in ("table", "json", "html"):
+        raise UserError(f"--format must be table, json or html, not {fmt!r}")
+
+
+def _deliver(fmt: str, html_target: Path, as_json: Callable[[], str], html: Callable[[], str],
+             table: Callable[[], None], *, to_file: Path | None) -> None:
+    """JSON to ``to_file`` or stdout; HTML to ``html_target``, its path printed; else the table."""
     if fmt == "json":
-        _emit(report.model_dump_json(indent=2) + "\n", out_file)
+        _emit(as_json(), to_file)
     elif fmt == "html":
-        from leadlens.report.html import render_html
-
-        target = out_file or (Path(store or settings.store).parent / "report.html")
-        _emit(render_html(report), target)
+        _emit(html(), html_target)
         err.print("HTML report written to:", highlight=False)
-        out.print(str(target.resolve()), highlight=False, soft_wrap=True)
+        out.print(str(html_target.resolve()), highlight=False, soft_wrap=True)
     else:
-        from leadlens.report.terminal import render_terminal
-
-        render_terminal(report, out)
-    if not ok:
-        raise typer.Exit(2)
+        table()
 
 
 @ai_app.command("report")
@@ -402,8 +427,7 @@ def ai_report_cmd(
 ) -> None:
     """Did AI assistance change delivery? AI vs other changes, before vs after a pilot, with
     intervals; Amdahl's prediction beside the measured change."""
-    if fmt not in ("table", "json", "html"):
-        raise UserError(f"--format must be table, json or html, not {fmt!r}")
+    _check_report_format(fmt)
     settings = load_settings()
     filters = _filters(since, until, repo, include_bots, settings)
     from leadlens.analysis.impact import Cohorts
@@ -414,26 +438,22 @@ def ai_report_cmd(
         raise UserError("--pilot-team and --control-team need --pilot-start")
     cohorts = Cohorts(pilot_start=start, pilot_team=_names(pilot_team),
                       control_team=_names(control_team), resamples=resamples, seed=seed)
-    ok = True
-    with open_store(store or settings.store, read_only=not paths) as st:
-        if paths:
-            ok = not _ingest(st, paths, settings, _Bar(enabled=err.is_terminal),
-                             line_history=line_history).failed
-        limit_memory(st, settings.memory_limit)
-        section = build_ai(st, filters, settings.ai_rule_set(), cohorts, rework_days=settings.rework_days)
-    if fmt == "json":
-        _emit(section.model_dump_json(indent=2) + "\n", out_file)
-    elif fmt == "html":
+    with _report_store(paths, store, settings, line_history) as (st, ok):
+        section = build_ai(st, filters, settings.ai_rule_set(), cohorts,
+                           rework_days=settings.rework_days)
+
+    def html() -> str:
         from leadlens.report.html import render_ai_html
 
-        target = out_file or (Path(store or settings.store).parent / "ai-report.html")
-        _emit(render_ai_html(section, datetime.now(UTC)), target)
-        err.print("HTML report written to:", highlight=False)
-        out.print(str(target.resolve()), highlight=False, soft_wrap=True)
-    else:
+        return render_ai_html(section, datetime.now(UTC))
+
+    def table() -> None:
         from leadlens.report.terminal_ai import render_ai
 
         render_ai(section, out)
+
+    _deliver(fmt, out_file or Path(store or settings.store).parent / "ai-report.html",
+             lambda: section.model_dump_json(indent=2) + "\n", html, table, to_file=out_file)
     if not ok:
         raise typer.Exit(2)
 
