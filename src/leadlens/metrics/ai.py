@@ -7,7 +7,6 @@ those are read out. A pattern RE2 cannot run (a look-behind, say) narrows nothin
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 import duckdb
@@ -20,7 +19,7 @@ from leadlens.metrics.flow import Flow
 from leadlens.model import Trailer
 from leadlens.timeline import seconds_between
 
-__all__ = ["EVIDENCE_TYPE", "ai_commits", "change_ai", "pr_ai", "pr_ai_empty", "survival"]
+__all__ = ["EVIDENCE_TYPE", "ai_commits", "change_ai", "pr_ai", "survival"]
 
 EVIDENCE_TYPE = pa.list_(pa.struct([("rule", pa.string()), ("text", pa.string())]))
 
@@ -111,21 +110,19 @@ def pr_ai(con: duckdb.DuckDBPyConnection, rules: Rules, repos: Sequence[str] = (
                      "evidence": pa.array(out["evidence"], EVIDENCE_TYPE)})
 
 
-def change_ai(backend: ibis.BaseBackend, fl: Flow, commits_ai: pa.Table,
-              prs_ai: pa.Table | None = None) -> ir.Table:
+def change_ai(backend: ibis.BaseBackend, fl: Flow, ai: ir.Table, prs: ir.Table) -> ir.Table:
     """Per change in scope that is AI-assisted — an AI-assisted commit, or a pull request the
     rules match: ``cid``, ``ai_line_share`` (the share of its work commits' changed lines that
     AI-assisted commits wrote — all of them when the pull request itself is marked; None when it
     changed no lines) and ``ai_evidence`` (sha — null for pull-request evidence —, rule, text per
-    match). Changes not listed are not AI-assisted."""
-    ai = _temp(backend, fl, commits_ai)
+    match). Changes not listed are not AI-assisted. ``ai`` and ``prs`` are :func:`ai_commits` and
+    :func:`pr_ai` uploaded (``fl.upload``)."""
     s = fl.scope
     keys = s.select("cid", "repo", "merge_sha", "number", n_commits=s.commits, change_id=s.id)
     cc = backend.table("change_commits").select("repo", "change_id", "sha")
     hits = cc.join(ai, ["repo", "sha"]).join(keys, ["repo", "change_id"])
     hits = fl.cache(hits.select("cid", "repo", "sha", "evidence", "change_id"))
     ev = hits.select("cid", "sha", e=hits.evidence.unnest())
-    prs = _temp(backend, fl, prs_ai if prs_ai is not None else pr_ai_empty())
     pr_hits = keys.join(prs, ["repo", "number"]).select("cid", "evidence")
     pr_ev = pr_hits.select("cid", sha=ibis.null("string"), e=pr_hits.evidence.unnest())
     ev = ev.union(pr_ev)
@@ -148,19 +145,7 @@ def change_ai(backend: ibis.BaseBackend, fl: Flow, commits_ai: pa.Table,
     return evidence.left_join(share, "cid").drop("cid_right")
 
 
-def pr_ai_empty() -> pa.Table:
-    return pa.table({"repo": pa.array([], pa.string()), "number": pa.array([], pa.int64()),
-                     "evidence": pa.array([], EVIDENCE_TYPE)})
-
-
-def _temp(backend: ibis.BaseBackend, fl: Flow, table: pa.Table) -> ir.Table:
-    name = f"_leadlens_ai_{uuid.uuid4().hex}"
-    t = backend.create_table(name, table, temp=True)
-    fl.materialised.names.append(name)
-    return t
-
-
-def survival(backend: ibis.BaseBackend, fl: Flow, commits_ai: pa.Table, days: float) -> ir.Table:
+def survival(backend: ibis.BaseBackend, fl: Flow, ai: ir.Table, days: float) -> ir.Table:
     """Of the lines the scope's commits added, how many were rewritten or deleted within ``days``,
     AI-assisted commits apart from the others: ``ai``, ``commits``, ``added``, ``rewritten``.
 
@@ -185,7 +170,6 @@ def survival(backend: ibis.BaseBackend, fl: Flow, commits_ai: pa.Table, days: fl
     gone = gone.filter(gone.born_sha.notnull() & (age >= 0) & (age < days * 86400))
     gone = gone.group_by([gone.repo, gone.born_sha]).aggregate(rewritten=gone.lines.sum())
     b = born.left_join(gone, [born.repo == gone.repo, born.sha == gone.born_sha])
-    ai = _temp(backend, fl, commits_ai.select(["repo", "sha"]))
     flagged = ai.select(ai_repo="repo", ai_sha="sha", is_ai=ibis.literal(True))
     b = b.left_join(flagged, [b.repo == flagged.ai_repo, b.sha == flagged.ai_sha])
     b = b.mutate(ai=b.is_ai.fill_null(False))

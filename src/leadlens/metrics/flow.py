@@ -7,11 +7,13 @@ a connection's SQL directly, so the same expressions run on every Ibis backend (
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 from ibis import _
 
 from leadlens.conventions import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN
@@ -70,12 +72,24 @@ class Flow:
     segments: ir.Table  # per change and stage, with active_s / waiting_s
     milestones: ir.Table  # of changes in scope
     materialised: _Materialiser
+    _once: dict[str, ir.Table] = field(default_factory=dict)
 
     def cache(self, expr: ir.Table) -> ir.Table:
         return self.materialised(expr)
 
+    def upload(self, table: pa.Table) -> ir.Table:
+        """``table`` as a temporary table of this report's backend (dropped by ``release``)."""
+        return self.materialised.upload(table)
+
+    def once(self, key: str, build: Callable[[], ir.Table]) -> ir.Table:
+        """``build()`` materialised the first time ``key`` is asked for; the same table after."""
+        if key not in self._once:
+            self._once[key] = self.cache(build())
+        return self._once[key]
+
     def release(self) -> None:
         self.materialised.release()
+        self._once.clear()
 
 
 class _Materialiser:
@@ -87,8 +101,11 @@ class _Materialiser:
         self.names: list[str] = []
 
     def __call__(self, expr: ir.Table) -> ir.Table:
+        return self.upload(expr)
+
+    def upload(self, data: ir.Table | pa.Table) -> ir.Table:
         name = f"_leadlens_{uuid.uuid4().hex}"
-        table = self.backend.create_table(name, expr, temp=True)
+        table = self.backend.create_table(name, data, temp=True)
         self.names.append(name)
         return table
 
@@ -200,7 +217,12 @@ def in_flight(fl: Flow, as_of: datetime) -> ir.Table:
 
 
 def reverts(backend: ibis.BaseBackend, fl: Flow) -> ir.Table:
-    """Changes in scope reverted by a later change: reverted id, revert id, seconds to revert."""
+    """Changes in scope reverted by a later change: reverted id, revert id, seconds to revert
+    (materialised once per report: the flow figures and the AI cohorts both read it)."""
+    return fl.once("reverts", lambda: _reverts(backend, fl))
+
+
+def _reverts(backend: ibis.BaseBackend, fl: Flow) -> ir.Table:
     cc = backend.table("change_commits")
     commits = backend.table("commits")
     rv = commits.filter(commits.revert_of.notnull()).select("repo", "sha", target=commits.revert_of)

@@ -37,14 +37,16 @@ def ai_section(store: Store, backend: ibis.BaseBackend, fl: fm.Flow, filters: fm
                rules: Rules, cohorts: Cohorts, *, rework_days: float) -> AiSection:
     """The AI section over a flow already built (the main report shares its own)."""
     commits_ai = ai_commits(store.con, rules, filters.repos)
-    ai = fl.cache(change_ai(backend, fl, commits_ai, pr_ai(store.con, rules, filters.repos)))
+    uploaded = fl.upload(commits_ai)
+    ai = fl.cache(change_ai(backend, fl, uploaded,
+                            fl.upload(pr_ai(store.con, rules, filters.repos))))
     history = bool(backend.table("line_changes").limit(1).to_pyarrow().num_rows)
     facts = backend.to_pyarrow(change_facts(backend, fl, ai, rework_days, history))
     stages = backend.to_pyarrow(done_stage_seconds(fl))
     impact = evaluate(facts, stages, cohorts)
     ai_rows = backend.to_pyarrow(ai).to_pylist()
     kept = {e["sha"] for row in ai_rows for e in row["ai_evidence"]}
-    surv = [_survival(backend.to_pyarrow(survival(backend, fl, commits_ai, d)).to_pylist(), d)
+    surv = [_survival(backend.to_pyarrow(survival(backend, fl, uploaded, d)).to_pylist(), d)
             for d in SURVIVAL_DAYS] if history else []
     commits: Counter[str] = Counter()
     changes: Counter[str] = Counter()

@@ -62,8 +62,8 @@ def change_rows(store: Store, filters: fm.Filters, rules: Rules | None = None
     fl = fm.flow(backend, filters)
     names = backend.to_pyarrow(fl.segments.select("stage").distinct()).column("stage").to_pylist()
     rules = rules or Rules.configured()
-    ai = change_ai(backend, fl, ai_commits(store.con, rules, filters.repos),
-                   pr_ai(store.con, rules, filters.repos))
+    ai = change_ai(backend, fl, fl.upload(ai_commits(store.con, rules, filters.repos)),
+                   fl.upload(pr_ai(store.con, rules, filters.repos)))
     return sorted(names, key=stage_order), _stream(store, backend, fl, ai)
 
 
