@@ -104,9 +104,10 @@ def _floats(t: pa.Table, name: str) -> np.ndarray:
     return np.asarray(pc.fill_null(column, np.nan).to_numpy(zero_copy_only=False), dtype=float)
 
 
-def _metrics(f: _Frame) -> list[tuple[str, np.ndarray, np.ndarray, str]]:
+def _metrics(f: _Frame) -> list[tuple[str, np.ndarray, np.ndarray, stats.Statistic]]:
     """(metric, values, which changes it is defined for, statistic) for every compared metric."""
-    out = [("lead_time_s", f.lead, f.done & ~np.isnan(f.lead), "median")]
+    out: list[tuple[str, np.ndarray, np.ndarray, stats.Statistic]] = [
+        ("lead_time_s", f.lead, f.done & ~np.isnan(f.lead), "median")]
     for stage, secs in f.stages.items():
         out.append((f"stage:{stage}", secs, f.done & ~np.isnan(secs), "median"))
     out.append(("lines", f.lines, ~np.isnan(f.lines), "median"))
@@ -124,7 +125,7 @@ def _compare(f: _Frame, base: np.ndarray, treat: np.ndarray, labels: tuple[str, 
         # Size is what the strata are made of: stratifying it by itself says nothing.
         strata = metric != "lines"
         found.append(stats.compare(
-            metric, values[b], values[t], statistic=statistic,  # type: ignore[arg-type]
+            metric, values[b], values[t], statistic=statistic,
             baseline_strata=list(f.size[b]) if strata else None,
             treatment_strata=list(f.size[t]) if strata else None, labels=labels,
             resamples=c.resamples, seed=c.seed))
@@ -170,7 +171,7 @@ def evaluate(facts: pa.Table, stage_rows: pa.Table, c: Cohorts) -> Impact:
                 out.did.append(stats.difference_in_differences(
                     metric, values[pilot & ~after & defined], values[pilot & after & defined],
                     values[control & ~after & defined], values[control & after & defined],
-                    statistic=statistic,  # type: ignore[arg-type]
+                    statistic=statistic,
                     resamples=c.resamples, seed=c.seed))
         elif c.pilot_team or c.control_team:
             out.messages.append("difference-in-differences needs both --pilot-team and"
