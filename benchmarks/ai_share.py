@@ -23,12 +23,12 @@ from typing import Any
 
 from ingest import bench_main, machine, measure, warm
 
-from leadlens.analysis.ai import Rules
 from leadlens.analysis.share import ai_share
+from leadlens.attribution import Rules
+from leadlens.config import DEFAULT_RELEASE_TAG_PATTERN
 from leadlens.sources.git.blame import blame_ranges, share_ranges
 from leadlens.sources.git.client import open_repo
 from leadlens.sources.git.parse import LOG_FORMAT, parse_log
-from leadlens.store.derive import DEFAULT_RELEASE_TAG_PATTERN
 
 
 def git(repo: Path, *args: str) -> bytes:

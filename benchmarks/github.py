@@ -43,11 +43,12 @@ def _routed() -> int:
 
 
 def _map_only(rounds: int) -> dict[str, Any]:
+    from leadlens.conventions import BotRule
     from leadlens.sources.github.load import Batch
-    from leadlens.sources.github.mapping import Bots, Context, route
+    from leadlens.sources.github.mapping import Context, route
 
     lines = _lines()
-    bots, now, objects = Bots(), datetime.now(UTC), 0
+    bots, now, objects = BotRule(), datetime.now(UTC), 0
     start = time.perf_counter()
     for n in range(rounds):
         batch = Batch(f"bench/r{n}")

@@ -160,7 +160,7 @@ def generate(path: Path, changes: int, repos: int) -> dict[str, Any]:
 _DERIVE = """
 import sys, time
 from leadlens.store import open_store
-from leadlens.store.derive import derive_repo
+from leadlens.derive.changes import derive_repo
 with open_store(sys.argv[1]) as st:
     repos = [r[0] for r in st.con.execute("SELECT repo FROM repos ORDER BY repo").fetchall()]
     for repo in repos:

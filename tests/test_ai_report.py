@@ -14,14 +14,15 @@ import pytest
 from aifixtures import PILOT_START, Planned, build_pilot
 from forgefixtures import pr
 from gitfixtures import ALICE, Git, build_flow
-from leadlens.analysis.ai import Rules
 from leadlens.analysis.impact import Cohorts
+from leadlens.attribution import Rules
+from leadlens.derive.forge import derive_forge
+from leadlens.engines import connect
 from leadlens.metrics.flow import Filters
+from leadlens.pipeline import ingest_git
 from leadlens.report.ai import build_ai
 from leadlens.report.changes import change_rows
-from leadlens.sources.git import ingest_git
 from leadlens.store import open_store
-from leadlens.store.derive_forge import derive_forge
 
 RESAMPLES = 999
 
@@ -38,7 +39,7 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Planned]
 
 def _rows(store: Path) -> dict[int, dict[str, object]]:
     with open_store(store, read_only=True) as st:
-        _, rows = change_rows(st, Filters(), Rules.configured())
+        _, rows = change_rows(connect(st), Filters(), Rules.configured())
         return {int(r["number"]): r for r in rows if r["number"] is not None}
 
 
@@ -64,7 +65,7 @@ def test_ai_vs_other_figures_match_the_changes_they_come_from(
     store, plan = pilot
     rows = _rows(store)
     with open_store(store, read_only=True) as st:
-        section = build_ai(st, Filters(), Rules.configured(), Cohorts(resamples=RESAMPLES))
+        section = build_ai(connect(st), Filters(), Rules.configured(), Cohorts(resamples=RESAMPLES))
     assert section.changes == 73 and section.ai_changes == 24  # 72 PRs and the initial commit
     lead = {c.metric: c for c in section.comparisons}["lead_time_s"]
     ai_lead = [float(r["lead_time_s"]) for r in rows.values() if r["ai_assisted"]]  # type: ignore[arg-type]
@@ -83,7 +84,7 @@ def test_amdahl_prediction_is_amdahls_law_on_the_baseline_shares(
     store, plan = pilot
     rows = _rows(store)
     with open_store(store, read_only=True) as st:
-        section = build_ai(st, Filters(), Rules.configured(), Cohorts(resamples=RESAMPLES))
+        section = build_ai(connect(st), Filters(), Rules.configured(), Cohorts(resamples=RESAMPLES))
     a = section.amdahl
     assert a is not None and a.enough and section.amdahl_basis == "AI-assisted vs other changes"
     human = [r for r in rows.values() if not r["ai_assisted"]]
@@ -102,7 +103,7 @@ def test_amdahl_prediction_is_amdahls_law_on_the_baseline_shares(
 
 def _initial_lead(rows: dict[int, dict[str, object]], store: Path) -> float:
     with open_store(store, read_only=True) as st:
-        _, all_rows = change_rows(st, Filters(), Rules.configured())
+        _, all_rows = change_rows(connect(st), Filters(), Rules.configured())
         (initial,) = [r for r in all_rows if r["number"] is None]
     return float(initial["lead_time_s"])
 
@@ -111,7 +112,7 @@ def test_pilot_before_after_and_not_enough_evidence_for_a_small_control(
         pilot: tuple[Path, list[Planned]]) -> None:
     store, plan = pilot
     with open_store(store, read_only=True) as st:
-        section = build_ai(st, Filters(), Rules.configured(), Cohorts(
+        section = build_ai(connect(st), Filters(), Rules.configured(), Cohorts(
             pilot_start=PILOT_START, pilot_team=("ann",), control_team=("ben",),
             resamples=RESAMPLES))
     lead = {c.metric: c for c in section.pilot}["lead_time_s"]
@@ -128,7 +129,7 @@ def test_all_human_repository_reports_no_ai_cohort(tmp_path: Path) -> None:
     build_flow(tmp_path / "flow")
     with open_store(tmp_path / "s.duckdb") as st:
         ingest_git(st, [tmp_path / "flow"])
-        section = build_ai(st, Filters(), Rules.configured(), Cohorts(resamples=RESAMPLES))
+        section = build_ai(connect(st), Filters(), Rules.configured(), Cohorts(resamples=RESAMPLES))
     assert section.ai_changes == 0 and section.ai_change_share == 0.0
     assert section.comparisons == [] and section.amdahl is None and section.rules == []
     assert section.headline.startswith("No AI-assisted changes among 5 changes")
@@ -152,7 +153,7 @@ def test_survival_counts_ai_lines_rewritten_within_each_window(tmp_path: Path) -
     g.commit("Much later\n", author=ALICE, date="2024-05-01T00:00:00Z")
     with open_store(tmp_path / "s.duckdb") as st:
         ingest_git(st, [g.path], line_history=True)
-        section = build_ai(st, Filters(), Rules.configured(), Cohorts(resamples=RESAMPLES))
+        section = build_ai(connect(st), Filters(), Rules.configured(), Cohorts(resamples=RESAMPLES))
     s21, s90 = section.survival
     assert (s21.days, s21.ai_commits, s21.ai_lines, s21.ai_rewritten) == (21, 1, 10, 4)
     assert s21.ai_rewritten_share == pytest.approx(0.4)
@@ -227,7 +228,7 @@ def test_pull_request_labels_and_body_markers_once_pr_data_exists(tmp_path: Path
            merge_sha=s["pr2"], author="dan")
         st.con.execute("UPDATE pull_requests SET labels = ['AI-assisted'] WHERE number = 2")
         derive_forge(st, "acme/flow")
-        _, rows = change_rows(st, Filters(), Rules.configured())
+        _, rows = change_rows(connect(st), Filters(), Rules.configured())
         by = {r["number"]: r for r in rows}
     assert by[1]["ai_assisted"] and by[1]["ai_evidence"] == [
         {"sha": None, "rule": "pr-body-marker",

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from gitfixtures import Git
-from leadlens.analysis.ai import Evidence, Rules
 from leadlens.analysis.share import commit_text
+from leadlens.attribution import Evidence, Rules
 from leadlens.config import load_settings
 from leadlens.errors import UserError
 from leadlens.model import Commit

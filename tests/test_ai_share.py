@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from gitfixtures import Git
-from leadlens.analysis.ai import Rules
 from leadlens.analysis.share import share_of
+from leadlens.attribution import Rules
 from leadlens.errors import UserError
 from leadlens.sources.git.blame import (
     Revision,

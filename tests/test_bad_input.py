@@ -12,7 +12,7 @@ import pytest
 
 from gitfixtures import Git, build_linear, git_env
 from leadlens.errors import StoreLockedError, StoreSchemaError
-from leadlens.sources.git import ingest_git
+from leadlens.pipeline import ingest_git
 from leadlens.store import Store, open_store
 
 

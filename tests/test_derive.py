@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from leadlens.sources.git import ingest_git
+from leadlens.derive.changes import derive_repo
+from leadlens.pipeline import ingest_git
 from leadlens.store import Store
-from leadlens.store.derive import derive_repo
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ import pytest
 
 from forgefixtures import comment, deployment, event, pr, pr_commit, review, t
 from gitfixtures import BOB, CAROL, DAN, Git
-from leadlens.sources.git import ingest_git
+from leadlens.derive.changes import derive_repo
+from leadlens.derive.forge import derive_forge
+from leadlens.pipeline import ingest_git
 from leadlens.store import Store
-from leadlens.store.derive import derive_repo
-from leadlens.store.derive_forge import derive_forge
 
 REPO = "acme/forge"
 

@@ -18,16 +18,25 @@ times 6, 4, 8, 2, 2 h: median 4 h, elite. Failed: D11 and D13 of 4: 50%, low. Re
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from forgefixtures import deployment, issue, pr, pr_commit, release, t
-from leadlens.metrics.dora import EDITION, dora, levels
+from leadlens.config import DoraSettings
+from leadlens.derive.forge import derive_forge
+from leadlens.engines import connect
+from leadlens.metrics.dora import EDITION, Dora, dora, levels
 from leadlens.store import Store
-from leadlens.store.derive_forge import derive_forge
 
 H = 3600.0
-ALL = "SELECT repo, id FROM changes"
 
+
+
+def all_changes(store: Store, repos: list[str], **kw: Any) -> Dora:
+    """DORA over every change in the store ."""
+    db = connect(store)
+    return dora(db, db.table("changes"), repos, **kw)
 
 def sha(n: int) -> str:
     return str(n) * 40
@@ -61,7 +70,7 @@ def scenario(store: Store) -> None:
 
 def test_five_metrics_hand_computed(store: Store) -> None:
     scenario(store)
-    d = dora(store.con, ALL, ["o/d"], since=None, until=None)
+    d = all_changes(store, ["o/d"], since=None, until=None)
     assert (d.basis, d.bases, d.reason) == ("deployments", {"o/d": "deployments"}, None)
     assert d.deployments == 4
     assert d.span_days == 7.0
@@ -83,13 +92,13 @@ def test_window_and_rollback(store: Store) -> None:
     scenario(store)
     # Redeploying #3 after #5 rolls #5 back: an incident linked to D14 (which shipped #5), 23 h.
     deployment(store.con, "o/d", 16, sha(3), at="2024-05-06T09:00")
-    d = dora(store.con, ALL, ["o/d"], since=None, until=None)
+    d = all_changes(store, ["o/d"], since=None, until=None)
     assert d.deployments == 5 and d.incidents_by_kind["rollback"] == 1
     assert (d.failed_deployments, d.change_fail_rate) == (3, 0.6)
     assert d.recovery_time_median_s == 26 * H  # of 23, 26, 26, 44.5 h
     assert d.deployment_rework_rate == 0.4
     # Only the 3rd and 4th: D13; the failed attempt, the revert and issue #50 started then.
-    w = dora(store.con, ALL, ["o/d"], since=t("2024-05-03T00:00"), until=t("2024-05-05T00:00"))
+    w = all_changes(store, ["o/d"], since=t("2024-05-03T00:00"), until=t("2024-05-05T00:00"))
     assert (w.deployments, w.span_days, w.deployment_frequency_per_day) == (1, 2.0, 0.5)
     assert w.incidents == 3 and w.failed_deployments == 1 and w.levels["deployment_frequency"] == "high"
 
@@ -102,7 +111,7 @@ def test_releases_basis(store: Store) -> None:
     release(store.con, r, 2, "v2", published="2024-05-03T12:00")
     release(store.con, r, 3, "v3-rc", published="2024-05-03T13:00", prerelease=True)
     derive_forge(store, r)
-    d = dora(store.con, ALL, [r], since=None, until=None)
+    d = all_changes(store, [r], since=None, until=None)
     assert (d.basis, d.deployments, d.span_days) == ("releases", 2, 7.0)
     assert d.change_lead_time_median_s == 19 * H  # of 10 h and 28 h
     assert d.change_fail_rate == 0.0 and d.incidents == 0 and d.recovery_time_median_s is None
@@ -113,7 +122,7 @@ def test_releases_basis(store: Store) -> None:
 def test_neither_deployments_nor_releases(store: Store) -> None:
     merged_pr(store, "o/none", 1, "2024-05-01T08:00", "2024-05-01T12:00")
     derive_forge(store, "o/none")
-    d = dora(store.con, ALL, ["o/none"], since=None, until=None)
+    d = all_changes(store, ["o/none"], since=None, until=None)
     assert d.basis is None and d.bases == {"o/none": None}
     assert d.reason is not None and "production_pattern" in d.reason
     assert (d.deployment_frequency_per_day, d.change_lead_time_median_s, d.change_fail_rate,
@@ -126,11 +135,11 @@ def test_mixed_bases_and_environment_pattern(store: Store) -> None:
     merged_pr(store, "o/rel", 1, "2024-05-01T08:00", "2024-05-01T12:00")
     release(store.con, "o/rel", 1, "v1", published="2024-05-01T18:00")
     derive_forge(store, "o/rel")
-    d = dora(store.con, ALL, ["o/d", "o/rel"], since=None, until=None)
+    d = all_changes(store, ["o/d", "o/rel"], since=None, until=None)
     assert d.basis == "mixed" and d.deployments == 5
     # Staging as production: D15 (the 5th 09:30) ships #5 first.
-    staging = dora(store.con, ALL, ["o/d"], since=None, until=None,
-                   production_pattern="^(staging|production)$")
+    staging = all_changes(store, ["o/d"], since=None, until=None,
+                   settings=DoraSettings(production_pattern="^(staging|production)$"))
     assert staging.deployments == 5
 
 

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from leadlens.engines import connect
 from leadlens.metrics.flow import Filters
+from leadlens.pipeline import replay_github
 from leadlens.report.build import build_report
 from leadlens.report.html import render_html
 from leadlens.report.model import Report
-from leadlens.sources.github.ingest import replay_github
 from leadlens.store import open_store
 
 RECORDED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded-api" / "github"
@@ -26,7 +27,7 @@ AS_OF = datetime(2024, 1, 1, tzinfo=UTC)
 def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
     with open_store(tmp_path_factory.mktemp("ants") / "ants.duckdb") as st:
         replay_github(st, RECORDED)
-        return build_report(st, Filters(), as_of=AS_OF)
+        return build_report(connect(st), Filters(), as_of=AS_OF)
 
 
 def test_one_change_per_merged_pull_request(report: Report) -> None:

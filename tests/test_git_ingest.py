@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leadlens.sources.git import ingest_git
+from leadlens.pipeline import ingest_git
 from leadlens.store import Store
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from leadlens.sources.github.ingest import replay_github
+from leadlens.pipeline import replay_github
 from leadlens.sources.github.mapping import route
 from leadlens.store import Store
 

@@ -16,12 +16,20 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from leadlens import pipeline
+from leadlens.config import Settings
 from leadlens.errors import FatalSourceError, UserError
+from leadlens.sources.base import RunSummary
 from leadlens.sources.github.client import GitHubAPI, make_client
-from leadlens.sources.github.ingest import ingest_github
+from leadlens.sources.github.ingest import GithubSource
 from leadlens.sources.github.source import sync_repo
 from leadlens.store import Store
 from leadlens.store.writer import load_cursor
+
+
+def ingest_github(store: Store, repo: str, derive: bool = True, **options: Any) -> RunSummary:
+    """The live source through the pipeline, as `leadlens ingest github` runs it."""
+    return pipeline.ingest(store, GithubSource(repo, **options), Settings(), derive_after=derive)
 
 RECORDED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded-api" / "github"
 REPO = "panjf2000/ants"

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from gitfixtures import Git, build_linear
+from leadlens.pipeline import ingest_git
 from leadlens.sources.git import ingest as ingest_mod
-from leadlens.sources.git import ingest_git
 from leadlens.sources.git.client import GitRepo
 from leadlens.store import Store, open_store
 from leadlens.store.db import migrations

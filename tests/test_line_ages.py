@@ -8,10 +8,10 @@ import ibis
 import pytest
 
 from gitfixtures import Git
+from leadlens.derive.line_ages import derive_line_ages
 from leadlens.metrics.rework import Rework, rework
-from leadlens.sources.git.ingest import ingest_git
+from leadlens.pipeline import ingest_git
 from leadlens.store import Store
-from leadlens.store.line_ages import derive_line_ages
 
 
 def day(n: int) -> str:

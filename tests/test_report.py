@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 
 from gitfixtures import EVIL_TITLE, build_flow
+from leadlens.engines import connect
 from leadlens.metrics.flow import Filters
+from leadlens.pipeline import ingest_git
 from leadlens.report.build import build_report
 from leadlens.report.html import render_html
 from leadlens.report.model import Report
-from leadlens.sources.git import ingest_git
 from leadlens.store import open_store
 
 H = 3600.0
@@ -44,7 +45,7 @@ def flow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def report(flow_store: Path) -> Report:
     with open_store(flow_store, read_only=True) as st:
-        return build_report(st, Filters(), as_of=AS_OF)
+        return build_report(connect(st), Filters(), as_of=AS_OF)
 
 
 def test_lead_time_hand_computed(report: Report) -> None:
@@ -118,11 +119,11 @@ def test_evidence_and_longest_waits(report: Report) -> None:
 
 def test_include_bots_and_filters(flow_store: Path) -> None:
     with open_store(flow_store, read_only=True) as st:
-        with_bots = build_report(st, Filters(include_bots=True), as_of=AS_OF)
-        march_7 = build_report(st, Filters(since=datetime(2024, 3, 7, tzinfo=UTC),
+        with_bots = build_report(connect(st), Filters(include_bots=True), as_of=AS_OF)
+        march_7 = build_report(connect(st), Filters(since=datetime(2024, 3, 7, tzinfo=UTC),
                                            until=datetime(2024, 3, 8, tzinfo=UTC)), as_of=AS_OF)
-        nothing = build_report(st, Filters(since=datetime(2030, 1, 1, tzinfo=UTC)), as_of=AS_OF)
-        other = build_report(st, Filters(repos=("acme/other",)), as_of=AS_OF)
+        nothing = build_report(connect(st), Filters(since=datetime(2030, 1, 1, tzinfo=UTC)), as_of=AS_OF)
+        other = build_report(connect(st), Filters(repos=("acme/other",)), as_of=AS_OF)
     # The bot PR: commit 03-06 08:00, merged 12:00, released 03-08 10:00: 50 h.
     assert with_bots.changes == 4 and with_bots.bot_changes == 0
     assert march_7.changes == 1 and march_7.lead_time.median_s == 72 * H
@@ -191,7 +192,7 @@ def test_html_is_self_contained_escaped_and_has_the_figures(report: Report) -> N
 
 def test_empty_store_gives_a_short_valid_report(tmp_path: Path) -> None:
     with open_store(tmp_path / "empty.duckdb") as st:
-        report = build_report(st, Filters(), as_of=AS_OF)
+        report = build_report(connect(st), Filters(), as_of=AS_OF)
         html = render_html(report)
     assert report.changes == 0 and report.repos == [] and report.stages == []
     assert any("store is empty" in m for m in report.messages)

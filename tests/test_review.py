@@ -21,13 +21,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from ibis import _
 
 from forgefixtures import comment, pr, pr_commit, t
 from forgefixtures import review as add_review
+from leadlens.config import ReviewSettings
+from leadlens.derive.forge import derive_forge
+from leadlens.engines import connect
 from leadlens.metrics.review import concentration, review
-from leadlens.sources.git import ingest_git
+from leadlens.pipeline import ingest_git
 from leadlens.store import Store
-from leadlens.store.derive_forge import derive_forge
 
 R = "o/r"
 M = 60.0
@@ -57,8 +60,9 @@ def scenario(store: Store) -> None:
 
 
 def test_review_signals_hand_computed(store: Store) -> None:
+    db = connect(store)
     scenario(store)
-    rv = review(store.con, "SELECT repo, id FROM changes", [R], since=None, until=None,
+    rv = review(db, db.table("changes"), [R], since=None, until=None,
                 as_of=t("2024-06-10T00:00"))
     assert rv.pull_requests == 3 and rv.reviewed_prs == 2
     assert (rv.pickup_median_s, rv.pickup_with_bots_median_s) == (3 * 3600, 30 * M)
@@ -76,14 +80,15 @@ def test_review_signals_hand_computed(store: Store) -> None:
 
 
 def test_rubber_stamp_settings_and_window(store: Store) -> None:
+    db = connect(store)
     scenario(store)
     # Two minutes is quicker than carol's 3; 600 lines is more than #1's 500.
     for minutes, lines in ((2.0, 300), (5.0, 600)):
-        rv = review(store.con, "SELECT repo, id FROM changes", [R], since=None, until=None,
-                    as_of=t("2024-06-10T00:00"), rubber_stamp_minutes=minutes,
-                    rubber_stamp_lines=lines)
+        rv = review(db, db.table("changes"), [R], since=None, until=None,
+                    as_of=t("2024-06-10T00:00"),
+                    settings=ReviewSettings(rubber_stamp_minutes=minutes, rubber_stamp_lines=lines))
         assert rv.rubber_stamp_approvals == 0
-    rv = review(store.con, "SELECT repo, id FROM changes WHERE number = 2", [R],
+    rv = review(db, db.table("changes").filter(_.number == 2), [R],
                 since=t("2024-06-05T00:00"), until=t("2024-06-06T00:00"), as_of=t("2024-06-10T00:00"))
     assert rv.pull_requests == 1 and rv.review_rounds == 0 and rv.merged_without_review == 0
     assert rv.backlog == [(date(2024, 6, 5), 1), (date(2024, 6, 6), 2)]
@@ -91,12 +96,13 @@ def test_rubber_stamp_settings_and_window(store: Store) -> None:
 
 def test_review_trailers_count_as_review(store: Store, history_repo: tuple[Path, dict[str, str]]
                                           ) -> None:
+    db = connect(store)
     path, sha = history_repo
     ingest_git(store, [path])
-    scope = "SELECT repo, id FROM changes WHERE merge_sha = '{}'"
-    reviewed = review(store.con, scope.format(sha["squash12"]), ["history"], since=None,
+    changes = db.table("changes")
+    reviewed = review(db, changes.filter(_.merge_sha == sha["squash12"]), ["history"], since=None,
                       until=None, as_of=t("2024-06-10T00:00"))
-    unreviewed = review(store.con, scope.format(sha["revert"]), ["history"], since=None,
+    unreviewed = review(db, changes.filter(_.merge_sha == sha["revert"]), ["history"], since=None,
                         until=None, as_of=t("2024-06-10T00:00"))
     assert (reviewed.changes, reviewed.merged_without_review) == (1, 0)
     assert (unreviewed.changes, unreviewed.merged_without_review) == (1, 1)
@@ -119,7 +125,7 @@ def test_reviews_are_activity_in_the_report(store: Store) -> None:
     from leadlens.metrics.flow import Filters
     from leadlens.report.build import build_report
     scenario(store)
-    report = build_report(store, Filters(since=t("2024-06-05T00:00"), until=t("2024-06-06T00:00")),
+    report = build_report(connect(store), Filters(since=t("2024-06-05T00:00"), until=t("2024-06-06T00:00")),
                           as_of=t("2024-06-10T00:00"))
     by = {s.name: s for s in report.stages}
     # #2's review stage (4th 13:00 -> 5th 09:00) is active for 2 h after dan's review, no commit.

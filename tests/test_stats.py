@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from leadlens.analysis import amdahl, bootstrap, effects
 from leadlens.analysis.stats import (
-    DEFAULT_SEED,
     amdahl_check,
     cliffs_delta,
     compare,
     difference_in_differences,
     hodges_lehmann,
 )
+from leadlens.config import DEFAULT_SEED
 from leadlens.errors import UserError
 
 SEED = DEFAULT_SEED

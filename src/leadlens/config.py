@@ -1,22 +1,133 @@
-"""Settings: ``leadlens.toml`` or ``[tool.leadlens]`` in ``pyproject.toml``; CLI flags override."""
+"""Settings: ``leadlens.toml`` or ``[tool.leadlens]`` in ``pyproject.toml``; CLI flags override.
+
+Every default leadlens has is written here once. The file keeps flat keys (``bot_pattern``,
+``github_api_url``, ...); code reads typed sections (``settings.github``, ``settings.dora``, ...)
+so that a call takes one section, not a dozen keyword arguments.
+"""
 
 from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from leadlens.analysis.ai import AiRule, Rules
-from leadlens.conventions import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN
 from leadlens.errors import UserError
-from leadlens.sources.git.identity import DEFAULT_KNOWN_HOSTS
-from leadlens.store.db import DEFAULT_STORE
-from leadlens.store.derive import DEFAULT_RELEASE_TAG_PATTERN
-from leadlens.store.derive_forge import DEFAULT_PRODUCTION_PATTERN
 
-__all__ = ["Settings", "load_settings"]
+__all__ = [
+    "DEFAULT_ACTIVITY_WINDOW_HOURS", "DEFAULT_AGENT_PATTERN", "DEFAULT_BOT_PATTERN",
+    "DEFAULT_GITHUB_API_URL", "DEFAULT_GITHUB_OVERLAP_MINUTES", "DEFAULT_INCIDENT_LABELS",
+    "DEFAULT_INCIDENT_WINDOW_HOURS", "DEFAULT_K", "DEFAULT_KNOWN_HOSTS", "DEFAULT_PRODUCTION_PATTERN",
+    "DEFAULT_RELEASE_TAG_PATTERN", "DEFAULT_RESAMPLES", "DEFAULT_REWORK_DAYS",
+    "DEFAULT_RUBBER_STAMP_LINES", "DEFAULT_RUBBER_STAMP_MINUTES", "DEFAULT_SEED", "DEFAULT_STORE",
+    "AiRule", "AiSettings", "BotSettings", "DoraSettings", "FlowSettings", "GitSettings",
+    "GithubSettings", "ReviewSettings", "Settings", "load_settings",
+]
+
+DEFAULT_STORE = Path(".leadlens") / "leadlens.duckdb"
+# Repository identity (DESIGN.md): hosts whose origin URL names OWNER/REPO.
+DEFAULT_KNOWN_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org")
+# Release tags (DESIGN.md, Milestones).
+DEFAULT_RELEASE_TAG_PATTERN = r"^(?:[\w.-]+/)?v?\d+(?:\.\d+)+$"
+# Automation bots (never reviewers; their changes are reported apart): DESIGN.md, Bots and agents.
+DEFAULT_BOT_PATTERN = (r"(?i)(\[bot\]$|^(dependabot|renovate|github-actions|greenkeeper|snyk-bot"
+                       r"|pre-commit-ci|mergify|imgbot|allcontributors)\b)")
+# AI coding agents are not automation bots: their changes are AI-assisted changes.
+DEFAULT_AGENT_PATTERN = (r"(?i)^(copilot|copilot-swe-agent|devin-ai-integration|codex|jules"
+                         r"|claude|cursor-agent|openhands-agent|sweep-ai|google-labs-jules|amazon-q-developer"
+                         r"|codegen-sh)(\[bot\])?$")
+DEFAULT_ACTIVITY_WINDOW_HOURS = 2.0
+DEFAULT_REWORK_DAYS = 21.0
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+DEFAULT_GITHUB_OVERLAP_MINUTES = 60.0
+# Production environments, matched case-insensitively (DESIGN.md, DORA).
+DEFAULT_PRODUCTION_PATTERN = r"^(prod|production|live)$"
+DEFAULT_INCIDENT_LABELS: tuple[str, ...] = ("incident", "outage")
+DEFAULT_INCIDENT_WINDOW_HOURS = 72.0
+DEFAULT_RUBBER_STAMP_MINUTES = 5.0
+DEFAULT_RUBBER_STAMP_LINES = 300
+# Command-line defaults that are not settings: the Amdahl what-if factor, bootstrap resamples and seed.
+DEFAULT_K = 2.0
+DEFAULT_RESAMPLES = 9999
+DEFAULT_SEED = 20240601
+
+RuleField = Literal["trailer", "author", "author_name", "committer", "subject", "message", "pr_label",
+                    "pr_body", "pr_author"]
+
+
+class AiRule(BaseModel):
+    """One attribution rule: a regular expression (searched, case-insensitive) on one field."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Named in the evidence of every match.")
+    field: RuleField = Field(
+        description="What the pattern reads: trailer (its value; `key` picks the trailer), author or"
+        " committer (`Name <email>`), subject, message (subject and body), pr_label (each label),"
+        " pr_body, pr_author (login); author_name is the name alone."
+    )
+    pattern: str = Field(description="Regular expression, searched case-insensitively.")
+    key: str | None = Field(
+        default=None, description="For trailer rules: the trailer key (case-insensitive, exact)."
+    )
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+
+@dataclass(frozen=True)
+class GitSettings:
+    known_hosts: tuple[str, ...] = DEFAULT_KNOWN_HOSTS
+    release_tag_pattern: str = DEFAULT_RELEASE_TAG_PATTERN
+    jobs: int | None = None
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    bot_pattern: str = DEFAULT_BOT_PATTERN
+    agent_pattern: str = DEFAULT_AGENT_PATTERN
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    activity_window: timedelta = timedelta(hours=DEFAULT_ACTIVITY_WINDOW_HOURS)
+    rework_days: float = DEFAULT_REWORK_DAYS
+
+
+@dataclass(frozen=True)
+class GithubSettings:
+    api_url: str = DEFAULT_GITHUB_API_URL
+    overlap: timedelta = timedelta(minutes=DEFAULT_GITHUB_OVERLAP_MINUTES)
+
+
+@dataclass(frozen=True)
+class DoraSettings:
+    production_pattern: str = DEFAULT_PRODUCTION_PATTERN
+    incident_labels: tuple[str, ...] = DEFAULT_INCIDENT_LABELS
+    incident_window_hours: float = DEFAULT_INCIDENT_WINDOW_HOURS
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    rubber_stamp_minutes: float = DEFAULT_RUBBER_STAMP_MINUTES
+    rubber_stamp_lines: int = DEFAULT_RUBBER_STAMP_LINES
+
+
+@dataclass(frozen=True)
+class AiSettings:
+    rules: tuple[AiRule, ...] = ()
+    disabled_rules: tuple[str, ...] = ()
+    agent_pattern: str = DEFAULT_AGENT_PATTERN
 
 
 class Settings(BaseModel):
@@ -48,7 +159,7 @@ class Settings(BaseModel):
         description="Author names of AI coding agents: never counted as bots (a regular expression).",
     )
     activity_window_hours: float = Field(
-        default=2.0, gt=0,
+        default=DEFAULT_ACTIVITY_WINDOW_HOURS, gt=0,
         description="Time after someone acted that counts as active rather than waiting (hours).",
     )
     memory_limit: str = Field(
@@ -57,17 +168,17 @@ class Settings(BaseModel):
         " disk (DuckDB size syntax: 512MB, 4GB).",
     )
     github_api_url: str = Field(
-        default="https://api.github.com",
+        default=DEFAULT_GITHUB_API_URL,
         description="GitHub's REST API (GitHub Enterprise Server: https://HOST/api/v3); --api-url"
         " overrides.",
     )
     github_overlap_minutes: float = Field(
-        default=60.0, ge=0,
+        default=DEFAULT_GITHUB_OVERLAP_MINUTES, ge=0,
         description="How far before its cursor an incremental GitHub ingest reads again, for objects"
         " that changed while the last run read (repeats are deduplicated by key).",
     )
     rework_days: float = Field(
-        default=21.0, gt=0,
+        default=DEFAULT_REWORK_DAYS, gt=0,
         description="Rewriting lines younger than this many days counts as rework.",
     )
     ai_rules: tuple[AiRule, ...] = Field(
@@ -84,28 +195,52 @@ class Settings(BaseModel):
         " case-insensitively; DESIGN.md, DORA).",
     )
     incident_labels: tuple[str, ...] = Field(
-        default=("incident", "outage"),
+        default=DEFAULT_INCIDENT_LABELS,
         description="Issue labels that make an issue an incident (case-insensitive).",
     )
     incident_window_hours: float = Field(
-        default=72.0, gt=0,
+        default=DEFAULT_INCIDENT_WINDOW_HOURS, gt=0,
         description="An incident naming no change links to the last production deployment this"
         " many hours before it.",
     )
     rubber_stamp_minutes: float = Field(
-        default=5.0, ge=0,
+        default=DEFAULT_RUBBER_STAMP_MINUTES, ge=0,
         description="An approval this soon after the PR was ready or got its last commit is a"
         " rubber stamp (on a diff over rubber_stamp_lines).",
     )
     rubber_stamp_lines: int = Field(
-        default=300, ge=0, description="Diff size (added + deleted lines) above which a quick"
-        " approval is a rubber stamp.",
+        default=DEFAULT_RUBBER_STAMP_LINES, ge=0, description="Diff size (added + deleted lines)"
+        " above which a quick approval is a rubber stamp.",
     )
 
-    def ai_rule_set(self) -> Rules:
-        """The AI attribution rules in force: the defaults with the user's additions and removals,
-        agents recognised by ``agent_pattern``."""
-        return Rules.configured(self.ai_rules, self.ai_disabled_rules, self.agent_pattern)
+    # Typed sections: what each area of the code reads.
+    @property
+    def git(self) -> GitSettings:
+        return GitSettings(self.known_hosts, self.release_tag_pattern, self.jobs)
+
+    @property
+    def bots(self) -> BotSettings:
+        return BotSettings(self.bot_pattern, self.agent_pattern)
+
+    @property
+    def flow(self) -> FlowSettings:
+        return FlowSettings(timedelta(hours=self.activity_window_hours), self.rework_days)
+
+    @property
+    def github(self) -> GithubSettings:
+        return GithubSettings(self.github_api_url, timedelta(minutes=self.github_overlap_minutes))
+
+    @property
+    def dora(self) -> DoraSettings:
+        return DoraSettings(self.production_pattern, self.incident_labels, self.incident_window_hours)
+
+    @property
+    def review(self) -> ReviewSettings:
+        return ReviewSettings(self.rubber_stamp_minutes, self.rubber_stamp_lines)
+
+    @property
+    def ai(self) -> AiSettings:
+        return AiSettings(self.ai_rules, self.ai_disabled_rules, self.agent_pattern)
 
 
 def load_settings(directory: Path | None = None) -> Settings:

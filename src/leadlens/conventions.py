@@ -1,13 +1,17 @@
-"""Conventions that hosts and tools leave in git history, shared by the git source and derive."""
+"""Conventions that hosts and tools leave in history, and the one rule for bots and agents."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "DEFAULT_AGENT_PATTERN", "DEFAULT_BOT_PATTERN", "GITHUB_MERGE", "GITLAB_MERGE_REQUEST",
-    "PR_SUFFIX", "REVERT",
-]
+from leadlens.config import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN, BotSettings
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+__all__ = ["GITHUB_MERGE", "GITLAB_MERGE_REQUEST", "PR_SUFFIX", "REVERT", "BotRule"]
 
 # GitHub's merge commit subject; group 1 is the PR number, group 2 the branch owner (its author).
 GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from (?:([^/\s]+)/)?")
@@ -18,10 +22,49 @@ GITLAB_MERGE_REQUEST = re.compile(r"^See merge request \S*!(\d+)\s*$", re.M)
 # git revert's message body.
 REVERT = re.compile(r"This reverts commit ([0-9a-f]{7,64})")
 
-# Automation bots (never reviewers; their changes are reported apart): DESIGN.md, Bots and agents.
-DEFAULT_BOT_PATTERN = (r"(?i)(\[bot\]$|^(dependabot|renovate|github-actions|greenkeeper|snyk-bot"
-                       r"|pre-commit-ci|mergify|imgbot|allcontributors)\b)")
-# AI coding agents are not automation bots: their changes are AI-assisted changes.
-DEFAULT_AGENT_PATTERN = (r"(?i)^(copilot|copilot-swe-agent|devin-ai-integration|codex|jules"
-                         r"|claude|cursor-agent|openhands-agent|sweep-ai|google-labs-jules|amazon-q-developer"
-                         r"|codegen-sh)(\[bot\])?$")
+
+@dataclass(frozen=True)
+class BotRule:
+    """Who is an automation bot (DESIGN.md, Bots and agents): the source says so (GitHub's
+    ``type: Bot``) or ``bot_pattern`` matches the name, unless ``agent_pattern`` says it is an AI
+    coding agent. One rule, three renderings of it: Python (:meth:`matches`), DuckDB SQL
+    (:meth:`sql`) and Ibis (:meth:`ibis`). Patterns are searched, not anchored; inline flags such as
+    ``(?i)`` mean the same in Python, RE2 and Spark."""
+
+    bot_pattern: str = DEFAULT_BOT_PATTERN
+    agent_pattern: str = DEFAULT_AGENT_PATTERN
+    _bot: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _agent: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_bot", re.compile(self.bot_pattern))
+        object.__setattr__(self, "_agent", re.compile(self.agent_pattern))
+
+    @classmethod
+    def of(cls, settings: BotSettings) -> BotRule:
+        return cls(settings.bot_pattern, settings.agent_pattern)
+
+    def matches(self, name: str, flagged: bool = False) -> bool:
+        """``name`` (a login or author name) is an automation bot; ``flagged``: the source says so."""
+        if self._agent.search(name):
+            return False
+        return flagged or bool(self._bot.search(name))
+
+    def is_agent(self, name: str) -> bool:
+        return bool(self._agent.search(name))
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The named parameters :meth:`sql` refers to."""
+        return {"bot": self.bot_pattern, "agent": self.agent_pattern}
+
+    @staticmethod
+    def sql(name: str, flag: str) -> str:
+        """A DuckDB condition on the columns ``name`` and ``flag`` (the source's own bot flag),
+        with the parameters ``$bot`` and ``$agent`` (:attr:`params`)."""
+        return (f"((coalesce({flag}, FALSE) OR regexp_matches(coalesce({name}, ''), $bot))"
+                f" AND NOT regexp_matches(coalesce({name}, ''), $agent))")
+
+    def ibis(self, name: ir.StringValue) -> ir.BooleanValue:
+        """An Ibis condition on a name column (null where the name is null)."""
+        return name.re_search(self.bot_pattern) & ~name.re_search(self.agent_pattern)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["Commit", "FileChange", "FileHunks", "ReviewEvidence", "Tag", "Trailer"]
+__all__ = [
+    "Commit", "FileChange", "FileHunks", "RangeBlame", "ReviewEvidence", "Revision", "Tag", "Trailer",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +86,22 @@ class Tag:
     time: datetime | None
     tz_offset_min: int | None
     message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """A revision as the user named it, and the commit it resolves to."""
+
+    name: str
+    sha: str
+
+
+@dataclass(frozen=True)
+class RangeBlame:
+    """What ``git blame A..B`` says about the files at ``B``: per path, lines per range commit
+    (boundary commits left out), and the range's commits for attribution."""
+
+    start: Revision
+    end: Revision
+    files: dict[str, dict[str, int]]
+    commits: dict[str, Commit]

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 import ibis
 import ibis.expr.types as ir
 
+from leadlens.config import DEFAULT_ACTIVITY_WINDOW_HOURS
+
 __all__ = [
     "DEFAULT_ACTIVITY_WINDOW",
     "KEY",
@@ -40,7 +42,7 @@ MILESTONES: tuple[str, ...] = (
 )
 # STAGES[i] lies between MILESTONES[i] and MILESTONES[i + 1].
 STAGES: tuple[str, ...] = ("spec", "queue", "coding", "pickup", "review", "merge", "release")
-DEFAULT_ACTIVITY_WINDOW = timedelta(hours=2)
+DEFAULT_ACTIVITY_WINDOW = timedelta(hours=DEFAULT_ACTIVITY_WINDOW_HOURS)
 
 
 def stage_name(start: str, end: str) -> str:

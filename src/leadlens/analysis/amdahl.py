@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["DEFAULT_K", "ceiling", "speedup"]
-
-DEFAULT_K = 2.0  # the what-if speed-up factor when none is asked for
+__all__ = ["ceiling", "speedup"]
 
 
 def ceiling(share: float) -> float:

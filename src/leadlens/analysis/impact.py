@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadlens.analysis import stats
+from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_SEED
 from leadlens.timeline import stage_order
 
 __all__ = ["Cohorts", "Impact", "evaluate"]
@@ -33,8 +34,8 @@ class Cohorts:
     pilot_start: datetime | None = None
     pilot_team: tuple[str, ...] = ()
     control_team: tuple[str, ...] = ()
-    resamples: int = 9999
-    seed: int = 20240601
+    resamples: int = DEFAULT_RESAMPLES
+    seed: int = DEFAULT_SEED
     # Per-metric comparisons (every stage, size, reverts, rework, by size bucket) cost a bootstrap
     # each: the main report leaves them to `leadlens ai report` and keeps the Amdahl check.
     per_metric: bool = True

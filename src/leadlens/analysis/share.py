@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from leadlens.analysis.ai import CommitText, Evidence, Rules
-from leadlens.model import Commit
-
-if TYPE_CHECKING:
-    from leadlens.sources.git.blame import RangeBlame
+from leadlens.attribution import CommitText, Evidence, Rules
+from leadlens.model import Commit, RangeBlame
 
 __all__ = ["AI_SUFFIX", "AiShare", "FileShare", "ai_share", "commit_text", "share_of"]
 

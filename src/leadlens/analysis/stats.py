@@ -13,11 +13,12 @@ import scipy.stats
 from leadlens.analysis import amdahl
 from leadlens.analysis.bootstrap import Interval, Sample, Statistic, intervals, rows
 from leadlens.analysis.effects import cliffs_delta, hodges_lehmann
+from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_SEED
 from leadlens.errors import UserError
 from leadlens.metrics.flow import SIZE_BUCKETS
 
 __all__ = [
-    "DEFAULT_RESAMPLES", "DEFAULT_SEED", "MIN_N", "MIN_STRATUM",
+    "MIN_N", "MIN_STRATUM",
     "AmdahlCheck", "CohortFigures", "Comparison", "DiD", "Statistic", "StratumComparison",
     "amdahl_check", "cliffs_delta", "compare", "difference_in_differences", "hodges_lehmann",
 ]
@@ -25,8 +26,6 @@ __all__ = [
 Values = Sequence[float] | npt.NDArray[np.floating] | npt.NDArray[np.integer]
 Array = npt.NDArray[np.float64]
 
-DEFAULT_RESAMPLES = 9999
-DEFAULT_SEED = 20240601
 MIN_N = 20  # changes per cohort before a difference is given
 MIN_STRATUM = 10  # changes per cohort within one size bucket
 

@@ -1,6 +1,6 @@
 """AI-assisted commits and changes in the store: the attribution rules applied, with evidence.
 
-The rules (analysis/ai.py) are applied in Python, where their semantics live; DuckDB first narrows
+The rules (attribution.py) are applied in Python, where their semantics live; DuckDB first narrows
 millions of commits to the few whose fields could match (each rule's pattern, run by RE2), so only
 those are read out. A pattern RE2 cannot run (a look-behind, say) narrows nothing: correct, slower.
 """
@@ -14,7 +14,8 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from leadlens.analysis.ai import AiRule, CommitText, PullRequestText, Rules
+from leadlens.attribution import AiRule, CommitText, PullRequestText, Rules
+from leadlens.engines import sql_connection
 from leadlens.metrics.flow import Flow
 from leadlens.model import Trailer
 from leadlens.timeline import seconds_between
@@ -56,8 +57,9 @@ def _predicate(con: duckdb.DuckDBPyConnection, rule: AiRule) -> str:
     return f"regexp_matches({_FIELDS[rule.field]}, {_literal(pattern)}, 'i')"
 
 
-def ai_commits(con: duckdb.DuckDBPyConnection, rules: Rules, repos: Sequence[str] = ()) -> pa.Table:
+def ai_commits(backend: ibis.BaseBackend, rules: Rules, repos: Sequence[str] = ()) -> pa.Table:
     """repo, sha, evidence (list of rule + matched text) for every reachable AI-assisted commit."""
+    con = sql_connection(backend)
     conditions = [_predicate(con, r) for r in rules.rules if r.field in (*_FIELDS, "trailer")]
     empty = pa.table({"repo": pa.array([], pa.string()), "sha": pa.array([], pa.string()),
                       "evidence": pa.array([], EVIDENCE_TYPE)})
@@ -89,14 +91,15 @@ def ai_commits(con: duckdb.DuckDBPyConnection, rules: Rules, repos: Sequence[str
                      "evidence": pa.array(out["evidence"], EVIDENCE_TYPE)})
 
 
-def pr_ai(con: duckdb.DuckDBPyConnection, rules: Rules, repos: Sequence[str] = ()) -> pa.Table:
+def pr_ai(backend: ibis.BaseBackend, rules: Rules, repos: Sequence[str] = ()) -> pa.Table:
     """repo, number, evidence for every pull request the pull-request rules match (labels, body,
     author); empty when no rule reads pull requests or there is no forge data."""
     out: dict[str, list[object]] = {"repo": [], "number": [], "evidence": []}
     if any(rules.uses(f) for f in ("pr_label", "pr_body", "pr_author")):
         where, params = ("WHERE repo IN (SELECT unnest(?))", [list(repos)]) if repos else ("", [])
-        cursor = con.execute("SELECT repo, number, author, body, labels FROM pull_requests"
-                             f" {where} ORDER BY repo, number", params)
+        cursor = sql_connection(backend).execute(
+            f"SELECT repo, number, author, body, labels FROM pull_requests {where}"
+            " ORDER BY repo, number", params)
         while batch := cursor.fetchmany(10_000):
             for repo, number, author, body, labels in batch:
                 found = rules.classify_pull_request(PullRequestText(

@@ -14,15 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
+import ibis
+import ibis.expr.types as ir
 
-from leadlens.store.derive_forge import DEFAULT_PRODUCTION_PATTERN
+from leadlens.config import DoraSettings
+from leadlens.engines import sql_connection
 
-__all__ = [
-    "DEFAULT_INCIDENT_LABELS", "DEFAULT_INCIDENT_WINDOW_HOURS", "EDITION", "Dora", "dora", "levels",
-]
+__all__ = ["EDITION", "Dora", "dora", "levels"]
 
-DEFAULT_INCIDENT_LABELS: tuple[str, ...] = ("incident", "outage")
-DEFAULT_INCIDENT_WINDOW_HOURS = 72.0
 EDITION = "DORA Accelerate State of DevOps Report 2024"
 _DAY = 86400.0
 
@@ -207,19 +206,20 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None
     return tuple(row)
 
 
-def dora(con: duckdb.DuckDBPyConnection, scope_sql: str, repos: Sequence[str], *,
-         since: datetime | None, until: datetime | None,
-         production_pattern: str = DEFAULT_PRODUCTION_PATTERN,
-         incident_labels: Sequence[str] = DEFAULT_INCIDENT_LABELS,
-         incident_window_hours: float = DEFAULT_INCIDENT_WINDOW_HOURS) -> Dora:
+def dora(backend: ibis.BaseBackend, scope: ir.Table, repos: Sequence[str], *,
+         since: datetime | None, until: datetime | None, settings: DoraSettings | None = None
+         ) -> Dora:
     """DORA over ``repos``: shipments and incidents in ``[since, until)``; change lead time over
-    the changes ``scope_sql`` selects (a query giving ``repo``, ``id``)."""
+    the changes of ``scope`` (a table with ``repo``, ``id``)."""
+    con = sql_connection(backend)
+    settings = settings or DoraSettings()
+    scope_sql = str(backend.compile(scope.select("repo", "id")))
     con.execute("CREATE OR REPLACE TEMP TABLE _dora_repos AS SELECT unnest($r::VARCHAR[]) AS repo",
                 {"r": list(repos)})
     con.execute(f"CREATE OR REPLACE TEMP TABLE _dora_scope AS SELECT repo, id FROM ({scope_sql})")
-    params: dict[str, Any] = {"production": production_pattern,
-                              "labels": [x.lower() for x in incident_labels],
-                              "window": timedelta(hours=incident_window_hours)}
+    params: dict[str, Any] = {"production": settings.production_pattern,
+                              "labels": [x.lower() for x in settings.incident_labels],
+                              "window": timedelta(hours=settings.incident_window_hours)}
     try:
         for sql in _SQL:
             con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})

@@ -6,7 +6,6 @@ a connection's SQL directly, so the same expressions run on every Ibis backend (
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,7 +15,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from ibis import _
 
-from leadlens.conventions import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN
+from leadlens.conventions import BotRule
+from leadlens.engines import Materialiser
 from leadlens.metrics.review import activity as review_activity
 from leadlens.timeline import (
     DEFAULT_ACTIVITY_WINDOW,
@@ -45,8 +45,7 @@ class Filters:
     until: datetime | None = None  # on merged, exclusive
     repos: tuple[str, ...] = ()
     include_bots: bool = False
-    bot_pattern: str = DEFAULT_BOT_PATTERN
-    agent_pattern: str = DEFAULT_AGENT_PATTERN
+    bots: BotRule = field(default_factory=BotRule)
     activity_window: timedelta = DEFAULT_ACTIVITY_WINDOW
 
 
@@ -71,7 +70,7 @@ class Flow:
     spans: ir.Table  # per change: first_at, last_at, done, lead_time_s, elapsed_s, ...
     segments: ir.Table  # per change and stage, with active_s / waiting_s
     milestones: ir.Table  # of changes in scope
-    materialised: _Materialiser
+    materialised: Materialiser
     _once: dict[str, ir.Table] = field(default_factory=dict)
 
     def cache(self, expr: ir.Table) -> ir.Table:
@@ -92,40 +91,11 @@ class Flow:
         self._once.clear()
 
 
-class _Materialiser:
-    """Materialise expressions several metrics reuse as temporary tables, dropped by ``release``
-    (explicitly: Ibis' own ``cache`` drops at garbage collection, when the store may be closed)."""
-
-    def __init__(self, backend: ibis.BaseBackend) -> None:
-        self.backend = backend
-        self.names: list[str] = []
-
-    def __call__(self, expr: ir.Table) -> ir.Table:
-        return self.upload(expr)
-
-    def upload(self, data: ir.Table | pa.Table) -> ir.Table:
-        name = f"_leadlens_{uuid.uuid4().hex}"
-        table = self.backend.create_table(name, data, temp=True)
-        self.names.append(name)
-        return table
-
-    def release(self) -> None:
-        while self.names:
-            name = self.names.pop()
-            try:
-                self.backend.drop_table(name, force=True)
-            except Exception:  # a closed store has dropped its temporary tables already
-                self.names.clear()
-
-
 def _bot_flags(changes: ir.Table, f: Filters) -> ir.Table:
-    # Settings validate the patterns; inline flags like (?i) work in Python, RE2 and Spark alike.
-    bot, agent = f.bot_pattern, f.agent_pattern
     people = changes.select("repo", "id", who=changes.authors.unnest())
-    is_bot = people.who.re_search(bot) & ~people.who.re_search(agent)
-    all_bots = people.group_by(["repo", "id"]).aggregate(all_bots=is_bot.all())
+    all_bots = people.group_by(["repo", "id"]).aggregate(all_bots=f.bots.ibis(people.who).all())
     c = changes.left_join(all_bots, ["repo", "id"]).select(changes, all_bots=all_bots.all_bots)
-    author_bot = (c.author.re_search(bot) & ~c.author.re_search(agent)).fill_null(False)
+    author_bot = f.bots.ibis(c.author).fill_null(False)
     return c.mutate(is_bot=author_bot | c.all_bots.fill_null(False)).drop("all_bots")
 
 
@@ -145,7 +115,7 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
     if f.repos:
         c = c.filter(c.repo.isin(list(f.repos)))
     c = _bot_flags(c, f).mutate(lines=(_.lines_added.fill_null(0) + _.lines_deleted.fill_null(0)))
-    cache = _Materialiser(backend)
+    cache = Materialiser(backend)
     numbered = ibis.window(order_by=[c.merged_at, c.repo, c.id])  # deterministic, merge order
     c = cache(c.mutate(size=size_bucket(c.lines), cid=ibis.row_number().over(numbered)))
     if f.include_bots:

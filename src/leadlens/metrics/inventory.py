@@ -7,8 +7,6 @@ from datetime import datetime
 
 import ibis
 
-from leadlens.store import Store
-
 __all__ = ["RepoInventory", "inventory"]
 
 
@@ -27,8 +25,7 @@ class RepoInventory:
     flagged_dates: int
 
 
-def inventory(store: Store) -> list[RepoInventory]:
-    con = ibis.duckdb.from_connection(store.con)
+def inventory(con: ibis.BaseBackend) -> list[RepoInventory]:
     repos = con.table("repos")
     commits = con.table("commits")
     tags = con.table("tags")

@@ -15,14 +15,12 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 
-from leadlens.conventions import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN
-from leadlens.store.derive_forge import PR_READY_SQL, is_bot_sql
+from leadlens.config import ReviewSettings
+from leadlens.conventions import BotRule
+from leadlens.derive.forge import PR_READY_SQL
+from leadlens.engines import sql_connection
 
-__all__ = ["DEFAULT_RUBBER_STAMP_LINES", "DEFAULT_RUBBER_STAMP_MINUTES", "Review", "activity",
-           "concentration", "review"]
-
-DEFAULT_RUBBER_STAMP_MINUTES = 5.0
-DEFAULT_RUBBER_STAMP_LINES = 300
+__all__ = ["Review", "activity", "concentration", "review"]
 
 _SQL = [
     "CREATE OR REPLACE TEMP TABLE _rv_all AS " + PR_READY_SQL,
@@ -33,12 +31,12 @@ _SQL = [
     # Every review and comment on any PR of the repositories, by someone other than its author.
     "CREATE OR REPLACE TEMP TABLE _rv_acts AS"
     " SELECT r.repo, r.number, r.reviewer AS who, r.submitted_at AS ts, r.state,"
-    f"  {is_bot_sql('r.reviewer', 'r.reviewer_is_bot')} AS bot"
+    f"  {BotRule.sql('r.reviewer', 'r.reviewer_is_bot')} AS bot"
     " FROM reviews r JOIN _rv_all p ON p.repo = r.repo AND p.number = r.number"
     " WHERE r.submitted_at IS NOT NULL AND r.state <> 'PENDING'"
     "  AND coalesce(r.reviewer, '') <> coalesce(p.author, '')"
     " UNION ALL SELECT c.repo, c.number, c.author, c.created_at, 'COMMENT',"
-    f"  {is_bot_sql('c.author', 'c.author_is_bot')}"
+    f"  {BotRule.sql('c.author', 'c.author_is_bot')}"
     " FROM comments c JOIN _rv_all p ON p.repo = c.repo AND p.number = c.number"
     " WHERE coalesce(c.author, '') <> coalesce(p.author, '')",
     # Per merged PR: first review and last approval before the merge, with and without bots.
@@ -103,20 +101,22 @@ def _median(expr: str) -> str:
     return f"quantile_cont(CASE WHEN epoch({expr}) < 0 THEN 0 ELSE epoch({expr}) END, 0.5)"
 
 
-def review(con: duckdb.DuckDBPyConnection, scope_sql: str, repos: Sequence[str], *,
+def review(backend: ibis.BaseBackend, scope: ir.Table, repos: Sequence[str], *,
            since: datetime | None, until: datetime | None, as_of: datetime,
-           bot_pattern: str = DEFAULT_BOT_PATTERN, agent_pattern: str = DEFAULT_AGENT_PATTERN,
-           rubber_stamp_minutes: float = DEFAULT_RUBBER_STAMP_MINUTES,
-           rubber_stamp_lines: int = DEFAULT_RUBBER_STAMP_LINES) -> Review:
-    """Review signals over the changes ``scope_sql`` selects (``repo``, ``id``); the backlog over
-    every PR of ``repos`` from ``since`` (else the first ready PR) to ``until`` (else ``as_of``,
-    or the last PR activity when earlier)."""
+           bots: BotRule | None = None, settings: ReviewSettings | None = None) -> Review:
+    """Review signals over the changes of ``scope`` (a table with ``repo``, ``id``); the backlog
+    over every PR of ``repos`` from ``since`` (else the first ready PR) to ``until`` (else
+    ``as_of``, or the last PR activity when earlier)."""
+    con = sql_connection(backend)
+    settings = settings or ReviewSettings()
+    scope_sql = str(backend.compile(scope.select("repo", "id")))
     con.execute(f"CREATE OR REPLACE TEMP TABLE _rv_scope AS SELECT repo, id FROM ({scope_sql})")
-    params = {"repos": list(repos), "bot": bot_pattern, "agent": agent_pattern}
+    params = {"repos": list(repos), **(bots or BotRule()).params}
     try:
         for sql in _SQL:
             con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
-        return _figures(con, since, until, as_of, rubber_stamp_minutes, rubber_stamp_lines)
+        return _figures(con, since, until, as_of, settings.rubber_stamp_minutes,
+                        settings.rubber_stamp_lines)
     finally:
         for name in ("_rv_scope", "_rv_all", "_rv_pr", "_rv_acts", "_rv_times"):
             con.execute(f"DROP TABLE IF EXISTS {name}")

@@ -10,9 +10,9 @@ import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
-__all__ = ["DEFAULT_REWORK_DAYS", "Rework", "rework", "rework_by_change"]
+from leadlens.config import DEFAULT_REWORK_DAYS
 
-DEFAULT_REWORK_DAYS = 21.0
+__all__ = ["Rework", "rework", "rework_by_change"]
 
 
 @dataclass(frozen=True)

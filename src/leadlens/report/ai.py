@@ -6,40 +6,39 @@ from collections import Counter
 
 import ibis
 
-from leadlens.analysis.ai import Rules
 from leadlens.analysis.impact import Cohorts, Impact, evaluate
+from leadlens.attribution import Rules
+from leadlens.config import DEFAULT_REWORK_DAYS
 from leadlens.metrics import flow as fm
 from leadlens.metrics.ai import ai_commits, change_ai, pr_ai, survival
 from leadlens.metrics.cohorts import change_facts, done_stage_seconds
-from leadlens.metrics.rework import DEFAULT_REWORK_DAYS
 from leadlens.report.headline_ai import headline
 from leadlens.report.model_ai import AiSection, RuleCount, Survival
-from leadlens.store.db import Store
 
 __all__ = ["SURVIVAL_DAYS", "ai_section", "build_ai"]
 
 SURVIVAL_DAYS = (21, 90)
 
 
-def build_ai(store: Store, filters: fm.Filters, rules: Rules, cohorts: Cohorts | None = None, *,
-             rework_days: float = DEFAULT_REWORK_DAYS) -> AiSection:
+def build_ai(backend: ibis.BaseBackend, filters: fm.Filters, rules: Rules,
+             cohorts: Cohorts | None = None, *, rework_days: float = DEFAULT_REWORK_DAYS
+             ) -> AiSection:
     """`leadlens ai report`: the AI section over ``filters``' scope."""
-    backend = ibis.duckdb.from_connection(store.con)
     fl = fm.flow(backend, filters)
     try:
-        return ai_section(store, backend, fl, filters, rules, cohorts or Cohorts(),
+        return ai_section(backend, fl, filters, rules, cohorts or Cohorts(),
                           rework_days=rework_days)
     finally:
         fl.release()
 
 
-def ai_section(store: Store, backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
+def ai_section(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
                rules: Rules, cohorts: Cohorts, *, rework_days: float) -> AiSection:
     """The AI section over a flow already built (the main report shares its own)."""
-    commits_ai = ai_commits(store.con, rules, filters.repos)
+    commits_ai = ai_commits(backend, rules, filters.repos)
     uploaded = fl.upload(commits_ai)
     ai = fl.cache(change_ai(backend, fl, uploaded,
-                            fl.upload(pr_ai(store.con, rules, filters.repos))))
+                            fl.upload(pr_ai(backend, rules, filters.repos))))
     history = bool(backend.table("line_changes").limit(1).to_pyarrow().num_rows)
     facts = backend.to_pyarrow(change_facts(backend, fl, ai, rework_days, history))
     stages = backend.to_pyarrow(done_stage_seconds(fl))

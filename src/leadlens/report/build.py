@@ -11,9 +11,9 @@ import ibis.expr.types as ir
 
 from leadlens import __version__
 from leadlens.analysis import amdahl
-from leadlens.analysis.amdahl import DEFAULT_K
 from leadlens.analysis.impact import Cohorts
-from leadlens.config import Settings
+from leadlens.attribution import Rules
+from leadlens.config import DEFAULT_K, DEFAULT_REWORK_DAYS, Settings
 from leadlens.metrics import flow as fm
 from leadlens.metrics.rework import rework as rework_metric
 from leadlens.report.ai import ai_section
@@ -35,12 +35,10 @@ from leadlens.report.model import (
     Waited,
     Week,
 )
-from leadlens.store.db import Store
 from leadlens.timeline import MILESTONES, stage_order
 
-__all__ = ["DEFAULT_K", "DEFAULT_REWORK_DAYS", "build_report", "headline"]
+__all__ = ["build_report", "headline"]
 
-DEFAULT_REWORK_DAYS = 21.0
 LONGEST = 5  # changes listed per stage under "waited longest"
 _H, _D = 3600.0, 86400.0
 # Histogram edges: lead times span minutes to months, so the bins grow roughly geometrically.
@@ -74,13 +72,12 @@ def _link(remote: str | None, repo: str, number: int | None, sha: str) -> str | 
     return None
 
 
-def build_report(store: Store, filters: fm.Filters, *, k: float = DEFAULT_K,
+def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = DEFAULT_K,
                  rework_days: float = DEFAULT_REWORK_DAYS, as_of: datetime | None = None,
                  settings: Settings | None = None, ai: Cohorts | None = None) -> Report:
     """Every figure of the report over ``filters``' scope (DESIGN.md, Aggregates); with ``ai``
     (the cohorts to compare), the AI section too, by the settings' attribution rules."""
     as_of = as_of or datetime.now(UTC)
-    backend = ibis.duckdb.from_connection(store.con)
     messages: list[str] = []
     remotes = {r["repo"]: r["remote_url"] for r in _rows(
         backend, backend.table("repos").select("repo", "remote_url").order_by("repo"))}
@@ -100,13 +97,13 @@ def build_report(store: Store, filters: fm.Filters, *, k: float = DEFAULT_K,
     try:
         report = _build(backend, fl, filters, remotes, messages, k, rework_days, as_of, git_repos)
         settings = settings or Settings()
-        dora, review, notes = forge_sections(store, backend, fl, filters,
+        dora, review, notes = forge_sections(backend, fl, filters,
                                              [r.repo for r in report.repos], settings, as_of)
         report = report.model_copy(update={"dora": dora, "review": review,
                                            "messages": report.messages + notes})
         if ai is not None:
             report = report.model_copy(update={"ai": ai_section(
-                store, backend, fl, filters, settings.ai_rule_set(), ai, rework_days=rework_days)})
+                backend, fl, filters, Rules.of(settings.ai), ai, rework_days=rework_days)})
         return report
     finally:
         fl.release()

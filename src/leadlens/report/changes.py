@@ -12,10 +12,10 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from leadlens.analysis.ai import Rules
+from leadlens.attribution import Rules
+from leadlens.engines import batches
 from leadlens.metrics import flow as fm
 from leadlens.metrics.ai import ai_commits, change_ai, pr_ai
-from leadlens.store.db import Store
 from leadlens.timeline import MILESTONES, stage_order
 
 __all__ = ["change_rows", "write_csv", "write_jsonl"]
@@ -54,33 +54,28 @@ def _iso(at: datetime | None) -> str | None:
         "%Y-%m-%dT%H:%M:%SZ")
 
 
-def change_rows(store: Store, filters: fm.Filters, rules: Rules | None = None
+def change_rows(backend: ibis.BaseBackend, filters: fm.Filters, rules: Rules | None = None
                 ) -> tuple[list[str], Iterator[dict[str, Any]]]:
     """The stage names that occur (canonical order), and the rows documented in docs/cli.md
     (`leadlens changes`), streamed in merge order."""
-    backend = ibis.duckdb.from_connection(store.con)
     fl = fm.flow(backend, filters)
     names = backend.to_pyarrow(fl.segments.select("stage").distinct()).column("stage").to_pylist()
     rules = rules or Rules.configured()
-    ai = change_ai(backend, fl, fl.upload(ai_commits(store.con, rules, filters.repos)),
-                   fl.upload(pr_ai(store.con, rules, filters.repos)))
-    return sorted(names, key=stage_order), _stream(store, backend, fl, ai)
+    ai = change_ai(backend, fl, fl.upload(ai_commits(backend, rules, filters.repos)),
+                   fl.upload(pr_ai(backend, rules, filters.repos)))
+    return sorted(names, key=stage_order), _stream(backend, fl, ai)
 
 
-def _stream(store: Store, backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table
-            ) -> Iterator[dict[str, Any]]:
+def _stream(backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table) -> Iterator[dict[str, Any]]:
     try:
-        yield from _rows(store, backend, fl, ai)
+        yield from _rows(backend, fl, ai)
     finally:
         fl.release()
 
 
-def _rows(store: Store, backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table
-          ) -> Iterator[dict[str, Any]]:
-    # Streamed in batches so a million changes never sit in memory at once. (Ibis 12's own
-    # batch reader predates DuckDB 2's API, so the compiled SQL is read through DuckDB.)
-    reader = store.con.sql(str(backend.compile(_query(backend, fl, ai)))).to_arrow_reader(_BATCH)
-    for batch in reader:
+def _rows(backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table) -> Iterator[dict[str, Any]]:
+    # Streamed in batches so a million changes never sit in memory at once.
+    for batch in batches(backend, _query(backend, fl, ai), _BATCH):
         for r in batch.to_pylist():
             yield {
                 "id": r["change_id"], "repo": r["repo"], "number": r["number"],

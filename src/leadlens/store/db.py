@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -11,12 +12,12 @@ from typing import Any
 
 import duckdb
 
+from leadlens.config import DEFAULT_STORE
 from leadlens.errors import StoreError, StoreLockedError, StoreSchemaError
 
-__all__ = ["DEFAULT_STORE", "SCHEMA_VERSION", "Store", "limit_memory", "migrations", "open_store",
-           "scalar"]
+__all__ = ["DEFAULT_STORE", "SCHEMA_VERSION", "Store", "capped_memory", "limit_memory", "migrations",
+           "open_store", "scalar"]
 
-DEFAULT_STORE = Path(".leadlens") / "leadlens.duckdb"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 
@@ -66,6 +67,17 @@ def limit_memory(store: Store, memory_limit: str) -> None:
         raise StoreError(f"memory_limit {memory_limit!r} is not a size DuckDB understands"
                          " (e.g. 1GB, 512MB)") from exc
     store.con.execute("SET preserve_insertion_order = false")
+
+
+@contextmanager
+def capped_memory(store: Store, memory_limit: str) -> Iterator[None]:
+    """DuckDB's memory limit set to ``memory_limit`` for the block, then restored."""
+    before = scalar(store.con, "SELECT current_setting('memory_limit')")
+    store.con.execute(f"SET memory_limit = '{memory_limit}'")
+    try:
+        yield
+    finally:
+        store.con.execute(f"SET memory_limit = '{before}'")
 
 
 def _applied_version(con: duckdb.DuckDBPyConnection) -> int:

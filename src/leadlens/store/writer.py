@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -13,13 +15,24 @@ from leadlens import __version__
 from leadlens.store.db import scalar
 
 __all__ = [
+    "GitRunEnd",
     "begin_run",
+    "finish_git_run",
     "load_cursor",
+    "record_skipped",
     "save_cursor",
     "transaction",
+    "upsert",
     "write_commits",
     "write_hunks",
 ]
+
+_ARROW = {
+    "VARCHAR": pa.string(), "JSON": pa.string(), "BIGINT": pa.int64(), "INTEGER": pa.int32(),
+    "BOOLEAN": pa.bool_(), "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
+    "VARCHAR[]": pa.list_(pa.string()),
+}
+_schemas: dict[tuple[int, str], pa.Schema] = {}
 
 
 class transaction:
@@ -116,3 +129,101 @@ def save_cursor(
         " VALUES (?, ?, ?, ?, ?)",
         [repo, source, resource, json.dumps(cursor, sort_keys=True), datetime.now(UTC)],
     )
+
+
+def _schema(con: duckdb.DuckDBPyConnection, table: str) -> pa.Schema:
+    cached = _schemas.get((id(con), table))
+    if cached is None:
+        cols = con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_name = ? ORDER BY ordinal_position", [table]).fetchall()
+        cached = pa.schema([(name, _ARROW[kind]) for name, kind in cols])
+        _schemas[(id(con), table)] = cached
+    return cached
+
+
+def upsert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert ``rows`` into ``table``, replacing the stored rows with the same key (the table's
+    primary key): a repeated page or an overlap window never duplicates. Call inside a
+    transaction. Returns the rows written."""
+    if not rows:
+        return 0
+    schema = _schema(con, table)
+    data = pa.Table.from_pylist(list(rows), schema=schema)
+    name = f"batch_{table}"
+    con.register(name, data)
+    try:
+        cols = ", ".join(f'"{c}"' for c in schema.names)
+        con.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM {name}")
+    finally:
+        con.unregister(name)
+    return len(rows)
+
+
+def record_skipped(con: duckdb.DuckDBPyConnection, repo: str, source: str, resource: str,
+                   url: str | None, reason: str, raw: str) -> None:
+    """Keep an object a source could not map, with its reason; the same object skipped again (a
+    rerun, a replay) is one row, not two. Call inside a transaction."""
+    con.execute(
+        "INSERT INTO skipped_objects (repo, source, resource, url, reason, fetched_at, raw)"
+        " SELECT ?, ?, ?, ?, ?, now(), ?::JSON WHERE NOT EXISTS (SELECT 1 FROM skipped_objects"
+        " WHERE repo = ? AND source = ? AND resource = ? AND url IS NOT DISTINCT FROM ?"
+        " AND reason = ?)",
+        [repo, source, resource, url, reason, raw, repo, source, resource, url, reason])
+
+
+@dataclass(frozen=True)
+class GitRunEnd:
+    """What completes a git run for one repository: its refs and tags, the commits that became
+    reachable again or unreachable, its ``repos`` row and the new cursor."""
+
+    repo: str
+    refs: pa.Table
+    tags: pa.Table
+    reachable_again: Sequence[str]
+    unreachable: Sequence[str]
+    repo_row: Mapping[str, Any]  # the columns of ``repos`` but first/last_ingested_at
+    cursor: object
+    source: str
+    resource: str
+
+
+def finish_git_run(con: duckdb.DuckDBPyConnection, end: GitRunEnd, run_id: int, now: datetime) -> int:
+    """Replace refs and tags, mark reachability, upsert the repository, move the cursor and close
+    the run: one transaction. Returns the commits the run added."""
+    again = pa.table({"sha": pa.array(list(end.reachable_again), pa.string())})
+    lost = pa.table({"sha": pa.array(list(end.unreachable), pa.string())})
+    views = (("new_refs", end.refs), ("new_tags", end.tags), ("again_shas", again),
+             ("lost_shas", lost))
+    for view, tbl in views:
+        con.register(view, tbl)
+    row = dict(end.repo_row)
+    cols = ["repo", *row, "first_ingested_at", "last_ingested_at"]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in [*row, "last_ingested_at"])
+    try:
+        with transaction(con):
+            con.execute("DELETE FROM refs WHERE repo = ?", [end.repo])
+            con.execute("INSERT INTO refs SELECT * FROM new_refs")
+            con.execute("DELETE FROM tags WHERE repo = ?", [end.repo])
+            con.execute("INSERT INTO tags SELECT * FROM new_tags")
+            con.execute(
+                "UPDATE commits SET reachable = FALSE WHERE repo = ? AND reachable"
+                " AND sha IN (SELECT sha FROM lost_shas)", [end.repo])
+            con.execute(
+                "UPDATE commits SET reachable = TRUE WHERE repo = ? AND NOT reachable"
+                " AND sha IN (SELECT sha FROM again_shas)", [end.repo])
+            con.execute(
+                f"INSERT INTO repos ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+                f" ON CONFLICT (repo) DO UPDATE SET {updates}",
+                [end.repo, *row.values(), now, now])
+            save_cursor(con, end.repo, end.source, end.resource, end.cursor)
+            added = int(scalar(con, "SELECT count(*) FROM commits WHERE repo = ? AND run_id = ?",
+                               [end.repo, run_id]))
+            con.execute(
+                "UPDATE ingest_runs SET finished_at = ?, commits_added = ?,"
+                " commits_unreachable = ? WHERE run_id = ?",
+                [now, added, len(end.unreachable), run_id])
+    finally:
+        for view, _ in views:
+            con.unregister(view)
+    return added

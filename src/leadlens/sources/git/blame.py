@@ -12,10 +12,9 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from leadlens.errors import UserError
-from leadlens.model import Commit
+from leadlens.model import Commit, RangeBlame, Revision
 from leadlens.sources.git.client import GitRepo, _run
 from leadlens.sources.git.parse import LOG_FORMAT, decode, parse_log
 
@@ -33,25 +32,6 @@ _HEADER = re.compile(rb"^([0-9a-f]{40}|[0-9a-f]{64}) \d+ \d+(?: (\d+))?$")
 _GITLINK = b"160000"
 # Config a user may have set that would change what the commands below print.
 _QUIET = ("-c", "log.showSignature=false", "-c", "color.ui=never")
-
-
-@dataclass(frozen=True, slots=True)
-class Revision:
-    """A revision as the user named it, and the commit it resolves to."""
-
-    name: str
-    sha: str
-
-
-@dataclass(frozen=True)
-class RangeBlame:
-    """What ``git blame A..B`` says about the files at ``B``: per path, lines per range commit
-    (boundary commits left out), and the range's commits for attribution."""
-
-    start: Revision
-    end: Revision
-    files: dict[str, dict[str, int]]
-    commits: dict[str, Commit]
 
 
 def parse_blame(data: bytes) -> dict[str, int]:

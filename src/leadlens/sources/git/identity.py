@@ -6,9 +6,7 @@ import re
 from collections.abc import Collection
 from pathlib import Path
 
-__all__ = ["DEFAULT_KNOWN_HOSTS", "name_from_url", "repo_name"]
-
-DEFAULT_KNOWN_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org")
+__all__ = ["name_from_url", "repo_name"]
 
 _SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")  # git@host:owner/repo
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?(?P<host>[^/:]+)(?::\d*)?/(?P<path>.*)$", re.I)

@@ -8,34 +8,34 @@ written only from the calling thread, one transaction per batch.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar
 
 import pyarrow as pa
 
+from leadlens.config import DEFAULT_KNOWN_HOSTS, Settings
 from leadlens.errors import LeadlensError, SourceError
 from leadlens.model import Commit, FileHunks
+from leadlens.sources.base import QUIET, DeriveStart, Progress, RunSummary
 from leadlens.sources.git.client import check_git, open_repo
-from leadlens.sources.git.identity import DEFAULT_KNOWN_HOSTS
 from leadlens.sources.git.mapping import commits_table, files_table, hunks_table
 from leadlens.sources.git.parse import LogStreamParser
 from leadlens.sources.git.patch import PatchStreamParser
-from leadlens.sources.git.source import RepoPlan, finish, lacking_line_history, plan_repo
+from leadlens.sources.git.source import RepoPlan, finish, plan_repo
 from leadlens.store import Store
-from leadlens.store.db import scalar
-from leadlens.store.derive import DEFAULT_RELEASE_TAG_PATTERN, derive_repo
-from leadlens.store.derive_forge import derive_forge
-from leadlens.store.line_ages import derive_line_ages
+from leadlens.store.db import capped_memory
+from leadlens.store.queries import lacking_line_history
 from leadlens.store.writer import begin_run, write_commits, write_hunks
 
-__all__ = ["IngestReport", "Progress", "RepoOutcome", "chunks", "ingest_git"]
+__all__ = ["GitSource", "IngestReport", "RepoOutcome", "chunks", "ingest_git"]
 
 BATCH_COMMITS = 2000
 # DuckDB's buffer pool otherwise grows with everything written (its default limit is 80% of RAM);
@@ -43,13 +43,6 @@ BATCH_COMMITS = 2000
 INGEST_MEMORY_LIMIT = "64MB"
 MIN_CHUNK = 1000
 MAX_CHUNK = 20000
-
-
-class Progress(Protocol):
-    """What the CLI's progress bar implements; library callers may pass None."""
-
-    def start(self, total: int, description: str) -> None: ...
-    def advance(self, commits: int) -> None: ...
 
 
 @dataclass
@@ -66,12 +59,42 @@ class RepoOutcome:
 
 
 @dataclass
-class IngestReport:
-    outcomes: list[RepoOutcome]
+class IngestReport(RunSummary):
+    """A git run: the shared summary, and one outcome per repository PATH, in the order given.
+    ``repos``: the repositories whose history changed (the derive step runs on them)."""
 
-    @property
-    def failed(self) -> bool:
-        return any(o.error for o in self.outcomes)
+    outcomes: list[RepoOutcome] = field(default_factory=list)
+
+    def derived(self, repo: str, *, changes: int | None, warning: str | None,
+                error: str | None) -> None:
+        for outcome in self.outcomes:
+            if outcome.repo == repo and not outcome.error and not outcome.up_to_date:
+                if error:
+                    outcome.error = error
+                    self.failed = True
+                    continue
+                outcome.changes = changes
+                if warning:
+                    outcome.warnings.append(warning)
+
+
+@dataclass(frozen=True)
+class GitSource:
+    """Local clones (work tree, bare or no-checkout): commits, files, refs, tags, line history."""
+
+    paths: Sequence[Path | str]
+    name: str | None = None  # the store's name for the one repository (--name)
+    branch: str | None = None
+    line_history: bool = False
+    jobs: int | None = None
+
+    kind: ClassVar[str] = "git"
+    derives_from: ClassVar[DeriveStart] = "changes"
+
+    def ingest(self, store: Store, settings: Settings, progress: Progress = QUIET) -> IngestReport:
+        return ingest_git(store, self.paths, name=self.name, branch=self.branch,
+                          line_history=self.line_history, jobs=self.jobs or settings.git.jobs,
+                          known_hosts=settings.git.known_hosts, progress=progress)
 
 
 def chunks(shas: Sequence[str], jobs: int) -> list[Sequence[str]]:
@@ -149,47 +172,18 @@ def ingest_git(
     line_history: bool = False,
     jobs: int | None = None,
     known_hosts: Sequence[str] = DEFAULT_KNOWN_HOSTS,
-    release_pattern: str = DEFAULT_RELEASE_TAG_PATTERN,
-    forge_patterns: Mapping[str, str] | None = None,
-    progress: Progress | None = None,
-    derive: bool = True,
+    progress: Progress = QUIET,
 ) -> IngestReport:
-    """Ingest each repository into ``store``; failures are reported per repository, not raised.
-    With ``derive``, the derived tables of each changed repository are rebuilt afterwards."""
+    """Ingest each repository into ``store``; failures are reported per repository, not raised
+    (a bug of ours is raised). The derive step is the caller's (``pipeline.ingest``)."""
     check_git()
-    con = store.con
-    limit = scalar(con, "SELECT current_setting('memory_limit')")
-    con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
-    try:
+    with capped_memory(store, INGEST_MEMORY_LIMIT):
         report = _ingest(store, paths, name=name, branch=branch, line_history=line_history,
                          jobs=max(1, jobs or os.cpu_count() or 1), known_hosts=known_hosts,
                          progress=progress)
-    finally:
-        con.execute(f"SET memory_limit = '{limit}'")
-    if derive:
-        _derive(store, report, release_pattern, forge_patterns or {})
+    report.failed = any(o.error for o in report.outcomes)
+    report.repos = [o.repo for o in report.outcomes if not o.error and not o.up_to_date]
     return report
-
-
-def _derive(store: Store, report: IngestReport, release_pattern: str,
-            forge_patterns: Mapping[str, str]) -> None:
-    """Rebuild derived tables (changes, milestones) of the repositories this run changed."""
-    for outcome in report.outcomes:
-        if outcome.error or outcome.up_to_date:
-            continue
-        try:
-            derived = derive_repo(store, outcome.repo, release_pattern)
-            if scalar(store.con, "SELECT 1 FROM commits WHERE repo = ? AND line_history LIMIT 1",
-                      [outcome.repo]):
-                derive_line_ages(store, outcome.repo)
-            # The git derive rebuilt changes from the graph: join the forge's PRs to them again.
-            derive_forge(store, outcome.repo, **forge_patterns)
-        except LeadlensError as exc:
-            outcome.error = str(exc)
-            continue
-        outcome.changes = derived.changes
-        if derived.warning:
-            outcome.warnings.append(derived.warning)
 
 
 def _ingest(
@@ -201,7 +195,7 @@ def _ingest(
     line_history: bool,
     jobs: int,
     known_hosts: Sequence[str],
-    progress: Progress | None,
+    progress: Progress,
 ) -> IngestReport:
     con = store.con
     now = datetime.now(UTC)
@@ -213,7 +207,7 @@ def _ingest(
         order.append(outcome)
         try:
             git = open_repo(path)
-            plan = plan_repo(con, git, name=name, branch=branch, known_hosts=known_hosts,
+            plan = plan_repo(store, git, name=name, branch=branch, known_hosts=known_hosts,
                              line_history=line_history)
         except LeadlensError as exc:
             outcome.error = str(exc)
@@ -229,16 +223,16 @@ def _ingest(
             plans.append((plan, begin_run(con, plan.name, "git", str(git.path))))
 
     total = sum(len(p.to_read) for p, _ in plans)
-    if progress and total:
+    if total:
         progress.start(total, "commits")
     _pump(store, plans, jobs, now, outcomes, progress, kind="commits")
     if line_history:
         # Every stored commit still without line history, this run's new ones included.
         for plan, _ in plans:
             if not outcomes[plan.name].error:
-                plan.line_history = lacking_line_history(con, plan.name)
+                plan.line_history = lacking_line_history(store, plan.name)
         hunk_total = sum(len(p.line_history) for p, _ in plans if not outcomes[p.name].error)
-        if progress and hunk_total:
+        if hunk_total:
             progress.start(hunk_total, "line history")
         _pump(store, plans, jobs, now, outcomes, progress, kind="hunks")
     for plan, run_id in plans:
@@ -246,15 +240,15 @@ def _ingest(
         if outcome.error:
             continue
         try:
-            outcome.commits_added = finish(con, plan, run_id, datetime.now(UTC))
+            outcome.commits_added = finish(store, plan, run_id, datetime.now(UTC))
         except LeadlensError as exc:
             outcome.error = str(exc)
         outcome.unreachable = len(plan.unreachable)
-    return IngestReport(order)
+    return IngestReport(mode="git", outcomes=order)
 
 
 def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: datetime,
-          outcomes: dict[str, RepoOutcome], progress: Progress | None, kind: str) -> None:
+          outcomes: dict[str, RepoOutcome], progress: Progress, kind: str) -> None:
     q: queue.Queue[_Msg] = queue.Queue(maxsize=jobs * 2)
     stop = threading.Event()
 
@@ -275,8 +269,8 @@ def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: d
                 _read_hunks(plan, shas, put)
             put((plan, _Finished()))
         except BaseException as exc:  # reported to the writer, which owns the outcome
-            if not stop.is_set():
-                q.put((plan, _Finished(exc)))
+            with contextlib.suppress(SourceError):  # the writer has stopped already
+                put((plan, _Finished(exc)))
 
     work = []
     for plan, run_id in plans:
@@ -295,25 +289,20 @@ def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: d
             outcome = outcomes[plan.name]
             if isinstance(msg, _Finished):
                 remaining -= 1
-                if msg.error is not None:
-                    outcome.error = outcome.error or _describe(msg.error)
+                if isinstance(msg.error, LeadlensError):
+                    outcome.error = outcome.error or str(msg.error)
+                elif msg.error is not None:
+                    # A bug of ours, not bad input: raised with the reader's traceback (exit 1).
+                    raise msg.error
             elif outcome.error:
                 continue  # a failed repository's cursor stays put; its stored batches are kept
             elif isinstance(msg, _CommitBatch):
                 write_commits(store.con, msg.commits, msg.files)
-                if progress:
-                    progress.advance(msg.size)
+                progress.advance(msg.size)
             else:
                 write_hunks(store.con, plan.name, msg.done, msg.hunks)
                 outcome.hunks_commits += len(msg.done)
-                if progress:
-                    progress.advance(len(msg.done))
+                progress.advance(len(msg.done))
     finally:
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _describe(exc: object) -> str:
-    if isinstance(exc, LeadlensError):
-        return str(exc)
-    return f"unexpected {type(exc).__name__}: {exc}"

@@ -12,17 +12,17 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import duckdb
 import pyarrow as pa
 
 from leadlens.errors import UserError
 from leadlens.model import Tag
 from leadlens.sources.git.client import GitRepo, RefRecord
 from leadlens.sources.git.identity import repo_name
-from leadlens.store.db import scalar
-from leadlens.store.writer import load_cursor, save_cursor, transaction
+from leadlens.store.db import Store
+from leadlens.store.queries import missing_line_history, not_stored
+from leadlens.store.writer import GitRunEnd, finish_git_run, load_cursor
 
-__all__ = ["RepoPlan", "finish", "lacking_line_history", "plan_repo"]
+__all__ = ["RepoPlan", "finish", "plan_repo"]
 
 SOURCE = "git"
 RESOURCE = "refs"
@@ -96,7 +96,7 @@ def _tags(git: GitRepo, refs: Sequence[RefRecord]) -> list[Tag]:
 
 
 def plan_repo(
-    con: duckdb.DuckDBPyConnection,
+    store: Store,
     git: GitRepo,
     *,
     name: str | None,
@@ -143,7 +143,7 @@ def plan_repo(
             "further are truncated (run `git fetch --unshallow` for the full history)"
         )
 
-    cursor = load_cursor(con, repo, SOURCE, RESOURCE)
+    cursor = load_cursor(store.con, repo, SOURCE, RESOURCE)
     old_tips: dict[str, str] = {}
     if isinstance(cursor, dict) and isinstance(cursor.get("tips"), dict):
         old_tips = {str(k): str(v) for k, v in cursor["tips"].items()}
@@ -152,7 +152,7 @@ def plan_repo(
         new_tip_shas = sorted(set(tips.values()))
         old_tip_shas = sorted(set(old_tips.values()))
         candidates = git.rev_list(new_tip_shas, old_tip_shas)
-        plan.to_read = _not_stored(con, repo, candidates)
+        plan.to_read = not_stored(store, repo, candidates)
         plan.reachable_again = candidates
         gone = sorted(set(old_tips.values()) - set(tips.values()))
         if gone:
@@ -168,36 +168,11 @@ def plan_repo(
                     "kept but marked unreachable"
                 )
     # The list itself is read after this run's commits are stored (they need line history too).
-    plan.up_to_date = unchanged and not (line_history and scalar(
-        con, "SELECT count(*) FROM commits WHERE repo = ? AND NOT line_history", [repo]))
+    plan.up_to_date = unchanged and not (line_history and missing_line_history(store, repo))
     return plan
 
 
-def _not_stored(con: duckdb.DuckDBPyConnection, repo: str, shas: list[str]) -> list[str]:
-    """``shas`` minus those already stored, in their original order."""
-    if not shas:
-        return []
-    con.register("candidate_shas", pa.table({"sha": pa.array(shas, pa.string())}))
-    try:
-        # Usually few are stored (none on a first run); a semi join keeps the result small.
-        stored = {r[0] for r in con.execute(
-            "SELECT sha FROM commits WHERE repo = ? AND sha IN (SELECT sha FROM candidate_shas)",
-            [repo],
-        ).fetchall()}
-    finally:
-        con.unregister("candidate_shas")
-    return [s for s in shas if s not in stored] if stored else shas
-
-
-def lacking_line_history(con: duckdb.DuckDBPyConnection, repo: str) -> list[str]:
-    rows = con.execute(
-        "SELECT sha FROM commits WHERE repo = ? AND NOT line_history ORDER BY committer_time DESC",
-        [repo],
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def finish(con: duckdb.DuckDBPyConnection, plan: RepoPlan, run_id: int, now: datetime) -> int:
+def finish(store: Store, plan: RepoPlan, run_id: int, now: datetime) -> int:
     """Replace refs and tags, mark reachability, move the cursor: one transaction."""
     refs = pa.table({
         "repo": [plan.name] * len(plan.refs),
@@ -219,45 +194,11 @@ def finish(con: duckdb.DuckDBPyConnection, plan: RepoPlan, run_id: int, now: dat
         "tag_tz_offset_min": pa.array([x.tz_offset_min for x in t], pa.int16()),
         "message": pa.array([x.message for x in t], pa.string()),
     })
-    again = pa.table({"sha": pa.array(plan.reachable_again, pa.string())})
-    lost = pa.table({"sha": pa.array(plan.unreachable, pa.string())})
-    for view, tbl in (("new_refs", refs), ("new_tags", tags), ("again_shas", again),
-                      ("lost_shas", lost)):
-        con.register(view, tbl)
-    try:
-        with transaction(con):
-            con.execute("DELETE FROM refs WHERE repo = ?", [plan.name])
-            con.execute("INSERT INTO refs SELECT * FROM new_refs")
-            con.execute("DELETE FROM tags WHERE repo = ?", [plan.name])
-            con.execute("INSERT INTO tags SELECT * FROM new_tags")
-            con.execute(
-                "UPDATE commits SET reachable = FALSE WHERE repo = ? AND reachable"
-                " AND sha IN (SELECT sha FROM lost_shas)", [plan.name])
-            con.execute(
-                "UPDATE commits SET reachable = TRUE WHERE repo = ? AND NOT reachable"
-                " AND sha IN (SELECT sha FROM again_shas)", [plan.name])
-            con.execute(
-                "INSERT INTO repos (repo, path, remote_url, default_branch, head_sha, head_detached,"
-                " is_bare, is_shallow, shallow_before, first_ingested_at, last_ingested_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo) DO UPDATE SET"
-                " path = excluded.path, remote_url = excluded.remote_url,"
-                " default_branch = excluded.default_branch, head_sha = excluded.head_sha,"
-                " head_detached = excluded.head_detached, is_bare = excluded.is_bare,"
-                " is_shallow = excluded.is_shallow, shallow_before = excluded.shallow_before,"
-                " last_ingested_at = excluded.last_ingested_at",
-                [plan.name, str(plan.git.path), plan.remote_url, plan.default_branch,
-                 plan.head_sha, plan.head_detached, plan.git.is_bare, plan.git.is_shallow,
-                 plan.shallow_before, now, now],
-            )
-            save_cursor(con, plan.name, SOURCE, RESOURCE, {"tips": plan.tips})
-            added = int(scalar(con, "SELECT count(*) FROM commits WHERE repo = ? AND run_id = ?",
-                               [plan.name, run_id]))
-            con.execute(
-                "UPDATE ingest_runs SET finished_at = ?, commits_added = ?,"
-                " commits_unreachable = ? WHERE run_id = ?",
-                [now, added, len(plan.unreachable), run_id],
-            )
-    finally:
-        for view in ("new_refs", "new_tags", "again_shas", "lost_shas"):
-            con.unregister(view)
-    return added
+    row = {"path": str(plan.git.path), "remote_url": plan.remote_url,
+           "default_branch": plan.default_branch, "head_sha": plan.head_sha,
+           "head_detached": plan.head_detached, "is_bare": plan.git.is_bare,
+           "is_shallow": plan.git.is_shallow, "shallow_before": plan.shallow_before}
+    end = GitRunEnd(repo=plan.name, refs=refs, tags=tags, reachable_again=plan.reachable_again,
+                    unreachable=plan.unreachable, repo_row=row, cursor={"tips": plan.tips},
+                    source=SOURCE, resource=RESOURCE)
+    return finish_git_run(store.con, end, run_id, now)

@@ -10,16 +10,17 @@ from typing import Any, Protocol
 
 import httpx
 
-from leadlens import __version__
+from leadlens.config import DEFAULT_GITHUB_API_URL
 from leadlens.errors import FatalSourceError, TransientSourceError, UserError
-from leadlens.sources.github.summary import Wait
+from leadlens.sources import http
+from leadlens.sources.base import Wait
 
 __all__ = [
     "DEFAULT_API_URL", "GitHubAPI", "NotFoundError", "Page", "RateLimitTooLong", "RequestBudgetSpent",
     "SystemClock", "make_client",
 ]
 
-DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_API_URL = DEFAULT_GITHUB_API_URL
 API_VERSION = "2022-11-28"
 # GitHub asks clients hit by a secondary limit without retry-after to wait at least a minute.
 SECONDARY_WAIT = 60.0
@@ -57,12 +58,10 @@ def make_client(token: str | None, api_url: str = DEFAULT_API_URL,
     headers = {
         "Accept": "application/vnd.github+json",
         "X-GitHub-Api-Version": API_VERSION,
-        "User-Agent": f"leadlens/{__version__}",
     }
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    return httpx.Client(base_url=api_url.rstrip("/") + "/", headers=headers, transport=transport,
-                        timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
+    return http.make_client(api_url, headers, transport)
 
 
 @dataclass(frozen=True)

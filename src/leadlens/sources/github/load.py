@@ -9,25 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
+from leadlens.sources.base import RunSummary, Skipped
 from leadlens.sources.github.mapping import KEYS, MAPPERS, SOURCE, Context, MappingError, Row
+from leadlens.store.writer import record_skipped, upsert
 
-__all__ = ["Batch", "Skipped", "write_batch"]
-
-_ARROW = {
-    "VARCHAR": pa.string(), "JSON": pa.string(), "BIGINT": pa.int64(), "INTEGER": pa.int32(),
-    "BOOLEAN": pa.bool_(), "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
-    "VARCHAR[]": pa.list_(pa.string()),
-}
-_schemas: dict[tuple[int, str], pa.Schema] = {}
-
-
-@dataclass(frozen=True)
-class Skipped:
-    resource: str
-    url: str | None
-    reason: str
+__all__ = ["Batch", "write_batch"]
 
 
 @dataclass
@@ -65,45 +52,23 @@ class Batch:
         """Distinct objects kept, by resource."""
         return {resource: len(keys) for resource, keys in self.keys.items()}
 
+    def report_to(self, summary: RunSummary) -> None:
+        """Count what this batch stored and skipped in ``summary``."""
+        summary.stored.update(self.stored())
+        summary.not_stored.update(self.not_stored)
+        summary.skipped.extend(skip for skip, _ in self.skipped)
+        if self.repo not in summary.repos:
+            summary.repos.append(self.repo)
+
     def __len__(self) -> int:
         return sum(len(rows) for rows in self.rows.values())
-
-
-def _schema(con: duckdb.DuckDBPyConnection, table: str) -> pa.Schema:
-    cached = _schemas.get((id(con), table))
-    if cached is None:
-        cols = con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns"
-            " WHERE table_name = ? ORDER BY ordinal_position", [table]).fetchall()
-        cached = pa.schema([(name, _ARROW[kind]) for name, kind in cols])
-        _schemas[(id(con), table)] = cached
-    return cached
 
 
 def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> dict[str, int]:
     """Upsert the batch's rows and record its skipped objects; call inside a transaction.
     Returns rows written by table."""
-    written: dict[str, int] = {}
-    for table, keyed in batch.rows.items():
-        if not keyed:
-            continue
-        schema = _schema(con, table)
-        data = pa.Table.from_pylist(list(keyed.values()), schema=schema)
-        name = f"batch_{table}"
-        con.register(name, data)
-        try:
-            cols = ", ".join(f'"{c}"' for c in schema.names)
-            con.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM {name}")
-        finally:
-            con.unregister(name)
-        written[table] = len(keyed)
+    written = {table: upsert(con, table, list(keyed.values()))
+               for table, keyed in batch.rows.items() if keyed}
     for skip, raw in batch.skipped:
-        # The same object skipped again (a rerun, a replay) is one row, not two.
-        con.execute(
-            "INSERT INTO skipped_objects (repo, source, resource, url, reason, fetched_at, raw)"
-            " SELECT ?, ?, ?, ?, ?, now(), ?::JSON WHERE NOT EXISTS (SELECT 1 FROM skipped_objects"
-            " WHERE repo = ? AND source = ? AND resource = ? AND url IS NOT DISTINCT FROM ?"
-            " AND reason = ?)",
-            [batch.repo, SOURCE, skip.resource, skip.url, skip.reason, raw,
-             batch.repo, SOURCE, skip.resource, skip.url, skip.reason])
+        record_skipped(con, batch.repo, SOURCE, skip.resource, skip.url, skip.reason, raw)
     return written

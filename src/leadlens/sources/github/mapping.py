@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from leadlens.conventions import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN
+from leadlens.conventions import BotRule
 
 __all__ = [
-    "KEYS", "MAPPERS", "SOURCE", "Bots", "Context", "MappingError", "Row", "number_in", "repo_in",
+    "KEYS", "MAPPERS", "SOURCE", "Context", "MappingError", "Row", "is_bot", "number_in", "repo_in",
     "route",
 ]
 
@@ -47,27 +47,11 @@ class MappingError(ValueError):
     """An object lacks a field the mapping needs, or has one of the wrong type."""
 
 
-@dataclass(frozen=True)
-class Bots:
-    """Who is an automation bot (DESIGN.md, Bots and agents): the API's ``type: Bot`` or the bot
-    pattern, unless the agent pattern says it is an AI coding agent."""
-
-    bot_pattern: str = DEFAULT_BOT_PATTERN
-    agent_pattern: str = DEFAULT_AGENT_PATTERN
-    _bot: re.Pattern[str] = field(init=False, repr=False, compare=False)
-    _agent: re.Pattern[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_bot", re.compile(self.bot_pattern))
-        object.__setattr__(self, "_agent", re.compile(self.agent_pattern))
-
-    def is_bot(self, user: object) -> bool | None:
-        if not isinstance(user, dict) or not isinstance(user.get("login"), str):
-            return None
-        login: str = user["login"]
-        if self._agent.search(login):
-            return False
-        return user.get("type") == "Bot" or bool(self._bot.search(login))
+def is_bot(bots: BotRule, user: object) -> bool | None:
+    """Whether an API account is an automation bot (its ``type: Bot`` counts); None without one."""
+    if not isinstance(user, dict) or not isinstance(user.get("login"), str):
+        return None
+    return bots.matches(user["login"], flagged=user.get("type") == "Bot")
 
 
 @dataclass(frozen=True)
@@ -77,7 +61,7 @@ class Context:
     repo: str
     url: str | None
     fetched_at: datetime
-    bots: Bots
+    bots: BotRule
     number: int | None = None  # the pull request or issue the URL is about, when it says
 
 
@@ -147,7 +131,7 @@ def pull_request(obj: Mapping[str, Any], ctx: Context) -> Row:
     return {
         "repo": ctx.repo, "number": _int(obj, "number"), "node_id": obj.get("node_id"),
         "title": obj.get("title"), "body": obj.get("body"), "author": _login(obj.get("user")),
-        "author_is_bot": ctx.bots.is_bot(obj.get("user")), "state": _need(obj, "state"),
+        "author_is_bot": is_bot(ctx.bots, obj.get("user")), "state": _need(obj, "state"),
         "draft": obj.get("draft"), "created_at": _need_time(obj, "created_at"),
         "updated_at": _need_time(obj, "updated_at"), "closed_at": _time(obj.get("closed_at"), "closed_at"),
         "merged_at": _time(obj.get("merged_at"), "merged_at"),
@@ -167,7 +151,7 @@ def review(obj: Mapping[str, Any], ctx: Context) -> Row:
         raise MappingError("no pull request number (pull_request_url missing)")
     return {
         "repo": ctx.repo, "number": number, "id": _int(obj, "id"),
-        "reviewer": _login(obj.get("user")), "reviewer_is_bot": ctx.bots.is_bot(obj.get("user")),
+        "reviewer": _login(obj.get("user")), "reviewer_is_bot": is_bot(ctx.bots, obj.get("user")),
         "state": _need(obj, "state"), "submitted_at": _time(obj.get("submitted_at"), "submitted_at"),
         "commit_id": obj.get("commit_id"), "body": obj.get("body"),
         **_provenance(obj, ctx, url=False), "url": ctx.url,
@@ -177,7 +161,7 @@ def review(obj: Mapping[str, Any], ctx: Context) -> Row:
 def _comment(obj: Mapping[str, Any], ctx: Context, kind: str, number: int | None) -> Row:
     return {
         "repo": ctx.repo, "kind": kind, "id": _int(obj, "id"), "number": number,
-        "author": _login(obj.get("user")), "author_is_bot": ctx.bots.is_bot(obj.get("user")),
+        "author": _login(obj.get("user")), "author_is_bot": is_bot(ctx.bots, obj.get("user")),
         "created_at": _need_time(obj, "created_at"),
         "updated_at": _time(obj.get("updated_at"), "updated_at"), "body": obj.get("body"),
         **_provenance(obj, ctx),
@@ -236,7 +220,7 @@ def pr_event(obj: Mapping[str, Any], ctx: Context) -> Row | None:
         raise MappingError("missing field 'id'")
     return {
         "repo": ctx.repo, "number": number, "id": str(ident), "event": event,
-        "actor": _login(obj.get("actor")), "actor_is_bot": ctx.bots.is_bot(obj.get("actor")),
+        "actor": _login(obj.get("actor")), "actor_is_bot": is_bot(ctx.bots, obj.get("actor")),
         "at": _need_time(obj, "created_at"), "detail": _event_detail(obj),
         **_provenance(obj, ctx, url=False),
     }

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from leadlens.conventions import BotRule
 from leadlens.errors import UserError
+from leadlens.sources.base import QUIET, Progress, RunSummary
 from leadlens.sources.github.load import Batch, write_batch
-from leadlens.sources.github.mapping import Bots, Context, route
-from leadlens.sources.github.summary import RunSummary
+from leadlens.sources.github.mapping import Context, route
 from leadlens.store import Store
 from leadlens.store.writer import transaction
 
@@ -19,9 +20,9 @@ __all__ = ["BATCH_OBJECTS", "replay_dir"]
 BATCH_OBJECTS = 1000
 
 
-def replay_dir(store: Store, directory: Path, *, bots: Bots | None = None,
+def replay_dir(store: Store, directory: Path, *, bots: BotRule | None = None,
                rename: Callable[[str], str] | None = None,
-               progress: Callable[[int], None] | None = None) -> RunSummary:
+               progress: Progress = QUIET) -> RunSummary:
     """Load every ``*.jsonl`` file of ``directory``: one ``{"url", "input", "data"}`` object per
     line, the repository named by the URL (``rename`` maps it, for benchmarks). Lines that are not
     such objects are reported as ``file:line: reason``; objects the mapping cannot read go to
@@ -32,7 +33,7 @@ def replay_dir(store: Store, directory: Path, *, bots: Bots | None = None,
     if not files:
         raise UserError(f"--from-dir {directory}: no *.jsonl files (recorded API objects) in it")
     summary = RunSummary(mode="replay")
-    bots = bots or Bots()
+    bots = bots or BotRule()
     fetched_at = datetime.now(UTC)
     batches: dict[str, Batch] = {}
 
@@ -41,7 +42,7 @@ def replay_dir(store: Store, directory: Path, *, bots: Bots | None = None,
             for batch in batches.values():
                 write_batch(con, batch)
         for batch in batches.values():
-            summary.add_batch(batch)
+            batch.report_to(summary)
         batches.clear()
 
     pending = 0
@@ -75,10 +76,9 @@ def replay_dir(store: Store, directory: Path, *, bots: Bots | None = None,
             pending += 1
             if pending >= BATCH_OBJECTS:
                 flush()
-                if progress:
-                    progress(pending)
+                progress.advance(pending)
                 pending = 0
     flush()
-    if progress and pending:
-        progress(pending)
+    if pending:
+        progress.advance(pending)
     return summary

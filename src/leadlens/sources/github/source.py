@@ -20,26 +20,25 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
+from leadlens.config import GithubSettings
+from leadlens.conventions import BotRule
 from leadlens.errors import FatalSourceError, TransientSourceError, UserError
+from leadlens.sources.base import QUIET, Progress, RunSummary
 from leadlens.sources.github.client import GitHubAPI, NotFoundError, RequestBudgetSpent
 from leadlens.sources.github.load import Batch, write_batch
-from leadlens.sources.github.mapping import SOURCE, Bots, Context
-from leadlens.sources.github.summary import RunSummary
+from leadlens.sources.github.mapping import SOURCE, Context
 from leadlens.store import Store
 from leadlens.store.writer import load_cursor, save_cursor, transaction
 
-__all__ = ["DEFAULT_OVERLAP", "RESOURCES", "Progress", "check_repo_name", "sync_repo"]
+__all__ = ["RESOURCES", "check_repo_name", "sync_repo"]
 
-DEFAULT_OVERLAP = timedelta(hours=1)
+_DEFAULT_OVERLAP = GithubSettings().overlap
+
 PER_PAGE = 100
 CHILDREN_CHUNK = 5
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-
-
-class Progress(Protocol):
-    def update(self, text: str) -> None: ...
 
 
 Children = Callable[[GitHubAPI, str, Mapping[str, Any], Batch, Callable[[str], Context]], None]
@@ -152,10 +151,10 @@ class _Sync:
     store: Store
     api: GitHubAPI
     repo: str
-    bots: Bots
+    bots: BotRule
     overlap: timedelta
     summary: RunSummary
-    progress: Progress | None
+    progress: Progress
 
     def ctx_for(self, url: str) -> Context:
         return Context(self.repo, url, datetime.now(UTC), self.bots)
@@ -164,11 +163,9 @@ class _Sync:
         with transaction(self.store.con) as con:
             write_batch(con, batch)
             save_cursor(con, self.repo, SOURCE, resource.name, cursor)
-        self.summary.add_batch(batch)
-        if self.progress:
-            stored = ", ".join(f"{n:,} {r}" for r, n in sorted(self.summary.stored.items()))
-            self.progress.update(f"{self.repo}: {stored or 'nothing new'}; "
-                                 f"{self.api.requests:,} requests")
+        batch.report_to(self.summary)
+        stored = ", ".join(f"{n:,} {r}" for r, n in sorted(self.summary.stored.items()))
+        self.progress.update(f"{self.repo}: {stored or 'nothing new'}; {self.api.requests:,} requests")
 
     def pages(self, resource: Resource, cursor: Mapping[str, Any], params: dict[str, Any],
               etag: str | None) -> Iterator[Any]:
@@ -232,8 +229,8 @@ class _Sync:
                 return
 
 
-def sync_repo(store: Store, api: GitHubAPI, repo: str, *, bots: Bots | None = None,
-              overlap: timedelta = DEFAULT_OVERLAP, progress: Progress | None = None,
+def sync_repo(store: Store, api: GitHubAPI, repo: str, *, bots: BotRule | None = None,
+              overlap: timedelta = _DEFAULT_OVERLAP, progress: Progress = QUIET,
               resources: Iterable[Resource] = RESOURCES) -> RunSummary:
     """Bring ``repo``'s GitHub data in the store up to date. A spent request budget, or a rate
     limit beyond ``--max-wait``, ends the run early (``complete`` false); all stored pages stay."""
@@ -244,7 +241,7 @@ def sync_repo(store: Store, api: GitHubAPI, repo: str, *, bots: Bots | None = No
     except NotFoundError:
         raise FatalSourceError(f"repository {repo} does not exist on GitHub or is not visible to "
                                f"the token in {api.token_env}") from None
-    sync = _Sync(store, api, repo, bots or Bots(), overlap, summary, progress)
+    sync = _Sync(store, api, repo, bots or BotRule(), overlap, summary, progress)
     try:
         for resource in resources:
             sync.run(resource)

@@ -5,11 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from leadlens.conventions import DEFAULT_AGENT_PATTERN
+from leadlens.config import DEFAULT_AGENT_PATTERN, AiRule, AiSettings
 from leadlens.model import Trailer
 
 __all__ = [
@@ -33,36 +30,6 @@ _VENDOR_MAIL = (r"anthropic\.com|aider\.chat|cursor\.(?:com|sh)|openai\.com|code
 _ASSISTANT_SIGNATURE = (rf"^\s*(?:{ASSISTANTS})\b[^<]*<[^>]*(?:noreply|no-reply|\[bot\]|amazon\.com"
                         rf"|google\.com|jetbrains\.com|{_VENDOR_MAIL})[^>]*>"
                         rf"|<[^>]*@(?:{_VENDOR_MAIL})>")
-
-Field_ = Literal["trailer", "author", "author_name", "committer", "subject", "message", "pr_label", "pr_body",
-                 "pr_author"]
-
-
-class AiRule(BaseModel):
-    """One attribution rule: a regular expression (searched, case-insensitive) on one field."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(description="Named in the evidence of every match.")
-    field: Field_ = Field(
-        description="What the pattern reads: trailer (its value; `key` picks the trailer), author or"
-        " committer (`Name <email>`), subject, message (subject and body), pr_label (each label),"
-        " pr_body, pr_author (login); author_name is the name alone."
-    )
-    pattern: str = Field(description="Regular expression, searched case-insensitively.")
-    key: str | None = Field(
-        default=None, description="For trailer rules: the trailer key (case-insensitive, exact)."
-    )
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from exc
-        return value
-
 
 def _trailer(name: str, key: str, pattern: str = r".+") -> AiRule:
     return AiRule(name=name, field="trailer", key=key, pattern=pattern)
@@ -141,6 +108,11 @@ class Rules:
         kept = [r.model_copy(update={"pattern": agent_pattern}) if r.pattern == DEFAULT_AGENT_PATTERN
                 else r for r in DEFAULT_RULES if r.name.lower() not in own]
         return cls([*kept, *extra], disabled)
+
+    @classmethod
+    def of(cls, settings: AiSettings) -> Rules:
+        """The rules in force by the settings: the one place settings become AI rules."""
+        return cls.configured(settings.rules, settings.disabled_rules, settings.agent_pattern)
 
     def classify(self, commit: CommitText) -> tuple[Evidence, ...]:
         """Every match on ``commit``; empty when it shows no sign of AI assistance."""

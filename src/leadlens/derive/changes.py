@@ -1,4 +1,4 @@
-"""The derive step: mainline, changes, their commits and git milestones, from the stored graph.
+"""Changes: mainline, changes, their commits and git milestones, from the stored graph.
 
 Walking the mainline oldest first with the set of commits already claimed gives each merge exactly
 the commits reachable from its other parents and not from its first parent (the first parent's
@@ -20,13 +20,13 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 
+from leadlens.config import DEFAULT_RELEASE_TAG_PATTERN
 from leadlens.conventions import GITHUB_MERGE
 from leadlens.store.db import Store, scalar
 from leadlens.store.writer import transaction
 
-__all__ = ["DEFAULT_RELEASE_TAG_PATTERN", "DeriveResult", "derive_repo"]
+__all__ = ["DeriveResult", "derive_repo"]
 
-DEFAULT_RELEASE_TAG_PATTERN = r"^(?:[\w.-]+/)?v?\d+(?:\.\d+)+$"
 _TS = pa.timestamp("us", tz="UTC")
 _NONE = -1  # a parent outside the stored graph (shallow clones), or no parent
 

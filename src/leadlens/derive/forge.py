@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import re
 
-from leadlens.conventions import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN
+from leadlens.config import DEFAULT_PRODUCTION_PATTERN
+from leadlens.conventions import BotRule
 from leadlens.store.db import Store, scalar
 from leadlens.store.writer import transaction
 
-__all__ = ["DEFAULT_PRODUCTION_PATTERN", "PR_READY_SQL", "derive_forge", "is_bot_sql"]
-
-# Production environments, matched case-insensitively (DESIGN.md, DORA).
-DEFAULT_PRODUCTION_PATTERN = r"^(prod|production|live)$"
+__all__ = ["PR_READY_SQL", "clone_warnings", "derive_forge", "joined_changes"]
 
 # A PR's ready_for_review: its first ready_for_review event when it was opened as a draft (that
 # event comes before any convert_to_draft), else when it was opened; NULL for a PR that is still
@@ -38,13 +36,6 @@ FROM pull_requests p LEFT JOIN (
   ON e.repo = p.repo AND e.number = p.number
 WHERE list_contains($repos, p.repo)
 """
-
-
-def is_bot_sql(login: str, flag: str) -> str:
-    """SQL: the account is an automation bot (the API says so or ``$bot`` matches) and not an AI
-    agent (``$agent``): DESIGN.md, Bots and agents."""
-    return (f"((coalesce({flag}, FALSE) OR regexp_matches(coalesce({login}, ''), $bot))"
-            f" AND NOT regexp_matches(coalesce({login}, ''), $agent))")
 
 
 # Merged PRs whose landing commit is on the mainline: a PR is the change whose landing commit is
@@ -166,12 +157,12 @@ _MILESTONES = [
     " JOIN _forge_pr p ON p.number = r.number"
     " WHERE r.repo = $repo AND r.submitted_at IS NOT NULL AND r.state <> 'PENDING'"
     "  AND coalesce(r.reviewer, '') <> coalesce(p.author, '')"
-    f"  AND NOT {is_bot_sql('r.reviewer', 'r.reviewer_is_bot')}"
+    f"  AND NOT {BotRule.sql('r.reviewer', 'r.reviewer_is_bot')}"
     "  AND (p.merged_at IS NULL OR r.submitted_at <= p.merged_at)"
     " UNION ALL SELECT c.number, c.created_at, 'COMMENT' FROM comments c"
     " JOIN _forge_pr p ON p.number = c.number"
     " WHERE c.repo = $repo AND coalesce(c.author, '') <> coalesce(p.author, '')"
-    f"  AND NOT {is_bot_sql('c.author', 'c.author_is_bot')}"
+    f"  AND NOT {BotRule.sql('c.author', 'c.author_is_bot')}"
     "  AND (p.merged_at IS NULL OR c.created_at <= p.merged_at)",
     "INSERT OR REPLACE INTO milestones"
     " SELECT $repo, ch.id, 'ready_for_review', p.ready_at, 'github', FALSE FROM changes ch"
@@ -241,8 +232,7 @@ _TEMP = ("_forge_fold", "_forge_map", "_forge_changes", "_forge_ms", "_forge_pos
          "_forge_acts", "_forge_deploys", "_forge_releases", "_forge_released")
 
 
-def derive_forge(store: Store, repo: str, *, bot_pattern: str = DEFAULT_BOT_PATTERN,
-                 agent_pattern: str = DEFAULT_AGENT_PATTERN,
+def derive_forge(store: Store, repo: str, *, bots: BotRule | None = None,
                  production_pattern: str = DEFAULT_PRODUCTION_PATTERN) -> None:
     """Join ``repo``'s pull requests to its changes and write the forge milestones, in one
     transaction. A repository without forge data is left as the git derive wrote it."""
@@ -251,7 +241,7 @@ def derive_forge(store: Store, repo: str, *, bot_pattern: str = DEFAULT_BOT_PATT
                   " + (SELECT count(*) FROM deployments WHERE repo = $1)"
                   " + (SELECT count(*) FROM releases WHERE repo = $1)", [repo]):
         return
-    params = {"repo": repo, "repos": [repo], "bot": bot_pattern, "agent": agent_pattern,
+    params = {"repo": repo, "repos": [repo], **(bots or BotRule()).params,
               "production": production_pattern}
     has_git = bool(scalar(con, "SELECT count(*) FROM mainline WHERE repo = ?", [repo]))
     steps = ([_FOLD, *_JOIN, _POSITIONS_GIT] if has_git else [*_FROM_PRS, _POSITIONS_PRS])
@@ -263,3 +253,29 @@ def derive_forge(store: Store, repo: str, *, bot_pattern: str = DEFAULT_BOT_PATT
     finally:
         for name in _TEMP:
             con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def joined_changes(store: Store, repo: str) -> int:
+    """How many of ``repo``'s changes a pull request names."""
+    return int(scalar(store.con, "SELECT count(*) FROM changes WHERE repo = ? AND number IN"
+                      " (SELECT number FROM pull_requests WHERE repo = ?)", [repo, repo]) or 0)
+
+
+def clone_warnings(store: Store, repo: str) -> list[str]:
+    """Pull requests join git changes by their merge commit: what the reader must know when the
+    clone lacks them."""
+    con = store.con
+    if not scalar(con, "SELECT count(*) FROM commits WHERE repo = ?", [repo]):
+        if scalar(con, "SELECT count(*) FROM pull_requests WHERE repo = ?", [repo]):
+            return [f"{repo}: no git history of this name in the store; its merged pull requests"
+                    " stand alone (`leadlens ingest git PATH` on its clone joins them to commits)"]
+        return []
+    missing = con.execute(
+        "SELECT number FROM pull_requests p WHERE repo = ? AND merged_at IS NOT NULL"
+        " AND merge_commit_sha IS NOT NULL AND NOT EXISTS (SELECT 1 FROM commits c"
+        " WHERE c.repo = p.repo AND c.sha = p.merge_commit_sha) ORDER BY number", [repo]).fetchall()
+    if not missing:
+        return []
+    shown = ", ".join(f"#{n}" for (n,) in missing[:5]) + (", ..." if len(missing) > 5 else "")
+    return [f"{repo}: {len(missing)} merged pull requests have a merge commit that is not in the"
+            f" local clone ({shown}): fetch the clone and run `leadlens ingest git` again"]

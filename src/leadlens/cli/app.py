@@ -1,0 +1,43 @@
+"""The Typer apps every command module registers on, and the two consoles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from leadlens import __version__
+
+__all__ = ["ai_app", "app", "err", "ingest_app", "out"]
+
+app = typer.Typer(
+    name="leadlens",
+    help="Measure a delivery pipeline end to end, from the systems a team already has.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+ingest_app = typer.Typer(help="Read a source into the store (incremental, idempotent).",
+                         no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+ai_app = typer.Typer(help="AI assistance: attribution with evidence, share of shipped code, impact.",
+                     no_args_is_help=True)
+app.add_typer(ai_app, name="ai")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"leadlens {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """leadlens: where does work wait, and what can speeding up any stage buy?"""

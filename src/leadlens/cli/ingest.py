@@ -1,0 +1,257 @@
+"""`leadlens ingest git|github` and `leadlens summary`: read sources into the store, show what it holds."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+
+from leadlens import pipeline
+from leadlens.cli.app import app, err, ingest_app, out
+from leadlens.cli.options import FormatOpt, StoreOpt, check_format
+from leadlens.cli.progress import Bar
+from leadlens.config import Settings, load_settings
+from leadlens.errors import UserError
+from leadlens.sources.base import Source, Wait
+from leadlens.sources.git import IngestReport
+from leadlens.sources.github.ingest import GithubReplay, GithubSource
+from leadlens.store import Store, open_store
+from leadlens.store.db import limit_memory
+
+if TYPE_CHECKING:
+    from leadlens.metrics.inventory import RepoInventory
+
+__all__ = ["ingest_paths", "report_store"]
+
+
+@ingest_app.command("git")
+def ingest_git_cmd(
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH", help="Local repositories (work tree, bare or no-checkout clone).")],
+    store: StoreOpt = None,
+    name: Annotated[str | None, typer.Option(
+        "--name", help="Repository name in the store (one PATH only) (default: OWNER/REPO).")] = None,
+    branch: Annotated[str | None, typer.Option(
+        "--branch", help="Mainline branch (default: origin/HEAD, else HEAD).")] = None,
+    line_history: Annotated[bool, typer.Option(
+        "--line-history", help="Also store changed line ranges (git log -p -U0).")] = False,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Git processes at once (default: one per core).")] = None,
+    derive: Annotated[bool, typer.Option(
+        "--derive/--no-derive",
+        help="Rebuild changes and milestones after the ingest (a report needs them).")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Ingest git history: commits, files, refs and tags; only new commits on later runs."""
+    settings = load_settings()
+    if name and len(paths) > 1:
+        raise UserError("--name names one repository; pass a single PATH with it")
+    check_format(fmt)
+    with open_store(store or settings.store) as st:
+        report = ingest_paths(st, paths, settings, Bar(enabled=err.is_terminal and not quiet),
+                              name=name, branch=branch, line_history=line_history, jobs=jobs,
+                              derive=derive)
+        if not quiet:
+            render_inventory(_inventory(st), fmt)
+    if report.failed:
+        raise typer.Exit(2)
+
+
+@ingest_app.command("github")
+def ingest_github_cmd(
+    repo: Annotated[str | None, typer.Argument(
+        metavar="OWNER/REPO", help="The repository (its git clone in the store has this name).")] = None,
+    from_dir: Annotated[Path | None, typer.Option(
+        "--from-dir", help="Replay recorded API objects (DIR/*.jsonl) instead of calling GitHub.")] = None,
+    token_env: Annotated[str, typer.Option(
+        "--token-env", help="Environment variable holding the token.")] = "GITHUB_TOKEN",
+    api_url: Annotated[str | None, typer.Option(
+        "--api-url", help="REST API URL (GitHub Enterprise: https://HOST/api/v3).")] = None,
+    max_requests: Annotated[int | None, typer.Option(
+        "--max-requests", min=1, help="Stop after this many requests; the next run resumes.")] = None,
+    max_wait: Annotated[float, typer.Option(
+        "--max-wait", min=0, help="Longest rate-limit wait to sit out, in seconds.")] = 900.0,
+    store: StoreOpt = None,
+    derive: Annotated[bool, typer.Option(
+        "--derive/--no-derive", help="Join pull requests to changes afterwards.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Ingest GitHub pull requests, reviews, comments, checks, deployments, releases and issues."""
+    settings = load_settings()
+    check_format(fmt)
+    if (repo is None) == (from_dir is None):
+        raise UserError("name one repository (OWNER/REPO) or pass --from-dir DIR, not both")
+
+    def on_wait(wait: Wait) -> None:
+        until = datetime.now(UTC) + timedelta(seconds=wait.seconds)
+        err.print(f"waiting {wait.seconds:,.0f}s for {wait.reason} (until {until:%H:%M:%S} UTC)",
+                  highlight=False, markup=False)
+
+    source: Source = GithubReplay(from_dir) if from_dir is not None else GithubSource(
+        repo or "", token_env=token_env, api_url=api_url, max_requests=max_requests,
+        max_wait=max_wait, on_wait=on_wait)
+    bar = Bar(enabled=err.is_terminal and not quiet)
+    with open_store(store or settings.store) as st:
+        try:
+            summary = pipeline.ingest(st, source, settings, bar, derive_after=derive)
+        finally:
+            bar.stop()
+    data = summary.to_json()
+    if not quiet:
+        if fmt == "json":
+            sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        else:
+            _github_table(data)
+    _github_notes(data)
+    if summary.failed and summary.stopped:
+        raise UserError(summary.stopped)
+    if summary.malformed:
+        raise typer.Exit(2)
+
+
+@app.command("summary")
+def summary_cmd(store: StoreOpt = None, fmt: FormatOpt = "table") -> None:
+    """What the store holds: repositories, commits and their time span."""
+    check_format(fmt)
+    with open_store(store or load_settings().store, read_only=True) as st:
+        render_inventory(_inventory(st), fmt)
+
+
+def ingest_paths(st: Store, paths: list[Path], settings: Settings, bar: Bar, *,
+                 name: str | None = None, branch: str | None = None, line_history: bool = False,
+                 jobs: int | None = None, derive: bool = True) -> IngestReport:
+    """Ingest git PATHs with the settings and a progress bar; print one line per repository."""
+    try:
+        result = pipeline.ingest_git(st, paths, settings=settings, name=name, branch=branch,
+                                     line_history=line_history, jobs=jobs, progress=bar,
+                                     derive_after=derive)
+    finally:
+        bar.stop()
+    _print_outcomes(result)
+    return result
+
+
+@contextmanager
+def report_store(paths: list[Path] | None, store: Path | None, settings: Settings,
+                 line_history: bool) -> Iterator[tuple[Store, bool]]:
+    """The store for a report: read-only, unless PATHs are ingested first (incrementally); and
+    whether that ingest went without failures."""
+    ok = True
+    with open_store(store or settings.store, read_only=not paths) as st:
+        if paths:
+            ok = not ingest_paths(st, paths, settings, Bar(enabled=err.is_terminal),
+                                  line_history=line_history).failed
+        limit_memory(st, settings.memory_limit)
+        yield st, ok
+
+
+def _github_table(data: dict[str, Any]) -> None:
+    table = Table(title=f"GitHub {data['mode']}: {', '.join(data['repos']) or 'nothing'}",
+                  title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("resource")
+    table.add_column("stored", justify="right")
+    table.add_column("not stored", justify="right")
+    for name in sorted(set(data["stored"]) | set(data["not_stored"])):
+        table.add_row(name, f"{data['stored'].get(name, 0):,}",
+                      f"{data['not_stored'].get(name, 0):,}" if name in data["not_stored"] else "")
+    out.print(table)
+    if data["mode"] == "live":
+        waited = sum(w["seconds"] for w in data["waits"])
+        out.print(f"{data['requests']:,} requests ({data['not_modified']:,} not modified),"
+                  f" {len(data['waits'])} waits ({waited:,.0f}s)", highlight=False)
+
+
+def _github_notes(data: dict[str, Any]) -> None:
+    reasons: dict[str, int] = {}
+    for s in data["skipped"]:
+        key = f"{s['resource']}: {s['reason']}"
+        reasons[key] = reasons.get(key, 0) + 1
+    for reason, n in reasons.items():
+        err.print(f"[yellow]skipped:[/] {n} x {escape(reason)} (see table skipped_objects)",
+                  highlight=False)
+    for line in data["malformed"]:
+        err.print(f"[red]malformed:[/] {escape(line)}", highlight=False)
+    for w in data["warnings"]:
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    if data["stopped"] and not data["failed"]:
+        err.print(f"[yellow]stopped early:[/] {escape(data['stopped'])}; run again to continue",
+                  highlight=False)
+
+
+def _inventory(st: Store) -> list[RepoInventory]:
+    # Ibis is imported only when a summary is asked for: `ingest -q` stays lean.
+    from leadlens import engines
+    from leadlens.metrics.inventory import inventory
+
+    return inventory(engines.connect(st))
+
+
+def _short_ref(ref: str | None) -> str:
+    if ref is None:
+        return "unknown"
+    return ref.removeprefix("refs/heads/").removeprefix("refs/remotes/")
+
+
+def _print_outcomes(report: IngestReport) -> None:
+    for o in report.outcomes:
+        for w in o.warnings:
+            err.print(f"[yellow]warning:[/] {w}", highlight=False, markup=True)
+        if o.error:
+            err.print(f"[red]error:[/] {o.error}", highlight=False)
+        elif o.up_to_date:
+            err.print(f"{o.repo}: up to date", highlight=False)
+        else:
+            extra = f", line history for {o.hunks_commits}" if o.hunks_commits else ""
+            gone = f", {o.unreachable} now unreachable" if o.unreachable else ""
+            derived = f"; {o.changes:,} changes" if o.changes is not None else ""
+            err.print(f"{o.repo}: {o.commits_added} new commits{extra}{gone}{derived}",
+                      highlight=False)
+
+
+def render_inventory(rows: list[RepoInventory], fmt: str) -> None:
+    if fmt == "json":
+        data = [
+            {**r.__dict__,
+             "first_commit": r.first_commit.isoformat() if r.first_commit else None,
+             "last_commit": r.last_commit.isoformat() if r.last_commit else None}
+            for r in rows
+        ]
+        sys.stdout.write(json.dumps({"repositories": data}, indent=2) + "\n")
+        return
+    if not rows:
+        out.print("The store is empty: run `leadlens ingest git PATH`.")
+        return
+    table = Table(title="leadlens store", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("repository", overflow="fold", min_width=12)
+    table.add_column("mainline", overflow="ellipsis", max_width=10)
+    for col in ("commits", "authors"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("from", no_wrap=True)
+    table.add_column("to", no_wrap=True)
+    table.add_column("tags", justify="right", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            r.repo, _short_ref(r.default_branch),
+            f"{r.commits:,}" + (f" (+{r.unreachable:,} unreachable)" if r.unreachable else ""),
+            f"{r.authors:,}",
+            f"{r.first_commit:%Y-%m-%d}" if r.first_commit else "-",
+            f"{r.last_commit:%Y-%m-%d}" if r.last_commit else "-", f"{r.tags:,}",
+        )
+    out.print(table)
+    commits = sum(r.commits for r in rows)
+    firsts = [r.first_commit for r in rows if r.first_commit]
+    lasts = [r.last_commit for r in rows if r.last_commit]
+    span = f", {min(firsts):%Y-%m-%d} to {max(lasts):%Y-%m-%d}" if firsts and lasts else ""
+    noun = "repository" if len(rows) == 1 else "repositories"
+    out.print(f"{len(rows)} {noun}, {commits:,} commits{span}.", highlight=False)

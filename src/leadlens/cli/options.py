@@ -1,0 +1,112 @@
+"""Options shared by commands, and what they turn into: dates, scope filters, formats, outputs."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+
+from leadlens.cli.app import err, out
+from leadlens.config import Settings
+from leadlens.conventions import BotRule
+from leadlens.errors import UserError
+from leadlens.metrics.flow import Filters
+
+__all__ = [
+    "BotsOpt", "FormatOpt", "RepoOpt", "SinceOpt", "StoreOpt", "UntilOpt", "check_format", "deliver",
+    "emit", "filters", "names", "open_out", "when",
+]
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", help="DuckDB store file (default: .leadlens/leadlens.duckdb)."),
+]
+FormatOpt = Annotated[str, typer.Option("--format", help="table | json")]
+SinceOpt = Annotated[str | None, typer.Option(
+    "--since", help="Changes merged at or after: 2024-01-31, an ISO time, or 90d / 12w ago.")]
+UntilOpt = Annotated[str | None, typer.Option(
+    "--until", help="Changes merged before (a date includes that whole day).")]
+RepoOpt = Annotated[list[str] | None, typer.Option(
+    "--repo", help="Only this repository (OWNER/REPO); repeat for several.")]
+BotsOpt = Annotated[bool, typer.Option(
+    "--include-bots", help="Count changes by automation bots in flow metrics.")]
+
+
+def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json")) -> None:
+    if fmt not in allowed:
+        choices = ", ".join(allowed[:-1]) + f" or {allowed[-1]}"
+        raise UserError(f"--format must be {choices}, not {fmt!r}")
+
+
+def when(text: str | None, *, until: bool = False) -> datetime | None:
+    """A date, an ISO-8601 time (UTC unless it has an offset), or ``N[dw]`` ago."""
+    if text is None:
+        return None
+    rel = re.fullmatch(r"(\d+)\s*([dw])", text.strip())
+    if rel:
+        n = int(rel.group(1)) * (7 if rel.group(2) == "w" else 1)
+        return datetime.now(UTC) - timedelta(days=n)
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            day = datetime.fromisoformat(text.strip()).replace(tzinfo=UTC)
+            return day + timedelta(days=1) if until else day
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"not a date: {text!r} (use 2024-01-31, 2024-01-31T12:00:00Z"
+                        " or 90d)") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def filters(since: str | None, until: str | None, repos: list[str] | None, include_bots: bool,
+            settings: Settings) -> Filters:
+    lo, hi = when(since), when(until, until=True)
+    if lo is not None and hi is not None and hi <= lo:
+        raise UserError("--until must come after --since")
+    return Filters(since=lo, until=hi, repos=tuple(repos or ()), include_bots=include_bots,
+                   bots=BotRule.of(settings.bots), activity_window=settings.flow.activity_window)
+
+
+def names(values: list[str] | None) -> tuple[str, ...]:
+    """Repeatable, comma-separated names as one tuple."""
+    return tuple(n.strip() for v in values or () for n in v.split(",") if n.strip())
+
+
+@contextmanager
+def open_out(path: Path | None) -> Iterator[TextIO]:
+    """Standard output, or ``path`` written through a temporary file and moved in place at the end
+    (a failed run never leaves half a file)."""
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            yield fh
+        tmp.replace(path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def emit(text: str, path: Path | None) -> None:
+    with open_out(path) as fh:
+        fh.write(text)
+
+
+def deliver(fmt: str, html_target: Path, as_json: Callable[[], str], html: Callable[[], str],
+            table: Callable[[], None], *, to_file: Path | None) -> None:
+    """JSON to ``to_file`` or stdout; HTML to ``html_target``, its path printed; else the table."""
+    if fmt == "json":
+        emit(as_json(), to_file)
+    elif fmt == "html":
+        emit(html(), html_target)
+        err.print("HTML report written to:", highlight=False)
+        out.print(str(html_target.resolve()), highlight=False, soft_wrap=True)
+    else:
+        table()

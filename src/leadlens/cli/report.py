@@ -1,0 +1,105 @@
+"""`leadlens report` and `leadlens changes`: where delivery time goes, and one row per change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadlens.cli.app import app, out
+from leadlens.cli.ingest import report_store
+from leadlens.cli.options import (
+    BotsOpt,
+    RepoOpt,
+    SinceOpt,
+    StoreOpt,
+    UntilOpt,
+    check_format,
+    deliver,
+    filters,
+    open_out,
+    when,
+)
+from leadlens.config import DEFAULT_K, load_settings
+from leadlens.store import open_store
+from leadlens.store.db import limit_memory
+
+__all__: list[str] = []
+
+REPORT_FORMATS = ("table", "json", "html")
+
+
+@app.command("report")
+def report_cmd(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        metavar="PATH", help="Repositories to ingest (incrementally) first.")] = None,
+    store: StoreOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | json | html")] = "table",
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Write the report here (html default: .leadlens/report.html).")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    repo: RepoOpt = None,
+    include_bots: BotsOpt = False,
+    k: Annotated[float, typer.Option("--k", min=1.0, help="Speed-up factor for the Amdahl"
+                                     " what-if column speedup_at_k.")] = DEFAULT_K,
+    line_history: Annotated[bool, typer.Option(
+        "--line-history", help="With PATHs: also ingest line history (rework rate).")] = False,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Age in-flight changes as of this time (default: now).")] = None,
+) -> None:
+    """Where does delivery time go, and what could speeding up any stage buy?"""
+    check_format(fmt, REPORT_FORMATS)
+    settings = load_settings()
+    scope = filters(since, until, repo, include_bots, settings)
+    from leadlens import engines
+    from leadlens.analysis.impact import Cohorts
+    from leadlens.report.build import build_report
+
+    with report_store(paths, store, settings, line_history) as (st, ok):
+        report = build_report(engines.connect(st), scope, k=k, rework_days=settings.rework_days,
+                              as_of=when(as_of), settings=settings, ai=Cohorts(per_metric=False))
+
+    def html() -> str:
+        from leadlens.report.html import render_html
+
+        return render_html(report)
+
+    def table() -> None:
+        from leadlens.report.terminal import render_terminal
+
+        render_terminal(report, out)
+
+    deliver(fmt, out_file or Path(store or settings.store).parent / "report.html",
+            lambda: report.model_dump_json(indent=2) + "\n", html, table, to_file=out_file)
+    if not ok:
+        raise typer.Exit(2)
+
+
+@app.command("changes")
+def changes_cmd(
+    store: StoreOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl | csv")] = "jsonl",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write here, not stdout.")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    repo: RepoOpt = None,
+    include_bots: BotsOpt = False,
+) -> None:
+    """One row per change: ids, commits, milestones, stage seconds, lead time, size."""
+    check_format(fmt, ("jsonl", "csv"))
+    settings = load_settings()
+    scope = filters(since, until, repo, include_bots, settings)
+    from leadlens import engines
+    from leadlens.attribution import Rules
+    from leadlens.report.changes import change_rows, write_csv, write_jsonl
+
+    with open_store(store or settings.store, read_only=True) as st:
+        limit_memory(st, settings.memory_limit)
+        stages, rows = change_rows(engines.connect(st), scope, Rules.of(settings.ai))
+        with open_out(out_file) as fh:
+            if fmt == "csv":
+                write_csv(rows, fh, stages)
+            else:
+                write_jsonl(rows, fh)

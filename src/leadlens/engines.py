@@ -1,0 +1,81 @@
+"""The one place an engine is chosen: a store becomes an Ibis backend, and expressions run on it.
+
+DuckDB (embedded, the store itself) is the engine today; Apache Spark runs the same expressions
+once the Spark issue lands (DESIGN.md, Engines). Metrics take the backend this module hands out,
+never a store. DORA, review signals and the AI pre-filter are still DuckDB SQL: they reach the
+connection through :func:`sql_connection`, the one seam the Spark port replaces.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from leadlens.errors import UserError
+from leadlens.store.db import Store
+
+__all__ = ["Materialiser", "batches", "connect", "one", "rows", "sql_connection"]
+
+
+def connect(store: Store) -> ibis.BaseBackend:
+    """The Ibis backend over ``store`` (DuckDB, on the store's own connection)."""
+    return ibis.duckdb.from_connection(store.con)
+
+
+def sql_connection(backend: ibis.BaseBackend) -> duckdb.DuckDBPyConnection:
+    """The DuckDB connection under ``backend``, for the metrics still written in DuckDB SQL."""
+    con = getattr(backend, "con", None)
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        raise UserError(f"this figure needs the duckdb engine, not {backend.name}")
+    return con
+
+
+def rows(backend: ibis.BaseBackend, expr: ir.Table) -> list[dict[str, Any]]:
+    """``expr``'s rows as dicts (for small results: aggregates, top lists)."""
+    out: list[dict[str, Any]] = backend.to_pyarrow(expr).to_pylist()
+    return out
+
+
+def one(backend: ibis.BaseBackend, expr: ir.Table) -> dict[str, Any]:
+    """The first row of ``expr``, or an empty dict."""
+    found = rows(backend, expr)
+    return found[0] if found else {}
+
+
+def batches(backend: ibis.BaseBackend, expr: ir.Table, size: int) -> Iterator[pa.RecordBatch]:
+    """``expr``'s rows in batches of ``size``, so a million never sit in memory at once. (Ibis 12's
+    own batch reader predates DuckDB 2's API, so DuckDB reads the compiled SQL.)"""
+    reader = sql_connection(backend).sql(str(backend.compile(expr))).to_arrow_reader(size)
+    yield from reader
+
+
+class Materialiser:
+    """Materialise expressions several metrics reuse as temporary tables, dropped by ``release``
+    (explicitly: Ibis' own ``cache`` drops at garbage collection, when the store may be closed)."""
+
+    def __init__(self, backend: ibis.BaseBackend) -> None:
+        self.backend = backend
+        self.names: list[str] = []
+
+    def __call__(self, expr: ir.Table) -> ir.Table:
+        return self.upload(expr)
+
+    def upload(self, data: ir.Table | pa.Table) -> ir.Table:
+        name = f"_leadlens_{uuid.uuid4().hex}"
+        table = self.backend.create_table(name, data, temp=True)
+        self.names.append(name)
+        return table
+
+    def release(self) -> None:
+        while self.names:
+            name = self.names.pop()
+            try:
+                self.backend.drop_table(name, force=True)
+            except Exception:  # a closed store has dropped its temporary tables already
+                self.names.clear()

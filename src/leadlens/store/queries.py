@@ -1,0 +1,43 @@
+"""Reads a source needs to plan its run: what the store holds already."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+from leadlens.store.db import Store, scalar
+
+__all__ = ["lacking_line_history", "missing_line_history", "not_stored"]
+
+
+def not_stored(store: Store, repo: str, shas: Sequence[str]) -> list[str]:
+    """``shas`` minus those already stored, in their original order."""
+    if not shas:
+        return []
+    con = store.con
+    con.register("candidate_shas", pa.table({"sha": pa.array(list(shas), pa.string())}))
+    try:
+        # Usually few are stored (none on a first run); a semi join keeps the result small.
+        stored = {r[0] for r in con.execute(
+            "SELECT sha FROM commits WHERE repo = ? AND sha IN (SELECT sha FROM candidate_shas)",
+            [repo],
+        ).fetchall()}
+    finally:
+        con.unregister("candidate_shas")
+    return [s for s in shas if s not in stored] if stored else list(shas)
+
+
+def lacking_line_history(store: Store, repo: str) -> list[str]:
+    """Stored commits without line history, newest first."""
+    rows = store.con.execute(
+        "SELECT sha FROM commits WHERE repo = ? AND NOT line_history ORDER BY committer_time DESC",
+        [repo],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def missing_line_history(store: Store, repo: str) -> bool:
+    """Some stored commit of ``repo`` lacks line history."""
+    return bool(scalar(store.con, "SELECT count(*) FROM commits WHERE repo = ? AND NOT line_history",
+                       [repo]))
