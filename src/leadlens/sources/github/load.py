@@ -8,10 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
-
 from leadlens.sources.base import RunSummary, Skipped
 from leadlens.sources.github.mapping import KEYS, MAPPERS, SOURCE, Context, MappingError, Row
+from leadlens.store import Store
 from leadlens.store.writer import record_skipped, upsert
 
 __all__ = ["Batch", "write_batch"]
@@ -64,9 +63,10 @@ class Batch:
         return sum(len(rows) for rows in self.rows.values())
 
 
-def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> dict[str, int]:
+def write_batch(store: Store, batch: Batch) -> dict[str, int]:
     """Upsert the batch's rows and record its skipped objects; call inside a transaction.
     Returns rows written by table."""
+    con = store.con
     written = {table: upsert(con, table, list(keyed.values()))
                for table, keyed in batch.rows.items() if keyed}
     for skip, raw in batch.skipped:

@@ -38,9 +38,9 @@ def replay_dir(store: Store, directory: Path, *, bots: BotRule | None = None,
     batches: dict[str, Batch] = {}
 
     def flush() -> None:
-        with transaction(store.con) as con:
+        with transaction(store.con):
             for batch in batches.values():
-                write_batch(con, batch)
+                write_batch(store, batch)
         for batch in batches.values():
             batch.report_to(summary)
         batches.clear()

@@ -161,7 +161,7 @@ class _Sync:
 
     def commit(self, resource: Resource, batch: Batch, cursor: dict[str, Any]) -> None:
         with transaction(self.store.con) as con:
-            write_batch(con, batch)
+            write_batch(self.store, batch)
             save_cursor(con, self.repo, SOURCE, resource.name, cursor)
         batch.report_to(self.summary)
         stored = ", ".join(f"{n:,} {r}" for r, n in sorted(self.summary.stored.items()))
