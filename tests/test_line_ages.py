@@ -9,6 +9,7 @@ import pytest
 
 from gitfixtures import Git
 from leadlens.derive.line_ages import derive_line_ages
+from leadlens.engines import connect
 from leadlens.metrics.rework import Rework, rework
 from leadlens.pipeline import ingest_git
 from leadlens.store import Store
@@ -45,7 +46,7 @@ def changed(store: Store, sha: str) -> tuple[int, int, int] | None:
 def rework_of(store: Store, repo: str, shas: list[str] | None = None, days: float = 21
               ) -> Rework | None:
     """Rework over the changes landed by ``shas`` (every change of ``repo`` when None)."""
-    backend = ibis.duckdb.from_connection(store.con)
+    backend = connect(store)
     where = "" if shas is None else " AND merge_sha IN (SELECT unnest(?::VARCHAR[]))"
     params: list[object] = [repo] if shas is None else [repo, shas]
     ids = [r[0] for r in store.con.execute(

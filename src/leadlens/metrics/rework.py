@@ -28,7 +28,7 @@ class Rework:
 def rework(backend: BaseBackend, change_ids: ir.Table, days: float = DEFAULT_REWORK_DAYS) -> Rework | None:
     """Rework over the commits of ``change_ids`` (an Ibis table with ``repo``, ``change_id``).
 
-    ``backend`` is an Ibis backend over the store (``ibis.duckdb.from_connection(store.con)``).
+    ``backend`` is an Ibis backend over the store (``engines.connect(store)``).
     None when no commit in scope has line history: run ``leadlens ingest git --line-history``.
     A line's age is the rewriting commit's committer time minus its birth (the committer time of
     the commit that added it); lines of unknown birth are never recent.
