@@ -18,7 +18,6 @@ from leadlens.sources.base import QUIET, Progress, RunSummary, Source
 from leadlens.sources.git import GitSource, IngestReport
 from leadlens.sources.git.blame import blame_ranges, share_ranges
 from leadlens.sources.git.client import open_repo
-from leadlens.sources.github.ingest import GithubReplay
 from leadlens.store import Store
 
 __all__ = ["ai_share", "ingest", "ingest_git", "replay_github"]
@@ -49,6 +48,8 @@ def replay_github(store: Store, directory: Path, *, settings: Settings | None = 
                   rename: Callable[[str], str] | None = None,
                   derive_after: bool = True) -> RunSummary:
     """``ingest`` of recorded GitHub API objects (``DIR/*.jsonl``), offline."""
+    from leadlens.sources.github.ingest import GithubReplay  # httpx only when GitHub is asked for
+
     return ingest(store, GithubReplay(directory, rename), settings or Settings(),
                   derive_after=derive_after)
 

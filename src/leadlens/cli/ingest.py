@@ -23,7 +23,6 @@ from leadlens.config import Settings, load_settings
 from leadlens.errors import UserError
 from leadlens.sources.base import Source, Wait
 from leadlens.sources.git import IngestReport
-from leadlens.sources.github.ingest import GithubReplay, GithubSource
 from leadlens.store import Store, open_store
 from leadlens.store.db import limit_memory
 
@@ -88,6 +87,8 @@ def ingest_github_cmd(
     fmt: FormatOpt = "table",
 ) -> None:
     """Ingest GitHub pull requests, reviews, comments, checks, deployments, releases and issues."""
+    from leadlens.sources.github.ingest import GithubReplay, GithubSource
+
     settings = load_settings()
     check_format(fmt)
     if (repo is None) == (from_dir is None):

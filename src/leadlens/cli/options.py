@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
@@ -16,7 +16,9 @@ from leadlens.cli.app import err, out
 from leadlens.config import Settings
 from leadlens.conventions import BotRule
 from leadlens.errors import UserError
-from leadlens.metrics.flow import Filters
+
+if TYPE_CHECKING:
+    from leadlens.metrics.flow import Filters
 
 __all__ = [
     "BotsOpt", "FormatOpt", "RepoOpt", "SinceOpt", "StoreOpt", "UntilOpt", "check_format", "deliver",
@@ -65,6 +67,9 @@ def when(text: str | None, *, until: bool = False) -> datetime | None:
 
 def filters(since: str | None, until: str | None, repos: list[str] | None, include_bots: bool,
             settings: Settings) -> Filters:
+    # Ibis comes with the flow metrics: imported when a command needs them, so `ingest` stays lean.
+    from leadlens.metrics.flow import Filters
+
     lo, hi = when(since), when(until, until=True)
     if lo is not None and hi is not None and hi <= lo:
         raise UserError("--until must come after --since")
