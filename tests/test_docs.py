@@ -66,3 +66,12 @@ def test_every_report_field_is_documented() -> None:
     text = (DOCS / "report-json.md").read_text()
     for name in _fields(Report):
         assert f"`{name}`" in text, f"report field {name} is not in docs/report-json.md"
+
+
+def test_every_package_is_on_the_architecture_page() -> None:
+    text = (DOCS / "architecture.md").read_text()
+    src = Path(__file__).resolve().parents[1] / "src" / "leadlens"
+    names = {p.stem for p in src.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    names |= {p.name for p in src.iterdir() if (p / "__init__.py").is_file()}
+    for name in sorted(names):
+        assert f"`{name}" in text, f"{name} is not on docs/architecture.md"
