@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from fakes.clock import NOW, FakeClock
 from leadlens.errors import FatalSourceError, TransientSourceError, UserError
 from leadlens.sources.github.client import (
     GitHubAPI,
@@ -22,20 +23,6 @@ from leadlens.sources.github.client import (
 )
 
 OCTOKIT = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "octokit"
-NOW = 1_700_000_000.0
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = NOW
-        self.slept: list[float] = []
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.t += seconds
 
 
 def _api(handler: Callable[[httpx.Request], httpx.Response], **kw: Any) -> tuple[GitHubAPI, FakeClock]:

@@ -1,0 +1,1 @@
+"""Fakes that several tests share: servers behind httpx.MockTransport, clocks that do not sleep."""
