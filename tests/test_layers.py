@@ -40,7 +40,6 @@ DUCKDB_DEBT = {
     "leadlens/metrics/ai.py",
     "leadlens/metrics/dora.py",
     "leadlens/metrics/review.py",
-    "leadlens/sources/github/load.py",
 }
 
 
