@@ -20,7 +20,7 @@ from leadlens.derive.forge import derive_forge
 from leadlens.engines import connect
 from leadlens.metrics.flow import Filters
 from leadlens.pipeline import ingest_git
-from leadlens.report.ai import build_ai
+from leadlens.report.build import build_ai
 from leadlens.report.changes import change_rows
 from leadlens.store import open_store
 

@@ -28,6 +28,7 @@ __all__ = [
     "activity_islands",
     "change_spans",
     "clamped_milestones",
+    "duration",
     "seconds_between",
     "segments",
     "stage_name",
@@ -57,6 +58,23 @@ def stage_order(name: str) -> tuple[int, int]:
     """Canonical order of a (possibly joined) stage name: where it starts, then how far it spans."""
     parts = name.split("+")
     return STAGES.index(parts[0]), len(parts)
+
+
+def duration(seconds: float | None) -> str:
+    """A duration as people say it: 45s, 12m, 3.5h, 4.2d. It lives here because the analyses'
+    headlines (which may not import the report) and the report's tables and charts share it."""
+    if seconds is None:
+        return "-"
+    s = abs(seconds)
+    if s < 60:
+        text = f"{s:.0f}s"
+    elif s < 3600:
+        text = f"{s / 60:.0f}m"
+    elif s < 48 * 3600:
+        text = f"{s / 3600:.1f}h"
+    else:
+        text = f"{s / 86400:.1f}d"
+    return ("-" if seconds < 0 else "") + text
 
 
 @dataclass(frozen=True)

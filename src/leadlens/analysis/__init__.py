@@ -1,1 +1,1 @@
-"""Analyses over metrics: Amdahl's law, and later AI attribution, statistics and simulation."""
+"""Analyses over metrics: the flow figures and their headlines, Amdahl's law, AI impact and its statistics."""

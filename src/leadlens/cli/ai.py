@@ -70,7 +70,7 @@ def ai_report_cmd(
     from leadlens import engines
     from leadlens.analysis.impact import Cohorts
     from leadlens.attribution import Rules
-    from leadlens.report.ai import build_ai
+    from leadlens.report.build import build_ai
 
     start = when(pilot_start)
     if (pilot_team or control_team) and start is None:
@@ -87,7 +87,7 @@ def ai_report_cmd(
         return render_ai_html(section, datetime.now(UTC))
 
     def table() -> None:
-        from leadlens.report.terminal_ai import render_ai
+        from leadlens.report.terminal import render_ai
 
         render_ai(section, out)
 

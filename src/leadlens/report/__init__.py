@@ -1,1 +1,1 @@
-"""The report: metrics assembled into one document, rendered for the terminal, HTML and JSON."""
+"""The report: the analyses' figures assembled into one document, rendered for the terminal, HTML and JSON."""

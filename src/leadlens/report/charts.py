@@ -1,14 +1,15 @@
-"""Plotly figures of the report, as HTML fragments; plotly.js is embedded once by the page."""
+"""Plotly figures of the report and its AI section, as HTML fragments; the page embeds plotly.js once."""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 
 from leadlens.analysis import amdahl
-from leadlens.report.model import Report
-from leadlens.report.terminal import duration
+from leadlens.report.format import duration
+from leadlens.report.model import AiSection, Report
 
-__all__ = ["active_waiting", "amdahl_curves", "lead_time_histogram", "stage_shares_over_time"]
+__all__ = ["active_waiting", "amdahl_curves", "lead_time_histogram", "predicted_vs_measured",
+           "stage_shares_over_time"]
 
 _LAYOUT = {"margin": {"l": 60, "r": 20, "t": 40, "b": 50}, "height": 360,
            "template": "plotly_white", "legend": {"orientation": "h", "y": -0.2}}
@@ -68,3 +69,23 @@ def active_waiting(report: Report) -> str:
                       xaxis_title="share of all lead time", xaxis_tickformat=".0%",
                       yaxis_autorange="reversed")
     return _html(fig)
+
+
+def predicted_vs_measured(section: AiSection) -> str:
+    """An HTML fragment (no plotly.js: the page inlines it once), or "" when there is nothing."""
+    a = section.amdahl
+    if a is None or not a.enough or a.predicted_change_pct is None or a.measured_change_pct is None:
+        return ""
+    values = [a.predicted_change_pct, a.measured_change_pct]
+    lows = [a.predicted_change_low, a.measured_change_low]
+    highs = [a.predicted_change_high, a.measured_change_high]
+    plus = [h - v if h is not None else 0 for v, h in zip(values, highs, strict=True)]
+    minus = [v - lo if lo is not None else 0 for v, lo in zip(values, lows, strict=True)]
+    fig = go.Figure(go.Bar(
+        x=["predicted (Amdahl)", "measured"], y=values, marker_color=["#4c78a8", "#f58518"],
+        error_y={"type": "data", "array": plus, "arrayminus": minus, "visible": True}))
+    fig.update_layout(title=f"Change in mean lead time, {section.amdahl_basis} (95% CI)",
+                      yaxis_title="% change (negative = faster)", height=360,
+                      margin={"l": 60, "r": 20, "t": 50, "b": 40})
+    html: str = fig.to_html(full_html=False, include_plotlyjs=False)
+    return html

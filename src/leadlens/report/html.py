@@ -11,15 +11,12 @@ from markupsafe import Markup
 
 from leadlens import __version__
 from leadlens.report import charts
-from leadlens.report.charts_ai import predicted_vs_measured
-from leadlens.report.model import Report
-from leadlens.report.model_ai import AiSection
-from leadlens.report.terminal import duration
-from leadlens.report.terminal_ai import metric_label, value
+from leadlens.report.format import duration, metric_label, pct, signed_pct, value
+from leadlens.report.model import AiSection, Report
 
 __all__ = ["render_ai_html", "render_html"]
 
-_TEMPLATES = ("report.html.j2", "ai_section.html.j2", "ai_report.html.j2")
+_TEMPLATES = ("base.html.j2", "report.html.j2", "ai_section.html.j2", "ai_report.html.j2")
 
 
 def _environment() -> jinja2.Environment:
@@ -29,8 +26,8 @@ def _environment() -> jinja2.Environment:
                                  name: folder.joinpath(name).read_text(encoding="utf-8")
                                  for name in _TEMPLATES}))
     env.filters["duration"] = duration
-    env.filters["pct"] = lambda x: "-" if x is None else f"{x:.1%}"
-    env.filters["spct"] = lambda x: "-" if x is None else f"{x:+.1f}%"
+    env.filters["pct"] = pct
+    env.filters["spct"] = signed_pct
     env.filters["metric"] = metric_label
     env.filters["value"] = value
     env.filters["signed"] = lambda metric, x: value(metric, x, signed=True)
@@ -39,7 +36,7 @@ def _environment() -> jinja2.Environment:
 
 def render_ai_html(section: AiSection, generated_at: datetime) -> str:
     """`leadlens ai report --format html`: the AI section as a page of its own."""
-    chart = predicted_vs_measured(section)
+    chart = charts.predicted_vs_measured(section)
     return _environment().get_template("ai_report.html.j2").render(
         a=section, chart=_markup(chart), version=__version__, generated_at=generated_at,
         plotly_js=_markup(plotly.offline.get_plotlyjs()) if chart else "")
@@ -54,9 +51,10 @@ def render_html(report: Report) -> str:
         "amdahl": charts.amdahl_curves(report),
         "active": charts.active_waiting(report),
     } if report.changes else {}
-    ai_chart = predicted_vs_measured(report.ai) if report.ai is not None else ""
+    ai_chart = charts.predicted_vs_measured(report.ai) if report.ai is not None else ""
     return template.render(
-        r=report, figures={k: _markup(v) for k, v in figures.items()}, ai_chart=_markup(ai_chart),
+        r=report, version=report.leadlens_version,
+        figures={k: _markup(v) for k, v in figures.items()}, ai_chart=_markup(ai_chart),
         plotly_js=_markup(plotly.offline.get_plotlyjs()) if figures or ai_chart else "")
 
 

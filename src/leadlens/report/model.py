@@ -1,4 +1,7 @@
-"""The report document: what `leadlens report --format json` prints (docs/report-json.md)."""
+"""The report document: what `leadlens report --format json` prints (docs/report-json.md).
+
+Its AI section is also what `leadlens ai report --format json` prints on its own.
+"""
 
 from __future__ import annotations
 
@@ -6,121 +9,72 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from leadlens.analysis.figures import (
+    Bin,
+    Distribution,
+    Evidence,
+    InFlight,
+    Month,
+    RepoSummary,
+    Revert,
+    Rework,
+    Scope,
+    Size,
+    Stage,
+    Waited,
+    Week,
+)
+from leadlens.analysis.stats import AmdahlCheck, Comparison, DiD
 from leadlens.metrics.dora import Dora
-from leadlens.report.model_ai import AiSection
 
-__all__ = [
-    "BacklogDay", "Bin", "Distribution", "Dora", "Evidence", "InFlight", "InFlightStage", "Month",
-    "RepoSummary", "Report", "Revert", "ReviewSignals", "Rework", "Scope", "Size", "Stage", "Waited",
-    "Week",
-]
+__all__ = ["AiSection", "BacklogDay", "Report", "ReviewSignals", "RuleCount", "Survival"]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class Distribution(_Model):
-    n: int
-    median_s: float | None
-    p85_s: float | None
-    p95_s: float | None
-    mean_s: float | None
+class RuleCount(_Model):
+    rule: str
+    commits: int  # commits in scope it matched
+    changes: int  # changes in scope with such a commit
+    example: str | None  # a matched text
 
 
-class Bin(_Model):
-    lo_s: float
-    hi_s: float | None  # None: no upper bound
-    changes: int
+class Survival(_Model):
+    """Of the lines commits added, the share rewritten or deleted within ``days``."""
+
+    days: int
+    ai_commits: int
+    ai_lines: int
+    ai_rewritten: int
+    ai_rewritten_share: float | None
+    human_commits: int
+    human_lines: int
+    human_rewritten: int
+    human_rewritten_share: float | None
 
 
-class Scope(_Model):
-    since: datetime | None
-    until: datetime | None
-    repos: list[str]
-    include_bots: bool
-    k: float
-    activity_window_s: float
-    rework_days: float
-    as_of: datetime
-
-
-class RepoSummary(_Model):
-    repo: str
-    lead_time_basis: str  # released | merged
-    changes: int
-    in_flight: int
-    lead_time: Distribution
-
-
-class Stage(_Model):
-    name: str
-    share: float
-    median_s: float | None
-    active_s: float
-    waiting_s: float
-    changes_with_stage: int
-    amdahl_ceiling: float | None  # None: the stage is all of lead time (no ceiling)
-    speedup_if_2x: float
-    speedup_at_k: float
-
-
-class Month(_Model):
-    month: str  # YYYY-MM of merged
-    lead_time: Distribution
-    stage_shares: dict[str, float]
-
-
-class Week(_Model):
-    week: str  # ISO date of the Monday
-    changes: int
-
-
-class InFlightStage(_Model):
-    stage: str  # the stage it is in now: after its last milestone
-    changes: int
-    median_age_s: float | None
-
-
-class InFlight(_Model):
-    count: int
-    age: Distribution  # from the first milestone to as_of
-    by_stage: list[InFlightStage]
-
-
-class Size(_Model):
-    median_lines: float | None
-    median_files: float | None
-    buckets: dict[str, int]  # XS < 10, S < 50, M < 250, L < 1000, XL >= 1000 lines
-    lead_time_median_s: dict[str, float | None]
-
-
-class Revert(_Model):
-    reverted_changes: int
-    revert_changes: int
-    time_to_revert: Distribution
-
-
-class Rework(_Model):
-    days: float
-    recent_lines: int
-    changed_lines: int
-    commits_with_history: int
-    commits: int
-
-
-class Evidence(_Model):
-    milestones: dict[str, int]
-    proxies: dict[str, int]
-    out_of_order: int
-
-
-class Waited(_Model):
-    id: str
-    title: str | None
-    url: str | None
-    seconds: float
-    in_flight: bool
+class AiSection(_Model):
+    headline: str
+    changes: int  # in scope
+    ai_changes: int
+    ai_change_share: float | None
+    ai_line_share: float | None  # of all lines the scope's changes changed, the AI commits' share
+    rules: list[RuleCount]
+    rules_in_force: list[str]
+    pilot_start: datetime | None
+    pilot_team: list[str]
+    control_team: list[str]
+    resamples: int
+    seed: int
+    comparisons: list[Comparison]  # AI-assisted vs other changes
+    pilot: list[Comparison]  # after vs before --pilot-start
+    did: list[DiD]
+    amdahl: AmdahlCheck | None
+    amdahl_basis: str | None
+    survival: list[Survival]  # empty without line history
+    messages: list[str]
 
 
 class BacklogDay(_Model):
@@ -155,6 +109,12 @@ class ReviewSignals(_Model):
 
 
 class Report(_Model):
+    """The header, then the flow figures (``analysis.figures.FlowFigures``, field for field and in
+    its order), then the sections. The build passes the figures as keywords, so an extra field is
+    an error rather than a figure dropped silently."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     leadlens_version: str
     generated_at: datetime
     scope: Scope

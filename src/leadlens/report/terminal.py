@@ -1,4 +1,7 @@
-"""The terminal summary: the answer first, then the stage table."""
+"""The report and the AI section on a terminal: the answer first, then the tables.
+
+The report's table is where lead time goes; the AI section's are its comparisons with intervals.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +9,11 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from leadlens.report.model import Report
+from leadlens.analysis.stats import Comparison, DiD
+from leadlens.report.format import duration, interval, metric_label, pct, value
+from leadlens.report.model import AiSection, Report
 
-__all__ = ["duration", "render_terminal"]
-
-
-def duration(seconds: float | None) -> str:
-    """A duration as people say it: 45s, 12m, 3.5h, 4.2d."""
-    if seconds is None:
-        return "-"
-    s = abs(seconds)
-    if s < 60:
-        text = f"{s:.0f}s"
-    elif s < 3600:
-        text = f"{s / 60:.0f}m"
-    elif s < 48 * 3600:
-        text = f"{s / 3600:.1f}h"
-    else:
-        text = f"{s / 86400:.1f}d"
-    return ("-" if seconds < 0 else "") + text
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1%}"
+__all__ = ["render_ai", "render_terminal"]
 
 
 def render_terminal(report: Report, console: Console) -> None:
@@ -50,8 +35,8 @@ def render_terminal(report: Report, console: Console) -> None:
         for s in report.stages:
             total = s.active_s + s.waiting_s
             table.add_row(
-                s.name, _pct(s.share), duration(s.median_s),
-                _pct(s.waiting_s / total) if total > 0 else "-", f"{s.changes_with_stage:,}",
+                s.name, pct(s.share), duration(s.median_s),
+                pct(s.waiting_s / total) if total > 0 else "-", f"{s.changes_with_stage:,}",
                 "inf" if s.amdahl_ceiling is None else f"{s.amdahl_ceiling:.2f}x",
                 f"{s.speedup_if_2x:.2f}x")
         console.print(table)
@@ -62,9 +47,9 @@ def render_terminal(report: Report, console: Console) -> None:
         noun = "release" if report.releases == 1 else "releases"
         facts.append(f"{report.releases:,} {noun} ({report.release_frequency_per_week:.2f}/week)")
     if report.revert_rate is not None:
-        facts.append(f"revert rate {_pct(report.revert_rate)}")
+        facts.append(f"revert rate {pct(report.revert_rate)}")
     if report.rework_rate is not None and report.rework is not None:
-        facts.append(f"rework rate {_pct(report.rework_rate)} (<{report.rework.days:g} days)")
+        facts.append(f"rework rate {pct(report.rework_rate)} (<{report.rework.days:g} days)")
     if facts:
         console.print("; ".join(facts) + ".", highlight=False)
     if report.ai is not None:
@@ -85,15 +70,83 @@ def _forge_lines(report: Report, console: Console) -> None:
         console.print(
             f"DORA ({d.basis}): deployment frequency {freq} ({lv.get('deployment_frequency') or '-'}),"
             f" change lead time {duration(d.change_lead_time_median_s)}"
-            f" ({lv.get('change_lead_time') or '-'}), change fail rate {_pct(d.change_fail_rate)}"
+            f" ({lv.get('change_lead_time') or '-'}), change fail rate {pct(d.change_fail_rate)}"
             f" ({lv.get('change_fail_rate') or '-'}), recovery {duration(d.recovery_time_median_s)}"
             f" ({lv.get('failed_deployment_recovery_time') or '-'}), rework"
-            f" {_pct(d.deployment_rework_rate)}; levels: {d.edition}.", highlight=False)
+            f" {pct(d.deployment_rework_rate)}; levels: {d.edition}.", highlight=False)
     v = report.review
     if v is not None and v.pull_requests:
         console.print(
             f"Review: pickup {duration(v.pickup_median_s)} (with bots"
             f" {duration(v.pickup_with_bots_median_s)}), review {duration(v.review_median_s)};"
-            f" merged without review {_pct(v.merged_without_review_rate)}; top 10% of reviewers do"
-            f" {_pct(v.top_reviewers_share)} of reviews; {v.rubber_stamp_approvals} rubber stamp(s).",
+            f" merged without review {pct(v.merged_without_review_rate)}; top 10% of reviewers do"
+            f" {pct(v.top_reviewers_share)} of reviews; {v.rubber_stamp_approvals} rubber stamp(s).",
             highlight=False)
+
+
+def _table(title: str, rows: list[Comparison]) -> Table:
+    base, treat = rows[0].labels
+    t = Table(box=box.SIMPLE_HEAD, title=f"{title}: {base} → {treat}", title_justify="left")
+    t.add_column("metric", overflow="fold")
+    for col in ("n", "median", "Δ [95% CI]", "p", "size-adj. Δ"):
+        t.add_column(col, justify="right", overflow="fold")
+    for c in rows:
+        mean = c.statistic == "mean"
+        b = c.mean_baseline if mean else c.median_baseline
+        tr = c.mean_treatment if mean else c.median_treatment
+        cells = [metric_label(c.metric) + (" (mean)" if mean else ""),
+                 f"{c.n_baseline:,}/{c.n_treatment:,}", f"{value(c.metric, b)} → {value(c.metric, tr)}"]
+        if not c.enough:
+            t.add_row(*cells, "not enough evidence", "", "")
+            continue
+        t.add_row(
+            *cells,
+            f"{value(c.metric, c.difference, signed=True)} {interval(c.metric, c.ci_low, c.ci_high)}",
+            "-" if c.p_value is None else f"{c.p_value:.3f}",
+            value(c.metric, c.stratified_difference, signed=True))
+    return t
+
+
+def _did_table(rows: list[DiD]) -> Table:
+    t = Table(box=box.SIMPLE_HEAD, title="Difference in differences (pilot team vs control team)",
+              title_justify="left")
+    for col in ("metric", "pilot change", "control change", "DiD", "95% CI"):
+        t.add_column(col, justify="left" if col == "metric" else "right")
+    for d in rows:
+        if not d.enough:
+            t.add_row(metric_label(d.metric), "", "", "not enough evidence", "")
+            continue
+        t.add_row(metric_label(d.metric), value(d.metric, d.pilot_change, signed=True),
+                  value(d.metric, d.control_change, signed=True),
+                  value(d.metric, d.estimate, signed=True), interval(d.metric, d.ci_low, d.ci_high))
+    return t
+
+
+def render_ai(section: AiSection, console: Console) -> None:
+    console.print(f"[bold]{section.headline}[/]", highlight=False)
+    if section.ai_line_share is not None:
+        console.print(f"AI-assisted commits changed {section.ai_line_share:.1%} of the lines the"
+                      f" scope's changes changed.", highlight=False)
+    if section.rules:
+        console.print("Evidence: " + "; ".join(
+            f"{r.rule} ({r.changes:,} changes)" for r in section.rules), highlight=False)
+    if section.comparisons:
+        console.print(_table("AI-assisted vs other changes", section.comparisons))
+    if section.pilot:
+        console.print(_table(f"Pilot from {section.pilot_start:%Y-%m-%d}", section.pilot))
+    if section.did:
+        console.print(_did_table(section.did))
+    for s in section.survival:
+        if s.ai_rewritten_share is not None or s.human_rewritten_share is not None:
+            ai = "-" if s.ai_rewritten_share is None else f"{s.ai_rewritten_share:.1%}"
+            hu = "-" if s.human_rewritten_share is None else f"{s.human_rewritten_share:.1%}"
+            console.print(f"Lines rewritten or deleted within {s.days} days: AI {ai} of"
+                          f" {s.ai_lines:,}, others {hu} of {s.human_lines:,}.", highlight=False)
+    console.print("p = Mann-Whitney U; size-adj. Δ = the difference within size buckets, weighted"
+                  " by their shares (effect sizes in --format json|html).", style="dim",
+                  highlight=False)
+    console.print(f"Intervals: 95% BCa bootstrap, {section.resamples:,} resamples, seed"
+                  f" {section.seed}; fewer than 20 changes in a cohort (10 in a size bucket) is"
+                  " not enough evidence.", style="dim", highlight=False)
+    for msg in section.messages:
+        console.print(f"[yellow]note:[/] {msg}", highlight=False)

@@ -1,35 +1,52 @@
-"""Build the AI section: attribution over the store, cohorts compared, line survival."""
+"""The report's sections beside the flow figures: DORA, review signals and AI assistance.
+
+DORA and review come from forge data; the AI section is attribution over the store, the cohorts
+compared and line survival.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict
+from datetime import datetime
 
 import ibis
 
+from leadlens.analysis.headline import ai_headline
 from leadlens.analysis.impact import Cohorts, Impact, evaluate
 from leadlens.attribution import Rules
-from leadlens.config import DEFAULT_REWORK_DAYS
+from leadlens.config import Settings
 from leadlens.metrics import flow as fm
 from leadlens.metrics.ai import ai_commits, change_ai, pr_ai, survival
 from leadlens.metrics.cohorts import change_facts, done_stage_seconds
-from leadlens.report.headline_ai import headline
-from leadlens.report.model_ai import AiSection, RuleCount, Survival
+from leadlens.metrics.dora import Dora, dora
+from leadlens.metrics.review import review
+from leadlens.report.model import AiSection, BacklogDay, ReviewSignals, RuleCount, Survival
 
-__all__ = ["SURVIVAL_DAYS", "ai_section", "build_ai"]
+__all__ = ["SURVIVAL_DAYS", "ai_section", "forge_sections"]
 
 SURVIVAL_DAYS = (21, 90)
 
 
-def build_ai(backend: ibis.BaseBackend, filters: fm.Filters, rules: Rules,
-             cohorts: Cohorts | None = None, *, rework_days: float = DEFAULT_REWORK_DAYS
-             ) -> AiSection:
-    """`leadlens ai report`: the AI section over ``filters``' scope."""
-    fl = fm.flow(backend, filters)
-    try:
-        return ai_section(backend, fl, filters, rules, cohorts or Cohorts(),
-                          rework_days=rework_days)
-    finally:
-        fl.release()
+def forge_sections(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
+                   repos: list[str], settings: Settings, as_of: datetime
+                   ) -> tuple[Dora, ReviewSignals, list[str]]:
+    """DORA and review figures over ``fl``'s changes and ``repos``, and what the reader must know."""
+    d = dora(backend, fl.scope, repos, since=filters.since, until=filters.until,
+             settings=settings.dora)
+    rv = review(backend, fl.scope, repos, since=filters.since, until=filters.until, as_of=as_of,
+                bots=filters.bots, settings=settings.review)
+    messages = []
+    if d.reason:
+        messages.append(f"DORA figures are null: {d.reason}")
+    elif d.basis in ("releases", "mixed"):
+        without = sorted(r for r, b in d.bases.items() if b == "releases")
+        messages.append(f"{', '.join(without)}: no production deployments, so DORA counts releases"
+                        " as deployments (dora.basis)")
+    fields = asdict(rv)
+    fields.pop("changes")
+    fields["backlog"] = [BacklogDay(day=day.isoformat(), awaiting=n) for day, n in rv.backlog]
+    return d, ReviewSignals(**fields), messages
 
 
 def ai_section(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
@@ -78,7 +95,7 @@ def _section(impact: Impact, cohorts: Cohorts, rules: Rules, n: int, n_ai: int,
         messages.append("AI code survival needs line history: run `leadlens ingest git PATH"
                         " --line-history`")
     return AiSection(
-        headline=headline(impact, n, n_ai), changes=n, ai_changes=n_ai,
+        headline=ai_headline(impact, n, n_ai), changes=n, ai_changes=n_ai,
         ai_change_share=n_ai / n if n else None, ai_line_share=line_share, rules=counts,
         rules_in_force=[r.name for r in rules.rules], pilot_start=cohorts.pilot_start,
         pilot_team=list(cohorts.pilot_team), control_team=list(cohorts.control_team),

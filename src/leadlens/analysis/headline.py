@@ -1,0 +1,89 @@
+"""The answers in a sentence or two, said before any table: the flow headline and the AI headline.
+
+The flow headline says where work waits and what speeding up coding buys; the AI headline sets
+Amdahl's prediction beside the measured change in lead time.
+"""
+
+from __future__ import annotations
+
+from leadlens.analysis.figures import FlowFigures
+from leadlens.analysis.impact import Impact
+from leadlens.timeline import duration
+
+__all__ = ["ai_headline", "flow_headline"]
+
+
+def _share(x: float) -> str:
+    # A stage that holds a sliver of lead time reads "<1%", not a misleading "0%".
+    return f"{x:.0%}" if x >= 0.01 or x == 0 else "<1%"
+
+
+def flow_headline(figures: FlowFigures) -> list[str]:
+    """Where work waits, coding's Amdahl ceiling, what 2x faster coding buys."""
+    if not figures.changes:
+        lines = ["No change in this scope has a lead time yet."]
+        if figures.in_flight.count:
+            lines.append(f"{figures.in_flight.count} change(s) are in flight (merged, not released).")
+        return lines
+    lines = []
+    total = sum(s.active_s + s.waiting_s for s in figures.stages)
+    if total == 0:
+        return ["Every lead time in this scope is zero: each change is a single commit that counts"
+                " as merged when committed, with no release after it. Tag releases (setting"
+                " release_tag_pattern) or add pull request data to see where time goes."]
+    waits = max(figures.stages, key=lambda s: s.waiting_s, default=None)
+    if waits is not None and total > 0:
+        lines.append(f"Most time waits in {waits.name}: {_share(waits.waiting_s / total)} of all"
+                     f" lead time is waiting there ({_share(waits.share)} of lead time is"
+                     f" {waits.name}).")
+    coding = next((s for s in figures.stages if s.name == "coding"), None) or next(
+        (s for s in figures.stages if "coding" in s.name.split("+")), None)
+    if coding is not None:
+        ceiling = "unbounded" if coding.amdahl_ceiling is None else f"{coding.amdahl_ceiling:.2f}x"
+        lines.append(f"{coding.name.capitalize()} is {_share(coding.share)} of lead time: infinitely"
+                     f" fast {coding.name} would speed delivery up by at most {ceiling}"
+                     f" (Amdahl's ceiling); 2x faster {coding.name} buys"
+                     f" {coding.speedup_if_2x:.2f}x end to end.")
+    else:
+        lines.append("No coding stage is measured in this scope (no work_started milestone).")
+    return lines
+
+
+def _pct_change(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.0f}%"
+
+
+def _pct_change_interval(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return ""
+    return f" [{low:+.0f}%, {high:+.0f}%]"
+
+
+def ai_headline(impact: Impact, changes: int, ai_changes: int) -> str:
+    """How many changes are AI-assisted; then what Amdahl's law predicts for mean lead time from
+    the measured stage speed-up, beside what was measured."""
+    share = ai_changes / changes if changes else 0.0
+    lead = (f"{ai_changes:,} of {changes:,} changes are AI-assisted"
+            f" ({share:.0%})." if share == 0 or share >= 0.01 else
+            f"{ai_changes:,} of {changes:,} changes are AI-assisted ({share:.2%}).")
+    if not changes:
+        lead = "No changes in scope."
+    a = impact.amdahl
+    if a is None:
+        if not ai_changes and changes:
+            return (f"No AI-assisted changes among {changes:,} changes: no attribution rule matched"
+                    " (see `leadlens ai report --format json` for the rules in force).")
+        return lead
+    if not a.enough:
+        return f"{lead} {impact.amdahl_basis}: {a.reason}."
+    k = "n/a" if a.stage_speedup is None else f"{a.stage_speedup:.2f}x"
+    text = (f"{lead} {impact.amdahl_basis}: {a.stage} is {k} as fast; with {a.stage} at "
+            f"{(a.share or 0):.0%} of lead time, Amdahl's law predicts mean lead time "
+            f"{_pct_change(a.predicted_change_pct)}"
+            f"{_pct_change_interval(a.predicted_change_low, a.predicted_change_high)}"
+            f", measured {_pct_change(a.measured_change_pct)}"
+            f"{_pct_change_interval(a.measured_change_low, a.measured_change_high)}.")
+    if a.median_lead_baseline is not None and a.median_lead_treatment is not None:
+        text += (f" Median lead time {duration(a.median_lead_baseline)} →"
+                 f" {duration(a.median_lead_treatment)}.")
+    return text
