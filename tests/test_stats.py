@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadlens.analysis import amdahl, bootstrap, effects
+from leadlens.analysis.amdahl import amdahl_check
 from leadlens.analysis.stats import (
-    amdahl_check,
     cliffs_delta,
     compare,
     difference_in_differences,

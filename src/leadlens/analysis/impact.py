@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadlens.analysis import stats
+from leadlens.analysis import amdahl, stats
 from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_SEED
 from leadlens.timeline import stage_order
 
@@ -46,7 +46,7 @@ class Impact:
     comparisons: list[stats.Comparison] = field(default_factory=list)  # AI-assisted vs other
     pilot: list[stats.Comparison] = field(default_factory=list)  # after vs before the pilot
     did: list[stats.DiD] = field(default_factory=list)
-    amdahl: stats.AmdahlCheck | None = None
+    amdahl: amdahl.AmdahlCheck | None = None
     amdahl_basis: str | None = None  # which cohorts the Amdahl check compares
     messages: list[str] = field(default_factory=list)
 
@@ -181,7 +181,7 @@ def evaluate(facts: pa.Table, stage_rows: pa.Table, c: Cohorts) -> Impact:
         base, treat, basis = amdahl_cohorts
         stage = f.stages.get(AMDAHL_STAGE, np.full(len(f.done), np.nan))
         b, t = base & f.done, treat & f.done
-        out.amdahl = stats.amdahl_check(
+        out.amdahl = amdahl.amdahl_check(
             np.nan_to_num(stage[b]), f.lead[b], np.nan_to_num(stage[t]), f.lead[t],
             stage=AMDAHL_STAGE, resamples=c.resamples, seed=c.seed)
         out.amdahl_basis = basis

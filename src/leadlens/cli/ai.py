@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -80,21 +79,8 @@ def ai_report_cmd(
     with report_store(paths, store, settings, line_history) as (st, ok):
         section = build_ai(engines.connect(st), scope, Rules.of(settings.ai), cohorts,
                            rework_days=settings.rework_days)
-
-    def html() -> str:
-        from leadlens.report.html import render_ai_html
-
-        return render_ai_html(section, datetime.now(UTC))
-
-    def table() -> None:
-        from leadlens.report.terminal import render_ai
-
-        render_ai(section, out)
-
-    deliver(fmt, out_file or Path(store or settings.store).parent / "ai-report.html",
-            lambda: section.model_dump_json(indent=2) + "\n", html, table, to_file=out_file)
-    if not ok:
-        raise typer.Exit(2)
+    deliver(fmt, section, html_target=Path(store or settings.store).parent / "ai-report.html",
+            to_file=out_file, ingest_ok=ok)
 
 
 @ai_app.command("share")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +19,7 @@ from leadlens.errors import UserError
 
 if TYPE_CHECKING:
     from leadlens.metrics.flow import Filters
+    from leadlens.report.model import AiSection, Report
 
 __all__ = [
     "BotsOpt", "FormatOpt", "RepoOpt", "SinceOpt", "StoreOpt", "UntilOpt", "check_format", "deliver",
@@ -104,14 +105,22 @@ def emit(text: str, path: Path | None) -> None:
         fh.write(text)
 
 
-def deliver(fmt: str, html_target: Path, as_json: Callable[[], str], html: Callable[[], str],
-            table: Callable[[], None], *, to_file: Path | None) -> None:
-    """JSON to ``to_file`` or stdout; HTML to ``html_target``, its path printed; else the table."""
+def deliver(fmt: str, document: Report | AiSection, *, html_target: Path, to_file: Path | None,
+            ingest_ok: bool = True) -> None:
+    """JSON to ``to_file`` or stdout; HTML to ``to_file`` or ``html_target``, its path printed;
+    else the terminal view. Exit 2 afterwards when the ingest before the report failed."""
     if fmt == "json":
-        emit(as_json(), to_file)
+        emit(document.model_dump_json(indent=2) + "\n", to_file)
     elif fmt == "html":
-        emit(html(), html_target)
+        from leadlens.report.html import render  # Jinja and plotly only for HTML
+
+        target = to_file or html_target
+        emit(render(document), target)
         err.print("HTML report written to:", highlight=False)
-        out.print(str(html_target.resolve()), highlight=False, soft_wrap=True)
+        out.print(str(target.resolve()), highlight=False, soft_wrap=True)
     else:
-        table()
+        from leadlens.report.terminal import render as render_terminal
+
+        render_terminal(document, out)
+    if not ingest_ok:
+        raise typer.Exit(2)

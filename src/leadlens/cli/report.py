@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from leadlens.cli.app import app, out
+from leadlens.cli.app import app
 from leadlens.cli.ingest import report_store
 from leadlens.cli.options import (
     BotsOpt,
@@ -60,21 +60,8 @@ def report_cmd(
     with report_store(paths, store, settings, line_history) as (st, ok):
         report = build_report(engines.connect(st), scope, k=k, rework_days=settings.rework_days,
                               as_of=when(as_of), settings=settings, ai=Cohorts(per_metric=False))
-
-    def html() -> str:
-        from leadlens.report.html import render_html
-
-        return render_html(report)
-
-    def table() -> None:
-        from leadlens.report.terminal import render_terminal
-
-        render_terminal(report, out)
-
-    deliver(fmt, out_file or Path(store or settings.store).parent / "report.html",
-            lambda: report.model_dump_json(indent=2) + "\n", html, table, to_file=out_file)
-    if not ok:
-        raise typer.Exit(2)
+    deliver(fmt, report, html_target=Path(store or settings.store).parent / "report.html",
+            to_file=out_file, ingest_ok=ok)
 
 
 @app.command("changes")

@@ -1,6 +1,6 @@
 """Flow metrics as Ibis expressions over the store: scope, timeline, lead time, stages, sizes, reverts.
 
-Each function returns an expression; ``leadlens.report.build`` executes them. Nothing here touches
+Each function returns an expression; ``leadlens.analysis.flow_summary`` executes them. Nothing here touches
 a connection's SQL directly, so the same expressions run on every Ibis backend (DESIGN.md, Engines).
 """
 

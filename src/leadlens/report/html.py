@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 
 import jinja2
@@ -14,7 +14,7 @@ from leadlens.report import charts
 from leadlens.report.format import duration, metric_label, pct, signed_pct, value
 from leadlens.report.model import AiSection, Report
 
-__all__ = ["render_ai_html", "render_html"]
+__all__ = ["render", "render_ai_html", "render_html"]
 
 _TEMPLATES = ("base.html.j2", "report.html.j2", "ai_section.html.j2", "ai_report.html.j2")
 
@@ -56,6 +56,13 @@ def render_html(report: Report) -> str:
         r=report, version=report.leadlens_version,
         figures={k: _markup(v) for k, v in figures.items()}, ai_chart=_markup(ai_chart),
         plotly_js=_markup(plotly.offline.get_plotlyjs()) if figures or ai_chart else "")
+
+
+def render(document: Report | AiSection) -> str:
+    """The HTML page of a report, or of the AI section on its own (`leadlens ai report`)."""
+    if isinstance(document, Report):
+        return render_html(document)
+    return render_ai_html(document, datetime.now(UTC))
 
 
 def _markup(html: str) -> Markup:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from leadlens.analysis.amdahl import AmdahlCheck
 from leadlens.analysis.figures import (
     Bin,
     Distribution,
@@ -24,7 +25,7 @@ from leadlens.analysis.figures import (
     Waited,
     Week,
 )
-from leadlens.analysis.stats import AmdahlCheck, Comparison, DiD
+from leadlens.analysis.stats import Comparison, DiD
 from leadlens.metrics.dora import Dora
 
 __all__ = ["AiSection", "BacklogDay", "Report", "ReviewSignals", "RuleCount", "Survival"]

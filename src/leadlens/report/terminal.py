@@ -13,7 +13,7 @@ from leadlens.analysis.stats import Comparison, DiD
 from leadlens.report.format import duration, interval, metric_label, pct, value
 from leadlens.report.model import AiSection, Report
 
-__all__ = ["render_ai", "render_terminal"]
+__all__ = ["render", "render_ai", "render_terminal"]
 
 
 def render_terminal(report: Report, console: Console) -> None:
@@ -150,3 +150,11 @@ def render_ai(section: AiSection, console: Console) -> None:
                   " not enough evidence.", style="dim", highlight=False)
     for msg in section.messages:
         console.print(f"[yellow]note:[/] {msg}", highlight=False)
+
+
+def render(document: Report | AiSection, console: Console) -> None:
+    """The terminal view of a report, or of the AI section on its own (`leadlens ai report`)."""
+    if isinstance(document, Report):
+        render_terminal(document, console)
+    else:
+        render_ai(document, console)
