@@ -120,8 +120,8 @@ class Waited(_Figure):
 
 
 class FlowFigures(_Figure):
-    """Every flow figure of the report, in the report's order (``report.model.Report`` lists the
-    same fields between its header and its sections)."""
+    """Every flow figure of the report, in the report's order (``report.model.Report`` inherits
+    them, between its header and its sections)."""
 
     repos: list[RepoSummary]
     changes: int  # with a lead time

@@ -17,9 +17,13 @@ from leadlens import pipeline
 from leadlens.cli.app import ai_app, out
 from leadlens.cli.ingest import report_store
 from leadlens.cli.options import (
+    REPORT_FORMATS,
     BotsOpt,
     FormatOpt,
+    OutOpt,
+    PathsOpt,
     RepoOpt,
+    ReportFormatOpt,
     SinceOpt,
     StoreOpt,
     UntilOpt,
@@ -38,12 +42,10 @@ __all__: list[str] = []
 
 @ai_app.command("report")
 def ai_report_cmd(
-    paths: Annotated[list[Path] | None, typer.Argument(
-        metavar="PATH", help="Repositories to ingest (incrementally) first.")] = None,
+    paths: PathsOpt = None,
     store: StoreOpt = None,
-    fmt: Annotated[str, typer.Option("--format", help="table | json | html")] = "table",
-    out_file: Annotated[Path | None, typer.Option(
-        "--out", help="Write here (html default: ai-report.html beside the store).")] = None,
+    fmt: ReportFormatOpt = "table",
+    out_file: OutOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     repo: RepoOpt = None,
@@ -63,7 +65,7 @@ def ai_report_cmd(
 ) -> None:
     """Did AI assistance change delivery? AI vs other changes, before vs after a pilot, with
     intervals; Amdahl's prediction beside the measured change."""
-    check_format(fmt, ("table", "json", "html"))
+    check_format(fmt, REPORT_FORMATS)
     settings = load_settings()
     scope = filters(since, until, repo, include_bots, settings)
     from leadlens import engines

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from leadlens.report.model import AiSection, Report
 
 __all__ = [
-    "BotsOpt", "FormatOpt", "RepoOpt", "SinceOpt", "StoreOpt", "UntilOpt", "check_format", "deliver",
-    "emit", "filters", "names", "open_out", "when",
+    "REPORT_FORMATS", "BotsOpt", "FormatOpt", "OutOpt", "PathsOpt", "RepoOpt", "ReportFormatOpt",
+    "SinceOpt", "StoreOpt", "UntilOpt", "check_format", "deliver", "emit", "filters", "names",
+    "open_out", "when",
 ]
 
 StoreOpt = Annotated[
@@ -39,6 +40,12 @@ RepoOpt = Annotated[list[str] | None, typer.Option(
     "--repo", help="Only this repository (OWNER/REPO); repeat for several.")]
 BotsOpt = Annotated[bool, typer.Option(
     "--include-bots", help="Count changes by automation bots in flow metrics.")]
+PathsOpt = Annotated[list[Path] | None, typer.Argument(
+    metavar="PATH", help="Repositories to ingest (incrementally) first.")]
+ReportFormatOpt = Annotated[str, typer.Option("--format", help="table | json | html")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", help="Write here (JSON default: standard output; HTML default: beside the store).")]
+REPORT_FORMATS = ("table", "json", "html")
 
 
 def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json")) -> None:

@@ -10,8 +10,12 @@ import typer
 from leadlens.cli.app import app
 from leadlens.cli.ingest import report_store
 from leadlens.cli.options import (
+    REPORT_FORMATS,
     BotsOpt,
+    OutOpt,
+    PathsOpt,
     RepoOpt,
+    ReportFormatOpt,
     SinceOpt,
     StoreOpt,
     UntilOpt,
@@ -27,17 +31,14 @@ from leadlens.store.db import limit_memory
 
 __all__: list[str] = []
 
-REPORT_FORMATS = ("table", "json", "html")
 
 
 @app.command("report")
 def report_cmd(
-    paths: Annotated[list[Path] | None, typer.Argument(
-        metavar="PATH", help="Repositories to ingest (incrementally) first.")] = None,
+    paths: PathsOpt = None,
     store: StoreOpt = None,
-    fmt: Annotated[str, typer.Option("--format", help="table | json | html")] = "table",
-    out_file: Annotated[Path | None, typer.Option(
-        "--out", help="Write the report here (html default: .leadlens/report.html).")] = None,
+    fmt: ReportFormatOpt = "table",
+    out_file: OutOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     repo: RepoOpt = None,

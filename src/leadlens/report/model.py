@@ -10,21 +10,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from leadlens.analysis.amdahl import AmdahlCheck
-from leadlens.analysis.figures import (
-    Bin,
-    Distribution,
-    Evidence,
-    InFlight,
-    Month,
-    RepoSummary,
-    Revert,
-    Rework,
-    Scope,
-    Size,
-    Stage,
-    Waited,
-    Week,
-)
+from leadlens.analysis.figures import FlowFigures, Scope
 from leadlens.analysis.stats import Comparison, DiD
 from leadlens.metrics.dora import Dora
 
@@ -109,40 +95,22 @@ class ReviewSignals(_Model):
     backlog: list[BacklogDay]
 
 
-class Report(_Model):
-    """The header, then the flow figures (``analysis.figures.FlowFigures``, field for field and in
-    its order), then the sections. The build passes the figures as keywords, so an extra field is
-    an error rather than a figure dropped silently."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class _Header(_Model):
     leadlens_version: str
     generated_at: datetime
     scope: Scope
     headline: list[str]
     messages: list[str]
-    repos: list[RepoSummary]
-    changes: int  # with a lead time
-    in_flight: InFlight
-    bot_changes: int  # reported apart, left out of flow metrics unless include_bots
-    lead_time_basis: str  # released | merged | mixed (see repos)
-    lead_time: Distribution
-    lead_time_histogram: list[Bin]
-    stages: list[Stage]
-    months: list[Month]
-    throughput_per_week: float | None
-    weeks: list[Week]
-    releases: int
-    release_frequency_per_week: float | None
-    size: Size
-    revert_rate: float | None
-    reverts: Revert
-    rework_rate: float | None
-    rework: Rework | None
-    evidence: Evidence
-    active_s: float
-    waiting_s: float
-    waited_longest: dict[str, list[Waited]]
+
+
+class Report(FlowFigures, _Header):
+    """The header, then the flow figures (``analysis.figures.FlowFigures``), then the sections.
+    Pydantic orders inherited fields from the last base to the first, so the JSON reads in that
+    order (tests/golden holds it byte for byte); the build passes the figures as keywords, and an
+    extra field is an error rather than a figure dropped silently."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     ai: AiSection | None = None  # AI attribution and impact (`leadlens ai report` explains)
     dora: Dora | None = None
     review: ReviewSignals | None = None
