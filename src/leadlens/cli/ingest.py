@@ -19,7 +19,7 @@ from leadlens import pipeline
 from leadlens.cli.app import app, err, ingest_app, out
 from leadlens.cli.options import FormatOpt, StoreOpt, check_format
 from leadlens.cli.progress import Bar
-from leadlens.config import Settings, load_settings
+from leadlens.config import DEFAULT_GITHUB_MAX_WAIT, DEFAULT_GITHUB_TOKEN_ENV, Settings, load_settings
 from leadlens.errors import UserError
 from leadlens.sources.base import Source, Wait
 from leadlens.sources.git import IngestReport
@@ -73,13 +73,14 @@ def ingest_github_cmd(
     from_dir: Annotated[Path | None, typer.Option(
         "--from-dir", help="Replay recorded API objects (DIR/*.jsonl) instead of calling GitHub.")] = None,
     token_env: Annotated[str, typer.Option(
-        "--token-env", help="Environment variable holding the token.")] = "GITHUB_TOKEN",
+        "--token-env", help="Environment variable holding the token.")] = DEFAULT_GITHUB_TOKEN_ENV,
     api_url: Annotated[str | None, typer.Option(
         "--api-url", help="REST API URL (GitHub Enterprise: https://HOST/api/v3).")] = None,
     max_requests: Annotated[int | None, typer.Option(
         "--max-requests", min=1, help="Stop after this many requests; the next run resumes.")] = None,
     max_wait: Annotated[float, typer.Option(
-        "--max-wait", min=0, help="Longest rate-limit wait to sit out, in seconds.")] = 900.0,
+        "--max-wait", min=0, help="Longest rate-limit wait to sit out, in seconds.")
+    ] = DEFAULT_GITHUB_MAX_WAIT,
     store: StoreOpt = None,
     derive: Annotated[bool, typer.Option(
         "--derive/--no-derive", help="Join pull requests to changes afterwards.")] = True,

@@ -10,17 +10,16 @@ from typing import Any, Protocol
 
 import httpx
 
-from leadlens.config import DEFAULT_GITHUB_API_URL
+from leadlens.config import DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_MAX_WAIT, DEFAULT_GITHUB_TOKEN_ENV
 from leadlens.errors import FatalSourceError, TransientSourceError, UserError
 from leadlens.sources import http
 from leadlens.sources.base import Wait
 
 __all__ = [
-    "DEFAULT_API_URL", "GitHubAPI", "NotFoundError", "Page", "RateLimitTooLong", "RequestBudgetSpent",
+    "GitHubAPI", "NotFoundError", "Page", "RateLimitTooLong", "RequestBudgetSpent",
     "SystemClock", "make_client",
 ]
 
-DEFAULT_API_URL = DEFAULT_GITHUB_API_URL
 API_VERSION = "2022-11-28"
 # GitHub asks clients hit by a secondary limit without retry-after to wait at least a minute.
 SECONDARY_WAIT = 60.0
@@ -52,7 +51,7 @@ class SystemClock:
         time.sleep(seconds)
 
 
-def make_client(token: str | None, api_url: str = DEFAULT_API_URL,
+def make_client(token: str | None, api_url: str = DEFAULT_GITHUB_API_URL,
                 transport: httpx.BaseTransport | None = None) -> httpx.Client:
     """The one HTTP client of the GitHub source; tests pass an ``httpx.MockTransport``."""
     headers = {
@@ -103,9 +102,9 @@ class GitHubAPI:
     Every wait goes through ``clock`` (tests pass a fake one) and is told to ``on_wait``."""
 
     client: httpx.Client
-    token_env: str = "GITHUB_TOKEN"
+    token_env: str = DEFAULT_GITHUB_TOKEN_ENV
     clock: Clock = field(default_factory=SystemClock)
-    max_wait: float = 900.0
+    max_wait: float = DEFAULT_GITHUB_MAX_WAIT
     max_requests: int | None = None
     retries: int = 4
     on_wait: Callable[[Wait], None] | None = None

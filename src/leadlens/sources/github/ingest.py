@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import httpx
 
-from leadlens.config import Settings
+from leadlens.config import DEFAULT_GITHUB_MAX_WAIT, DEFAULT_GITHUB_TOKEN_ENV, Settings
 from leadlens.conventions import BotRule
 from leadlens.errors import UserError
 from leadlens.sources.base import QUIET, DeriveStart, Progress, RunSummary, Wait
@@ -28,10 +28,10 @@ class GithubSource:
     from the API with the token in the environment variable ``token_env``."""
 
     repo: str
-    token_env: str = "GITHUB_TOKEN"
+    token_env: str = DEFAULT_GITHUB_TOKEN_ENV
     api_url: str | None = None  # default: the github_api_url setting
     max_requests: int | None = None
-    max_wait: float = 900.0
+    max_wait: float = DEFAULT_GITHUB_MAX_WAIT
     on_wait: Callable[[Wait], None] | None = None
     transport: httpx.BaseTransport | None = None  # tests replay recorded pages through it
     clock: Clock | None = None
