@@ -190,6 +190,30 @@ def test_html_is_self_contained_escaped_and_has_the_figures(report: Report) -> N
         assert figure in page.cells, figure
 
 
+def test_review_figures_are_null_from_git_alone(report: Report) -> None:
+    # Git alone holds no review data: not "merged without review 5 (100.0%)" but null, with the
+    # reason, in JSON, on the terminal and in HTML (DESIGN.md, Unknown is not zero).
+    from rich.console import Console
+
+    from leadlens.report.terminal import render_terminal
+    rv = report.review
+    assert rv is not None and rv.reason is not None and "no pull request data" in rv.reason
+    assert (rv.merged_without_review, rv.merged_without_review_rate) == (None, None)
+    assert (rv.pull_requests, rv.reviewers, rv.rubber_stamp_approvals, rv.backlog) == (None,) * 4
+    assert rv.no_review_data == ["acme/flow"]
+    data = json.loads(report.model_dump_json())["review"]
+    assert data["reason"] == rv.reason and data["merged_without_review"] is None
+    assert any(m == f"Review figures are null: {rv.reason}" for m in report.messages)
+    console = Console(record=True, width=400)
+    render_terminal(report, console)
+    text = console.export_text()
+    assert "merged without review" not in text
+    assert "Review: unknown without pull request data" in text and rv.reason in text
+    html = render_html(report)
+    assert 'id="review-reason"' in html and 'id="review"' not in html
+    assert "merged without review" not in html
+
+
 def test_empty_store_gives_a_short_valid_report(tmp_path: Path) -> None:
     with open_store(tmp_path / "empty.duckdb") as st:
         report = build_report(connect(st), Filters(), as_of=AS_OF)

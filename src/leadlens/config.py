@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from leadlens.errors import UserError
 
 __all__ = [
-    "DEFAULT_ACTIVITY_WINDOW_HOURS", "DEFAULT_AGENT_PATTERN", "DEFAULT_BOT_PATTERN",
+    "DEFAULT_ACTIVITY_WINDOW_HOURS", "DEFAULT_AGENT_PATTERN", "DEFAULT_AI_REVIEWER_PATTERN",
+    "DEFAULT_BOT_PATTERN",
     "DEFAULT_GITHUB_API_URL", "DEFAULT_GITHUB_MAX_WAIT", "DEFAULT_GITHUB_OVERLAP_MINUTES",
     "DEFAULT_GITHUB_TOKEN_ENV", "DEFAULT_INCIDENT_LABELS",
     "DEFAULT_INCIDENT_WINDOW_HOURS", "DEFAULT_K", "DEFAULT_KNOWN_HOSTS", "DEFAULT_PRODUCTION_PATTERN",
@@ -41,6 +42,15 @@ DEFAULT_BOT_PATTERN = (r"(?i)(\[bot\]$|^(dependabot|renovate|github-actions|gree
 DEFAULT_AGENT_PATTERN = (r"(?i)^(copilot|copilot-swe-agent|devin-ai-integration|codex|jules"
                          r"|claude|cursor-agent|openhands-agent|sweep-ai|google-labs-jules|amazon-q-developer"
                          r"|codegen-sh)(\[bot\])?$")
+# AI code reviewers, by the login they review as: never a person's review (DESIGN.md, Bots and
+# agents). GitHub Copilot code review posts as `Copilot` or `copilot-pull-request-reviewer[bot]`;
+# the others are the GitHub Apps of CodeRabbit, Gemini Code Assist, Sourcery, Ellipsis, Greptile,
+# Qodo Merge, cubic, Korbit, Bito, OpenAI Codex code review and Cursor Bugbot. An agent
+# (DEFAULT_AGENT_PATTERN) that reviews is an AI reviewer too.
+DEFAULT_AI_REVIEWER_PATTERN = (r"(?i)^(copilot|(copilot-pull-request-reviewer|coderabbitai"
+                               r"|gemini-code-assist|sourcery-ai|ellipsis-dev|greptile-apps"
+                               r"|qodo-merge-pro|cubic-dev-ai|korbit-ai|bito-code-review"
+                               r"|chatgpt-codex-connector|cursor)\[bot\])$")
 DEFAULT_ACTIVITY_WINDOW_HOURS = 2.0
 DEFAULT_REWORK_DAYS = 21.0
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
@@ -99,6 +109,7 @@ class GitSettings:
 class BotSettings:
     bot_pattern: str = DEFAULT_BOT_PATTERN
     agent_pattern: str = DEFAULT_AGENT_PATTERN
+    ai_reviewer_pattern: str = DEFAULT_AI_REVIEWER_PATTERN
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,11 @@ class Settings(BaseModel):
     agent_pattern: str = Field(
         default=DEFAULT_AGENT_PATTERN,
         description="Author names of AI coding agents: never counted as bots (a regular expression).",
+    )
+    ai_reviewer_pattern: str = Field(
+        default=DEFAULT_AI_REVIEWER_PATTERN,
+        description="Logins of AI code reviewers (a regular expression): their reviews and comments"
+        " are AI reviews, never a person's review; an agent (agent_pattern) that reviews is one too.",
     )
     activity_window_hours: float = Field(
         default=DEFAULT_ACTIVITY_WINDOW_HOURS, gt=0,
@@ -223,7 +239,7 @@ class Settings(BaseModel):
 
     @property
     def bots(self) -> BotSettings:
-        return BotSettings(self.bot_pattern, self.agent_pattern)
+        return BotSettings(self.bot_pattern, self.agent_pattern, self.ai_reviewer_pattern)
 
     @property
     def flow(self) -> FlowSettings:
@@ -270,7 +286,8 @@ def load_settings(directory: Path | None = None) -> Settings:
 
 
 def _valid_pattern(settings: Settings) -> Settings:
-    for name in ("release_tag_pattern", "bot_pattern", "agent_pattern", "production_pattern"):
+    for name in ("release_tag_pattern", "bot_pattern", "agent_pattern", "ai_reviewer_pattern",
+                 "production_pattern"):
         try:
             re.compile(getattr(settings, name))
         except re.error as exc:

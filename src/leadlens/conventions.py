@@ -6,7 +6,12 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from leadlens.config import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN, BotSettings
+from leadlens.config import (
+    DEFAULT_AGENT_PATTERN,
+    DEFAULT_AI_REVIEWER_PATTERN,
+    DEFAULT_BOT_PATTERN,
+    BotSettings,
+)
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -25,24 +30,33 @@ REVERT = re.compile(r"This reverts commit ([0-9a-f]{7,64})")
 
 @dataclass(frozen=True)
 class BotRule:
-    """Who is an automation bot (DESIGN.md, Bots and agents): the source says so (GitHub's
-    ``type: Bot``) or ``bot_pattern`` matches the name, unless ``agent_pattern`` says it is an AI
-    coding agent. One rule, three renderings of it: Python (:meth:`matches`), DuckDB SQL
-    (:meth:`sql`) and Ibis (:meth:`ibis`). Patterns are searched, not anchored; inline flags such as
-    ``(?i)`` mean the same in Python, RE2 and Spark."""
+    """Who is an automation bot, and who reviews as AI (DESIGN.md, Bots and agents). One rule,
+    three renderings of it: Python (:meth:`matches`, :meth:`is_ai_reviewer`), DuckDB SQL
+    (:meth:`sql`, :meth:`ai_sql`, :meth:`person_sql`) and Ibis (:meth:`ibis`, :meth:`ai_ibis`).
+
+    As an *author*, an account is a bot when the source says so (GitHub's ``type: Bot``) or
+    ``bot_pattern`` matches its name, unless ``agent_pattern`` says it is an AI coding agent: an
+    agent's changes are AI-assisted changes. As a *reviewer* (a review or comment on someone
+    else's pull request), an AI coding agent or an ``ai_reviewer_pattern`` account is an AI
+    reviewer, whatever the source's flag: its review is an AI review, never a person's. Patterns
+    are searched, not anchored; inline flags such as ``(?i)`` mean the same in Python, RE2 and
+    Spark."""
 
     bot_pattern: str = DEFAULT_BOT_PATTERN
     agent_pattern: str = DEFAULT_AGENT_PATTERN
+    ai_reviewer_pattern: str = DEFAULT_AI_REVIEWER_PATTERN
     _bot: re.Pattern[str] = field(init=False, repr=False, compare=False)
     _agent: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _ai_reviewer: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_bot", re.compile(self.bot_pattern))
         object.__setattr__(self, "_agent", re.compile(self.agent_pattern))
+        object.__setattr__(self, "_ai_reviewer", re.compile(self.ai_reviewer_pattern))
 
     @classmethod
     def of(cls, settings: BotSettings) -> BotRule:
-        return cls(settings.bot_pattern, settings.agent_pattern)
+        return cls(settings.bot_pattern, settings.agent_pattern, settings.ai_reviewer_pattern)
 
     def matches(self, name: str, flagged: bool = False) -> bool:
         """``name`` (a login or author name) is an automation bot; ``flagged``: the source says so."""
@@ -53,10 +67,15 @@ class BotRule:
     def is_agent(self, name: str) -> bool:
         return bool(self._agent.search(name))
 
+    def is_ai_reviewer(self, name: str) -> bool:
+        """A review or comment by ``name`` is an AI review."""
+        return bool(self._agent.search(name) or self._ai_reviewer.search(name))
+
     @property
     def params(self) -> dict[str, str]:
-        """The named parameters :meth:`sql` refers to."""
-        return {"bot": self.bot_pattern, "agent": self.agent_pattern}
+        """The named parameters :meth:`sql`, :meth:`ai_sql` and :meth:`person_sql` refer to."""
+        return {"bot": self.bot_pattern, "agent": self.agent_pattern,
+                "ai_reviewer": self.ai_reviewer_pattern}
 
     @staticmethod
     def sql(name: str, flag: str) -> str:
@@ -65,6 +84,23 @@ class BotRule:
         return (f"((coalesce({flag}, FALSE) OR regexp_matches(coalesce({name}, ''), $bot))"
                 f" AND NOT regexp_matches(coalesce({name}, ''), $agent))")
 
+    @staticmethod
+    def ai_sql(name: str) -> str:
+        """A DuckDB condition: a review or comment by the login ``name`` is an AI review
+        (parameters ``$agent`` and ``$ai_reviewer``)."""
+        return (f"(regexp_matches(coalesce({name}, ''), $agent)"
+                f" OR regexp_matches(coalesce({name}, ''), $ai_reviewer))")
+
+    @classmethod
+    def person_sql(cls, name: str, flag: str) -> str:
+        """A DuckDB condition: the reviewer ``name`` is a person, neither a bot nor an AI."""
+        return f"(NOT {cls.sql(name, flag)} AND NOT {cls.ai_sql(name)})"
+
     def ibis(self, name: ir.StringValue) -> ir.BooleanValue:
         """An Ibis condition on a name column (null where the name is null)."""
         return name.re_search(self.bot_pattern) & ~name.re_search(self.agent_pattern)
+
+    def ai_ibis(self, name: ir.StringValue) -> ir.BooleanValue:
+        """An Ibis condition: a review or comment by ``name`` is an AI review (false when null)."""
+        return (name.re_search(self.agent_pattern) | name.re_search(self.ai_reviewer_pattern)
+                ).fill_null(False)

@@ -151,18 +151,19 @@ _POSITIONS_PRS = (
 
 _MILESTONES = [
     "CREATE OR REPLACE TEMP TABLE _forge_pr AS " + PR_READY_SQL,
-    # Reviews and comments by someone other than the author and not a bot, up to the merge.
+    # Reviews and comments by a person other than the author (neither a bot nor an AI reviewer),
+    # up to the merge: an AI review is never first_review or approved.
     "CREATE OR REPLACE TEMP TABLE _forge_acts AS"
     " SELECT r.number, r.submitted_at AS ts, r.state FROM reviews r"
     " JOIN _forge_pr p ON p.number = r.number"
     " WHERE r.repo = $repo AND r.submitted_at IS NOT NULL AND r.state <> 'PENDING'"
     "  AND coalesce(r.reviewer, '') <> coalesce(p.author, '')"
-    f"  AND NOT {BotRule.sql('r.reviewer', 'r.reviewer_is_bot')}"
+    f"  AND {BotRule.person_sql('r.reviewer', 'r.reviewer_is_bot')}"
     "  AND (p.merged_at IS NULL OR r.submitted_at <= p.merged_at)"
     " UNION ALL SELECT c.number, c.created_at, 'COMMENT' FROM comments c"
     " JOIN _forge_pr p ON p.number = c.number"
     " WHERE c.repo = $repo AND coalesce(c.author, '') <> coalesce(p.author, '')"
-    f"  AND NOT {BotRule.sql('c.author', 'c.author_is_bot')}"
+    f"  AND {BotRule.person_sql('c.author', 'c.author_is_bot')}"
     "  AND (p.merged_at IS NULL OR c.created_at <= p.merged_at)",
     "INSERT OR REPLACE INTO milestones"
     " SELECT $repo, ch.id, 'ready_for_review', p.ready_at, 'github', FALSE FROM changes ch"

@@ -139,7 +139,7 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
     events = cc.select("cid", at=ibis.array([cc.author_time, cc.committer_time]).unnest())
     events = events.filter(events.at.notnull())
     # Reviews, comments and PR timeline events are someone acting too (forge data).
-    events = events.union(review_activity(backend, scope.select("cid", "repo", "number")))
+    events = events.union(review_activity(backend, scope.select("cid", "repo", "number"), f.bots))
     segs = cache(active_split(segments(clamped, CID),
                               activity_islands(events, f.activity_window, CID), CID))
     return Flow(scope, bots, ends, spans, segs, scoped_ms, cache)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from leadlens.timeline import duration
 
-__all__ = ["duration", "interval", "metric_label", "pct", "signed_pct", "value"]
+__all__ = ["count", "duration", "interval", "metric_label", "pct", "signed_pct", "value"]
+
+
+def count(x: int | None) -> str:
+    """A count, or '-' when it is unknown (null), never 0."""
+    return "-" if x is None else f"{x:,}"
 
 
 def pct(x: float | None) -> str:

@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from leadlens import __version__
 from leadlens.report import charts
-from leadlens.report.format import duration, metric_label, pct, signed_pct, value
+from leadlens.report.format import count, duration, metric_label, pct, signed_pct, value
 from leadlens.report.model import AiSection, Report
 
 __all__ = ["render", "render_ai_html", "render_html"]
@@ -27,6 +27,7 @@ def _environment() -> jinja2.Environment:
                                  for name in _TEMPLATES}))
     env.filters["duration"] = duration
     env.filters["pct"] = pct
+    env.filters["count"] = count
     env.filters["spct"] = signed_pct
     env.filters["metric"] = metric_label
     env.filters["value"] = value

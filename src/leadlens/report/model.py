@@ -70,29 +70,38 @@ class BacklogDay(_Model):
 
 
 class ReviewSignals(_Model):
-    """Review signals from forge data (docs/metrics-review.md); team-level, no one is named."""
+    """Review signals from forge data (docs/metrics-review.md); team-level, no one is named. Null
+    with the ``reason`` when no repository in scope has review data (pull request data)."""
 
-    pull_requests: int
+    reason: str | None
+    no_review_data: list[str]
+    pull_requests: int | None
     pickup_median_s: float | None
     pickup_with_bots_median_s: float | None
     review_median_s: float | None
     review_with_bots_median_s: float | None
-    reviewed_prs: int
-    review_rounds: int
-    prs_with_rounds: int
+    reviewed_prs: int | None
+    review_rounds: int | None
+    prs_with_rounds: int | None
     rounds_per_reviewed_pr: float | None
-    reviewers: int
-    reviews: int
+    reviewers: int | None
+    reviews: int | None
     reviews_per_reviewer_median: float | None
     top_reviewers_share: float | None
     reviewer_gini: float | None
-    merged_without_review: int
+    merged_without_review: int | None
     merged_without_review_rate: float | None
-    rubber_stamp_approvals: int
-    rubber_stamp_prs: int
+    changes_with_review_trailers: int
+    ai_reviewed_prs: int | None
+    ai_reviewed_share: float | None
+    ai_first_review_median_s: float | None
+    ai_reviewers: dict[str, int] | None
+    rubber_stamp_approvals: int | None
+    rubber_stamp_prs: int | None
     rubber_stamp_minutes: float
     rubber_stamp_lines: int
-    backlog: list[BacklogDay]
+    backlog: list[BacklogDay] | None
+    null_reasons: dict[str, str]
 
 
 class _Header(_Model):

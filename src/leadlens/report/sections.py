@@ -43,9 +43,15 @@ def forge_sections(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
         without = sorted(r for r, b in d.bases.items() if b == "releases")
         messages.append(f"{', '.join(without)}: no production deployments, so DORA counts releases"
                         " as deployments (dora.basis)")
+    if rv.reason:
+        messages.append(f"Review figures are null: {rv.reason}")
+    elif rv.no_review_data:
+        messages.append(f"{', '.join(rv.no_review_data)}: no pull request data, so the review"
+                        " figures leave out their changes (review.no_review_data)")
     fields = asdict(rv)
     fields.pop("changes")
-    fields["backlog"] = [BacklogDay(day=day.isoformat(), awaiting=n) for day, n in rv.backlog]
+    fields["backlog"] = None if rv.backlog is None else [
+        BacklogDay(day=day.isoformat(), awaiting=n) for day, n in rv.backlog]
     return d, ReviewSignals(**fields), messages
 
 

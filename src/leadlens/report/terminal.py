@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from leadlens.analysis.stats import Comparison, DiD
-from leadlens.report.format import duration, interval, metric_label, pct, value
-from leadlens.report.model import AiSection, Report
+from leadlens.report.format import count, duration, interval, metric_label, pct, value
+from leadlens.report.model import AiSection, Report, ReviewSignals
 
 __all__ = ["render", "render_ai", "render_terminal"]
 
@@ -74,14 +74,24 @@ def _forge_lines(report: Report, console: Console) -> None:
             f" ({lv.get('change_fail_rate') or '-'}), recovery {duration(d.recovery_time_median_s)}"
             f" ({lv.get('failed_deployment_recovery_time') or '-'}), rework"
             f" {pct(d.deployment_rework_rate)}; levels: {d.edition}.", highlight=False)
-    v = report.review
-    if v is not None and v.pull_requests:
-        console.print(
-            f"Review: pickup {duration(v.pickup_median_s)} (with bots"
+    if report.review is not None:
+        console.print(_review_line(report.review), highlight=False)
+
+
+def _review_line(v: ReviewSignals) -> str:
+    if v.reason:
+        # The reason itself is among the notes: the line says what git alone does know.
+        return (f"Review: unknown without pull request data; {v.changes_with_review_trailers:,}"
+                " change(s) carry a review trailer (Reviewed-by, Acked-by, Approved-by).")
+    stamps = ("rubber stamps unknown (no PR sizes)" if v.rubber_stamp_approvals is None
+              else f"{v.rubber_stamp_approvals:,} rubber stamp(s)")
+    ai = (f"; AI reviewed {pct(v.ai_reviewed_share)} of PRs (first AI review after"
+          f" {duration(v.ai_first_review_median_s)})" if v.ai_reviewed_prs else "")
+    return (f"Review: pickup {duration(v.pickup_median_s)} (with bots"
             f" {duration(v.pickup_with_bots_median_s)}), review {duration(v.review_median_s)};"
-            f" merged without review {pct(v.merged_without_review_rate)}; top 10% of reviewers do"
-            f" {pct(v.top_reviewers_share)} of reviews; {v.rubber_stamp_approvals} rubber stamp(s).",
-            highlight=False)
+            f" merged without review {count(v.merged_without_review)}"
+            f" ({pct(v.merged_without_review_rate)}){ai}; top 10% of reviewers do"
+            f" {pct(v.top_reviewers_share)} of reviews; {stamps}.")
 
 
 def _table(title: str, rows: list[Comparison]) -> Table:
