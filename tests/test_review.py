@@ -141,7 +141,7 @@ def test_git_only_review_figures_are_null_with_the_reason(
     # From git alone nobody knows whether a change without a trailer was reviewed (on GitHub, on a
     # mailing list): review figures are unknown, not "merged without review".
     db = connect(store)
-    path, sha = history_repo
+    path, _sha = history_repo
     ingest_git(store, [path])
     rv = review(db, db.table("changes"), ["history"], since=None, until=None,
                 as_of=t("2024-06-10T00:00"))
@@ -280,3 +280,20 @@ def test_ai_reviews_are_activity(store: Store) -> None:
     by = {s.name: s for s in report.stages}
     assert (by["pickup"].active_s, by["pickup"].waiting_s) == (2.25 * 3600, 1.75 * 3600)
     assert report.review is not None and report.review.ai_reviewed_prs == 1
+
+
+def test_ai_review_signal_in_terminal_and_html(store: Store) -> None:
+    from rich.console import Console
+
+    from leadlens.metrics.flow import Filters
+    from leadlens.report.build import build_report
+    from leadlens.report.html import render_html
+    from leadlens.report.terminal import render_terminal
+    ai_scenario(store)
+    report = build_report(connect(store), Filters(), as_of=t("2024-06-10T00:00"))
+    console = Console(record=True, width=400)
+    render_terminal(report, console)
+    assert "AI reviewed 66.7% of PRs (first AI review after 12m)" in console.export_text()
+    html = render_html(report)
+    assert "AI reviews (never a person's review): 2 pull request(s) (66.7%)" in html
+    assert "coderabbitai[bot] (1)" in html
