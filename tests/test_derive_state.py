@@ -51,28 +51,37 @@ def derived_rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
 KILLER = """
 import os, signal, sys
 sys.path.insert(0, {src!r})
-import leadlens.derive as d
-real = getattr(d, {step!r})
-def step_then_die(*args, **kwargs):
-    if {before!r}:
+import {module} as m
+owner = {owner}
+real = getattr(owner, {attr!r})
+calls = []
+def then_die(*args, **kwargs):
+    calls.append(1)
+    if {before!r} and len(calls) == {nth}:
         os.kill(os.getpid(), signal.SIGKILL)
     out = real(*args, **kwargs)
-    os.kill(os.getpid(), signal.SIGKILL)
+    if len(calls) == {nth}:
+        os.kill(os.getpid(), signal.SIGKILL)
     return out
-setattr(d, {step!r}, step_then_die)
+setattr(owner, {attr!r}, then_die)
 from leadlens.pipeline import ingest_git
 from leadlens.store import open_store
 ingest_git(open_store({store!r}), [{repo!r}], line_history=True)
 """
+STEP = ("leadlens.derive", "m")
+SAVE = ("leadlens.derive.state", "m.StepInputs")  # called inside a step's transaction, last
 
 
-@pytest.mark.parametrize(("step", "before"), [
-    ("derive_repo", True),        # killed before the changes step wrote anything
-    ("derive_repo", False),       # killed after it committed, before line ages and forge
-    ("derive_line_ages", False),  # killed after line ages committed, before forge
+@pytest.mark.parametrize(("where", "attr", "nth", "before", "kept"), [
+    (STEP, "derive_repo", 1, True, set()),  # before the changes step wrote anything
+    (SAVE, "save", 1, True, set()),  # inside the changes step's transaction, after its writes
+    (STEP, "derive_repo", 1, False, {"changes"}),  # after it committed
+    (STEP, "derive_line_ages", 1, False, {"changes", "line_ages"}),  # before forge
+    (SAVE, "save", 3, True, {"changes", "line_ages"}),  # inside the forge step's transaction
 ])
-def test_sigkill_during_derive_then_plain_ingest_derives(tmp_path: Path, step: str,
-                                                         before: bool) -> None:
+def test_sigkill_during_derive_then_plain_ingest_derives(
+        tmp_path: Path, where: tuple[str, str], attr: str, nth: int, before: bool,
+        kept: set[str]) -> None:
     repo = tmp_path / "forge"
     s = build_forge_repo(repo)  # with pull requests and deployments: every step has work
     db = tmp_path / "killed.duckdb"
@@ -85,12 +94,20 @@ def test_sigkill_during_derive_then_plain_ingest_derives(tmp_path: Path, step: s
     assert want["changes"] and want["line_changes"]
     assert any(r[4] == "github" for r in want["milestones"])
     proc = subprocess.run([sys.executable, "-c", KILLER.format(
-        src=SRC, step=step, before=before, store=str(db), repo=str(repo))],
-        capture_output=True, check=False)
+        src=SRC, module=where[0], owner=where[1], attr=attr, nth=nth, before=before,
+        store=str(db), repo=str(repo))], capture_output=True, check=False)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     with open_store(db) as st:
+        # A step's output and its record of what it ran on commit together, or not at all.
+        steps = {r[0] for r in st.con.execute("SELECT step FROM derive_state").fetchall()}
+        assert steps == kept
+        got = derived_rows(st)
+        assert bool(got["changes"]) == ("changes" in kept)
+        assert bool(got["line_changes"]) == ("line_ages" in kept)
+        assert not any(r[4] == "github" for r in got["milestones"])
         # The git read completed (its cursor moved) before the kill: the repository is up to
         # date as far as git goes, yet its derived data is not.
+        assert set(derive.stale(st, Settings())) == {REPO}
         report = ingest_git(st, [repo], line_history=True)
         assert report.outcomes[0].up_to_date
         assert derived_rows(st) == want
@@ -179,8 +196,19 @@ def test_branch_switch_between_existing_branches(store: Store, tmp_path: Path) -
     assert report.outcomes[0].changes == 5
     assert store.con.execute("SELECT count(*) FROM mainline").fetchone() == (5,)
     assert store.con.execute("SELECT default_branch FROM repos").fetchone() == ("refs/heads/next",)
-    # ... and back.
-    assert ingest_git(store, [repo], branch="main").outcomes[0].changes == 3
+    # Remembered: a run without --branch keeps it (nothing to read, nothing to derive).
+    again = ingest_git(store, [repo]).outcomes[0]
+    assert again.up_to_date and again.changes is None
+    assert store.con.execute("SELECT count(*) FROM mainline").fetchone() == (5,)
+    # --branch '' goes back to the default mainline.
+    assert ingest_git(store, [repo], branch="").outcomes[0].changes == 3
+    assert store.con.execute("SELECT default_branch FROM repos").fetchone() == ("refs/heads/main",)
+    # A remembered branch that is gone is an error that says where it came from.
+    ingest_git(store, [repo], branch="next")
+    g.run("branch", "-q", "-D", "next")
+    gone = ingest_git(store, [repo]).outcomes[0]
+    assert gone.error == (f"{repo}: branch 'next' (the mainline an earlier --branch chose) does not"
+                          " exist; pass --branch NAME for another, or --branch '' for the default")
 
 
 def released(db: Path) -> dict[str, str | None]:

@@ -62,7 +62,7 @@ class RepoOutcome:
 @dataclass
 class IngestReport(RunSummary):
     """A git run: the shared summary, and one outcome per repository PATH, in the order given.
-    ``repos``: the repositories whose history changed (the derive step runs on them)."""
+    ``repos``: the repositories whose history or mainline changed."""
 
     outcomes: list[RepoOutcome] = field(default_factory=list)
 
