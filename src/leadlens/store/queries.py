@@ -45,4 +45,5 @@ def missing_line_history(store: Store, repo: str) -> bool:
 
 def stored_mainline(store: Store, repo: str) -> str | None:
     """The mainline ref the store holds for ``repo`` (``repos.default_branch``)."""
-    return scalar(store.con, "SELECT default_branch FROM repos WHERE repo = ?", [repo])  # type: ignore[no-any-return]
+    branch = scalar(store.con, "SELECT default_branch FROM repos WHERE repo = ?", [repo])
+    return None if branch is None else str(branch)

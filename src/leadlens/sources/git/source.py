@@ -114,11 +114,9 @@ def plan_repo(
     repo = name or repo_name(remote_url, git.path, git.is_bare, known_hosts)
     cursor = load_cursor(store.con, repo, SOURCE, RESOURCE)
     # A --branch holds for later runs (a report over the PATH passes none); --branch "" drops it.
-    remembered = branch is None and isinstance(cursor, dict) \
-        and isinstance(cursor.get("branch"), str)
-    if remembered:
-        branch = cursor["branch"]  # type: ignore[index]
-    branch = branch or None
+    kept = cursor.get("branch") if isinstance(cursor, dict) else None
+    remembered = branch is None and isinstance(kept, str)
+    branch = (kept if remembered else branch) or None
     refs = git.refs()
     default_branch, head_sha, detached = _default_branch(git, branch, remembered)
     tags = _tags(git, refs)
