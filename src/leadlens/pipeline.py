@@ -26,7 +26,7 @@ __all__ = ["ai_share", "ingest", "ingest_git", "replay_github"]
 def ingest(store: Store, source: Source, settings: Settings, progress: Progress = QUIET, *,
            derive_after: bool = True) -> RunSummary:
     """Run ``source`` into ``store``, then (unless ``derive_after`` is false) the derive step over
-    the repositories it touched, from the step the source names."""
+    every repository whose derived data is stale (those the run changed, and any other)."""
     summary = source.ingest(store, settings, progress)
     _after(store, source, summary, settings, derive_after)
     return summary
@@ -60,11 +60,14 @@ def _after(store: Store, source: Source, summary: RunSummary, settings: Settings
     if forge:
         for repo in summary.repos:
             summary.warnings.extend(clone_warnings(store, repo))
-    if not derive_after or not summary.repos:
+    if not derive_after:
         return
-    for done in derive.run(store, summary.repos, settings, start=source.derives_from):
+    # Every repository of the store whose derived data no longer matches what it was derived from
+    # (not only the ones this run touched): a derive killed or skipped earlier, a changed setting.
+    for done in derive.refresh(store, settings):
         summary.derived(done.repo, changes=done.changes.changes if done.changes else None,
-                        warning=done.changes.warning if done.changes else None, error=done.error)
+                        warning=done.changes.warning if done.changes else None, error=done.error,
+                        reason=done.reason)
     if forge:
         for repo in summary.repos:
             summary.changes_joined[repo] = joined_changes(store, repo)

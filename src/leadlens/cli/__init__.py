@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 2 bad input (a ``UserError``: one line, never a traceback); 1 a bug of ours
 ("please report"; ``LEADLENS_DEBUG=1`` shows the traceback). Commands live one group per module:
-``ingest`` (ingest git|github, summary), ``report`` (report, changes), ``ai`` (ai report|share).
+``ingest`` (ingest git|github, summary), ``derive`` (derive), ``report`` (report, changes), ``ai``
+(ai report|share).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import pyarrow as pa
 import typer
 
-from leadlens.cli import ai, ingest, report  # noqa: F401  (they register their commands)
+from leadlens.cli import ai, derive, ingest, report  # noqa: F401  (they register their commands)
 from leadlens.cli.app import app, err
 from leadlens.errors import UserError
 

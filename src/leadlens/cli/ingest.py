@@ -17,6 +17,7 @@ from rich.table import Table
 
 from leadlens import pipeline
 from leadlens.cli.app import app, err, ingest_app, out
+from leadlens.cli.derive import print_rederived, warn_stale
 from leadlens.cli.options import FormatOpt, StoreOpt, check_format
 from leadlens.cli.progress import Bar
 from leadlens.config import DEFAULT_GITHUB_MAX_WAIT, DEFAULT_GITHUB_TOKEN_ENV, Settings, load_settings
@@ -154,6 +155,7 @@ def report_store(paths: list[Path] | None, store: Path | None, settings: Setting
         if paths:
             ok = not ingest_paths(st, paths, settings, Bar(enabled=err.is_terminal),
                                   line_history=line_history).failed
+        warn_stale(st, settings)
         limit_memory(st, settings.memory_limit)
         yield st, ok
 
@@ -186,6 +188,7 @@ def _github_notes(data: dict[str, Any]) -> None:
         err.print(f"[red]malformed:[/] {escape(line)}", highlight=False)
     for w in data["warnings"]:
         err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    print_rederived(data["rederived"])
     if data["stopped"] and not data["failed"]:
         err.print(f"[yellow]stopped early:[/] {escape(data['stopped'])}; run again to continue",
                   highlight=False)
@@ -212,13 +215,22 @@ def _print_outcomes(report: IngestReport) -> None:
         if o.error:
             err.print(f"[red]error:[/] {o.error}", highlight=False)
         elif o.up_to_date:
-            err.print(f"{o.repo}: up to date", highlight=False)
+            derived = ""
+            if o.rederived:  # nothing new in git, yet its derived data was stale
+                count = f"{o.changes:,} changes " if o.changes is not None else ""
+                derived = f"; {count}derived ({o.rederived})"
+            err.print(f"{o.repo}: up to date{derived}", highlight=False, markup=False,
+                      soft_wrap=True)
         else:
             extra = f", line history for {o.hunks_commits}" if o.hunks_commits else ""
             gone = f", {o.unreachable} now unreachable" if o.unreachable else ""
             derived = f"; {o.changes:,} changes" if o.changes is not None else ""
             err.print(f"{o.repo}: {o.commits_added} new commits{extra}{gone}{derived}",
                       highlight=False)
+    # Other repositories of the store the run derived (a changed setting), and their warnings.
+    print_rederived(report.rederived)
+    for w in report.warnings:
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
 
 
 def render_inventory(rows: list[RepoInventory], fmt: str) -> None:

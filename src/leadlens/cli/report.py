@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from leadlens.cli.app import app
+from leadlens.cli.derive import warn_stale
 from leadlens.cli.ingest import report_store
 from leadlens.cli.options import (
     REPORT_FORMATS,
@@ -84,6 +85,7 @@ def changes_cmd(
     from leadlens.report.changes import change_rows, write_csv, write_jsonl
 
     with open_store(store or settings.store, read_only=True) as st:
+        warn_stale(st, settings)
         limit_memory(st, settings.memory_limit)
         stages, rows = change_rows(engines.connect(st), scope, Rules.of(settings.ai))
         with open_out(out_file) as fh:

@@ -3,58 +3,84 @@
 Steps run in a fixed order, each from the stored rows alone (never from git or an API): ``changes``
 (mainline, changes, their commits and git milestones), ``line_ages`` (when lines were born, for
 rework; only where line history was read) and ``forge`` (pull requests joined to changes, review,
-deployment and release milestones). A forge ingest changes nothing the first two read, so it starts
-at ``forge``.
+deployment and release milestones). Each step records what it ran on in the transaction of its
+output (``derive/state.py``); :func:`refresh` runs exactly the steps whose inputs changed since, so
+a derive killed midway, or skipped, is completed by the next ingest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from leadlens.config import Settings
 from leadlens.conventions import BotRule
+from leadlens.derive import state
 from leadlens.derive.changes import DeriveResult, derive_repo
 from leadlens.derive.forge import derive_forge
 from leadlens.derive.line_ages import derive_line_ages
+from leadlens.derive.state import STEPS, DeriveSettings, RepoInputs, Stale, Step, repositories
 from leadlens.errors import LeadlensError
-from leadlens.store.db import Store, scalar
+from leadlens.store.db import Store
+from leadlens.store.writer import transaction
 
-__all__ = ["STEPS", "Derived", "Step", "run"]
-
-Step = Literal["changes", "line_ages", "forge"]
-STEPS: tuple[Step, ...] = ("changes", "line_ages", "forge")
+__all__ = ["STEPS", "Derived", "Stale", "Step", "refresh", "repositories", "run", "stale"]
 
 
 @dataclass(frozen=True)
 class Derived:
-    """What the derive step did for one repository: its changes, or why it could not."""
+    """What the derive step did for one repository: its changes, or why it could not; ``reason``:
+    why it was derived (its inputs changed), None when it was asked for."""
 
     repo: str
     changes: DeriveResult | None = None
     error: str | None = None
+    reason: str | None = None
 
 
 def run(store: Store, repos: Sequence[str], settings: Settings, *, start: Step = "changes"
         ) -> list[Derived]:
-    """Derive ``repos`` from step ``start`` on; a repository that fails (bad data the user can fix)
-    is reported, not raised, and the others still run."""
+    """Derive ``repos`` from step ``start`` on, whatever they last ran on (``leadlens derive``);
+    a repository that fails (bad data the user can fix) is reported, not raised, and the others
+    still run."""
+    ds = DeriveSettings.of(settings)
+    inputs = state.current(store, ds, repos)
     steps = STEPS[STEPS.index(start):]
-    bots = BotRule.of(settings.bots)
-    out = []
-    for repo in repos:
-        try:
-            result = None
-            if "changes" in steps:
-                result = derive_repo(store, repo, settings.git.release_tag_pattern)
-            if "line_ages" in steps and scalar(
-                    store.con, "SELECT 1 FROM commits WHERE repo = ? AND line_history LIMIT 1", [repo]):
-                derive_line_ages(store, repo)
-            derive_forge(store, repo, bots=bots,
-                         production_pattern=settings.dora.production_pattern)
-        except LeadlensError as exc:
-            out.append(Derived(repo, error=str(exc)))
-            continue
-        out.append(Derived(repo, changes=result))
-    return out
+    return [_derive(store, inputs[repo], steps, ds) for repo in repos]
+
+
+def refresh(store: Store, settings: Settings) -> list[Derived]:
+    """Derive every repository whose inputs differ from what its steps last ran on: only those
+    steps, and nothing when nothing changed (a no-op ingest stays cheap)."""
+    ds = DeriveSettings.of(settings)
+    inputs = state.current(store, ds)
+    return [_derive(store, inputs[repo], s.steps, ds, s.reason)
+            for repo, s in state.stale(store, inputs).items()]
+
+
+def stale(store: Store, settings: Settings, repos: Sequence[str] | None = None
+          ) -> dict[str, Stale]:
+    """The repositories whose derived data is stale, with the steps to run and why (read-only)."""
+    return state.stale(store, state.current(store, DeriveSettings.of(settings), repos))
+
+
+def _derive(store: Store, inputs: RepoInputs, steps: Sequence[Step], ds: DeriveSettings,
+            reason: str | None = None) -> Derived:
+    repo = inputs.repo
+    try:
+        result = None
+        for step in steps:
+            record = inputs.steps[step]
+            if step == "changes" and inputs.has_git:
+                result = derive_repo(store, repo, ds.release_tag_pattern, record=record)
+            elif step == "line_ages" and inputs.line_history:
+                derive_line_ages(store, repo, record=record)
+            elif step == "forge":
+                derive_forge(store, repo, bots=BotRule.of(ds.bots),
+                             production_pattern=ds.production_pattern, record=record)
+            else:  # nothing to derive from (no clone, no line history): that is what it ran on
+                with transaction(store.con) as con:
+                    record.save(con)
+    except LeadlensError as exc:
+        return Derived(repo, error=str(exc), reason=reason)
+    return Derived(repo, changes=result, reason=reason)

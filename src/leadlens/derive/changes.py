@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from leadlens.config import DEFAULT_RELEASE_TAG_PATTERN
 from leadlens.conventions import GITHUB_MERGE
+from leadlens.derive.state import StepInputs
 from leadlens.store.db import Store, scalar
 from leadlens.store.writer import transaction
 
@@ -217,9 +218,10 @@ _WRITE = [
 ]
 
 
-def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_TAG_PATTERN
-                ) -> DeriveResult:
-    """Rebuild ``repo``'s derived tables in one transaction."""
+def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_TAG_PATTERN, *,
+                record: StepInputs | None = None) -> DeriveResult:
+    """Rebuild ``repo``'s derived tables in one transaction, which also ``record``s what it ran
+    on."""
     con = store.con
     branch = scalar(con, "SELECT default_branch FROM repos WHERE repo = ?", [repo])
     tip = scalar(con, "SELECT sha FROM refs WHERE repo = ? AND name = ?", [repo, branch]) \
@@ -249,6 +251,8 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
                     con.execute(f"DELETE FROM {table} WHERE repo = ?", [repo])
                 for sql in _WRITE:
                     con.execute(sql.replace("$repo", "$1"), [repo] if "$repo" in sql else [])
+                if record is not None:
+                    record.save(con)
         finally:
             for view in views:
                 con.unregister(view)

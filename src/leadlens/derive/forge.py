@@ -14,6 +14,7 @@ import re
 
 from leadlens.config import DEFAULT_PRODUCTION_PATTERN
 from leadlens.conventions import BotRule
+from leadlens.derive.state import StepInputs
 from leadlens.store.db import Store, scalar
 from leadlens.store.writer import transaction
 
@@ -165,6 +166,9 @@ _MILESTONES = [
     " WHERE c.repo = $repo AND coalesce(c.author, '') <> coalesce(p.author, '')"
     f"  AND {BotRule.person_sql('c.author', 'c.author_is_bot')}"
     "  AND (p.merged_at IS NULL OR c.created_at <= p.merged_at)",
+    # Only this step writes reviews' milestones: recomputed whole, so a review that no longer
+    # counts (a reviewer now matching the bot pattern) leaves none behind.
+    "DELETE FROM milestones WHERE repo = $repo AND name IN ('first_review', 'approved')",
     "INSERT OR REPLACE INTO milestones"
     " SELECT $repo, ch.id, 'ready_for_review', p.ready_at, 'github', FALSE FROM changes ch"
     " JOIN _forge_pr p ON p.number = ch.number WHERE ch.repo = $repo AND p.ready_at IS NOT NULL"
@@ -234,13 +238,18 @@ _TEMP = ("_forge_fold", "_forge_map", "_forge_changes", "_forge_ms", "_forge_pos
 
 
 def derive_forge(store: Store, repo: str, *, bots: BotRule | None = None,
-                 production_pattern: str = DEFAULT_PRODUCTION_PATTERN) -> None:
+                 production_pattern: str = DEFAULT_PRODUCTION_PATTERN,
+                 record: StepInputs | None = None) -> None:
     """Join ``repo``'s pull requests to its changes and write the forge milestones, in one
-    transaction. A repository without forge data is left as the git derive wrote it."""
+    transaction, which also ``record``s what it ran on. A repository without forge data is left
+    as the git derive wrote it."""
     con = store.con
     if not scalar(con, "SELECT (SELECT count(*) FROM pull_requests WHERE repo = $1)"
                   " + (SELECT count(*) FROM deployments WHERE repo = $1)"
                   " + (SELECT count(*) FROM releases WHERE repo = $1)", [repo]):
+        if record is not None:
+            with transaction(con):
+                record.save(con)
         return
     params = {"repo": repo, "repos": [repo], **(bots or BotRule()).params,
               "production": production_pattern}
@@ -251,6 +260,8 @@ def derive_forge(store: Store, repo: str, *, bots: BotRule | None = None,
             for sql in [*steps, *_MILESTONES, *_SHIPPED]:
                 con.execute(sql, {k: v for k, v in params.items()
                                   if re.search(rf"\${k}\b", sql)})
+            if record is not None:
+                record.save(con)
     finally:
         for name in _TEMP:
             con.execute(f"DROP TABLE IF EXISTS {name}")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from leadlens.derive.state import StepInputs
 from leadlens.store.db import Store, scalar
 from leadlens.store.writer import transaction
 
@@ -156,9 +157,10 @@ def _replay(rows: Iterator[_Row], totals: _Totals) -> None:
     flush()
 
 
-def derive_line_ages(store: Store, repo: str) -> int:
-    """Rebuild ``repo``'s ``line_changes`` and ``rewritten_lines`` in one transaction; returns
-    the number of commits whose changed lines were replayed (rows of ``line_changes``)."""
+def derive_line_ages(store: Store, repo: str, *, record: StepInputs | None = None) -> int:
+    """Rebuild ``repo``'s ``line_changes`` and ``rewritten_lines`` in one transaction, which also
+    ``record``s what it ran on; returns the number of commits whose changed lines were replayed
+    (rows of ``line_changes``)."""
     con = store.con
     shas, history = _order(store, repo)
     position = {sha: i for i, sha in enumerate(shas)}
@@ -197,6 +199,8 @@ def derive_line_ages(store: Store, repo: str) -> int:
                 " LEFT JOIN la_order b ON b.ord = r.born"
                 " LEFT JOIN commits bc ON bc.repo = ? AND bc.sha = b.sha"
                 " GROUP BY o.sha, b.sha, bc.committer_time", [repo, repo])
+            if record is not None:
+                record.save(con)
         return int(written or 0)
     finally:
         for view in ("la_order", "la_lineages", "la_changes", "la_rewritten"):

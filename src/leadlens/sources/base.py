@@ -2,7 +2,7 @@
 
 A source reads one system (git, GitHub, ...) into the store through ``store/writer.py`` and
 nothing else: it computes no metric and never runs the derive step (``pipeline.py`` does, after
-the run, from the step the source names in ``derives_from``).
+the run, on every repository whose derived data no longer matches what is stored).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from leadlens.store.db import Store
 
 __all__ = ["QUIET", "DeriveStart", "Progress", "RunSummary", "Skipped", "Source", "Wait"]
 
-# Where the derive step starts after a source's run (derive.STEPS): git data feeds every step,
-# forge data only the last.
+# The derive step (derive.STEPS) a source's data feeds first: git data feeds every step, forge
+# data only the last (the pipeline reports forge joins after a forge source's run).
 DeriveStart = Literal["changes", "forge"]
 
 
@@ -80,15 +80,22 @@ class RunSummary:
     stopped: str | None = None  # why a run stopped early (a request budget, ...)
     warnings: list[str] = field(default_factory=list)
     changes_joined: dict[str, int] = field(default_factory=dict)  # repo -> PRs joined to changes
+    # Repositories this run did not touch that were derived again, and why (a changed setting,
+    # a derive that had not finished).
+    rederived: dict[str, str] = field(default_factory=dict)
 
     def derived(self, repo: str, *, changes: int | None, warning: str | None,
-                error: str | None) -> None:
+                error: str | None, reason: str | None = None) -> None:
         """Take what the derive step did for ``repo`` (the pipeline calls this after the run)."""
+        touched = repo in self.repos
+        if reason and not touched:
+            self.rederived[repo] = reason
         if warning:
             self.warnings.append(warning)
         if error:
             self.warnings.append(f"{repo}: {error}")
-            self.failed = True
+            # A repository the run did not touch does not fail it: its derive is retried next run.
+            self.failed = self.failed or touched
 
     def skipped_by_reason(self) -> dict[str, int]:
         return dict(Counter(f"{s.resource}: {s.reason}" for s in self.skipped).most_common())
@@ -104,6 +111,7 @@ class RunSummary:
             "not_modified": self.not_modified,
             "waits": [{"seconds": round(w.seconds, 1), "reason": w.reason} for w in self.waits],
             "warnings": self.warnings, "changes_joined": self.changes_joined,
+            "rederived": self.rederived,
         }
 
 

@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from leadlens.store.db import Store, scalar
 
-__all__ = ["lacking_line_history", "missing_line_history", "not_stored"]
+__all__ = ["lacking_line_history", "missing_line_history", "not_stored", "stored_mainline"]
 
 
 def not_stored(store: Store, repo: str, shas: Sequence[str]) -> list[str]:
@@ -41,3 +41,9 @@ def missing_line_history(store: Store, repo: str) -> bool:
     """Some stored commit of ``repo`` lacks line history."""
     return bool(scalar(store.con, "SELECT count(*) FROM commits WHERE repo = ? AND NOT line_history",
                        [repo]))
+
+
+def stored_mainline(store: Store, repo: str) -> str | None:
+    """The mainline ref the store holds for ``repo`` (``repos.default_branch``)."""
+    branch = scalar(store.con, "SELECT default_branch FROM repos WHERE repo = ?", [repo])
+    return None if branch is None else str(branch)

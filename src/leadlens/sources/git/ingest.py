@@ -54,6 +54,7 @@ class RepoOutcome:
     unreachable: int = 0
     changes: int | None = None  # derived after the ingest; None when nothing changed
     up_to_date: bool = False
+    rederived: str | None = None  # up to date, yet derived again: why
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -61,21 +62,25 @@ class RepoOutcome:
 @dataclass
 class IngestReport(RunSummary):
     """A git run: the shared summary, and one outcome per repository PATH, in the order given.
-    ``repos``: the repositories whose history changed (the derive step runs on them)."""
+    ``repos``: the repositories whose history or mainline changed."""
 
     outcomes: list[RepoOutcome] = field(default_factory=list)
 
     def derived(self, repo: str, *, changes: int | None, warning: str | None,
-                error: str | None) -> None:
-        for outcome in self.outcomes:
-            if outcome.repo == repo and not outcome.error and not outcome.up_to_date:
-                if error:
-                    outcome.error = error
-                    self.failed = True
-                    continue
-                outcome.changes = changes
-                if warning:
-                    outcome.warnings.append(warning)
+                error: str | None, reason: str | None = None) -> None:
+        mine = [o for o in self.outcomes if o.repo == repo and not o.error]
+        if not mine:  # another repository of the store, derived again
+            super().derived(repo, changes=changes, warning=warning, error=error, reason=reason)
+        for outcome in mine:
+            if error:
+                outcome.error = error
+                self.failed = True
+                continue
+            outcome.changes = changes
+            if outcome.up_to_date:
+                outcome.rederived = reason
+            if warning:
+                outcome.warnings.append(warning)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from leadlens.model import Tag
 from leadlens.sources.git.client import GitRepo, RefRecord
 from leadlens.sources.git.identity import repo_name
 from leadlens.store.db import Store
-from leadlens.store.queries import missing_line_history, not_stored
+from leadlens.store.queries import missing_line_history, not_stored, stored_mainline
 from leadlens.store.writer import GitRunEnd, finish_git_run, load_cursor
 
 __all__ = ["RepoPlan", "finish", "plan_repo"]
@@ -42,6 +42,7 @@ class RepoPlan:
     refs: list[RefRecord]
     tags: list[Tag]
     tips: dict[str, str]  # ref name -> commit it reaches (the new cursor)
+    branch: str | None = None  # the mainline the user chose (--branch), kept for later runs
     to_read: list[str] = field(default_factory=list)  # commits not stored yet
     reachable_again: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
@@ -50,13 +51,18 @@ class RepoPlan:
     warnings: list[str] = field(default_factory=list)
 
 
-def _default_branch(git: GitRepo, branch: str | None) -> tuple[str | None, str | None, bool]:
+def _default_branch(git: GitRepo, branch: str | None, remembered: bool = False
+                    ) -> tuple[str | None, str | None, bool]:
     """(mainline ref, HEAD sha, HEAD detached) per DESIGN.md's repository identity."""
     head = git.head_sha()
     head_ref = git.symbolic_ref("HEAD")
     if branch:
         resolved = git.resolve_branch(branch)
         if resolved is None:
+            if remembered:
+                raise UserError(f"{git.path}: branch {branch!r} (the mainline an earlier --branch"
+                                " chose) does not exist; pass --branch NAME for another, or"
+                                " --branch '' for the default")
             raise UserError(f"{git.path}: branch {branch!r} does not exist")
         return resolved, head, head_ref is None
     origin_head = git.symbolic_ref("refs/remotes/origin/HEAD")
@@ -106,8 +112,13 @@ def plan_repo(
 ) -> RepoPlan:
     remote_url = git.config("remote.origin.url")
     repo = name or repo_name(remote_url, git.path, git.is_bare, known_hosts)
+    cursor = load_cursor(store.con, repo, SOURCE, RESOURCE)
+    # A --branch holds for later runs (a report over the PATH passes none); --branch "" drops it.
+    kept = cursor.get("branch") if isinstance(cursor, dict) else None
+    remembered = branch is None and isinstance(kept, str)
+    branch = (kept if remembered else branch) or None
     refs = git.refs()
-    default_branch, head_sha, detached = _default_branch(git, branch)
+    default_branch, head_sha, detached = _default_branch(git, branch, remembered)
     tags = _tags(git, refs)
     tips: dict[str, str] = {}
     for r in refs:
@@ -121,7 +132,7 @@ def plan_repo(
     plan = RepoPlan(
         git=git, name=repo, remote_url=remote_url, default_branch=default_branch,
         head_sha=head_sha, head_detached=detached, shallow_before=None, refs=refs, tags=tags,
-        tips=tips,
+        tips=tips, branch=branch,
     )
     if not refs and not head_sha:
         plan.warnings.append(f"{repo}: empty repository (no commits yet); nothing to ingest")
@@ -143,11 +154,13 @@ def plan_repo(
             "further are truncated (run `git fetch --unshallow` for the full history)"
         )
 
-    cursor = load_cursor(store.con, repo, SOURCE, RESOURCE)
     old_tips: dict[str, str] = {}
     if isinstance(cursor, dict) and isinstance(cursor.get("tips"), dict):
         old_tips = {str(k): str(v) for k, v in cursor["tips"].items()}
-    unchanged = isinstance(cursor, dict) and old_tips == tips
+    # Another mainline (--branch, HEAD moved) with the same tips is a run with nothing to read
+    # that stores the new mainline; the derive step follows it.
+    unchanged = isinstance(cursor, dict) and old_tips == tips \
+        and cursor.get("branch") == branch and stored_mainline(store, repo) == default_branch
     if not unchanged:
         new_tip_shas = sorted(set(tips.values()))
         old_tip_shas = sorted(set(old_tips.values()))
@@ -199,6 +212,7 @@ def finish(store: Store, plan: RepoPlan, run_id: int, now: datetime) -> int:
            "head_detached": plan.head_detached, "is_bare": plan.git.is_bare,
            "is_shallow": plan.git.is_shallow, "shallow_before": plan.shallow_before}
     end = GitRunEnd(repo=plan.name, refs=refs, tags=tags, reachable_again=plan.reachable_again,
-                    unreachable=plan.unreachable, repo_row=row, cursor={"tips": plan.tips},
+                    unreachable=plan.unreachable, repo_row=row,
+                    cursor={"tips": plan.tips, **({"branch": plan.branch} if plan.branch else {})},
                     source=SOURCE, resource=RESOURCE)
     return finish_git_run(store.con, end, run_id, now)
