@@ -277,10 +277,16 @@ def test_bot_pattern_change_rederives(forge_repo: tuple[Path, Path, dict[str, st
         # approval before the merge remains.
         assert milestone(st, "1", "first_review") == t("2024-04-02T11:00")
         assert milestone(st, "1", "approved") is None
-        agents = Settings(bot_pattern=r"(?i)(\[bot\]$|^renovate$|^carol$)",
-                          agent_pattern="(?i)^carol$")  # an agent is never a bot
-        ingest_git(st, [path], settings=agents)
+        ingest_git(st, [path], settings=Settings())  # back to the defaults: derived again
         assert milestone(st, "1", "approved") == t("2024-04-02T10:00")
+        # An agent that reviews is an AI review, never a person's approval (DESIGN.md, Bots and
+        # agents): changing the agent or the AI reviewer pattern derives again.
+        for changed in (Settings(agent_pattern="(?i)^carol$"),
+                        Settings(ai_reviewer_pattern="(?i)^carol$")):
+            ingest_git(st, [path], settings=changed)
+            assert milestone(st, "1", "approved") is None
+            ingest_git(st, [path], settings=Settings())
+            assert milestone(st, "1", "approved") == t("2024-04-02T10:00")
 
 
 def test_derive_command(tmp_path: Path, history_repo: tuple[Path, dict[str, str]]) -> None:

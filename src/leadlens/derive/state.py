@@ -57,6 +57,7 @@ class DeriveSettings:
             return {"release_tag_pattern": self.release_tag_pattern}
         if step == "forge":
             return {"bot_pattern": self.bots.bot_pattern, "agent_pattern": self.bots.agent_pattern,
+                    "ai_reviewer_pattern": self.bots.ai_reviewer_pattern,
                     "production_pattern": self.production_pattern}
         return {}
 
