@@ -27,7 +27,7 @@ def pr(con: duckdb.DuckDBPyConnection, repo: str, number: int, *, created: str, 
        merged: str | None = None, merge_sha: str | None = None, closed: str | None = None,
        title: str | None = None, body: str | None = None, draft: bool = False,
        additions: int | None = 10, deletions: int | None = 0, head_ref: str | None = None,
-       author_is_bot: bool = False) -> None:
+       author_is_bot: bool = False, labels: tuple[str, ...] = ()) -> None:
     _insert(con, "pull_requests", {
         "repo": repo, "number": number, "title": title or f"PR {number}", "body": body,
         "author": author, "author_is_bot": author_is_bot,
@@ -36,7 +36,7 @@ def pr(con: duckdb.DuckDBPyConnection, repo: str, number: int, *, created: str, 
         "closed_at": t(closed or merged) if (closed or merged) else None,
         "merged_at": t(merged) if merged else None, "merge_commit_sha": merge_sha,
         "base_ref": "main", "head_ref": head_ref or f"feature-{number}", "additions": additions,
-        "deletions": deletions, "changed_files": 1})
+        "deletions": deletions, "changed_files": 1, "labels": list(labels)})
 
 
 def pr_commit(con: duckdb.DuckDBPyConnection, repo: str, number: int, sha: str, *, authored: str,

@@ -54,10 +54,12 @@ def test_every_ai_change_carries_its_evidence_and_line_share(pilot: tuple[Path, 
             assert ev["rule"] == "co-authored-by-assistant"
             assert ev["text"] == "Co-authored-by: Claude <noreply@anthropic.com>"
             assert ev["sha"] == row["commits"][0]  # type: ignore[index]
+            assert ev["tool"] == row["ai_tool"] == "Claude Code"
             # The trailer is on the first commit, which wrote half of the file's lines.
             assert row["ai_line_share"] == pytest.approx((p.lines // 2) / p.lines)
         else:
             assert row["ai_evidence"] == [] and row["ai_line_share"] is None
+            assert row["ai_tool"] is None
 
 
 def test_ai_vs_other_figures_match_the_changes_they_come_from(
@@ -232,8 +234,12 @@ def test_pull_request_labels_and_body_markers_once_pr_data_exists(tmp_path: Path
         by = {r["number"]: r for r in rows}
     assert by[1]["ai_assisted"] and by[1]["ai_evidence"] == [
         {"sha": None, "rule": "pr-body-marker",
-         "text": "🤖 Generated with [Claude Code](https://claude.com)"}]
-    assert by[2]["ai_evidence"] == [{"sha": None, "rule": "ai-label", "text": "AI-assisted"}]
+         "text": "🤖 Generated with [Claude Code](https://claude.com)", "tool": "Claude Code"}]
+    assert by[1]["ai_tool"] == "Claude Code"
+    # A label that says AI, not which.
+    assert by[2]["ai_evidence"] == [{"sha": None, "rule": "ai-label", "text": "AI-assisted",
+                                     "tool": None}]
+    assert by[2]["ai_tool"] == "unknown"
     # A marked pull request makes all of its commits' lines AI-assisted.
     assert by[1]["ai_line_share"] == 1.0 and by[2]["ai_line_share"] == 1.0
-    assert not by[3]["ai_assisted"]
+    assert not by[3]["ai_assisted"] and by[3]["ai_tool"] is None

@@ -96,7 +96,8 @@ def test_hand_checked_counts(tiny: tuple[Path, dict[str, str]]) -> None:
         "by_file": {"a.txt": {"total": 3, "ai": 1}, "docs/readme.md": {"total": 2, "ai": 2},
                     "src/deep/x.py": {"total": 1, "ai": 0}, "src/deep/y.py": {"total": 4, "ai": 4}},
         "ai_commits": {s["c2"]: [{"rule": "co-authored-by-assistant",
-                                  "text": "Co-authored-by: Claude <noreply@anthropic.com>"}]},
+                                  "text": "Co-authored-by: Claude <noreply@anthropic.com>",
+                                  "tool": "Claude Code"}]},
     }
 
 
@@ -137,7 +138,42 @@ def test_releases_are_consecutive_release_tags(tiny: tuple[Path, dict[str, str]]
     second = share_of(blame_ranges(repo, ranges)[1], Rules()).to_json()
     assert second["by_author"] == {"Alice Liddell (aider) (AI)": 1}
     assert second["ai_percentage"] == 100.0
-    assert [e["rule"] for e in second["ai_commits"][s["c4"]]] == ["aider-author", "aider-committer"]
+    assert [e["rule"] for e in second["ai_commits"][s["c4"]]] == ["aider-author"]
+
+
+PAUL = "Paul Gauthier <paul@example.com>"
+PAUL_AIDER = "Paul Gauthier (aider) <paul@example.com>"
+
+
+def test_aider_marks_only_its_own_edits(tmp_path: Path) -> None:
+    """aider's documented attribution (aider docs, Git integration): its own edits get "(aider)" on
+    the author (and the committer), or since v0.85 a Co-authored-by trailer, or an "aider:" subject;
+    a commit of the user's own edits (/commit, dirty files) gets "(aider)" on the committer only,
+    and those lines are the user's."""
+    g = Git(tmp_path / "aider")
+    g.write("README.md", "# x\n")
+    g.commit("Start\n", author=PAUL, date="2024-05-01T10:00:00Z")
+    g.tag("v0.1.0")
+    g.write("a.py", lines(*[f"a{i}" for i in range(5)]))
+    edit = g.commit("feat: Add a\n", author=PAUL_AIDER, committer=PAUL_AIDER,
+                    date="2024-05-02T10:00:00Z")
+    g.write("b.py", lines(*[f"b{i}" for i in range(7)]))
+    user = g.commit("fix: The user's own b\n", author=PAUL, committer=PAUL_AIDER,
+                    date="2024-05-03T10:00:00Z")
+    g.write("c.py", lines(*[f"c{i}" for i in range(3)]))
+    trailer = g.commit("feat: Add c\n\nCo-authored-by: aider (openai/gpt-4o) <noreply@aider.chat>\n",
+                       author=PAUL, date="2024-05-04T10:00:00Z")
+    g.write("d.py", lines("d0", "d1"))
+    subject = g.commit("aider: Add d\n", author=PAUL, committer=PAUL_AIDER,
+                       date="2024-05-05T10:00:00Z")
+    g.tag("v0.2.0")
+    got = share(g.path, "v0.1.0", "v0.2.0")
+    # 5 + 3 + 2 lines by aider's edits; the user's 7 are the user's.
+    assert (got["total_lines"], got["ai_lines"], got["ai_percentage"]) == (17, 10, 58.82)
+    assert got["by_author"] == {"Paul Gauthier": 7, "Paul Gauthier (AI)": 5,
+                                "Paul Gauthier (aider) (AI)": 5}
+    assert sorted(got["ai_commits"]) == sorted([edit, trailer, subject]) and user not in got["ai_commits"]
+    assert {e["tool"] for ev in got["ai_commits"].values() for e in ev} == {"Aider"}
 
 
 def test_cli_json_releases_and_table(tiny: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
@@ -164,7 +200,7 @@ def test_cli_reads_user_rules(tiny: tuple[Path, dict[str, str]], tmp_path: Path)
                    cwd=tmp_path)
     got = json.loads(proc.stdout)
     assert got["by_author"] == {"Carol Danvers": 7, "Bob Builder": 2, "Dan Dare (AI)": 1}
-    assert got["ai_commits"] == {tiny[1]["c3"]: [{"rule": "dan", "text": "Dan Dare"}]}
+    assert got["ai_commits"] == {tiny[1]["c3"]: [{"rule": "dan", "text": "Dan Dare", "tool": None}]}
 
 
 def test_all_human_repository_is_zero(tmp_path: Path) -> None:

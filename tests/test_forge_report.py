@@ -31,11 +31,14 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
 
 
 def test_one_change_per_merged_pull_request(report: Report) -> None:
-    merged = set()
+    merged, abandoned = set(), set()
     for line in (RECORDED / "pull_requests.jsonl").read_text(encoding="utf-8").splitlines():
         pr = json.loads(line)["data"]
         if pr.get("merged_at"):
             merged.add(pr["number"])
+        elif pr["state"] == "closed" and pr["user"]["type"] != "Bot":
+            abandoned.add(pr["number"])
+    assert report.abandoned == len(abandoned) == 19  # closed without merging, no bot among them
     assert report.changes == len(merged) == report.review.pull_requests  # type: ignore[union-attr]
     assert [r.repo for r in report.repos] == ["panjf2000/ants"]
     assert report.lead_time_basis == "merged"

@@ -47,7 +47,7 @@ def test_changes_jsonl(flow: tuple[Path, dict[str, str]]) -> None:
         "merge_sha": s["pr1"], "commits": [s["pr1_a"], s["pr1_b"], s["pr1"]],
         "milestones": None, "stages": None, "lead_time_s": 97 * 3600.0,
         "lines_added": 10, "lines_deleted": 0, "files": 1,
-        "ai_assisted": False, "ai_line_share": None, "ai_evidence": []}
+        "ai_assisted": False, "ai_tool": None, "ai_line_share": None, "ai_evidence": []}
     assert pr1["milestones"] == {
         "item_created": None, "item_ready": None, "work_started": "2024-03-04T09:00:00Z",
         "ready_for_review": "2024-03-04T13:00:00Z", "first_review": None, "approved": None,
@@ -72,6 +72,7 @@ def test_changes_csv(flow: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     assert rows[0]["milestone_merged"] == "2024-03-05T09:00:00Z"
     assert rows[0]["stage_release_s"] == "262800.0" and rows[0]["milestone_approved"] == ""
     assert rows[1]["title"] == "Add b <script>alert('pwned')</script> & more"
+    assert rows[0]["ai_tool"] == "" and rows[0]["ai_assisted"] == "False"
 
 
 def test_report_json_and_html_files(flow: tuple[Path, dict[str, str]], tmp_path: Path) -> None:

@@ -40,8 +40,8 @@ DEFAULT_BOT_PATTERN = (r"(?i)(\[bot\]$|^(dependabot|renovate|github-actions|gree
                        r"|pre-commit-ci|mergify|imgbot|allcontributors)\b)")
 # AI coding agents are not automation bots: their changes are AI-assisted changes.
 DEFAULT_AGENT_PATTERN = (r"(?i)^(copilot|copilot-swe-agent|devin-ai-integration|codex|jules"
-                         r"|claude|cursor-agent|openhands-agent|sweep-ai|google-labs-jules|amazon-q-developer"
-                         r"|codegen-sh)(\[bot\])?$")
+                         r"|claude|cursor-agent|cursoragent|cursor agent|openhands-agent|sweep-ai"
+                         r"|google-labs-jules|amazon-q-developer|codegen-sh)(\[bot\])?$")
 # AI code reviewers, by the login they review as: never a person's review (DESIGN.md, Bots and
 # agents). GitHub Copilot code review posts as `Copilot` or `copilot-pull-request-reviewer[bot]`;
 # the others are the GitHub Apps of CodeRabbit, Gemini Code Assist, Sourcery, Ellipsis, Greptile,
@@ -69,7 +69,7 @@ DEFAULT_RESAMPLES = 9999
 DEFAULT_SEED = 20240601
 
 RuleField = Literal["trailer", "author", "author_name", "committer", "subject", "message", "pr_label",
-                    "pr_body", "pr_author"]
+                    "pr_body", "pr_author", "pr_head_ref"]
 
 
 class AiRule(BaseModel):
@@ -81,11 +81,15 @@ class AiRule(BaseModel):
     field: RuleField = Field(
         description="What the pattern reads: trailer (its value; `key` picks the trailer), author or"
         " committer (`Name <email>`), subject, message (subject and body), pr_label (each label),"
-        " pr_body, pr_author (login); author_name is the name alone."
+        " pr_body, pr_author (login), pr_head_ref (the branch); author_name is the name alone."
     )
     pattern: str = Field(description="Regular expression, searched case-insensitively.")
     key: str | None = Field(
         default=None, description="For trailer rules: the trailer key (case-insensitive, exact)."
+    )
+    tool: str | None = Field(
+        default=None, description="The AI tool a match names (`Claude Code`, ...); unset: the tool"
+        " the matched text names, if any."
     )
 
     @field_validator("pattern")
@@ -203,7 +207,7 @@ class Settings(BaseModel):
     ai_rules: tuple[AiRule, ...] = Field(
         default=(),
         description="Your own AI attribution rules, added to the defaults ([[ai_rules]] tables:"
-        " name, field, pattern, key); one named like a default replaces it.",
+        " name, field, pattern, key, tool); one named like a default replaces it.",
     )
     ai_disabled_rules: tuple[str, ...] = Field(
         default=(), description="Names of default AI attribution rules to switch off."

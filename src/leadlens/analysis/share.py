@@ -52,7 +52,7 @@ class AiShare:
             "ai_percentage": self.ai_percentage,
             "by_author": dict(self.by_author),
             "by_file": {p: {"total": f.total, "ai": f.ai} for p, f in self.by_file.items()},
-            "ai_commits": {sha: [{"rule": e.rule, "text": e.text} for e in ev]
+            "ai_commits": {sha: [{"rule": e.rule, "text": e.text, "tool": e.tool} for e in ev]
                            for sha, ev in self.ai_commits.items()},
         }
 

@@ -7,22 +7,27 @@ those are read out. A pattern RE2 cannot run (a look-behind, say) narrows nothin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import duckdb
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from leadlens.attribution import AiRule, CommitText, PullRequestText, Rules
+from leadlens.attribution import AiRule, CommitText, Evidence, PullRequestText, Rules
 from leadlens.engines import sql_connection
 from leadlens.metrics.flow import Flow
 from leadlens.model import Trailer
 from leadlens.timeline import seconds_between
 
-__all__ = ["EVIDENCE_TYPE", "ai_commits", "change_ai", "pr_ai", "survival"]
+__all__ = ["EVIDENCE_TYPE", "ai_commits", "change_ai", "pr_ai", "pr_tools", "survival"]
 
-EVIDENCE_TYPE = pa.list_(pa.struct([("rule", pa.string()), ("text", pa.string())]))
+EVIDENCE_TYPE = pa.list_(pa.struct([("rule", pa.string()), ("text", pa.string()),
+                                    ("tool", pa.string())]))
+
+
+def _rows(evidence: tuple[Evidence, ...]) -> list[dict[str, str | None]]:
+    return [{"rule": e.rule, "text": e.text, "tool": e.tool} for e in evidence]
 
 _FIELDS = {
     "author": "coalesce(author_name, '') || ' <' || coalesce(author_email, '') || '>'",
@@ -58,7 +63,8 @@ def _predicate(con: duckdb.DuckDBPyConnection, rule: AiRule) -> str:
 
 
 def ai_commits(backend: ibis.BaseBackend, rules: Rules, repos: Sequence[str] = ()) -> pa.Table:
-    """repo, sha, evidence (list of rule + matched text) for every reachable AI-assisted commit."""
+    """repo, sha, evidence (list of rule, matched text, tool) for every reachable AI-assisted
+    commit, and every AI-assisted commit a forge lists that git did not give."""
     con = sql_connection(backend)
     conditions = [_predicate(con, r) for r in rules.rules if r.field in (*_FIELDS, "trailer")]
     empty = pa.table({"repo": pa.array([], pa.string()), "sha": pa.array([], pa.string()),
@@ -83,7 +89,11 @@ def ai_commits(backend: ibis.BaseBackend, rules: Rules, repos: Sequence[str] = (
             if found:
                 out["repo"].append(repo)
                 out["sha"].append(sha)
-                out["evidence"].append([{"rule": e.rule, "text": e.text} for e in found])
+                out["evidence"].append(_rows(found))
+    for repo, sha, found in _forge_only_commits(con, rules, repos):
+        out["repo"].append(repo)
+        out["sha"].append(sha)
+        out["evidence"].append(_rows(found))
     if not out["repo"]:
         return empty
     return pa.table({"repo": pa.array(out["repo"], pa.string()),
@@ -91,35 +101,91 @@ def ai_commits(backend: ibis.BaseBackend, rules: Rules, repos: Sequence[str] = (
                      "evidence": pa.array(out["evidence"], EVIDENCE_TYPE)})
 
 
+def _forge_only_commits(con: duckdb.DuckDBPyConnection, rules: Rules, repos: Sequence[str]
+                        ) -> Iterator[tuple[str, str, tuple[Evidence, ...]]]:
+    """The AI-assisted commits a forge lists that git did not give (a repository without a clone):
+    their raw messages read as git reads them; the forge names the author, not the address."""
+    params: list[object] = []
+    where = ""
+    if repos:
+        where, params = "AND q.repo IN (SELECT unnest(?))", [list(repos)]
+    cursor = con.execute(
+        "SELECT q.repo, q.sha, any_value(q.author_name), any_value(q.message) FROM pr_commits q"
+        " WHERE NOT EXISTS (SELECT 1 FROM commits c WHERE c.repo = q.repo AND c.sha = q.sha)"
+        f" {where} GROUP BY q.repo, q.sha ORDER BY q.repo, q.sha", params)
+    while batch := cursor.fetchmany(10_000):
+        for repo, sha, author, message in batch:
+            found = rules.classify(_forge_commit(author, message))
+            if found:
+                yield repo, sha, found
+
+
+def _forge_commit(author: str | None, message: str | None) -> CommitText:
+    return CommitText.of_message(f"{author or ''} <>", "", message or "")
+
+
 def pr_ai(backend: ibis.BaseBackend, rules: Rules, repos: Sequence[str] = ()) -> pa.Table:
     """repo, number, evidence for every pull request the pull-request rules match (labels, body,
-    author); empty when no rule reads pull requests or there is no forge data."""
+    author, head branch); empty when no rule reads pull requests or there is no forge data."""
     out: dict[str, list[object]] = {"repo": [], "number": [], "evidence": []}
-    if any(rules.uses(f) for f in ("pr_label", "pr_body", "pr_author")):
-        where, params = ("WHERE repo IN (SELECT unnest(?))", [list(repos)]) if repos else ("", [])
-        cursor = sql_connection(backend).execute(
-            f"SELECT repo, number, author, body, labels FROM pull_requests {where}"
-            " ORDER BY repo, number", params)
-        while batch := cursor.fetchmany(10_000):
-            for repo, number, author, body, labels in batch:
-                found = rules.classify_pull_request(PullRequestText(
-                    author=author or "", body=body or "", labels=tuple(labels or ())))
-                if found:
-                    out["repo"].append(repo)
-                    out["number"].append(number)
-                    out["evidence"].append([{"rule": e.rule, "text": e.text} for e in found])
+    if any(rules.uses(f) for f in ("pr_label", "pr_body", "pr_author", "pr_head_ref")):
+        for repo, number, found in _pull_request_evidence(backend, rules, repos):
+            if found:
+                out["repo"].append(repo)
+                out["number"].append(number)
+                out["evidence"].append(_rows(found))
     return pa.table({"repo": pa.array(out["repo"], pa.string()),
                      "number": pa.array(out["number"], pa.int64()),
                      "evidence": pa.array(out["evidence"], EVIDENCE_TYPE)})
+
+
+def _pull_request_evidence(backend: ibis.BaseBackend, rules: Rules, repos: Sequence[str]
+                           ) -> Iterator[tuple[str, int, tuple[Evidence, ...]]]:
+    where, params = ("WHERE repo IN (SELECT unnest(?))", [list(repos)]) if repos else ("", [])
+    cursor = sql_connection(backend).execute(
+        f"SELECT repo, number, author, body, labels, head_ref FROM pull_requests {where}"
+        " ORDER BY repo, number", params)
+    while batch := cursor.fetchmany(10_000):
+        for repo, number, author, body, labels, head_ref in batch:
+            yield repo, number, rules.classify_pull_request(PullRequestText(
+                author=author or "", body=body or "", labels=tuple(labels or ()),
+                head_ref=head_ref or ""))
+
+
+def pr_tools(backend: ibis.BaseBackend, rules: Rules, repos: Sequence[str] = ()) -> pa.Table:
+    """repo, number, tool for every AI-assisted pull request, merged or not: the tool its own
+    evidence (author, body, labels, head branch) and its commits' (as the forge lists them, with
+    their messages) name, by DESIGN.md's precedence (``Rules.tool_of``). Pull requests not listed
+    are not AI-assisted."""
+    found: dict[tuple[str, int], list[Evidence]] = {}
+    for repo, number, evidence in _pull_request_evidence(backend, rules, repos):
+        if evidence:
+            found[(repo, number)] = list(evidence)
+    where, params = ("WHERE repo IN (SELECT unnest(?))", [list(repos)]) if repos else ("", [])
+    # The forge lists a commit's author name, not its address, and not its committer.
+    cursor = sql_connection(backend).execute(
+        f"SELECT repo, number, author_name, message FROM pr_commits {where}"
+        " ORDER BY repo, number, sha", params)
+    while batch := cursor.fetchmany(10_000):
+        for repo, number, author, message in batch:
+            evidence = rules.classify(_forge_commit(author, message))
+            if evidence:
+                found.setdefault((repo, number), []).extend(evidence)
+    keys = sorted(found)
+    return pa.table({
+        "repo": pa.array([r for r, _ in keys], pa.string()),
+        "number": pa.array([n for _, n in keys], pa.int64()),
+        "tool": pa.array([rules.tool_of((e.rule, e.tool) for e in found[k]) for k in keys],
+                         pa.string())})
 
 
 def change_ai(backend: ibis.BaseBackend, fl: Flow, ai: ir.Table, prs: ir.Table) -> ir.Table:
     """Per change in scope that is AI-assisted — an AI-assisted commit, or a pull request the
     rules match: ``cid``, ``ai_line_share`` (the share of its work commits' changed lines that
     AI-assisted commits wrote — all of them when the pull request itself is marked; None when it
-    changed no lines) and ``ai_evidence`` (sha — null for pull-request evidence —, rule, text per
-    match). Changes not listed are not AI-assisted. ``ai`` and ``prs`` are :func:`ai_commits` and
-    :func:`pr_ai` uploaded (``fl.upload``)."""
+    changed no lines) and ``ai_evidence`` (sha — null for pull-request evidence —, rule, text and
+    the tool it names, per match). Changes not listed are not AI-assisted. ``ai`` and ``prs`` are
+    :func:`ai_commits` and :func:`pr_ai` uploaded (``fl.upload``)."""
     s = fl.scope
     keys = s.select("cid", "repo", "merge_sha", "number", n_commits=s.commits, change_id=s.id)
     cc = backend.table("change_commits").select("repo", "change_id", "sha")
@@ -130,7 +196,8 @@ def change_ai(backend: ibis.BaseBackend, fl: Flow, ai: ir.Table, prs: ir.Table) 
     pr_ev = pr_hits.select("cid", sha=ibis.null("string"), e=pr_hits.evidence.unnest())
     ev = ev.union(pr_ev)
     evidence = ev.group_by("cid").aggregate(ai_evidence=ibis.struct(
-        {"sha": ev.sha, "rule": ev.e.rule, "text": ev.e.text}).collect(order_by=[ev.sha, ev.e.rule]))
+        {"sha": ev.sha, "rule": ev.e.rule, "text": ev.e.text, "tool": ev.e.tool}).collect(
+            order_by=[ev.sha, ev.e.rule]))
     # Line share over the change's work commits (the landing merge only when it is alone).
     marked = pr_hits.select("cid").distinct().mutate(pr_marked=ibis.literal(True))
     mine = cc.join(keys.semi_join(evidence.select("cid"), "cid"), ["repo", "change_id"])

@@ -16,6 +16,7 @@ from leadlens.analysis.impact import Cohorts
 from leadlens.attribution import Rules
 from leadlens.config import DEFAULT_K, DEFAULT_REWORK_DAYS, Settings
 from leadlens.metrics import flow as fm
+from leadlens.metrics import pulls
 from leadlens.report.model import AiSection, Report
 from leadlens.report.sections import ai_section, forge_sections
 
@@ -41,7 +42,8 @@ def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = D
         return Report(leadlens_version=__version__, generated_at=datetime.now(UTC),
                       scope=summary.scope, headline=flow_headline(figures),
                       messages=summary.messages + notes, **dict(figures),
-                      ai=section, dora=dora, review=review)
+                      ai=section, dora=dora, review=review,
+                      abandoned=pulls.abandoned(backend, filters))
     finally:
         fl.release()
 

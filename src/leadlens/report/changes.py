@@ -63,20 +63,23 @@ def change_rows(backend: ibis.BaseBackend, filters: fm.Filters, rules: Rules | N
     rules = rules or Rules.configured()
     ai = change_ai(backend, fl, fl.upload(ai_commits(backend, rules, filters.repos)),
                    fl.upload(pr_ai(backend, rules, filters.repos)))
-    return sorted(names, key=stage_order), _stream(backend, fl, ai)
+    return sorted(names, key=stage_order), _stream(backend, fl, ai, rules)
 
 
-def _stream(backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table) -> Iterator[dict[str, Any]]:
+def _stream(backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table, rules: Rules
+            ) -> Iterator[dict[str, Any]]:
     try:
-        yield from _rows(backend, fl, ai)
+        yield from _rows(backend, fl, ai, rules)
     finally:
         fl.release()
 
 
-def _rows(backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table) -> Iterator[dict[str, Any]]:
+def _rows(backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table, rules: Rules
+          ) -> Iterator[dict[str, Any]]:
     # Streamed in batches so a million changes never sit in memory at once.
     for batch in batches(backend, _query(backend, fl, ai), _BATCH):
         for r in batch.to_pylist():
+            evidence = r["ai_evidence"] or []
             yield {
                 "id": r["change_id"], "repo": r["repo"], "number": r["number"],
                 "title": r["title"], "author": r["author"], "merge_sha": r["merge_sha"],
@@ -87,8 +90,9 @@ def _rows(backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table) -> Iterator[dict
                 "lines_added": r["lines_added"], "lines_deleted": r["lines_deleted"],
                 "files": r["files"],
                 "ai_assisted": r["ai_evidence"] is not None,
+                "ai_tool": rules.tool_of((e["rule"], e["tool"]) for e in evidence),
                 "ai_line_share": r["ai_line_share"],
-                "ai_evidence": r["ai_evidence"] or [],
+                "ai_evidence": evidence,
             }
 
 
@@ -104,7 +108,7 @@ def write_csv(rows: Iterator[dict[str, Any]], out: io.TextIOBase | Any, stages: 
     """Flattened: commits space-separated, ``milestone_<name>`` and ``stage_<name>_s`` columns."""
     fields = ["id", "repo", "number", "title", "author", "merge_sha", "commits",
               *[f"milestone_{m}" for m in MILESTONES], *[f"stage_{s}_s" for s in stages],
-              "lead_time_s", "lines_added", "lines_deleted", "files", "ai_assisted",
+              "lead_time_s", "lines_added", "lines_deleted", "files", "ai_assisted", "ai_tool",
               "ai_line_share", "ai_evidence"]
     w = csv.DictWriter(out, fieldnames=fields, extrasaction="raise", lineterminator="\n")
     w.writeheader()
@@ -115,9 +119,11 @@ def write_csv(rows: Iterator[dict[str, Any]], out: io.TextIOBase | Any, stages: 
                                                    "lines_deleted", "files")}
         flat["commits"] = " ".join(row["commits"])
         flat["ai_assisted"] = row["ai_assisted"]
+        flat["ai_tool"] = row["ai_tool"]
         flat["ai_line_share"] = row["ai_line_share"]
+        # Pull-request evidence has no commit: "PR" stands where the sha would be.
         flat["ai_evidence"] = "; ".join(
-            f"{e['sha'][:12]} {e['rule']}: {e['text']}" for e in row["ai_evidence"])
+            f"{(e['sha'] or 'PR')[:12]} {e['rule']}: {e['text']}" for e in row["ai_evidence"])
         flat.update({f"milestone_{m}": at for m, at in row["milestones"].items()})
         flat.update({f"stage_{s}_s": row["stages"].get(s) for s in stages})
         w.writerow(flat)

@@ -14,7 +14,8 @@ from leadlens.analysis.figures import FlowFigures, Scope
 from leadlens.analysis.stats import Comparison, DiD
 from leadlens.metrics.dora import Dora
 
-__all__ = ["AiSection", "BacklogDay", "Report", "ReviewSignals", "RuleCount", "Survival"]
+__all__ = ["AiSection", "BacklogDay", "Report", "ReviewSignals", "RuleCount", "Survival",
+           "ToolPullRequests"]
 
 
 class _Model(BaseModel):
@@ -42,6 +43,20 @@ class Survival(_Model):
     human_rewritten_share: float | None
 
 
+class ToolPullRequests(_Model):
+    """Pull requests created in scope, merged or not, by the tool behind them (`human`: none)."""
+
+    tool: str
+    prs: int
+    merged: int
+    closed_unmerged: int
+    open: int
+    merged_share: float  # of prs, open ones included
+    closed_unmerged_share: float
+    median_open_to_merge_s: float | None  # created -> merged, over the merged
+    median_open_to_close_s: float | None  # created -> closed, over the closed unmerged
+
+
 class AiSection(_Model):
     headline: str
     changes: int  # in scope
@@ -61,6 +76,7 @@ class AiSection(_Model):
     amdahl: AmdahlCheck | None
     amdahl_basis: str | None
     survival: list[Survival]  # empty without line history
+    by_tool: list[ToolPullRequests] | None  # null without pull request data
     messages: list[str]
 
 
@@ -123,3 +139,4 @@ class Report(FlowFigures, _Header):
     ai: AiSection | None = None  # AI attribution and impact (`leadlens ai report` explains)
     dora: Dora | None = None
     review: ReviewSignals | None = None
+    abandoned: int | None = None  # PRs created in scope, closed unmerged; null without PR data

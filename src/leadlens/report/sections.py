@@ -1,7 +1,7 @@
 """The report's sections beside the flow figures: DORA, review signals and AI assistance.
 
 DORA and review come from forge data; the AI section is attribution over the store, the cohorts
-compared and line survival.
+compared, line survival and every pull request by the tool behind it.
 """
 
 from __future__ import annotations
@@ -16,12 +16,21 @@ from leadlens.analysis.headline import ai_headline
 from leadlens.analysis.impact import Cohorts, Impact, evaluate
 from leadlens.attribution import Rules
 from leadlens.config import Settings
+from leadlens.engines import rows
 from leadlens.metrics import flow as fm
-from leadlens.metrics.ai import ai_commits, change_ai, pr_ai, survival
+from leadlens.metrics import pulls
+from leadlens.metrics.ai import ai_commits, change_ai, pr_ai, pr_tools, survival
 from leadlens.metrics.cohorts import change_facts, done_stage_seconds
 from leadlens.metrics.dora import Dora, dora
 from leadlens.metrics.review import review
-from leadlens.report.model import AiSection, BacklogDay, ReviewSignals, RuleCount, Survival
+from leadlens.report.model import (
+    AiSection,
+    BacklogDay,
+    ReviewSignals,
+    RuleCount,
+    Survival,
+    ToolPullRequests,
+)
 
 __all__ = ["SURVIVAL_DAYS", "ai_section", "forge_sections"]
 
@@ -91,15 +100,38 @@ def ai_section(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     ai_lines = sum((x or 0) * (s or 0.0) for x, s in zip(lines, shares, strict=True))
     return _section(impact, cohorts, rules, n, n_ai, ai_lines / total_lines if total_lines else None,
                     [RuleCount(rule=r, commits=commits[r], changes=changes[r], example=example.get(r))
-                     for r in sorted(changes, key=lambda r: (-changes[r], r))], surv)
+                     for r in sorted(changes, key=lambda r: (-changes[r], r))], surv,
+                    _by_tool(backend, fl, filters, rules))
+
+
+def _by_tool(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, rules: Rules
+             ) -> list[ToolPullRequests] | None:
+    """Every pull request created in scope, merged or not, by the tool behind it: abandoned work
+    is part of what AI costs. Null without pull request data."""
+    if not pulls.has_pull_requests(backend, filters.repos):
+        return None
+    tools = fl.upload(pr_tools(backend, rules, filters.repos))
+    found = rows(backend, pulls.by_tool(pulls.pull_requests(backend, filters), tools))
+    last = {pulls.HUMAN: 1, pulls.BOT: 2}  # the tools first, most pull requests first
+    found.sort(key=lambda r: (last.get(r["tool"], 0), -r["prs"], r["tool"]))
+    return [ToolPullRequests(
+        tool=r["tool"], prs=r["prs"], merged=r["merged"], closed_unmerged=r["closed_unmerged"],
+        open=r["open"], merged_share=r["merged"] / r["prs"],
+        closed_unmerged_share=r["closed_unmerged"] / r["prs"],
+        median_open_to_merge_s=r["median_open_to_merge_s"],
+        median_open_to_close_s=r["median_open_to_close_s"]) for r in found]
 
 
 def _section(impact: Impact, cohorts: Cohorts, rules: Rules, n: int, n_ai: int,
-             line_share: float | None, counts: list[RuleCount], surv: list[Survival]) -> AiSection:
+             line_share: float | None, counts: list[RuleCount], surv: list[Survival],
+             by_tool: list[ToolPullRequests] | None) -> AiSection:
     messages = list(impact.messages)
     if not surv:
         messages.append("AI code survival needs line history: run `leadlens ingest git PATH"
                         " --line-history`")
+    if by_tool is None:
+        messages.append("pull requests by tool (by_tool) need pull request data: run `leadlens"
+                        " ingest github OWNER/REPO`")
     return AiSection(
         headline=ai_headline(impact, n, n_ai), changes=n, ai_changes=n_ai,
         ai_change_share=n_ai / n if n else None, ai_line_share=line_share, rules=counts,
@@ -107,7 +139,7 @@ def _section(impact: Impact, cohorts: Cohorts, rules: Rules, n: int, n_ai: int,
         pilot_team=list(cohorts.pilot_team), control_team=list(cohorts.control_team),
         resamples=cohorts.resamples, seed=cohorts.seed, comparisons=impact.comparisons,
         pilot=impact.pilot, did=impact.did, amdahl=impact.amdahl,
-        amdahl_basis=impact.amdahl_basis, survival=surv, messages=messages)
+        amdahl_basis=impact.amdahl_basis, survival=surv, by_tool=by_tool, messages=messages)
 
 
 def _survival(rows: list[dict[str, object]], days: int) -> Survival:

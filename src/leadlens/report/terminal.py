@@ -8,10 +8,11 @@ from __future__ import annotations
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from leadlens.analysis.stats import Comparison, DiD
 from leadlens.report.format import count, duration, interval, metric_label, pct, value
-from leadlens.report.model import AiSection, Report, ReviewSignals
+from leadlens.report.model import AiSection, Report, ReviewSignals, ToolPullRequests
 
 __all__ = ["render", "render_ai", "render_terminal"]
 
@@ -50,6 +51,8 @@ def render_terminal(report: Report, console: Console) -> None:
         facts.append(f"revert rate {pct(report.revert_rate)}")
     if report.rework_rate is not None and report.rework is not None:
         facts.append(f"rework rate {pct(report.rework_rate)} (<{report.rework.days:g} days)")
+    if report.abandoned is not None:
+        facts.append(f"{report.abandoned:,} pull request(s) closed without merging")
     if facts:
         console.print("; ".join(facts) + ".", highlight=False)
     if report.ai is not None:
@@ -132,6 +135,20 @@ def _did_table(rows: list[DiD]) -> Table:
     return t
 
 
+def _by_tool_table(rows: list[ToolPullRequests]) -> Table:
+    t = Table(box=box.SIMPLE_HEAD, title="Pull requests by tool (created in scope; shares of all,"
+              " open included)", title_justify="left")
+    for col in ("tool", "PRs", "merged", "closed\nunmerged", "open", "open →\nmerge",
+                "open →\nclose"):
+        t.add_column(col, justify="left" if col == "tool" else "right", no_wrap=True)
+    for r in rows:
+        # Text, not markup: a tool named in the settings is the user's text.
+        t.add_row(Text(r.tool), f"{r.prs:,}", f"{r.merged:,} ({pct(r.merged_share)})",
+                  f"{r.closed_unmerged:,} ({pct(r.closed_unmerged_share)})", f"{r.open:,}",
+                  duration(r.median_open_to_merge_s), duration(r.median_open_to_close_s))
+    return t
+
+
 def render_ai(section: AiSection, console: Console) -> None:
     console.print(f"[bold]{section.headline}[/]", highlight=False)
     if section.ai_line_share is not None:
@@ -152,6 +169,8 @@ def render_ai(section: AiSection, console: Console) -> None:
             hu = "-" if s.human_rewritten_share is None else f"{s.human_rewritten_share:.1%}"
             console.print(f"Lines rewritten or deleted within {s.days} days: AI {ai} of"
                           f" {s.ai_lines:,}, others {hu} of {s.human_lines:,}.", highlight=False)
+    if section.by_tool:
+        console.print(_by_tool_table(section.by_tool))
     console.print("p = Mann-Whitney U; size-adj. Δ = the difference within size buckets, weighted"
                   " by their shares (effect sizes in --format json|html).", style="dim",
                   highlight=False)
