@@ -96,9 +96,14 @@ class BotRule:
         """A DuckDB condition: the reviewer ``name`` is a person, neither a bot nor an AI."""
         return f"(NOT {cls.sql(name, flag)} AND NOT {cls.ai_sql(name)})"
 
-    def ibis(self, name: ir.StringValue) -> ir.BooleanValue:
-        """An Ibis condition on a name column (null where the name is null)."""
-        return name.re_search(self.bot_pattern) & ~name.re_search(self.agent_pattern)
+    def ibis(self, name: ir.StringValue, flag: ir.BooleanValue | None = None) -> ir.BooleanValue:
+        """An Ibis condition on a name column (null where the name is null); ``flag``: the
+        source's own bot flag (GitHub flags Copilot's coding agent as a Bot account too, so the
+        agent pattern still wins over it)."""
+        said = name.re_search(self.bot_pattern)
+        if flag is not None:
+            said = flag.fill_null(False) | said
+        return said & ~name.re_search(self.agent_pattern)
 
     def ai_ibis(self, name: ir.StringValue) -> ir.BooleanValue:
         """An Ibis condition: a review or comment by ``name`` is an AI review (false when null)."""

@@ -45,10 +45,7 @@ def pull_requests(backend: ibis.BaseBackend, f: Filters) -> ir.Table:
     if f.repos:
         p = p.filter(p.repo.isin(list(f.repos)))
     name = p.author.fill_null("")
-    # The source's own flag or the bot pattern, unless the agent pattern says it is an AI agent
-    # (GitHub flags Copilot's coding agent as a Bot account).
-    bot = ((p.author_is_bot.fill_null(False) | name.re_search(f.bots.bot_pattern))
-           & ~name.re_search(f.bots.agent_pattern))
+    bot = f.bots.ibis(name, p.author_is_bot)
     merged = p.merged_at.notnull()
     closed = ~merged & (p.closed_at.notnull() | (p.state == "closed"))
     out = p.select(
