@@ -89,6 +89,22 @@ _SQL = [
     WHERE p.repo IN (SELECT repo FROM _dora_repos) AND p.merged_at IS NOT NULL
       AND (regexp_matches(coalesce(p.head_ref, ''), '^revert-\\d+-')
            OR regexp_matches(coalesce(p.body, ''), 'This reverts commit [0-9a-f]{7,}'))""",
+    # When each revert merged and shipped, and whether it was caught before release: the change it
+    # names is known and nothing had shipped it when the revert merged (a repository without any
+    # shipment cannot tell, so nothing is caught there).
+    """CREATE OR REPLACE TEMP TABLE _dora_revert_merges AS
+    SELECT r.repo, r.revert_id, any_value(r.target_id) AS target_id, min(m."at") AS merged_at,
+           min(coalesce(rel."at", m."at")) AS resolved_at,
+           any_value(b.basis) IS NOT NULL AND any_value(t.id) IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM _dora_ship s WHERE s.repo = r.repo AND s.change_id = any_value(r.target_id)
+               AND s."at" <= min(m."at")) AS caught
+    FROM _dora_reverts r JOIN milestones m ON m.repo = r.repo AND m.change_id = r.revert_id
+      AND m.name = 'merged'
+    LEFT JOIN milestones rel ON rel.repo = r.repo AND rel.change_id = r.revert_id
+      AND rel.name = 'released'
+    JOIN _dora_basis b ON b.repo = r.repo
+    LEFT JOIN changes t ON t.repo = r.repo AND t.id = r.target_id
+    GROUP BY r.repo, r.revert_id""",
     """CREATE OR REPLACE TEMP TABLE _dora_incidents AS
     SELECT i.repo, 'issue' AS kind, '#' || i.number AS key, i.created_at AS started_at,
            i.closed_at AS resolved_at,
@@ -100,13 +116,8 @@ _SQL = [
     FROM issues i WHERE i.repo IN (SELECT repo FROM _dora_repos)
       AND list_has_any([lower(l) FOR l IN coalesce(i.labels, [])], $labels)
     UNION ALL
-    SELECT r.repo, 'revert', any_value(r.revert_id), min(m."at"), min(coalesce(rel."at", m."at")),
-           any_value(r.target_id)
-    FROM _dora_reverts r JOIN milestones m ON m.repo = r.repo AND m.change_id = r.revert_id
-      AND m.name = 'merged'
-    LEFT JOIN milestones rel ON rel.repo = r.repo AND rel.change_id = r.revert_id
-      AND rel.name = 'released'
-    GROUP BY r.repo, r.revert_id
+    SELECT repo, 'revert', revert_id, merged_at, resolved_at, target_id
+    FROM _dora_revert_merges WHERE NOT caught
     UNION ALL
     SELECT a.repo, 'failed_deployment', a.key, a.failed_at,
            (SELECT min(d."at") FROM _dora_deploys d WHERE d.repo = a.repo AND d."at" > a.failed_at),
@@ -128,10 +139,12 @@ _SQL = [
              AND d."at" <= i.started_at AND d."at" >= i.started_at - $window)) AS deploy_key
     FROM _dora_incidents i LEFT JOIN _dora_ship named
       ON named.repo = i.repo AND named.change_id = i.names AND named."at" <= i.started_at""",
-    # Rework: shipments of a revert or of a change that fixes an incident issue.
+    # Rework: shipments of a revert that is an incident (a revert caught before release ships
+    # together with what it reverts: production never saw the change) or of a change that fixes
+    # an incident issue.
     """CREATE OR REPLACE TEMP TABLE _dora_rework AS
     SELECT DISTINCT s.repo, s.key FROM _dora_ship s
-    WHERE (s.repo, s.change_id) IN (SELECT repo, revert_id FROM _dora_reverts)
+    WHERE (s.repo, s.change_id) IN (SELECT repo, key FROM _dora_incidents WHERE kind = 'revert')
        OR (s.repo, s.change_id) IN (
            SELECT ch.repo, ch.id FROM changes ch JOIN pull_requests p
              ON p.repo = ch.repo AND p.number = ch.number
@@ -141,7 +154,8 @@ _SQL = [
 ]
 
 _TEMP = ("_dora_repos", "_dora_pos", "_dora_attempts", "_dora_basis", "_dora_ship", "_dora_deploys",
-         "_dora_reverts", "_dora_incidents", "_dora_linked", "_dora_rework", "_dora_scope")
+         "_dora_reverts", "_dora_revert_merges", "_dora_incidents", "_dora_linked", "_dora_rework",
+         "_dora_scope")
 
 
 @dataclass(frozen=True)
@@ -158,8 +172,9 @@ class Dora:
     change_lead_time_changes: int
     change_fail_rate: float | None
     failed_deployments: int  # shipments with at least one linked incident
-    recovery_time_median_s: float | None
-    recovered_incidents: int
+    recovery_time_median_s: float | None  # over resolved incidents linked to a shipment
+    recovered_incidents: int  # resolved incidents linked to a shipment
+    caught_before_release: int | None  # reverts of changes nothing had shipped; None: no basis
     deployment_rework_rate: float | None
     rework_deployments: int
     incidents: int
@@ -261,13 +276,18 @@ def _figures(con: duckdb.DuckDBPyConnection, since: datetime | None, until: date
     inc_window, ip = _window("started_at", since, until)
     by_kind = dict(con.execute(f"SELECT kind, count(*) FROM _dora_linked WHERE {inc_window}"
                                " GROUP BY kind ORDER BY kind", ip).fetchall())
-    recovery_s = _median('i.resolved_at - coalesce(d."at", i.started_at)')
+    # Recovery is measured from the shipment an incident is linked to: an unlinked incident broke
+    # nothing known to have shipped, so no recovery time comes from it.
+    recovery_s = _median('i.resolved_at - d."at"')
     unlinked, recovered, recovery = _one(
         con, "SELECT count(*) FILTER (WHERE i.deploy_key IS NULL),"
-        " count(*) FILTER (WHERE i.resolved_at IS NOT NULL),"
+        " count(*) FILTER (WHERE i.resolved_at IS NOT NULL AND d.key IS NOT NULL),"
         f" {recovery_s} FROM _dora_linked i"
         " LEFT JOIN _dora_deploys d ON d.repo = i.repo AND d.key = i.deploy_key"
         f" WHERE {inc_window.replace('started_at', 'i.started_at')}", ip)
+    merged_window, mp = _window("merged_at", since, until)
+    caught, = _one(con, "SELECT count(*) FILTER (WHERE caught) FROM _dora_revert_merges"
+                   f" WHERE {merged_window}", mp)
     dw = in_window.replace('"at"', 'd."at"')
     failed, = _one(con, "SELECT count(*) FROM _dora_deploys d WHERE EXISTS (SELECT 1 FROM"
                    f" _dora_linked i WHERE i.repo = d.repo AND i.deploy_key = d.key) AND {dw}", wp)
@@ -297,6 +317,7 @@ def _figures(con: duckdb.DuckDBPyConnection, since: datetime | None, until: date
         change_lead_time_median_s=lead[1], change_lead_time_changes=int(lead[0]),
         change_fail_rate=(failed / n) if n else None, failed_deployments=int(failed),
         recovery_time_median_s=recovery, recovered_incidents=int(recovered),
+        caught_before_release=None if basis is None else int(caught),
         deployment_rework_rate=(rework / n) if n else None, rework_deployments=int(rework),
         incidents=sum(by_kind.values()), incidents_by_kind={k: int(v) for k, v in by_kind.items()},
         unlinked_incidents=int(unlinked))

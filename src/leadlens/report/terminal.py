@@ -73,7 +73,8 @@ def _forge_lines(report: Report, console: Console) -> None:
             f" ({lv.get('change_lead_time') or '-'}), change fail rate {pct(d.change_fail_rate)}"
             f" ({lv.get('change_fail_rate') or '-'}), recovery {duration(d.recovery_time_median_s)}"
             f" ({lv.get('failed_deployment_recovery_time') or '-'}), rework"
-            f" {pct(d.deployment_rework_rate)}; levels: {d.edition}.", highlight=False)
+            f" {pct(d.deployment_rework_rate)}{_caught(d.caught_before_release)}; levels: {d.edition}.",
+            highlight=False)
     v = report.review
     if v is not None and v.pull_requests:
         console.print(
@@ -82,6 +83,10 @@ def _forge_lines(report: Report, console: Console) -> None:
             f" merged without review {pct(v.merged_without_review_rate)}; top 10% of reviewers do"
             f" {pct(v.top_reviewers_share)} of reviews; {v.rubber_stamp_approvals} rubber stamp(s).",
             highlight=False)
+
+
+def _caught(n: int | None) -> str:
+    return f"; {n:,} revert(s) caught before release (not incidents)" if n else ""
 
 
 def _table(title: str, rows: list[Comparison]) -> Table:
