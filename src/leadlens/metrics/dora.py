@@ -28,12 +28,15 @@ _DAY = 86400.0
 # Incidents: issues labelled as one, reverts, failed deployment attempts and rollbacks. Each may
 # name the change it blames (`names`): a revert's target, an issue's "Caused by #N / <sha>".
 _SQL = [
+    # Milestones with a plausible date (one from an implausible date counts in no figure).
+    """CREATE OR REPLACE TEMP TABLE _dora_ms AS SELECT * FROM milestones
+    WHERE NOT flagged AND repo IN (SELECT repo FROM _dora_repos)""",
     # Mainline order: git's first-parent positions, else the order pull requests were merged in.
     """CREATE OR REPLACE TEMP TABLE _dora_pos AS
     SELECT repo, sha, position AS pos FROM mainline WHERE repo IN (SELECT repo FROM _dora_repos)
     UNION ALL
     SELECT ch.repo, ch.merge_sha, row_number() OVER (PARTITION BY ch.repo ORDER BY ms."at", ch.id)
-    FROM changes ch JOIN milestones ms ON ms.repo = ch.repo AND ms.change_id = ch.id
+    FROM changes ch JOIN _dora_ms ms ON ms.repo = ch.repo AND ms.change_id = ch.id
       AND ms.name = 'merged'
     WHERE ch.repo IN (SELECT repo FROM _dora_repos)
       AND ch.repo NOT IN (SELECT DISTINCT repo FROM mainline)""",
@@ -51,7 +54,7 @@ _SQL = [
     """CREATE OR REPLACE TEMP TABLE _dora_basis AS
     SELECT r.repo, CASE WHEN EXISTS (SELECT 1 FROM _dora_attempts a WHERE a.repo = r.repo
                                      AND a.ok_at IS NOT NULL) THEN 'deployments'
-                        WHEN EXISTS (SELECT 1 FROM milestones m WHERE m.repo = r.repo
+                        WHEN EXISTS (SELECT 1 FROM _dora_ms m WHERE m.repo = r.repo
                                      AND m.name = 'released') THEN 'releases' END AS basis
     FROM _dora_repos r""",
     # What first shipped each change: the deployment at its released time that contains it, or
@@ -59,14 +62,14 @@ _SQL = [
     """CREATE OR REPLACE TEMP TABLE _dora_ship AS
     SELECT ch.repo, ch.id AS change_id, a.key, a.ok_at AS "at"
     FROM changes ch JOIN _dora_basis b ON b.repo = ch.repo AND b.basis = 'deployments'
-    JOIN milestones ms ON ms.repo = ch.repo AND ms.change_id = ch.id AND ms.name = 'released'
+    JOIN _dora_ms ms ON ms.repo = ch.repo AND ms.change_id = ch.id AND ms.name = 'released'
     JOIN _dora_pos p ON p.repo = ch.repo AND p.sha = ch.merge_sha
     JOIN _dora_attempts a ON a.repo = ch.repo AND a.ok_at = ms."at" AND a.pos >= p.pos
     QUALIFY row_number() OVER (PARTITION BY ch.repo, ch.id ORDER BY a.key) = 1
     UNION ALL
     SELECT ch.repo, ch.id, coalesce(ch.release, 'released ' || ms."at"::VARCHAR), ms."at"
     FROM changes ch JOIN _dora_basis b ON b.repo = ch.repo AND b.basis = 'releases'
-    JOIN milestones ms ON ms.repo = ch.repo AND ms.change_id = ch.id AND ms.name = 'released'""",
+    JOIN _dora_ms ms ON ms.repo = ch.repo AND ms.change_id = ch.id AND ms.name = 'released'""",
     """CREATE OR REPLACE TEMP TABLE _dora_deploys AS
     SELECT repo, key, ok_at AS "at", pos FROM _dora_attempts
     WHERE ok_at IS NOT NULL AND repo IN (SELECT repo FROM _dora_basis WHERE basis = 'deployments')
@@ -98,9 +101,9 @@ _SQL = [
            any_value(b.basis) IS NOT NULL AND any_value(t.id) IS NOT NULL AND NOT EXISTS (
                SELECT 1 FROM _dora_ship s WHERE s.repo = r.repo AND s.change_id = any_value(r.target_id)
                AND s."at" <= min(m."at")) AS caught
-    FROM _dora_reverts r JOIN milestones m ON m.repo = r.repo AND m.change_id = r.revert_id
+    FROM _dora_reverts r JOIN _dora_ms m ON m.repo = r.repo AND m.change_id = r.revert_id
       AND m.name = 'merged'
-    LEFT JOIN milestones rel ON rel.repo = r.repo AND rel.change_id = r.revert_id
+    LEFT JOIN _dora_ms rel ON rel.repo = r.repo AND rel.change_id = r.revert_id
       AND rel.name = 'released'
     JOIN _dora_basis b ON b.repo = r.repo
     LEFT JOIN changes t ON t.repo = r.repo AND t.id = r.target_id
@@ -153,9 +156,9 @@ _SQL = [
                  '(?i)\\b(fix(es|ed)?|close[sd]?|resolve[sd]?)\\s+' || i.key || '\\b'))""",
 ]
 
-_TEMP = ("_dora_repos", "_dora_pos", "_dora_attempts", "_dora_basis", "_dora_ship", "_dora_deploys",
-         "_dora_reverts", "_dora_revert_merges", "_dora_incidents", "_dora_linked", "_dora_rework",
-         "_dora_scope")
+_TEMP = ("_dora_repos", "_dora_ms", "_dora_pos", "_dora_attempts", "_dora_basis", "_dora_ship",
+         "_dora_deploys", "_dora_reverts", "_dora_revert_merges", "_dora_incidents", "_dora_linked",
+         "_dora_rework", "_dora_scope")
 
 
 @dataclass(frozen=True)
@@ -271,7 +274,7 @@ def _figures(con: duckdb.DuckDBPyConnection, since: datetime | None, until: date
     lead_s = _median('s."at" - w."at"')
     lead = _one(con, f"SELECT count(*), {lead_s} FROM _dora_scope c"
                 " JOIN _dora_ship s ON s.repo = c.repo AND s.change_id = c.id"
-                " JOIN milestones w ON w.repo = c.repo AND w.change_id = c.id"
+                " JOIN _dora_ms w ON w.repo = c.repo AND w.change_id = c.id"
                 " AND w.name = 'work_started'")
     inc_window, ip = _window("started_at", since, until)
     by_kind = dict(con.execute(f"SELECT kind, count(*) FROM _dora_linked WHERE {inc_window}"
@@ -294,7 +297,7 @@ def _figures(con: duckdb.DuckDBPyConnection, since: datetime | None, until: date
     rework, = _one(con, "SELECT count(*) FROM _dora_deploys d SEMI JOIN _dora_rework r"
                    f" ON r.repo = d.repo AND r.key = d.key WHERE {dw}", wp)
     merged_first, merged_last = _one(
-        con, 'SELECT min(m."at"), max(m."at") FROM _dora_scope c JOIN milestones m'
+        con, 'SELECT min(m."at"), max(m."at") FROM _dora_scope c JOIN _dora_ms m'
         " ON m.repo = c.repo AND m.change_id = c.id AND m.name = 'merged'")
     span_days = None
     if since is not None and until is not None:

@@ -14,6 +14,7 @@ import ibis
 
 from leadlens.analysis.headline import ai_headline
 from leadlens.analysis.impact import Cohorts, Impact, evaluate
+from leadlens.analysis.left_out import left_out
 from leadlens.attribution import Rules
 from leadlens.config import Settings
 from leadlens.metrics import flow as fm
@@ -85,12 +86,15 @@ def ai_section(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     ai_lines = sum((x or 0) * (s or 0.0) for x, s in zip(lines, shares, strict=True))
     return _section(impact, cohorts, rules, n, n_ai, ai_lines / total_lines if total_lines else None,
                     [RuleCount(rule=r, commits=commits[r], changes=changes[r], example=example.get(r))
-                     for r in sorted(changes, key=lambda r: (-changes[r], r))], surv)
+                     for r in sorted(changes, key=lambda r: (-changes[r], r))], surv,
+                    left_out(backend, fl).messages())
 
 
 def _section(impact: Impact, cohorts: Cohorts, rules: Rules, n: int, n_ai: int,
-             line_share: float | None, counts: list[RuleCount], surv: list[Survival]) -> AiSection:
-    messages = list(impact.messages)
+             line_share: float | None, counts: list[RuleCount], surv: list[Survival],
+             dropped: list[str]) -> AiSection:
+    # The comparisons are over the flow's scope: say what it leaves out, as the report does.
+    messages = [*impact.messages, *dropped]
     if not surv:
         messages.append("AI code survival needs line history: run `leadlens ingest git PATH"
                         " --line-history`")

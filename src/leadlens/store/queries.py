@@ -8,7 +8,8 @@ import pyarrow as pa
 
 from leadlens.store.db import Store, scalar
 
-__all__ = ["lacking_line_history", "missing_line_history", "not_stored"]
+__all__ = ["lacking_line_history", "missing_line_history", "not_stored", "parentless",
+           "stored_shallow"]
 
 
 def not_stored(store: Store, repo: str, shas: Sequence[str]) -> list[str]:
@@ -41,3 +42,14 @@ def missing_line_history(store: Store, repo: str) -> bool:
     """Some stored commit of ``repo`` lacks line history."""
     return bool(scalar(store.con, "SELECT count(*) FROM commits WHERE repo = ? AND NOT line_history",
                        [repo]))
+
+
+def parentless(store: Store, repo: str) -> list[str]:
+    """Stored commits without parents: roots, or a shallow clone's boundary as it was read."""
+    return [r[0] for r in store.con.execute(
+        "SELECT sha FROM commits WHERE repo = ? AND len(parents) = 0", [repo]).fetchall()]
+
+
+def stored_shallow(store: Store, repo: str) -> bool:
+    """``repo`` was last ingested from a shallow clone."""
+    return bool(scalar(store.con, "SELECT is_shallow FROM repos WHERE repo = ?", [repo]))
