@@ -76,7 +76,7 @@ _FILL = [
     """INSERT INTO repos SELECT 'bench/repo' || r, '/bench/repo' || r,
            'https://github.com/bench/repo' || r || '.git', 'refs/heads/main',
            sha(r * $per_repo * $slots + ($per_repo - 1) * $slots), FALSE, TRUE, FALSE, NULL,
-           now(), now() FROM range($repos) t(r)""",
+           now(), now(), []::VARCHAR[] FROM range($repos) t(r)""",
     """INSERT INTO ingest_runs SELECT r + 1, 'bench/repo' || r, 'git', '/bench/repo' || r,
            'benchmark', now(), now(), $per_repo, 0 FROM range($repos) t(r)""",
     """INSERT INTO commit_files SELECT 'bench/repo' || r, sha(cid), path, NULL,

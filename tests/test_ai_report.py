@@ -39,7 +39,7 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Planned]
 
 def _rows(store: Path) -> dict[int, dict[str, object]]:
     with open_store(store, read_only=True) as st:
-        _, rows = change_rows(connect(st), Filters(), Rules.configured())
+        _, rows, _ = change_rows(connect(st), Filters(), Rules.configured())
         return {int(r["number"]): r for r in rows if r["number"] is not None}
 
 
@@ -105,7 +105,7 @@ def test_amdahl_prediction_is_amdahls_law_on_the_baseline_shares(
 
 def _initial_lead(rows: dict[int, dict[str, object]], store: Path) -> float:
     with open_store(store, read_only=True) as st:
-        _, all_rows = change_rows(connect(st), Filters(), Rules.configured())
+        _, all_rows, _ = change_rows(connect(st), Filters(), Rules.configured())
         (initial,) = [r for r in all_rows if r["number"] is None]
     return float(initial["lead_time_s"])
 
@@ -230,7 +230,7 @@ def test_pull_request_labels_and_body_markers_once_pr_data_exists(tmp_path: Path
            merge_sha=s["pr2"], author="dan")
         st.con.execute("UPDATE pull_requests SET labels = ['AI-assisted'] WHERE number = 2")
         derive_forge(st, "acme/flow")
-        _, rows = change_rows(connect(st), Filters(), Rules.configured())
+        _, rows, _ = change_rows(connect(st), Filters(), Rules.configured())
         by = {r["number"]: r for r in rows}
     assert by[1]["ai_assisted"] and by[1]["ai_evidence"] == [
         {"sha": None, "rule": "pr-body-marker",

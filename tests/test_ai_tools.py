@@ -158,7 +158,7 @@ def test_abandoned_counts_pull_requests_closed_without_merging(store: Path) -> N
 
 def test_every_change_names_its_tool(store: Path) -> None:
     with open_store(store, read_only=True) as st:
-        _, rows = change_rows(connect(st), Filters(), Rules())
+        _, rows, _ = change_rows(connect(st), Filters(), Rules())
         got = {r["number"]: r for r in rows}
     assert {n: r["ai_tool"] for n, r in got.items()} == {
         1: "GitHub Copilot", 4: "OpenAI Codex", 5: "OpenAI Codex", 7: "Claude Code",

@@ -18,15 +18,18 @@ times 6, 4, 8, 2, 2 h: median 4 h, elite. Failed: D11 and D13 of 4: 50%, low. Re
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from forgefixtures import deployment, issue, pr, pr_commit, release, t
+from gitfixtures import Git
 from leadlens.config import DoraSettings
 from leadlens.derive.forge import derive_forge
 from leadlens.engines import connect
 from leadlens.metrics.dora import EDITION, Dora, dora, levels
+from leadlens.pipeline import ingest_git
 from leadlens.store import Store
 
 H = 3600.0
@@ -156,3 +159,50 @@ def test_other_levels() -> None:
     lv, _ = levels(None, 8 * 24 * H, 0.21, 25 * H)
     assert (lv["change_lead_time"], lv["change_fail_rate"], lv["failed_deployment_recovery_time"]) \
         == ("medium", "low", "low")
+
+
+def _git_releases_repo(path: Path) -> None:
+    """A git-only history (releases are the basis): feature a is reverted before any release ships
+    it; feature b ships in v1.1 and is reverted after, the revert shipping in v1.2."""
+    g = Git(path)
+    g.write("README.md", "# r\n")
+    g.commit("Initial commit\n", date="2024-03-01T09:00:00Z")
+    g.write("a.py", "a = 1\n")
+    a = g.commit("Add a\n", date="2024-03-02T09:00:00Z")
+    g.run("rm", "-q", "a.py")
+    g.commit(f'Revert "Add a"\n\nThis reverts commit {a}.\n', date="2024-03-03T09:00:00Z")
+    g.tag("v1.0", message="1.0\n", date="2024-03-04T09:00:00Z")
+    g.write("b.py", "b = 1\n")
+    b = g.commit("Add b\n", date="2024-03-05T09:00:00Z")
+    g.tag("v1.1", message="1.1\n", date="2024-03-06T09:00:00Z")
+    g.run("rm", "-q", "b.py")
+    g.commit(f'Revert "Add b"\n\nThis reverts commit {b}.\n', date="2024-03-07T09:00:00Z")
+    g.tag("v1.2", message="1.2\n", date="2024-03-08T09:00:00Z")
+
+
+def test_revert_of_unshipped_change_is_caught_before_release(store: Store, tmp_path: Path) -> None:
+    """Shipments: v1.0 (03-04), v1.1 (03-06), v1.2 (03-08). The revert of a (03-03) comes before
+    anything shipped a: caught before release, no incident, no recovery time, and v1.0 (which ships
+    a and its revert together) is no rework. The revert of b (03-07) names b, shipped by v1.1:
+    an incident linked to v1.1, recovered when v1.2 ships the revert, 48 h."""
+    _git_releases_repo(tmp_path / "rel")
+    ingest_git(store, [tmp_path / "rel"])
+    d = all_changes(store, ["rel"], since=None, until=None)
+    assert (d.basis, d.deployments) == ("releases", 3)
+    assert d.caught_before_release == 1
+    assert (d.incidents, d.incidents_by_kind, d.unlinked_incidents) == (1, {"revert": 1}, 0)
+    assert (d.failed_deployments, d.change_fail_rate) == (1, pytest.approx(1 / 3))
+    assert (d.recovery_time_median_s, d.recovered_incidents) == (48 * H, 1)
+    assert (d.rework_deployments, d.deployment_rework_rate) == (1, pytest.approx(1 / 3))
+    # A window holding only the caught revert: nothing failed, so no recovery time either.
+    w = all_changes(store, ["rel"], since=t("2024-03-01T00:00"), until=t("2024-03-05T00:00"))
+    assert (w.caught_before_release, w.incidents, w.change_fail_rate) == (1, 0, 0.0)
+    assert w.recovery_time_median_s is None and w.levels["failed_deployment_recovery_time"] is None
+
+
+def test_caught_before_release_is_unknown_without_shipments(store: Store) -> None:
+    merged_pr(store, "o/none", 1, "2024-05-01T08:00", "2024-05-01T12:00")
+    merged_pr(store, "o/none", 2, "2024-05-02T08:00", "2024-05-02T10:00", head_ref="revert-1-x")
+    derive_forge(store, "o/none")
+    d = all_changes(store, ["o/none"], since=None, until=None)
+    assert d.basis is None and d.caught_before_release is None

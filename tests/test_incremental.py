@@ -182,12 +182,18 @@ def test_migrations_fill_derived_columns_of_an_older_store(
     with open_store(path) as st:
         ingest_git(st, [history_repo[0]])
         want = st.con.execute("SELECT id, authors FROM changes ORDER BY id").fetchall()
+        flagged = st.con.execute("SELECT change_id, name FROM milestones WHERE flagged"
+                                 " ORDER BY ALL").fetchall()
+        assert len(flagged) == 6  # the 1985 and the 2099 commits: all three git milestones
         # As a store at schema 2 (the previous release) looks: none of 003-005 applied yet.
         st.con.execute("ALTER TABLE changes DROP COLUMN authors")
         st.con.execute("ALTER TABLE change_commits DROP COLUMN author_time")
         st.con.execute("ALTER TABLE change_commits DROP COLUMN committer_time")
         st.con.execute("DROP TABLE line_changes")
         st.con.execute("DROP TABLE rewritten_lines")
+        for table, column in (("milestones", "flagged"), ("repos", "shallow_commits"),
+                              ("changes", "shallow_cut")):  # 008's
+            st.con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         for version, _, sql in migrations():  # and the tables of later migrations
             if version > 5:
                 for table in re.findall(r"CREATE TABLE (\w+)", sql):
@@ -198,3 +204,6 @@ def test_migrations_fill_derived_columns_of_an_older_store(
         assert st.con.execute("SELECT count(*) FROM change_commits cc JOIN commits c USING"
                               " (repo, sha) WHERE cc.author_time = c.author_time"
                               " AND cc.committer_time = c.committer_time").fetchall() == [(16,)]
+        # 008 flags the milestones that came from implausible dates.
+        assert st.con.execute("SELECT change_id, name FROM milestones WHERE flagged"
+                              " ORDER BY ALL").fetchall() == flagged

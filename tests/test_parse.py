@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadlens.model import Commit, FileChange, Trailer
+from leadlens.sources.git.mapping import date_flags
 from leadlens.sources.git.parse import (
     LogParseError,
     LogStreamParser,
@@ -22,9 +23,10 @@ SHA2 = "b" * 40
 
 
 def record(sha: str = SHA1, parents: str = "", message: bytes = b"subject\n",
-           trailers: bytes = b"", numstat: bytes = b"", a_tz: bytes = b"+0200") -> bytes:
-    fields = [sha.encode(), parents.encode(), b"Ann", b"ann@example.com", b"1700000000", a_tz,
-              b"Cid", b"cid@example.com", b"1700003600", b"-0530", message, trailers]
+           trailers: bytes = b"", numstat: bytes = b"", a_tz: bytes = b"+0200",
+           a_ts: bytes = b"1700000000", c_ts: bytes = b"1700003600") -> bytes:
+    fields = [sha.encode(), parents.encode(), b"Ann", b"ann@example.com", a_ts, a_tz,
+              b"Cid", b"cid@example.com", c_ts, b"-0530", message, trailers]
     head = b"\x1e" + b"".join(f + b"\0" for f in fields) + b"\0"
     return head + (b"\n" + numstat if numstat else b"")
 
@@ -66,6 +68,30 @@ def test_truncated_stream_is_an_error() -> None:
         parse_log(record()[:30])
     with pytest.raises(LogParseError):
         parse_log(b"garbage")
+
+
+@pytest.mark.parametrize("raw", [
+    b"",  # git prints nothing for a date it cannot parse (missing, negative, not a number)
+    b"9223372036854775808",  # 2^63: beyond a signed 64-bit time
+    b"18446744073709551617",  # beyond 2^64: git prints the digits as written
+    b"253402300800",  # 10000-01-01: beyond the last year a datetime holds
+])
+def test_malformed_or_extreme_dates_are_unknown_not_fatal(raw: bytes) -> None:
+    c, d = parse_log(record(a_ts=raw) + record(SHA2, c_ts=raw))
+    assert c.author_time is None and c.committer_time is not None
+    assert date_flags(c, datetime(2024, 1, 1, tzinfo=UTC)) == ["author_malformed"]
+    assert d.committer_time is None and d.author_time is not None
+    assert date_flags(d, datetime(2024, 1, 1, tzinfo=UTC)) == ["committer_malformed"]
+
+
+def test_extreme_but_readable_dates_are_kept_and_flagged() -> None:
+    (c,) = parse_log(record(a_ts=b"0", c_ts=b"99999999999"))
+    assert c.author_time == datetime(1970, 1, 1, tzinfo=UTC)
+    assert c.committer_time == datetime(5138, 11, 16, 9, 46, 39, tzinfo=UTC)
+    assert date_flags(c, datetime(2024, 1, 1, tzinfo=UTC)) == [
+        "author_before_1990", "committer_in_future"]
+    with pytest.raises(LogParseError):  # not a date git could print: the stream is not ours
+        parse_log(record(a_ts=b"yesterday"))
 
 
 def test_split_message_and_offsets() -> None:
@@ -120,6 +146,7 @@ def render(c: Commit) -> bytes:
         sign = "-" if m < 0 else "+"
         return f"{sign}{abs(m) // 60:02d}{abs(m) % 60:02d}".encode()
 
+    assert c.author_time is not None and c.committer_time is not None
     msg = c.subject + ("\n\n" + c.body if c.body else "") + "\n"
     trailers = "\x1f".join(f"{t.key}\x1d{t.value}" for t in c.trailers)
     fields = [c.sha, " ".join(c.parents), c.author_name, c.author_email,

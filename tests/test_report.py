@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 
 from gitfixtures import EVIL_TITLE, build_flow
+from leadlens.attribution import Rules
 from leadlens.engines import connect
 from leadlens.metrics.flow import Filters
 from leadlens.pipeline import ingest_git
-from leadlens.report.build import build_report
+from leadlens.report.build import build_ai, build_report
 from leadlens.report.html import render_html
 from leadlens.report.model import Report
 from leadlens.store import open_store
@@ -132,6 +133,16 @@ def test_include_bots_and_filters(flow_store: Path) -> None:
     assert nothing.headline == ["No change in this scope has a lead time yet."]
     assert other.changes == 0
     assert any("no repository named acme/other" in m for m in other.messages)
+
+
+def test_ai_report_says_how_many_bot_changes_it_leaves_out(flow_store: Path) -> None:
+    with open_store(flow_store, read_only=True) as st:
+        section = build_ai(connect(st), Filters(), Rules.configured())
+        with_bots = build_ai(connect(st), Filters(include_bots=True), Rules.configured())
+    assert section.changes == 5 and with_bots.changes == 6
+    assert "1 change(s) by automation bots are left out (--include-bots counts them)" \
+        in section.messages
+    assert not any("automation bots" in m for m in with_bots.messages)
 
 
 def _normalised(report: Report) -> dict[str, object]:

@@ -38,15 +38,16 @@ def test_changes_jsonl(flow: tuple[Path, dict[str, str]]) -> None:
     proc = run("changes", "--store", str(store))
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert [r["id"] for r in rows] == [
-        f"acme/flow@{s['root']}", "acme/flow#1", "acme/flow#2", "acme/flow#3",
-        f"acme/flow@{s['revert']}"]  # merge order; the bot PR #4 is left out
+    # Merge order; every change, dependabot's PR #4 included (DESIGN.md: nothing dropped silently).
+    assert [(r["id"], r["bot"]) for r in rows] == [
+        (f"acme/flow@{s['root']}", False), ("acme/flow#1", False), ("acme/flow#4", True),
+        ("acme/flow#2", False), ("acme/flow#3", False), (f"acme/flow@{s['revert']}", False)]
     pr1 = rows[1]
     assert pr1 | {"milestones": None, "stages": None} == {
         "id": "acme/flow#1", "repo": "acme/flow", "number": 1, "title": "Add a", "author": "bob",
         "merge_sha": s["pr1"], "commits": [s["pr1_a"], s["pr1_b"], s["pr1"]],
         "milestones": None, "stages": None, "lead_time_s": 97 * 3600.0,
-        "lines_added": 10, "lines_deleted": 0, "files": 1,
+        "lines_added": 10, "lines_deleted": 0, "files": 1, "bot": False,
         "ai_assisted": False, "ai_tool": None, "ai_line_share": None, "ai_evidence": []}
     assert pr1["milestones"] == {
         "item_created": None, "item_ready": None, "work_started": "2024-03-04T09:00:00Z",
@@ -54,9 +55,29 @@ def test_changes_jsonl(flow: tuple[Path, dict[str, str]]) -> None:
         "merged": "2024-03-05T09:00:00Z", "released": "2024-03-08T10:00:00Z"}
     assert pr1["stages"] == {"coding": 4 * 3600.0, "pickup+review+merge": 20 * 3600.0,
                              "release": 73 * 3600.0}
-    assert rows[3]["lead_time_s"] is None  # in flight
-    with_bots = run("changes", "--store", str(store), "--include-bots")
-    assert "acme/flow#4" in with_bots.stdout
+    assert rows[4]["lead_time_s"] is None  # in flight
+    assert rows[2]["author"] == "acme" and rows[2]["lead_time_s"] == 50 * 3600.0  # 03-06 08:00 → v1.0
+
+
+def test_changes_exclude_bots_on_request(flow: tuple[Path, dict[str, str]]) -> None:
+    store, s = flow
+    proc = run("changes", "--store", str(store), "--exclude-bots")
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["id"] for r in rows] == [
+        f"acme/flow@{s['root']}", "acme/flow#1", "acme/flow#2", "acme/flow#3",
+        f"acme/flow@{s['revert']}"]
+    assert not any(r["bot"] for r in rows)
+    # --include-bots (what listed bot changes before) still works: it is the default now.
+    default = run("changes", "--store", str(store), "--include-bots")
+    assert default.returncode == 0 and default.stdout == run("changes", "--store", str(store)).stdout
+    both = run("changes", "--store", str(store), "--include-bots", "--exclude-bots")
+    assert both.returncode == 2 and "Traceback" not in both.stderr
+    # The report keeps leaving them out of flow figures, and says how many.
+    report = json.loads(run("report", "--store", str(store), "--format", "json",
+                            "--as-of", AS_OF).stdout)
+    assert report["bot_changes"] == 1 and report["changes"] == 3
+    assert any("1 change(s) by automation bots are left out" in m for m in report["messages"])
 
 
 def test_changes_csv(flow: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
@@ -67,11 +88,12 @@ def test_changes_csv(flow: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     # --until with a date includes that day: #1 (03-05) and #2 (03-07).
-    assert [r["id"] for r in rows] == ["acme/flow#1", "acme/flow#2"]
+    assert [(r["id"], r["bot"]) for r in rows] == [
+        ("acme/flow#1", "False"), ("acme/flow#4", "True"), ("acme/flow#2", "False")]
     assert rows[0]["commits"] == f"{s['pr1_a']} {s['pr1_b']} {s['pr1']}"
     assert rows[0]["milestone_merged"] == "2024-03-05T09:00:00Z"
     assert rows[0]["stage_release_s"] == "262800.0" and rows[0]["milestone_approved"] == ""
-    assert rows[1]["title"] == "Add b <script>alert('pwned')</script> & more"
+    assert rows[2]["title"] == "Add b <script>alert('pwned')</script> & more"
     assert rows[0]["ai_tool"] == "" and rows[0]["ai_assisted"] == "False"
 
 

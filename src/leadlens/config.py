@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -26,11 +26,15 @@ __all__ = [
     "DEFAULT_INCIDENT_WINDOW_HOURS", "DEFAULT_K", "DEFAULT_KNOWN_HOSTS", "DEFAULT_PRODUCTION_PATTERN",
     "DEFAULT_RELEASE_TAG_PATTERN", "DEFAULT_RESAMPLES", "DEFAULT_REWORK_DAYS",
     "DEFAULT_RUBBER_STAMP_LINES", "DEFAULT_RUBBER_STAMP_MINUTES", "DEFAULT_SEED", "DEFAULT_STORE",
+    "EARLIEST_PLAUSIBLE",
     "AiRule", "AiSettings", "BotSettings", "DoraSettings", "FlowSettings", "GitSettings",
     "GithubSettings", "ReviewSettings", "Settings", "load_settings",
 ]
 
 DEFAULT_STORE = Path(".leadlens") / "leadlens.duckdb"
+# Dates before this, or after the moment they were read, are implausible (a clock at the epoch, a
+# typo'd year): kept and flagged, and left out of flow and time-series figures (DESIGN.md).
+EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
 # Repository identity (DESIGN.md): hosts whose origin URL names OWNER/REPO.
 DEFAULT_KNOWN_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org")
 # Release tags (DESIGN.md, Milestones).

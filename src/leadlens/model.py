@@ -45,11 +45,11 @@ class Commit:
     parents: tuple[str, ...]
     author_name: str
     author_email: str
-    author_time: datetime
+    author_time: datetime | None  # None: git could not give it as a time (flagged *_malformed)
     author_tz_offset_min: int | None
     committer_name: str
     committer_email: str
-    committer_time: datetime
+    committer_time: datetime | None
     committer_tz_offset_min: int | None
     subject: str
     body: str

@@ -109,6 +109,7 @@ class Evidence(_Figure):
     milestones: dict[str, int]
     proxies: dict[str, int]
     out_of_order: int
+    implausible_dates: dict[str, int]  # milestones left out for an implausible date
 
 
 class Waited(_Figure):
@@ -127,6 +128,7 @@ class FlowFigures(_Figure):
     changes: int  # with a lead time
     in_flight: InFlight
     bot_changes: int  # reported apart, left out of flow metrics unless include_bots
+    shallow_cut_changes: int  # their history is cut by a shallow clone: left out
     lead_time_basis: str  # released | merged | mixed (see repos)
     lead_time: Distribution
     lead_time_histogram: list[Bin]

@@ -32,6 +32,7 @@ from leadlens.analysis.figures import (
     Waited,
     Week,
 )
+from leadlens.analysis.left_out import LeftOut, left_out
 from leadlens.engines import one, rows
 from leadlens.metrics import flow as fm
 from leadlens.metrics.rework import rework as rework_metric
@@ -71,7 +72,7 @@ def flow_summary(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, *,
         n=sc.count(), first=sc.merged_at.min(), last=sc.merged_at.max(),
         releases=sc.release.nunique()))  # nunique leaves nulls (unreleased) out
     n_scope = int(totals.get("n") or 0)
-    n_bots = int(one(backend, fl.bots.aggregate(n=fl.bots.count())).get("n") or 0)
+    dropped = left_out(backend, fl)
     flight = fl.cache(fm.in_flight(fl, as_of))
     done = fl.cache(fm.done_segments(fl))
     stages = _stages(backend, done, overall_row.get("total") or 0.0, k)
@@ -91,7 +92,7 @@ def flow_summary(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, *,
         messages.append("rework rate needs line history: run `leadlens ingest git PATH"
                         " --line-history` (or `leadlens report PATH --line-history`)")
 
-    evidence = _evidence(backend, fl)
+    evidence = _evidence(backend, fl, dropped)
     if evidence.out_of_order:
         messages.append(f"{evidence.out_of_order} milestone(s) came before the one preceding them"
                         " (clock skew, rebases) and were clamped to it: see evidence.out_of_order")
@@ -101,15 +102,14 @@ def flow_summary(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, *,
         messages.append("no change matches the filters" if (filters.since or filters.until
                                                             or filters.repos)
                         else "no change was found on the default branches")
-    if n_bots:
-        messages.append(f"{n_bots} change(s) by automation bots are left out"
-                        " (--include-bots counts them)")
+    messages.extend(dropped.messages())
     scope = Scope(since=filters.since, until=filters.until, repos=list(filters.repos),
                   include_bots=filters.include_bots, k=k,
                   activity_window_s=filters.activity_window.total_seconds(),
                   rework_days=rework_days, as_of=as_of)
     figures = FlowFigures(
-        repos=repos, changes=overall.n, in_flight=in_flight, bot_changes=n_bots,
+        repos=repos, changes=overall.n, in_flight=in_flight, bot_changes=dropped.bots,
+        shallow_cut_changes=dropped.shallow_cut,
         lead_time_basis=basis, lead_time=overall, lead_time_histogram=_histogram(backend, lt),
         stages=stages, months=months, throughput_per_week=per_week, weeks=weeks,
         releases=n_releases, release_frequency_per_week=rel_per_week, size=size,
@@ -252,8 +252,9 @@ def _size(backend: ibis.BaseBackend, fl: fm.Flow, lt: ir.Table) -> Size:
                 lead_time_median_s={b: bucket_lt.get(b) for b in names})
 
 
-def _evidence(backend: ibis.BaseBackend, fl: fm.Flow) -> Evidence:
-    """How many changes have each milestone, how many of those are proxies, how many were clamped."""
+def _evidence(backend: ibis.BaseBackend, fl: fm.Flow, dropped: LeftOut) -> Evidence:
+    """How many changes have each milestone, how many of those are proxies, how many were clamped,
+    how many were left out for an implausible date."""
     ev = fl.milestones
     have = {r["name"]: int(r["n"]) for r in rows(backend, ev.group_by("name").aggregate(
         n=ev.change_id.count()))}
@@ -261,7 +262,7 @@ def _evidence(backend: ibis.BaseBackend, fl: fm.Flow) -> Evidence:
         "name").aggregate(n=ev.change_id.count()))}
     ooo = int(one(backend, fl.spans.aggregate(n=fl.spans.out_of_order.sum())).get("n") or 0)
     return Evidence(milestones={m: have.get(m, 0) for m in MILESTONES}, proxies=proxies,
-                    out_of_order=ooo)
+                    out_of_order=ooo, implausible_dates=dropped.implausible_dates)
 
 
 def _in_flight(backend: ibis.BaseBackend, flight: ir.Table) -> InFlight:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from leadlens.cli.app import app
+from leadlens.cli.app import app, err
 from leadlens.cli.derive import warn_stale
 from leadlens.cli.ingest import report_store
 from leadlens.cli.options import (
@@ -27,6 +27,7 @@ from leadlens.cli.options import (
     when,
 )
 from leadlens.config import DEFAULT_K, load_settings
+from leadlens.errors import UserError
 from leadlens.store import open_store
 from leadlens.store.db import limit_memory
 
@@ -74,12 +75,21 @@ def changes_cmd(
     since: SinceOpt = None,
     until: UntilOpt = None,
     repo: RepoOpt = None,
-    include_bots: BotsOpt = False,
+    exclude_bots: Annotated[bool, typer.Option(
+        "--exclude-bots", help="Leave changes by automation bots out (listed, marked bot: true,"
+        " by default).")] = False,
+    include_bots: Annotated[bool, typer.Option(
+        "--include-bots", hidden=True, help="Bot changes are listed by default.")] = False,
 ) -> None:
-    """One row per change: ids, commits, milestones, stage seconds, lead time, size."""
+    """One row per change, bot changes marked: ids, commits, milestones, stage seconds, lead time,
+    size."""
     check_format(fmt, ("jsonl", "csv"))
+    if include_bots and exclude_bots:
+        raise UserError("--include-bots and --exclude-bots contradict each other (bot changes are"
+                        " listed by default)")
     settings = load_settings()
-    scope = filters(since, until, repo, include_bots, settings)
+    # An export lists every change (DESIGN.md, Bots and agents: nothing is dropped silently).
+    scope = filters(since, until, repo, not exclude_bots, settings)
     from leadlens import engines
     from leadlens.attribution import Rules
     from leadlens.report.changes import change_rows, write_csv, write_jsonl
@@ -87,7 +97,9 @@ def changes_cmd(
     with open_store(store or settings.store, read_only=True) as st:
         warn_stale(st, settings)
         limit_memory(st, settings.memory_limit)
-        stages, rows = change_rows(engines.connect(st), scope, Rules.of(settings.ai))
+        stages, rows, notes = change_rows(engines.connect(st), scope, Rules.of(settings.ai))
+        for note in notes:  # standard error: standard output is the data
+            err.print(f"note: {note}", highlight=False, markup=False)
         with open_out(out_file) as fh:
             if fmt == "csv":
                 write_csv(rows, fh, stages)

@@ -7,6 +7,12 @@ ancestors are precisely what earlier mainline commits claimed), in one pass over
 Only that walk runs in Python, over the graph as flat lists of integer ids (a repository of a
 million commits is a few tens of MB that way, not a million objects); what the claimed commits add
 up to per change (times, authors, sizes) is computed set-wise in DuckDB.
+
+A shallow clone's graph stops at its boundary commits, which git shows without parents: a walk
+that reaches one (or, when the mainline itself is cut, any commit without parents) would claim
+commits that earlier, unstored changes own, so such a change is marked ``shallow_cut``. A milestone
+whose time comes from an implausible date (a flagged commit) is marked ``flagged``; a tag with an
+implausible date is no release.
 """
 
 from __future__ import annotations
@@ -15,12 +21,12 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
 
-from leadlens.config import DEFAULT_RELEASE_TAG_PATTERN
+from leadlens.config import DEFAULT_RELEASE_TAG_PATTERN, EARLIEST_PLAUSIBLE
 from leadlens.conventions import GITHUB_MERGE
 from leadlens.derive.state import StepInputs
 from leadlens.store.db import Store, scalar
@@ -48,6 +54,7 @@ class _Graph:
 
     offsets: list[int]
     parents: list[int]
+    shallow: list[int]  # commits at a shallow clone's boundary (their parents are not stored)
 
     def first_parents(self, start: int) -> Iterator[int]:
         """``start`` and its first-parent ancestors, as far as the stored graph goes."""
@@ -63,7 +70,11 @@ def _load(store: Store, repo: str) -> _Graph:
     con = store.con
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _derive_commit AS SELECT (row_number() OVER () - 1)::BIGINT"
-        " AS id, sha, author_name, author_time, committer_time, len(parents) > 1 AS is_merge"
+        " AS id, sha, author_name, author_time, committer_time, len(parents) > 1 AS is_merge,"
+        " coalesce(list_has_any(date_flags, ['author_before_1990', 'author_in_future']), FALSE)"
+        "   AS author_flagged,"
+        " coalesce(list_has_any(date_flags, ['committer_before_1990', 'committer_in_future']),"
+        "   FALSE) AS committer_flagged"
         " FROM commits WHERE repo = ?", [repo])
     n = int(scalar(con, "SELECT count(*) FROM _derive_commit"))
     edges = con.execute(
@@ -75,7 +86,10 @@ def _load(store: Store, repo: str) -> _Graph:
     child = np.asarray(edges["child"], np.int64)
     offsets = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(child, minlength=n), out=offsets[1:])
-    return _Graph(offsets.tolist(), np.asarray(edges["parent"], np.int64).tolist())
+    shallow = [int(i) for (i,) in con.execute(
+        "SELECT d.id FROM _derive_commit d JOIN (SELECT unnest(shallow_commits) AS sha FROM repos"
+        " WHERE repo = ?) s ON s.sha = d.sha", [repo]).fetchall()]
+    return _Graph(offsets.tolist(), np.asarray(edges["parent"], np.int64).tolist(), shallow)
 
 
 def _id_of(store: Store, sha: str | None) -> int | None:
@@ -84,19 +98,26 @@ def _id_of(store: Store, sha: str | None) -> int | None:
 
 
 def _release_positions(store: Store, repo: str, graph: _Graph, position: dict[int, int],
-                       pattern: re.Pattern[str]) -> list[tuple[int, datetime, str]]:
-    """(last mainline position a release contains, its date, its name) per release tag."""
+                       pattern: re.Pattern[str]) -> tuple[list[tuple[int, datetime, str]], int]:
+    """(last mainline position a release contains, its date, its name) per release tag, and how
+    many release tags were passed over for an implausible date (the earliest-dated release wins,
+    so one tag dated at the epoch would otherwise release everything before it)."""
     out = []
+    implausible = 0
+    now = datetime.now(UTC)
     for name, target, when in store.con.execute(
             "SELECT t.name, d.id, t.tag_time FROM tags t JOIN _derive_commit d ON d.sha = t.target_sha"
             " WHERE t.repo = ? AND t.tag_time IS NOT NULL", [repo]).fetchall():
         if not pattern.match(name):
             continue
+        if not EARLIEST_PLAUSIBLE <= when <= now:
+            implausible += 1
+            continue
         # A tag off the mainline (a maintenance branch) contains the mainline up to where it forked.
         fork = next((c for c in graph.first_parents(target) if c in position), None)
         if fork is not None:
             out.append((position[fork], when, name))
-    return out
+    return out, implausible
 
 
 def _best_after(n: int, releases: list[tuple[int, datetime, str]]
@@ -115,11 +136,28 @@ def _best_after(n: int, releases: list[tuple[int, datetime, str]]
     return best_after
 
 
-def _claim(graph: _Graph, chain: list[int]) -> pa.Table:
+def _boundary(graph: _Graph, chain: list[int]) -> bytearray:
+    """Per commit, 1 where its ancestry is cut: a shallow boundary commit, one with a parent the
+    store lacks, and, when the mainline itself is cut, any commit without parents (in the full
+    history the mainline's unstored past may reach it)."""
+    offsets = np.asarray(graph.offsets, np.int64)
+    edge = np.zeros(len(offsets) - 1, np.bool_)
+    edge[np.asarray(graph.shallow, np.int64)] = True
+    missing = np.flatnonzero(np.asarray(graph.parents, np.int64) == _NONE)
+    edge[np.searchsorted(offsets, missing, side="right") - 1] = True
+    if chain and edge[chain[0]]:
+        edge |= np.diff(offsets) == 0
+    return bytearray(edge.astype(np.uint8).tobytes())
+
+
+def _claim(graph: _Graph, chain: list[int]) -> tuple[pa.Table, bytearray]:
     """The commits each mainline position claims (``pos``), in walk order (``seq``): the landing
     commit first, then breadth first from its other parents. ``work``: the commits whose times and
-    authors make the change's milestones (all but the landing one, or the landing one alone)."""
+    authors make the change's milestones (all but the landing one, or the landing one alone).
+    Also, per position, 1 where a claimed commit's ancestry is cut (:func:`_boundary`)."""
     offsets, parents = graph.offsets, graph.parents
+    edge = _boundary(graph, chain)
+    cut = bytearray(len(chain))
     seen = bytearray(len(offsets) - 1)
     ids: list[int] = []
     at: list[int] = []
@@ -127,6 +165,7 @@ def _claim(graph: _Graph, chain: list[int]) -> pa.Table:
         seen[c] = 1
         ids.append(c)
         at.append(pos)
+        cut[pos] = edge[c]
         lo, hi = offsets[c], offsets[c + 1]
         if hi - lo > 1:
             queue = deque(p for p in parents[lo + 1:hi] if p != _NONE and not seen[p])
@@ -137,6 +176,7 @@ def _claim(graph: _Graph, chain: list[int]) -> pa.Table:
                 seen[s] = 1
                 ids.append(s)
                 at.append(pos)
+                cut[pos] |= edge[s]
                 queue.extend(p for p in parents[offsets[s]:offsets[s + 1]]
                              if p != _NONE and not seen[p])
     pos_arr = np.asarray(at, np.int64)
@@ -145,11 +185,11 @@ def _claim(graph: _Graph, chain: list[int]) -> pa.Table:
     alone = np.ones(len(at), np.bool_)
     alone[:-1] = landing[1:]
     return pa.table({"id": pa.array(ids, pa.int64()), "pos": pos_arr,
-                     "seq": np.arange(len(at), dtype=np.int64), "work": ~landing | alone})
+                     "seq": np.arange(len(at), dtype=np.int64), "work": ~landing | alone}), cut
 
 
 def _changes(store: Store, repo: str, chain: list[int],
-             best_after: list[tuple[datetime, str] | None]) -> pa.Table:
+             best_after: list[tuple[datetime, str] | None], cut: bytearray) -> pa.Table:
     """One row per mainline position: id, number, title, the GitHub merge's author, release."""
     store.con.register("_derive_chain", pa.table({"id": pa.array(chain, pa.int64()),
                                                    "pos": pa.array(range(len(chain)), pa.int64())}))
@@ -161,7 +201,7 @@ def _changes(store: Store, repo: str, chain: list[int],
     finally:
         store.con.unregister("_derive_chain")
     cols: dict[str, list[object]] = {k: [] for k in (
-        "pos", "land", "id", "number", "title", "gh_author", "release", "released_at")}
+        "pos", "land", "id", "number", "title", "gh_author", "release", "released_at", "cut")}
     ids: set[str] = set()
     for pos, (sha, subject, body_first_line, number) in enumerate(rows):
         subject, body_first_line = subject or "", (body_first_line or "").strip()
@@ -176,9 +216,11 @@ def _changes(store: Store, repo: str, chain: list[int],
                            ("title", body_first_line if gh and body_first_line else subject),
                            ("gh_author", gh.group(2) if gh else None),
                            ("release", release[1] if release else None),
-                           ("released_at", release[0] if release else None)):
+                           ("released_at", release[0] if release else None),
+                           ("cut", bool(cut[pos]))):
             cols[key].append(value)
-    types = {"pos": pa.int64(), "land": pa.int64(), "number": pa.int64(), "released_at": _TS}
+    types = {"pos": pa.int64(), "land": pa.int64(), "number": pa.int64(), "released_at": _TS,
+             "cut": pa.bool_()}
     return pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in cols.items()})
 
 
@@ -189,31 +231,36 @@ _WRITE = [
     " FROM _derive_claim m"
     " JOIN _derive_changes c ON c.pos = m.pos JOIN _derive_commit d ON d.id = m.id",
     # The earliest work commit's author: the first in walk order among equal author times.
+    # A milestone is flagged when the commit whose time it takes has an implausible one.
     "CREATE OR REPLACE TEMP TABLE _derive_work AS SELECT m.pos, count(*) AS commits,"
     " min(d.author_time) FILTER (WHERE m.work) AS started,"
+    " arg_min(d.author_flagged, d.author_time) FILTER (WHERE m.work) AS started_flagged,"
     " max(d.author_time) FILTER (WHERE m.work) AS ready,"
+    " arg_max(d.author_flagged, d.author_time) FILTER (WHERE m.work) AS ready_flagged,"
     " first(coalesce(d.author_name, '') ORDER BY d.author_time, m.seq) FILTER (WHERE m.work)"
     "   AS first_author,"
     " list_sort(list_distinct(list(coalesce(d.author_name, '')) FILTER (WHERE m.work))) AS authors"
     " FROM _derive_claim m JOIN _derive_commit d ON d.id = m.id GROUP BY m.pos",
     "INSERT INTO changes (repo, id, number, merge_sha, title, author, is_merge, commits,"
-    " lines_added, lines_deleted, files, release, authors)"
+    " lines_added, lines_deleted, files, release, authors, shallow_cut)"
     " SELECT $repo, c.id, c.number, d.sha, c.title, coalesce(c.gh_author, w.first_author),"
-    " d.is_merge, w.commits, s.added, s.deleted, coalesce(s.files, 0), c.release, w.authors"
+    " d.is_merge, w.commits, s.added, s.deleted, coalesce(s.files, 0), c.release, w.authors, c.cut"
     " FROM _derive_changes c JOIN _derive_commit d ON d.id = c.land JOIN _derive_work w USING (pos)"
     " LEFT JOIN ("
     "   SELECT cc.change_id, sum(f.added) AS added, sum(f.deleted) AS deleted,"
     "          count(DISTINCT f.path) AS files"
     "   FROM change_commits cc JOIN commit_files f ON f.repo = cc.repo AND f.sha = cc.sha"
     "   WHERE cc.repo = $repo GROUP BY cc.change_id) s ON s.change_id = c.id",
-    "INSERT INTO milestones"
-    " SELECT $repo, c.id, 'work_started', w.started, 'git', FALSE"
-    "   FROM _derive_changes c JOIN _derive_work w USING (pos)"
-    " UNION ALL SELECT $repo, c.id, 'ready_for_review', w.ready, 'git', TRUE"
-    "   FROM _derive_changes c JOIN _derive_work w USING (pos)"
-    " UNION ALL SELECT $repo, c.id, 'merged', d.committer_time, 'git', FALSE"
+    # A time git could not give (NULL) is a missing milestone, never a zero.
+    "INSERT INTO milestones (repo, change_id, name, \"at\", source, proxy, flagged)"
+    " SELECT $repo, c.id, 'work_started', w.started, 'git', FALSE, w.started_flagged"
+    "   FROM _derive_changes c JOIN _derive_work w USING (pos) WHERE w.started IS NOT NULL"
+    " UNION ALL SELECT $repo, c.id, 'ready_for_review', w.ready, 'git', TRUE, w.ready_flagged"
+    "   FROM _derive_changes c JOIN _derive_work w USING (pos) WHERE w.ready IS NOT NULL"
+    " UNION ALL SELECT $repo, c.id, 'merged', d.committer_time, 'git', FALSE, d.committer_flagged"
     "   FROM _derive_changes c JOIN _derive_commit d ON d.id = c.land"
-    " UNION ALL SELECT $repo, c.id, 'released', c.released_at, 'git', FALSE"
+    "   WHERE d.committer_time IS NOT NULL"
+    " UNION ALL SELECT $repo, c.id, 'released', c.released_at, 'git', FALSE, FALSE"
     "   FROM _derive_changes c WHERE c.released_at IS NOT NULL",
 ]
 
@@ -238,10 +285,15 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
         else:
             chain = list(graph.first_parents(tip_id))[::-1]
         position = {c: i for i, c in enumerate(chain)}
-        releases = _release_positions(store, repo, graph, position, re.compile(release_pattern))
-        changes = _changes(store, repo, chain, _best_after(len(chain), releases))
-        claim = _claim(graph, chain)
+        releases, implausible = _release_positions(store, repo, graph, position,
+                                                   re.compile(release_pattern))
+        claim, cut = _claim(graph, chain)
+        changes = _changes(store, repo, chain, _best_after(len(chain), releases), cut)
         del graph, position
+        if implausible:
+            note = (f"{repo}: {implausible} release tag(s) dated before 1990 or in the future are"
+                    " not used as releases")
+            warning = f"{warning}; {note}" if warning else note
         views = {"_derive_changes": changes, "_derive_claim": claim}
         for view, tbl in views.items():
             con.register(view, tbl)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from leadlens.config import DEFAULT_PRODUCTION_PATTERN
+from leadlens.config import DEFAULT_PRODUCTION_PATTERN, EARLIEST_PLAUSIBLE
 from leadlens.conventions import BotRule
 from leadlens.derive.state import StepInputs
 from leadlens.store.db import Store, scalar
@@ -84,16 +84,16 @@ _JOIN = [
     "  sum(ch.lines_deleted) AS lines_deleted, any_value(ch.files) AS files,"
     "  any_value(ch.release) FILTER (WHERE f.is_landing OR f.is_landing IS NULL) AS release,"
     "  list_sort(list_distinct(flatten(list(coalesce(ch.authors, []))))) AS authors,"
-    "  count(*) AS folded"
+    "  bool_or(ch.shallow_cut) AS shallow_cut, count(*) AS folded"
     " FROM _forge_map m JOIN changes ch ON ch.repo = $repo AND ch.id = m.old_id"
     " LEFT JOIN _forge_fold f ON f.old_id = m.old_id"
     " LEFT JOIN pull_requests p ON p.repo = $repo AND p.number = m.number"
     " GROUP BY m.new_id",
     "DELETE FROM changes WHERE repo = $repo AND id IN (SELECT old_id FROM _forge_map)",
     "INSERT INTO changes (repo, id, number, merge_sha, title, author, is_merge, commits,"
-    " lines_added, lines_deleted, files, release, authors)"
+    " lines_added, lines_deleted, files, release, authors, shallow_cut)"
     " SELECT repo, id, number, merge_sha, title, author, coalesce(is_merge, FALSE), commits,"
-    " lines_added, lines_deleted, files, release, authors FROM _forge_changes",
+    " lines_added, lines_deleted, files, release, authors, shallow_cut FROM _forge_changes",
     "UPDATE change_commits SET change_id = m.new_id FROM _forge_map m"
     " WHERE change_commits.repo = $repo AND change_commits.change_id = m.old_id",
     # A folded change's distinct paths, counted again over all its commits.
@@ -102,11 +102,14 @@ _JOIN = [
     "  JOIN commit_files f ON f.repo = cc.repo AND f.sha = cc.sha"
     "  WHERE cc.repo = $repo AND cc.change_id IN (SELECT id FROM _forge_changes WHERE folded > 1)"
     "  GROUP BY cc.change_id) s WHERE changes.repo = $repo AND changes.id = s.change_id",
-    # Git's milestones of folded changes: work starts at the earliest, the rest at the landing.
+    # Git's milestones of folded changes: work starts at the earliest, the rest at the landing
+    # (flagged when the time they take is).
     "CREATE OR REPLACE TEMP TABLE _forge_ms AS"
     " SELECT $repo AS repo, m.new_id AS change_id, ms.name,"
     "  CASE WHEN ms.name = 'work_started' THEN min(ms.at) ELSE max(ms.at) END AS ts,"
-    "  any_value(ms.source) AS source, bool_or(ms.proxy) AS proxy"
+    "  any_value(ms.source) AS source, bool_or(ms.proxy) AS proxy,"
+    "  CASE WHEN ms.name = 'work_started' THEN arg_min(ms.flagged, ms.at)"
+    "       ELSE arg_max(ms.flagged, ms.at) END AS flagged"
     " FROM _forge_map m JOIN milestones ms ON ms.repo = $repo AND ms.change_id = m.old_id"
     " GROUP BY m.new_id, ms.name",
     "DELETE FROM milestones WHERE repo = $repo AND change_id IN (SELECT old_id FROM _forge_map)",
@@ -135,8 +138,11 @@ _FROM_PRS = [
     "   FROM pr_commits q WHERE q.repo = $repo GROUP BY q.number) c ON c.number = p.number"
     " WHERE p.repo = $repo AND p.merged_at IS NOT NULL"
     "  AND coalesce(p.merge_commit_sha, p.head_sha) IS NOT NULL",
+    # The forge reports the commits' git dates: an implausible one is flagged as git's would be.
     "INSERT INTO milestones"
-    " SELECT $repo, change_id, 'work_started', min(author_time), 'github', FALSE"
+    " SELECT $repo, change_id, 'work_started', min(author_time), 'github', FALSE,"
+    f"  min(author_time) < TIMESTAMPTZ '{EARLIEST_PLAUSIBLE.isoformat()}'"
+    "   OR min(author_time) > now()"
     " FROM change_commits WHERE repo = $repo AND author_time IS NOT NULL GROUP BY change_id",
 ]
 
@@ -169,16 +175,17 @@ _MILESTONES = [
     # Only this step writes reviews' milestones: recomputed whole, so a review that no longer
     # counts (a reviewer now matching the bot pattern) leaves none behind.
     "DELETE FROM milestones WHERE repo = $repo AND name IN ('first_review', 'approved')",
+    # The forge's own times replace git's stand-ins (and their flags).
     "INSERT OR REPLACE INTO milestones"
-    " SELECT $repo, ch.id, 'ready_for_review', p.ready_at, 'github', FALSE FROM changes ch"
+    " SELECT $repo, ch.id, 'ready_for_review', p.ready_at, 'github', FALSE, FALSE FROM changes ch"
     " JOIN _forge_pr p ON p.number = ch.number WHERE ch.repo = $repo AND p.ready_at IS NOT NULL"
     "  AND p.merged_at IS NOT NULL"
-    " UNION ALL SELECT $repo, ch.id, 'merged', p.merged_at, 'github', FALSE FROM changes ch"
+    " UNION ALL SELECT $repo, ch.id, 'merged', p.merged_at, 'github', FALSE, FALSE FROM changes ch"
     " JOIN _forge_pr p ON p.number = ch.number WHERE ch.repo = $repo AND p.merged_at IS NOT NULL"
-    " UNION ALL SELECT $repo, ch.id, 'first_review', min(a.ts), 'github', FALSE FROM changes ch"
-    " JOIN _forge_pr p ON p.number = ch.number AND p.merged_at IS NOT NULL"
+    " UNION ALL SELECT $repo, ch.id, 'first_review', min(a.ts), 'github', FALSE, FALSE"
+    " FROM changes ch JOIN _forge_pr p ON p.number = ch.number AND p.merged_at IS NOT NULL"
     " JOIN _forge_acts a ON a.number = ch.number WHERE ch.repo = $repo GROUP BY ch.id"
-    " UNION ALL SELECT $repo, ch.id, 'approved', max(a.ts), 'github', FALSE FROM changes ch"
+    " UNION ALL SELECT $repo, ch.id, 'approved', max(a.ts), 'github', FALSE, FALSE FROM changes ch"
     " JOIN _forge_pr p ON p.number = ch.number AND p.merged_at IS NOT NULL"
     " JOIN _forge_acts a ON a.number = ch.number AND a.state = 'APPROVED'"
     " WHERE ch.repo = $repo GROUP BY ch.id",
@@ -226,7 +233,7 @@ _SHIPPED = [
     " SELECT $repo, id, 'released',"
     "  coalesce(deployed_at, least(release_at, tag_at)),"
     "  CASE WHEN deployed_at IS NOT NULL OR release_at <= coalesce(tag_at, release_at)"
-    "       THEN 'github' ELSE 'git' END, FALSE"
+    "       THEN 'github' ELSE 'git' END, FALSE, FALSE"
     " FROM _forge_released WHERE coalesce(deployed_at, release_at, tag_at) IS NOT NULL",
     "UPDATE changes SET release = r.release_name FROM _forge_released r"
     " WHERE changes.repo = $repo AND changes.id = r.id AND r.release_name IS NOT NULL"

@@ -28,12 +28,15 @@ _DAY = 86400.0
 # Incidents: issues labelled as one, reverts, failed deployment attempts and rollbacks. Each may
 # name the change it blames (`names`): a revert's target, an issue's "Caused by #N / <sha>".
 _SQL = [
+    # Milestones with a plausible date (one from an implausible date counts in no figure).
+    """CREATE OR REPLACE TEMP TABLE _dora_ms AS SELECT * FROM milestones
+    WHERE NOT flagged AND repo IN (SELECT repo FROM _dora_repos)""",
     # Mainline order: git's first-parent positions, else the order pull requests were merged in.
     """CREATE OR REPLACE TEMP TABLE _dora_pos AS
     SELECT repo, sha, position AS pos FROM mainline WHERE repo IN (SELECT repo FROM _dora_repos)
     UNION ALL
     SELECT ch.repo, ch.merge_sha, row_number() OVER (PARTITION BY ch.repo ORDER BY ms."at", ch.id)
-    FROM changes ch JOIN milestones ms ON ms.repo = ch.repo AND ms.change_id = ch.id
+    FROM changes ch JOIN _dora_ms ms ON ms.repo = ch.repo AND ms.change_id = ch.id
       AND ms.name = 'merged'
     WHERE ch.repo IN (SELECT repo FROM _dora_repos)
       AND ch.repo NOT IN (SELECT DISTINCT repo FROM mainline)""",
@@ -51,7 +54,7 @@ _SQL = [
     """CREATE OR REPLACE TEMP TABLE _dora_basis AS
     SELECT r.repo, CASE WHEN EXISTS (SELECT 1 FROM _dora_attempts a WHERE a.repo = r.repo
                                      AND a.ok_at IS NOT NULL) THEN 'deployments'
-                        WHEN EXISTS (SELECT 1 FROM milestones m WHERE m.repo = r.repo
+                        WHEN EXISTS (SELECT 1 FROM _dora_ms m WHERE m.repo = r.repo
                                      AND m.name = 'released') THEN 'releases' END AS basis
     FROM _dora_repos r""",
     # What first shipped each change: the deployment at its released time that contains it, or
@@ -59,14 +62,14 @@ _SQL = [
     """CREATE OR REPLACE TEMP TABLE _dora_ship AS
     SELECT ch.repo, ch.id AS change_id, a.key, a.ok_at AS "at"
     FROM changes ch JOIN _dora_basis b ON b.repo = ch.repo AND b.basis = 'deployments'
-    JOIN milestones ms ON ms.repo = ch.repo AND ms.change_id = ch.id AND ms.name = 'released'
+    JOIN _dora_ms ms ON ms.repo = ch.repo AND ms.change_id = ch.id AND ms.name = 'released'
     JOIN _dora_pos p ON p.repo = ch.repo AND p.sha = ch.merge_sha
     JOIN _dora_attempts a ON a.repo = ch.repo AND a.ok_at = ms."at" AND a.pos >= p.pos
     QUALIFY row_number() OVER (PARTITION BY ch.repo, ch.id ORDER BY a.key) = 1
     UNION ALL
     SELECT ch.repo, ch.id, coalesce(ch.release, 'released ' || ms."at"::VARCHAR), ms."at"
     FROM changes ch JOIN _dora_basis b ON b.repo = ch.repo AND b.basis = 'releases'
-    JOIN milestones ms ON ms.repo = ch.repo AND ms.change_id = ch.id AND ms.name = 'released'""",
+    JOIN _dora_ms ms ON ms.repo = ch.repo AND ms.change_id = ch.id AND ms.name = 'released'""",
     """CREATE OR REPLACE TEMP TABLE _dora_deploys AS
     SELECT repo, key, ok_at AS "at", pos FROM _dora_attempts
     WHERE ok_at IS NOT NULL AND repo IN (SELECT repo FROM _dora_basis WHERE basis = 'deployments')
@@ -89,6 +92,22 @@ _SQL = [
     WHERE p.repo IN (SELECT repo FROM _dora_repos) AND p.merged_at IS NOT NULL
       AND (regexp_matches(coalesce(p.head_ref, ''), '^revert-\\d+-')
            OR regexp_matches(coalesce(p.body, ''), 'This reverts commit [0-9a-f]{7,}'))""",
+    # When each revert merged and shipped, and whether it was caught before release: the change it
+    # names is known and nothing had shipped it when the revert merged (a repository without any
+    # shipment cannot tell, so nothing is caught there).
+    """CREATE OR REPLACE TEMP TABLE _dora_revert_merges AS
+    SELECT r.repo, r.revert_id, any_value(r.target_id) AS target_id, min(m."at") AS merged_at,
+           min(coalesce(rel."at", m."at")) AS resolved_at,
+           any_value(b.basis) IS NOT NULL AND any_value(t.id) IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM _dora_ship s WHERE s.repo = r.repo AND s.change_id = any_value(r.target_id)
+               AND s."at" <= min(m."at")) AS caught
+    FROM _dora_reverts r JOIN _dora_ms m ON m.repo = r.repo AND m.change_id = r.revert_id
+      AND m.name = 'merged'
+    LEFT JOIN _dora_ms rel ON rel.repo = r.repo AND rel.change_id = r.revert_id
+      AND rel.name = 'released'
+    JOIN _dora_basis b ON b.repo = r.repo
+    LEFT JOIN changes t ON t.repo = r.repo AND t.id = r.target_id
+    GROUP BY r.repo, r.revert_id""",
     """CREATE OR REPLACE TEMP TABLE _dora_incidents AS
     SELECT i.repo, 'issue' AS kind, '#' || i.number AS key, i.created_at AS started_at,
            i.closed_at AS resolved_at,
@@ -100,13 +119,8 @@ _SQL = [
     FROM issues i WHERE i.repo IN (SELECT repo FROM _dora_repos)
       AND list_has_any([lower(l) FOR l IN coalesce(i.labels, [])], $labels)
     UNION ALL
-    SELECT r.repo, 'revert', any_value(r.revert_id), min(m."at"), min(coalesce(rel."at", m."at")),
-           any_value(r.target_id)
-    FROM _dora_reverts r JOIN milestones m ON m.repo = r.repo AND m.change_id = r.revert_id
-      AND m.name = 'merged'
-    LEFT JOIN milestones rel ON rel.repo = r.repo AND rel.change_id = r.revert_id
-      AND rel.name = 'released'
-    GROUP BY r.repo, r.revert_id
+    SELECT repo, 'revert', revert_id, merged_at, resolved_at, target_id
+    FROM _dora_revert_merges WHERE NOT caught
     UNION ALL
     SELECT a.repo, 'failed_deployment', a.key, a.failed_at,
            (SELECT min(d."at") FROM _dora_deploys d WHERE d.repo = a.repo AND d."at" > a.failed_at),
@@ -128,10 +142,12 @@ _SQL = [
              AND d."at" <= i.started_at AND d."at" >= i.started_at - $window)) AS deploy_key
     FROM _dora_incidents i LEFT JOIN _dora_ship named
       ON named.repo = i.repo AND named.change_id = i.names AND named."at" <= i.started_at""",
-    # Rework: shipments of a revert or of a change that fixes an incident issue.
+    # Rework: shipments of a revert that is an incident (a revert caught before release ships
+    # together with what it reverts: production never saw the change) or of a change that fixes
+    # an incident issue.
     """CREATE OR REPLACE TEMP TABLE _dora_rework AS
     SELECT DISTINCT s.repo, s.key FROM _dora_ship s
-    WHERE (s.repo, s.change_id) IN (SELECT repo, revert_id FROM _dora_reverts)
+    WHERE (s.repo, s.change_id) IN (SELECT repo, key FROM _dora_incidents WHERE kind = 'revert')
        OR (s.repo, s.change_id) IN (
            SELECT ch.repo, ch.id FROM changes ch JOIN pull_requests p
              ON p.repo = ch.repo AND p.number = ch.number
@@ -140,8 +156,9 @@ _SQL = [
                  '(?i)\\b(fix(es|ed)?|close[sd]?|resolve[sd]?)\\s+' || i.key || '\\b'))""",
 ]
 
-_TEMP = ("_dora_repos", "_dora_pos", "_dora_attempts", "_dora_basis", "_dora_ship", "_dora_deploys",
-         "_dora_reverts", "_dora_incidents", "_dora_linked", "_dora_rework", "_dora_scope")
+_TEMP = ("_dora_repos", "_dora_ms", "_dora_pos", "_dora_attempts", "_dora_basis", "_dora_ship",
+         "_dora_deploys", "_dora_reverts", "_dora_revert_merges", "_dora_incidents", "_dora_linked",
+         "_dora_rework", "_dora_scope")
 
 
 @dataclass(frozen=True)
@@ -158,8 +175,9 @@ class Dora:
     change_lead_time_changes: int
     change_fail_rate: float | None
     failed_deployments: int  # shipments with at least one linked incident
-    recovery_time_median_s: float | None
-    recovered_incidents: int
+    recovery_time_median_s: float | None  # over resolved incidents linked to a shipment
+    recovered_incidents: int  # resolved incidents linked to a shipment
+    caught_before_release: int | None  # reverts of changes nothing had shipped; None: no basis
     deployment_rework_rate: float | None
     rework_deployments: int
     incidents: int
@@ -256,25 +274,30 @@ def _figures(con: duckdb.DuckDBPyConnection, since: datetime | None, until: date
     lead_s = _median('s."at" - w."at"')
     lead = _one(con, f"SELECT count(*), {lead_s} FROM _dora_scope c"
                 " JOIN _dora_ship s ON s.repo = c.repo AND s.change_id = c.id"
-                " JOIN milestones w ON w.repo = c.repo AND w.change_id = c.id"
+                " JOIN _dora_ms w ON w.repo = c.repo AND w.change_id = c.id"
                 " AND w.name = 'work_started'")
     inc_window, ip = _window("started_at", since, until)
     by_kind = dict(con.execute(f"SELECT kind, count(*) FROM _dora_linked WHERE {inc_window}"
                                " GROUP BY kind ORDER BY kind", ip).fetchall())
-    recovery_s = _median('i.resolved_at - coalesce(d."at", i.started_at)')
+    # Recovery is measured from the shipment an incident is linked to: an unlinked incident broke
+    # nothing known to have shipped, so no recovery time comes from it.
+    recovery_s = _median('i.resolved_at - d."at"')
     unlinked, recovered, recovery = _one(
         con, "SELECT count(*) FILTER (WHERE i.deploy_key IS NULL),"
-        " count(*) FILTER (WHERE i.resolved_at IS NOT NULL),"
+        " count(*) FILTER (WHERE i.resolved_at IS NOT NULL AND d.key IS NOT NULL),"
         f" {recovery_s} FROM _dora_linked i"
         " LEFT JOIN _dora_deploys d ON d.repo = i.repo AND d.key = i.deploy_key"
         f" WHERE {inc_window.replace('started_at', 'i.started_at')}", ip)
+    merged_window, mp = _window("merged_at", since, until)
+    caught, = _one(con, "SELECT count(*) FILTER (WHERE caught) FROM _dora_revert_merges"
+                   f" WHERE {merged_window}", mp)
     dw = in_window.replace('"at"', 'd."at"')
     failed, = _one(con, "SELECT count(*) FROM _dora_deploys d WHERE EXISTS (SELECT 1 FROM"
                    f" _dora_linked i WHERE i.repo = d.repo AND i.deploy_key = d.key) AND {dw}", wp)
     rework, = _one(con, "SELECT count(*) FROM _dora_deploys d SEMI JOIN _dora_rework r"
                    f" ON r.repo = d.repo AND r.key = d.key WHERE {dw}", wp)
     merged_first, merged_last = _one(
-        con, 'SELECT min(m."at"), max(m."at") FROM _dora_scope c JOIN milestones m'
+        con, 'SELECT min(m."at"), max(m."at") FROM _dora_scope c JOIN _dora_ms m'
         " ON m.repo = c.repo AND m.change_id = c.id AND m.name = 'merged'")
     span_days = None
     if since is not None and until is not None:
@@ -297,6 +320,7 @@ def _figures(con: duckdb.DuckDBPyConnection, since: datetime | None, until: date
         change_lead_time_median_s=lead[1], change_lead_time_changes=int(lead[0]),
         change_fail_rate=(failed / n) if n else None, failed_deployments=int(failed),
         recovery_time_median_s=recovery, recovered_incidents=int(recovered),
+        caught_before_release=None if basis is None else int(caught),
         deployment_rework_rate=(rework / n) if n else None, rework_deployments=int(rework),
         incidents=sum(by_kind.values()), incidents_by_kind={k: int(v) for k, v in by_kind.items()},
         unlinked_incidents=int(unlinked))

@@ -31,7 +31,7 @@ from leadlens.timeline import (
 
 __all__ = [
     "SIZE_BUCKETS", "Filters", "Flow",
-    "distribution", "flow", "size_bucket",
+    "distribution", "flow", "plausible_milestones", "size_bucket",
 ]
 
 # Upper bounds (exclusive) in changed lines; anything larger is XL.
@@ -69,7 +69,8 @@ class Flow:
     ends: ir.Table  # repo, end (released | merged)
     spans: ir.Table  # per change: first_at, last_at, done, lead_time_s, elapsed_s, ...
     segments: ir.Table  # per change and stage, with active_s / waiting_s
-    milestones: ir.Table  # of changes in scope
+    milestones: ir.Table  # of changes in scope, plausible ones only
+    left_out: ir.Table  # what the figures leave out and why: repo, id, name, why (see flow())
     materialised: Materialiser
     _once: dict[str, ir.Table] = field(default_factory=dict)
 
@@ -102,10 +103,35 @@ def _bot_flags(changes: ir.Table, f: Filters) -> ir.Table:
 CID = ("cid",)  # the integer key the report numbers changes in scope with: cheap to sort on
 
 
+def plausible_milestones(backend: ibis.BaseBackend) -> ir.Table:
+    """The milestones figures may use: one whose time comes from an implausible date (before 1990,
+    in the future) is left out, and counted (``Flow.left_out``)."""
+    ms = backend.table("milestones")
+    return ms.filter(~ms.flagged)
+
+
+def _left_out(changes: ir.Table, every: ir.Table, merged: ir.Table, cut: ir.Table,
+              keys: ir.Table, f: Filters) -> ir.Table:
+    """What the figures leave out, one row each (``why``): ``undated``, a change with no plausible
+    merge date (implausible or unreadable: it belongs to no week, month or date window, so it is
+    counted whatever the window); ``shallow_cut``, a change in the window whose history a shallow
+    clone cuts; ``implausible``, a milestone (``name``) of a change in scope."""
+    listed = changes.filter(changes.repo.isin(list(f.repos))) if f.repos else changes
+    undated = listed.anti_join(merged, ["repo", "id"]).select(
+        "repo", "id", name=ibis.literal("merged"), why=ibis.literal("undated"))
+    cut = cut.select("repo", "id", name=ibis.literal(None, "string"),
+                     why=ibis.literal("shallow_cut"))
+    flagged = every.filter(every.flagged).join(keys.select("change_id"), "change_id")
+    flagged = flagged.select("repo", id=flagged.change_id, name=flagged.name,
+                             why=ibis.literal("implausible"))
+    return undated.union(cut).union(flagged)
+
+
 def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
     """Build the scope and the timeline expressions; cache the ones several metrics reuse."""
     changes = backend.table("changes")
-    ms = backend.table("milestones")
+    every = backend.table("milestones")
+    ms = plausible_milestones(backend)
     merged = ms.filter(ms.name == "merged").select("repo", id=ms.change_id, merged_at=ms.at)
     c = changes.join(merged, ["repo", "id"])
     if f.since is not None:
@@ -114,6 +140,10 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
         c = c.filter(c.merged_at < f.until)
     if f.repos:
         c = c.filter(c.repo.isin(list(f.repos)))
+    # A change whose history a shallow clone cuts claims commits earlier changes own: no figure
+    # can use it (counted in left_out).
+    cut = c.filter(c.shallow_cut)
+    c = c.filter(~c.shallow_cut)
     c = _bot_flags(c, f).mutate(lines=(_.lines_added.fill_null(0) + _.lines_deleted.fill_null(0)))
     cache = Materialiser(backend)
     numbered = ibis.window(order_by=[c.merged_at, c.repo, c.id])  # deterministic, merge order
@@ -142,7 +172,8 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
     events = events.union(review_activity(backend, scope.select("cid", "repo", "number"), f.bots))
     segs = cache(active_split(segments(clamped, CID),
                               activity_islands(events, f.activity_window, CID), CID))
-    return Flow(scope, bots, ends, spans, segs, scoped_ms, cache)
+    left_out = cache(_left_out(changes, every, merged.select("repo", "id"), cut, keys, f))
+    return Flow(scope, bots, ends, spans, segs, scoped_ms, left_out, cache)
 
 
 def done_segments(fl: Flow) -> ir.Table:
@@ -201,7 +232,7 @@ def _reverts(backend: ibis.BaseBackend, fl: Flow) -> ir.Table:
     rv = rv.join(tgt, [rv.repo == tgt.repo, rv.target == tgt.t_sha]).select(
         rv.repo, rv.revert_id, tgt.reverted_id)
     rv = rv.filter(rv.revert_id != rv.reverted_id).distinct()
-    merged = backend.table("milestones").filter(_.name == "merged").select(
+    merged = plausible_milestones(backend).filter(_.name == "merged").select(
         "repo", "change_id", "at")
     a = merged.rename(revert_at="at", revert_id="change_id")
     b = merged.rename(reverted_at="at", reverted_id="change_id")

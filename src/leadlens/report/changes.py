@@ -7,18 +7,19 @@ import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import ibis
 import ibis.expr.types as ir
 
+from leadlens.analysis.left_out import left_out
 from leadlens.attribution import Rules
 from leadlens.engines import batches
 from leadlens.metrics import flow as fm
 from leadlens.metrics.ai import ai_commits, change_ai, pr_ai
 from leadlens.timeline import MILESTONES, stage_order
 
-__all__ = ["change_rows", "write_csv", "write_jsonl"]
+__all__ = ["ChangeRows", "change_rows", "write_csv", "write_jsonl"]
 
 _BATCH = 50_000
 
@@ -38,7 +39,7 @@ def _query(backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table) -> ir.Table:
             order_by=seg.start))
     sp = fl.spans.select("cid", "lead_time_s")
     base = s.select("cid", "repo", "number", "title", "author", "merge_sha", "lines_added",
-                    "lines_deleted", "files", change_id=s.id)
+                    "lines_deleted", "files", "is_bot", change_id=s.id)
     q = (base.left_join(shas, "cid").drop("cid_right")
          .left_join(pivot, "cid").drop("cid_right")
          .left_join(stages, "cid").drop("cid_right")
@@ -54,16 +55,24 @@ def _iso(at: datetime | None) -> str | None:
         "%Y-%m-%dT%H:%M:%SZ")
 
 
+class ChangeRows(NamedTuple):
+    stages: list[str]  # the stage names that occur, canonical order
+    rows: Iterator[dict[str, Any]]  # streamed in merge order
+    notes: list[str]  # what the rows leave out, and how many
+
+
 def change_rows(backend: ibis.BaseBackend, filters: fm.Filters, rules: Rules | None = None
-                ) -> tuple[list[str], Iterator[dict[str, Any]]]:
-    """The stage names that occur (canonical order), and the rows documented in docs/cli.md
-    (`leadlens changes`), streamed in merge order."""
+                ) -> ChangeRows:
+    """The rows documented in docs/cli.md (`leadlens changes`). Each row says whether it is a bot
+    change; ``filters.include_bots`` decides whether bot changes are listed (an export lists them
+    unless asked not to: the caller's default)."""
     fl = fm.flow(backend, filters)
     names = backend.to_pyarrow(fl.segments.select("stage").distinct()).column("stage").to_pylist()
     rules = rules or Rules.configured()
     ai = change_ai(backend, fl, fl.upload(ai_commits(backend, rules, filters.repos)),
                    fl.upload(pr_ai(backend, rules, filters.repos)))
-    return sorted(names, key=stage_order), _stream(backend, fl, ai, rules)
+    notes = left_out(backend, fl).listing_notes()
+    return ChangeRows(sorted(names, key=stage_order), _stream(backend, fl, ai, rules), notes)
 
 
 def _stream(backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table, rules: Rules
@@ -85,10 +94,12 @@ def _rows(backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table, rules: Rules
                 "title": r["title"], "author": r["author"], "merge_sha": r["merge_sha"],
                 "commits": r["commit_shas"] or [],
                 "milestones": {m: _iso(r[f"m_{m}"]) for m in MILESTONES},
-                "stages": dict(zip(r["stage_names"] or [], r["stage_seconds"] or [], strict=True)),
+                # Canonical order: zero-length segments tie on their start time.
+                "stages": dict(sorted(zip(r["stage_names"] or [], r["stage_seconds"] or [],
+                                          strict=True), key=lambda kv: stage_order(kv[0]))),
                 "lead_time_s": r["lead_time_s"],
                 "lines_added": r["lines_added"], "lines_deleted": r["lines_deleted"],
-                "files": r["files"],
+                "files": r["files"], "bot": r["is_bot"],
                 "ai_assisted": r["ai_evidence"] is not None,
                 "ai_tool": rules.tool_of((e["rule"], e["tool"]) for e in evidence),
                 "ai_line_share": r["ai_line_share"],
@@ -108,7 +119,7 @@ def write_csv(rows: Iterator[dict[str, Any]], out: io.TextIOBase | Any, stages: 
     """Flattened: commits space-separated, ``milestone_<name>`` and ``stage_<name>_s`` columns."""
     fields = ["id", "repo", "number", "title", "author", "merge_sha", "commits",
               *[f"milestone_{m}" for m in MILESTONES], *[f"stage_{s}_s" for s in stages],
-              "lead_time_s", "lines_added", "lines_deleted", "files", "ai_assisted", "ai_tool",
+              "lead_time_s", "lines_added", "lines_deleted", "files", "bot", "ai_assisted", "ai_tool",
               "ai_line_share", "ai_evidence"]
     w = csv.DictWriter(out, fieldnames=fields, extrasaction="raise", lineterminator="\n")
     w.writeheader()
@@ -116,7 +127,7 @@ def write_csv(rows: Iterator[dict[str, Any]], out: io.TextIOBase | Any, stages: 
     for row in rows:
         flat: dict[str, Any] = {k: row[k] for k in ("id", "repo", "number", "title", "author",
                                                    "merge_sha", "lead_time_s", "lines_added",
-                                                   "lines_deleted", "files")}
+                                                   "lines_deleted", "files", "bot")}
         flat["commits"] = " ".join(row["commits"])
         flat["ai_assisted"] = row["ai_assisted"]
         flat["ai_tool"] = row["ai_tool"]

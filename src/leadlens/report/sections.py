@@ -14,6 +14,7 @@ import ibis
 
 from leadlens.analysis.headline import ai_headline
 from leadlens.analysis.impact import Cohorts, Impact, evaluate
+from leadlens.analysis.left_out import left_out
 from leadlens.attribution import Rules
 from leadlens.config import Settings
 from leadlens.engines import rows
@@ -101,7 +102,8 @@ def ai_section(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     return _section(impact, cohorts, rules, n, n_ai, ai_lines / total_lines if total_lines else None,
                     [RuleCount(rule=r, commits=commits[r], changes=changes[r], example=example.get(r))
                      for r in sorted(changes, key=lambda r: (-changes[r], r))], surv,
-                    _by_tool(backend, fl, filters, rules))
+                    _by_tool(backend, fl, filters, rules),
+                    left_out(backend, fl).messages())
 
 
 def _by_tool(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, rules: Rules
@@ -124,8 +126,9 @@ def _by_tool(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, rules:
 
 def _section(impact: Impact, cohorts: Cohorts, rules: Rules, n: int, n_ai: int,
              line_share: float | None, counts: list[RuleCount], surv: list[Survival],
-             by_tool: list[ToolPullRequests] | None) -> AiSection:
-    messages = list(impact.messages)
+             by_tool: list[ToolPullRequests] | None, dropped: list[str]) -> AiSection:
+    # The comparisons are over the flow's scope: say what it leaves out, as the report does.
+    messages = [*impact.messages, *dropped]
     if not surv:
         messages.append("AI code survival needs line history: run `leadlens ingest git PATH"
                         " --line-history`")

@@ -76,7 +76,8 @@ def _forge_lines(report: Report, console: Console) -> None:
             f" ({lv.get('change_lead_time') or '-'}), change fail rate {pct(d.change_fail_rate)}"
             f" ({lv.get('change_fail_rate') or '-'}), recovery {duration(d.recovery_time_median_s)}"
             f" ({lv.get('failed_deployment_recovery_time') or '-'}), rework"
-            f" {pct(d.deployment_rework_rate)}; levels: {d.edition}.", highlight=False)
+            f" {pct(d.deployment_rework_rate)}{_caught(d.caught_before_release)};"
+            f" levels: {d.edition}.", highlight=False)
     if report.review is not None:
         console.print(_review_line(report.review), highlight=False)
 
@@ -95,6 +96,10 @@ def _review_line(v: ReviewSignals) -> str:
             f" merged without review {count(v.merged_without_review)}"
             f" ({pct(v.merged_without_review_rate)}){ai}; top 10% of reviewers do"
             f" {pct(v.top_reviewers_share)} of reviews; {stamps}.")
+
+
+def _caught(n: int | None) -> str:
+    return f"; {n:,} revert(s) caught before release (not incidents)" if n else ""
 
 
 def _table(title: str, rows: list[Comparison]) -> Table:

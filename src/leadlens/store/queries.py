@@ -8,7 +8,8 @@ import pyarrow as pa
 
 from leadlens.store.db import Store, scalar
 
-__all__ = ["lacking_line_history", "missing_line_history", "not_stored", "stored_mainline"]
+__all__ = ["lacking_line_history", "missing_line_history", "not_stored", "parentless",
+           "stored_mainline", "stored_shallow"]
 
 
 def not_stored(store: Store, repo: str, shas: Sequence[str]) -> list[str]:
@@ -47,3 +48,14 @@ def stored_mainline(store: Store, repo: str) -> str | None:
     """The mainline ref the store holds for ``repo`` (``repos.default_branch``)."""
     branch = scalar(store.con, "SELECT default_branch FROM repos WHERE repo = ?", [repo])
     return None if branch is None else str(branch)
+
+
+def parentless(store: Store, repo: str) -> list[str]:
+    """Stored commits without parents: roots, or a shallow clone's boundary as it was read."""
+    return [r[0] for r in store.con.execute(
+        "SELECT sha FROM commits WHERE repo = ? AND len(parents) = 0", [repo]).fetchall()]
+
+
+def stored_shallow(store: Store, repo: str) -> bool:
+    """``repo`` was last ingested from a shallow clone."""
+    return bool(scalar(store.con, "SELECT is_shallow FROM repos WHERE repo = ?", [repo]))

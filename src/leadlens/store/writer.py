@@ -18,6 +18,7 @@ __all__ = [
     "GitRunEnd",
     "begin_run",
     "finish_git_run",
+    "forget_commits",
     "load_cursor",
     "record_skipped",
     "save_cursor",
@@ -82,6 +83,21 @@ def write_commits(con: duckdb.DuckDBPyConnection, commits: pa.Table, files: pa.T
         con.unregister("batch_commits")
         con.unregister("batch_files")
     return int(added or 0)
+
+
+def forget_commits(con: duckdb.DuckDBPyConnection, repo: str, shas: Sequence[str]) -> None:
+    """Delete ``shas`` with their files and line history, in one transaction, to be read again
+    (a shallow clone's boundary commits, once the clone has their parents)."""
+    if not shas:
+        return
+    con.register("forget_shas", pa.table({"sha": pa.array(list(shas), pa.string())}))
+    try:
+        with transaction(con):
+            for table in ("line_hunks", "commit_files", "commits"):
+                con.execute(f"DELETE FROM {table} WHERE repo = ? AND sha IN"
+                            " (SELECT sha FROM forget_shas)", [repo])
+    finally:
+        con.unregister("forget_shas")
 
 
 def write_hunks(

@@ -24,10 +24,11 @@ _LOG_OPTS = (
     "log", "--no-walk=unsorted", "--stdin", "--no-color", "--no-ext-diff", "--no-textconv",
     "--no-mailmap", "--date=format:%z",
 )
+# Dates as git stores them ("<epoch seconds> <offset>"): git's own formatting of a date at or
+# beyond 2^63 seconds stops for-each-ref with "Timestamp too large", whatever the other refs hold.
 _REF_FIELDS = (
     "%(refname)", "%(objectname)", "%(objecttype)", "%(*objectname)", "%(*objecttype)",
-    "%(taggerdate:unix)", "%(taggerdate:format:%z)", "%(committerdate:unix)",
-    "%(committerdate:format:%z)", "%(*committerdate:unix)", "%(*committerdate:format:%z)",
+    "%(taggerdate:raw)", "%(committerdate:raw)", "%(*committerdate:raw)",
     "%(taggername)", "%(taggeremail:trim)", "%(contents)",
 )
 _REF_FORMAT = "".join(f + "%00" for f in _REF_FIELDS)
@@ -92,7 +93,19 @@ class RefRecord:
 
 
 def _ts(text: str) -> datetime | None:
-    return datetime.fromtimestamp(int(text), UTC) if text.lstrip("-").isdigit() else None
+    """Epoch seconds as git prints them; None when absent or beyond what a datetime holds."""
+    if not text.lstrip("-").isdigit():
+        return None
+    try:
+        return datetime.fromtimestamp(int(text), UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _raw_date(text: str) -> tuple[datetime | None, int | None]:
+    """``%(...date:raw)``: ``1700000000 +0200`` -> (the UTC time, 120); unknown parts None."""
+    seconds, _, offset = text.strip().partition(" ")
+    return _ts(seconds), parse_tz_offset(offset)
 
 
 @dataclass(frozen=True)
@@ -137,14 +150,15 @@ class GitRepo:
             if _SKIP_REFS.match(name):
                 continue
             annotated = f[2] == "tag"
+            tagger_time, tagger_tz = _raw_date(f[5])
+            commit_time, commit_tz = _raw_date(f[7] if annotated else f[6])
             out.append(RefRecord(
                 name=name, sha=f[1], object_type=f[2],
                 peeled_sha=f[3] or None, peeled_type=f[4] or None,
-                tagger_time=_ts(f[5]), tagger_tz=parse_tz_offset(f[6]),
-                commit_time=_ts(f[9] if annotated else f[7]),
-                commit_tz=parse_tz_offset(f[10] if annotated else f[8]),
-                tagger_name=f[11] or None, tagger_email=f[12] or None,
-                message=f[13].rstrip("\n") if annotated else None,
+                tagger_time=tagger_time, tagger_tz=tagger_tz,
+                commit_time=commit_time, commit_tz=commit_tz,
+                tagger_name=f[8] or None, tagger_email=f[9] or None,
+                message=f[10].rstrip("\n") if annotated else None,
             ))
         return out
 
@@ -172,12 +186,20 @@ class GitRepo:
             return []
 
     def committer_times(self, shas: Sequence[str]) -> list[datetime]:
+        """The committer times of ``shas`` that are stored and readable."""
         if not shas:
             return []
         stdin = ("\n".join(shas) + "\n").encode()
         out = _run(["log", "--no-walk", "--stdin", "--ignore-missing", "--format=%ct"], self.path,
                    stdin=stdin)
-        return [datetime.fromtimestamp(int(x), UTC) for x in out.split()]
+        return [t for x in decode(out).split() if (t := _ts(x)) is not None]
+
+    def first_parent_root(self, rev: str) -> str | None:
+        """The oldest commit on ``rev``'s first-parent chain: the root, or in a shallow clone the
+        commit where the chain's stored history stops."""
+        out = decode(_run(["rev-list", "--first-parent", "--max-parents=0", rev], self.path,
+                          check=False)).split()
+        return out[-1] if out else None
 
     def stream_log(self, shas: Sequence[str]) -> Iterator[bytes]:
         """``git log --numstat -z`` of exactly these commits, as raw chunks."""

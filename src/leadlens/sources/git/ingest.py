@@ -33,7 +33,7 @@ from leadlens.sources.git.source import RepoPlan, finish, plan_repo
 from leadlens.store import Store
 from leadlens.store.db import capped_memory
 from leadlens.store.queries import lacking_line_history
-from leadlens.store.writer import begin_run, write_commits, write_hunks
+from leadlens.store.writer import begin_run, forget_commits, write_commits, write_hunks
 
 __all__ = ["GitSource", "IngestReport", "RepoOutcome", "chunks", "ingest_git"]
 
@@ -116,6 +116,7 @@ class _CommitBatch:
     commits: pa.Table
     files: pa.Table
     size: int
+    malformed: int  # commits with a date git could not give as a time
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,9 @@ def _read_commits(plan: RepoPlan, shas: Sequence[str], run_id: int, now: datetim
         nonlocal pending
         while len(pending) >= BATCH_COMMITS or (final and pending):
             batch, pending = pending[:BATCH_COMMITS], pending[BATCH_COMMITS:]
+            malformed = sum(1 for c in batch if c.author_time is None or c.committer_time is None)
             put((plan, _CommitBatch(commits_table(plan.name, batch, run_id, now),
-                                    files_table(plan.name, batch), len(batch))))
+                                    files_table(plan.name, batch), len(batch), malformed)))
 
     for chunk in plan.git.stream_log(shas):
         pending.extend(parser.feed(chunk))
@@ -226,11 +228,18 @@ def _ingest(
         outcomes[plan.name] = outcome
         if not plan.up_to_date:
             plans.append((plan, begin_run(con, plan.name, "git", str(git.path))))
+            forget_commits(con, plan.name, plan.deepened)
 
     total = sum(len(p.to_read) for p, _ in plans)
     if total:
         progress.start(total, "commits")
     _pump(store, plans, jobs, now, outcomes, progress, kind="commits")
+    for plan, _ in plans:
+        if plan.malformed_dates:
+            plan.warnings.append(
+                f"{plan.name}: {plan.malformed_dates} commit(s) have a date git cannot give as a"
+                " time (empty, or beyond the year 9999): stored as null and flagged"
+                " (date_flags *_malformed); a figure that needs such a date leaves it out")
     if line_history:
         # Every stored commit still without line history, this run's new ones included.
         for plan, _ in plans:
@@ -303,6 +312,7 @@ def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: d
                 continue  # a failed repository's cursor stays put; its stored batches are kept
             elif isinstance(msg, _CommitBatch):
                 write_commits(store.con, msg.commits, msg.files)
+                plan.malformed_dates += msg.malformed
                 progress.advance(msg.size)
             else:
                 write_hunks(store.con, plan.name, msg.done, msg.hunks)

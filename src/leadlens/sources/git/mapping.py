@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pyarrow as pa
 
+from leadlens.config import EARLIEST_PLAUSIBLE
 from leadlens.conventions import GITHUB_MERGE, GITLAB_MERGE_REQUEST, PR_SUFFIX, REVERT
 from leadlens.model import Commit, FileHunks, ReviewEvidence
 
@@ -25,7 +26,6 @@ __all__ = [
 ]
 
 REVIEW_TRAILERS = ("reviewed-by", "acked-by", "approved-by")
-_EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
 
 _PR_PATTERNS = (GITHUB_MERGE, PR_SUFFIX)
 
@@ -110,10 +110,13 @@ def review_evidence(commit: Commit) -> tuple[ReviewEvidence, ...]:
 
 
 def date_flags(commit: Commit, now: datetime) -> list[str]:
-    """Flags for implausible dates: kept as recorded, but marked."""
+    """Flags for implausible dates: kept as recorded, but marked; a date git could not give as a
+    time (stored as null) is ``*_malformed``."""
     flags = []
     for who, when in (("author", commit.author_time), ("committer", commit.committer_time)):
-        if when < _EARLIEST_PLAUSIBLE:
+        if when is None:
+            flags.append(f"{who}_malformed")
+        elif when < EARLIEST_PLAUSIBLE:
             flags.append(f"{who}_before_1990")
         elif when > now:
             flags.append(f"{who}_in_future")

@@ -22,6 +22,7 @@ __all__ = [
     "parse_log",
     "parse_tz_offset",
     "split_message",
+    "timestamp",
 ]
 
 RECORD_START = 0x1E
@@ -66,12 +67,20 @@ def parse_tz_offset(text: str) -> int | None:
     return -minutes if text[0] == "-" else minutes
 
 
-def _timestamp(text: str) -> datetime:
+def timestamp(text: str) -> datetime | None:
+    """git's epoch seconds as a UTC time; None (unknown) when git printed nothing (a date it could
+    not parse: missing, negative, not a number) or one no datetime holds (beyond year 9999, 2^63
+    and more): a malformed date is the commit's problem, not the stream's."""
+    if not text:
+        return None
     try:
         seconds = int(text)
     except ValueError as exc:
         raise LogParseError(f"bad timestamp {text!r}") from exc
-    return _EPOCH + timedelta(seconds=seconds)
+    try:
+        return _EPOCH + timedelta(seconds=seconds)
+    except OverflowError:
+        return None
 
 
 def split_message(message: str) -> tuple[str, str]:
@@ -209,11 +218,11 @@ def _commit(raw: list[bytes], files: list[FileChange]) -> Commit:
         parents=tuple(f[1].split()),
         author_name=f[2],
         author_email=f[3],
-        author_time=_timestamp(f[4]),
+        author_time=timestamp(f[4]),
         author_tz_offset_min=parse_tz_offset(f[5]),
         committer_name=f[6],
         committer_email=f[7],
-        committer_time=_timestamp(f[8]),
+        committer_time=timestamp(f[8]),
         committer_tz_offset_min=parse_tz_offset(f[9]),
         subject=subject,
         body=body,

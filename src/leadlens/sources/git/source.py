@@ -19,7 +19,13 @@ from leadlens.model import Tag
 from leadlens.sources.git.client import GitRepo, RefRecord
 from leadlens.sources.git.identity import repo_name
 from leadlens.store.db import Store
-from leadlens.store.queries import missing_line_history, not_stored, stored_mainline
+from leadlens.store.queries import (
+    missing_line_history,
+    not_stored,
+    parentless,
+    stored_mainline,
+    stored_shallow,
+)
 from leadlens.store.writer import GitRunEnd, finish_git_run, load_cursor
 
 __all__ = ["RepoPlan", "finish", "plan_repo"]
@@ -38,17 +44,20 @@ class RepoPlan:
     default_branch: str | None
     head_sha: str | None
     head_detached: bool
-    shallow_before: datetime | None
+    shallow_before: datetime | None  # where the mainline's first-parent history stops
     refs: list[RefRecord]
     tags: list[Tag]
     tips: dict[str, str]  # ref name -> commit it reaches (the new cursor)
     branch: str | None = None  # the mainline the user chose (--branch), kept for later runs
+    shallow_commits: list[str] = field(default_factory=list)  # a shallow clone's boundary
+    deepened: list[str] = field(default_factory=list)  # stored without parents: read again
     to_read: list[str] = field(default_factory=list)  # commits not stored yet
     reachable_again: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
     line_history: list[str] = field(default_factory=list)  # filled after the commits are read
     up_to_date: bool = False
     warnings: list[str] = field(default_factory=list)
+    malformed_dates: int = 0  # commits this run stored with a null date
 
 
 def _default_branch(git: GitRepo, branch: str | None, remembered: bool = False
@@ -101,6 +110,30 @@ def _tags(git: GitRepo, refs: Sequence[RefRecord]) -> list[Tag]:
     return out
 
 
+def _shallow(plan: RepoPlan, mainline_tip: str | None) -> None:
+    """A shallow clone's boundary, and the date the mainline's history stops at: where its
+    first-parent chain reaches the boundary (another branch's boundary says nothing about it)."""
+    git = plan.git
+    plan.shallow_commits = sorted(git.shallow_boundary())
+    root = git.first_parent_root(mainline_tip) if mainline_tip else None
+    if root is not None and root in set(plan.shallow_commits):
+        plan.shallow_before = next(iter(git.committer_times([root])), None)
+    where = (f"the mainline's history before {plan.shallow_before:%Y-%m-%d} is missing"
+             if plan.shallow_before else "history is missing")
+    plan.warnings.append(
+        f"{plan.name}: shallow clone: {where}; changes whose commits reach the clone's boundary are"
+        " left out of the figures (run `git fetch --unshallow` for the full history)")
+
+
+def _boundary_moved(store: Store, repo: str, cursor: object, shallow: list[str]) -> bool:
+    """The shallow boundary differs from the one last ingested (a cursor written before the
+    boundary was kept in it: unknown, so moved when the repository was shallow)."""
+    old = cursor.get("shallow") if isinstance(cursor, dict) else None
+    if not isinstance(old, list):
+        old = None if isinstance(cursor, dict) and stored_shallow(store, repo) else []
+    return old != shallow
+
+
 def plan_repo(
     store: Store,
     git: GitRepo,
@@ -146,26 +179,27 @@ def plan_repo(
                 "branch is unknown; pass --branch to name the mainline"
             )
     if git.is_shallow:
-        times = git.committer_times(git.shallow_boundary())
-        plan.shallow_before = min(times) if times else None
-        since = f" before {plan.shallow_before:%Y-%m-%d}" if plan.shallow_before else ""
-        plan.warnings.append(
-            f"{repo}: shallow clone: history{since} is missing, so figures that reach back "
-            "further are truncated (run `git fetch --unshallow` for the full history)"
-        )
+        _shallow(plan, tips.get(default_branch) if default_branch else head_sha)
 
     old_tips: dict[str, str] = {}
     if isinstance(cursor, dict) and isinstance(cursor.get("tips"), dict):
         old_tips = {str(k): str(v) for k, v in cursor["tips"].items()}
     # Another mainline (--branch, HEAD moved) with the same tips is a run with nothing to read
-    # that stores the new mainline; the derive step follows it.
-    unchanged = isinstance(cursor, dict) and old_tips == tips \
+    # that stores the new mainline; the derive step follows it. Fetching more history
+    # (`git fetch --unshallow`, `--deepen`) moves the boundary, not the tips.
+    deepened = _boundary_moved(store, repo, cursor, plan.shallow_commits)
+    unchanged = isinstance(cursor, dict) and old_tips == tips and not deepened \
         and cursor.get("branch") == branch and stored_mainline(store, repo) == default_branch
     if not unchanged:
         new_tip_shas = sorted(set(tips.values()))
-        old_tip_shas = sorted(set(old_tips.values()))
+        old_tip_shas = [] if deepened else sorted(set(old_tips.values()))
         candidates = git.rev_list(new_tip_shas, old_tip_shas)
-        plan.to_read = not_stored(store, repo, candidates)
+        if deepened:
+            # git showed the old boundary commits without parents, and diffed them against
+            # nothing: stored so, they are forgotten (ingest) and read again.
+            keep = set(plan.shallow_commits)
+            plan.deepened = [sha for sha in parentless(store, repo) if sha not in keep]
+        plan.to_read = not_stored(store, repo, candidates) + plan.deepened
         plan.reachable_again = candidates
         gone = sorted(set(old_tips.values()) - set(tips.values()))
         if gone:
@@ -210,9 +244,14 @@ def finish(store: Store, plan: RepoPlan, run_id: int, now: datetime) -> int:
     row = {"path": str(plan.git.path), "remote_url": plan.remote_url,
            "default_branch": plan.default_branch, "head_sha": plan.head_sha,
            "head_detached": plan.head_detached, "is_bare": plan.git.is_bare,
-           "is_shallow": plan.git.is_shallow, "shallow_before": plan.shallow_before}
+           "is_shallow": plan.git.is_shallow, "shallow_before": plan.shallow_before,
+           "shallow_commits": plan.shallow_commits}
+    cursor: dict[str, object] = {"tips": plan.tips}
+    if plan.branch:
+        cursor["branch"] = plan.branch
+    if plan.shallow_commits:
+        cursor["shallow"] = plan.shallow_commits
     end = GitRunEnd(repo=plan.name, refs=refs, tags=tags, reachable_again=plan.reachable_again,
-                    unreachable=plan.unreachable, repo_row=row,
-                    cursor={"tips": plan.tips, **({"branch": plan.branch} if plan.branch else {})},
+                    unreachable=plan.unreachable, repo_row=row, cursor=cursor,
                     source=SOURCE, resource=RESOURCE)
     return finish_git_run(store.con, end, run_id, now)
