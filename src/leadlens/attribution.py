@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from leadlens.config import DEFAULT_AGENT_PATTERN, AiRule, AiSettings
 from leadlens.model import Trailer
+from leadlens.patterns import Match, Regex
 
 __all__ = [
     "ASSISTANTS",
@@ -88,7 +88,7 @@ class PullRequestText:
 @dataclass(frozen=True)
 class _Compiled:
     rule: AiRule
-    regex: re.Pattern[str]
+    regex: Regex
 
 
 class Rules:
@@ -97,7 +97,9 @@ class Rules:
     def __init__(self, rules: Iterable[AiRule] = DEFAULT_RULES, disabled: Sequence[str] = ()) -> None:
         off = {name.lower() for name in disabled}
         self.rules = tuple(r for r in rules if r.name.lower() not in off)
-        self._compiled = tuple(_Compiled(r, re.compile(r.pattern, re.I | re.M)) for r in self.rules)
+        # Searched case-insensitively, ^ and $ at line ends (what DuckDB's pre-filter runs too).
+        self._compiled = tuple(_Compiled(r, Regex(r.pattern, f"ai_rules {r.name!r}", ignore_case=True,
+                                                  multiline=True)) for r in self.rules)
 
     @classmethod
     def configured(cls, extra: Sequence[AiRule] = (), disabled: Sequence[str] = (),
@@ -153,7 +155,7 @@ class Rules:
         return any(r.field == field for r in self.rules)
 
 
-def _line_of(text: str, match: re.Match[str]) -> str:
+def _line_of(text: str, match: Match) -> str:
     """The whole line the match is on (the evidence a reader recognises), at most 200 characters."""
     start = text.rfind("\n", 0, match.start()) + 1
     end = text.find("\n", match.end())

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from leadlens.config import DEFAULT_AGENT_PATTERN, DEFAULT_BOT_PATTERN, BotSettings
+from leadlens.patterns import Regex
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -28,17 +29,17 @@ class BotRule:
     """Who is an automation bot (DESIGN.md, Bots and agents): the source says so (GitHub's
     ``type: Bot``) or ``bot_pattern`` matches the name, unless ``agent_pattern`` says it is an AI
     coding agent. One rule, three renderings of it: Python (:meth:`matches`), DuckDB SQL
-    (:meth:`sql`) and Ibis (:meth:`ibis`). Patterns are searched, not anchored; inline flags such as
-    ``(?i)`` mean the same in Python, RE2 and Spark."""
+    (:meth:`sql`) and Ibis (:meth:`ibis`). Patterns are searched, not anchored, by RE2 in Python
+    and in DuckDB alike (patterns.py); inline flags such as ``(?i)`` mean the same in Spark."""
 
     bot_pattern: str = DEFAULT_BOT_PATTERN
     agent_pattern: str = DEFAULT_AGENT_PATTERN
-    _bot: re.Pattern[str] = field(init=False, repr=False, compare=False)
-    _agent: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _bot: Regex = field(init=False, repr=False, compare=False)
+    _agent: Regex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_bot", re.compile(self.bot_pattern))
-        object.__setattr__(self, "_agent", re.compile(self.agent_pattern))
+        object.__setattr__(self, "_bot", Regex(self.bot_pattern, "bot_pattern"))
+        object.__setattr__(self, "_agent", Regex(self.agent_pattern, "agent_pattern"))
 
     @classmethod
     def of(cls, settings: BotSettings) -> BotRule:

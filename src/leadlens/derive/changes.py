@@ -11,7 +11,6 @@ up to per change (times, authors, sizes) is computed set-wise in DuckDB.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import pyarrow as pa
 
 from leadlens.config import DEFAULT_RELEASE_TAG_PATTERN
 from leadlens.conventions import GITHUB_MERGE
+from leadlens.patterns import Regex
 from leadlens.store.db import Store, scalar
 from leadlens.store.writer import transaction
 
@@ -83,7 +83,7 @@ def _id_of(store: Store, sha: str | None) -> int | None:
 
 
 def _release_positions(store: Store, repo: str, graph: _Graph, position: dict[int, int],
-                       pattern: re.Pattern[str]) -> list[tuple[int, datetime, str]]:
+                       pattern: Regex) -> list[tuple[int, datetime, str]]:
     """(last mainline position a release contains, its date, its name) per release tag."""
     out = []
     for name, target, when in store.con.execute(
@@ -236,7 +236,8 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
         else:
             chain = list(graph.first_parents(tip_id))[::-1]
         position = {c: i for i, c in enumerate(chain)}
-        releases = _release_positions(store, repo, graph, position, re.compile(release_pattern))
+        releases = _release_positions(store, repo, graph, position,
+                                      Regex(release_pattern, "release_tag_pattern"))
         changes = _changes(store, repo, chain, _best_after(len(chain), releases))
         claim = _claim(graph, chain)
         del graph, position
