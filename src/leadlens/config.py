@@ -172,7 +172,8 @@ class Settings(BaseModel):
     github_api_url: str = Field(
         default=DEFAULT_GITHUB_API_URL,
         description="GitHub's REST API (GitHub Enterprise Server: https://HOST/api/v3); --api-url"
-        " overrides.",
+        " overrides. Another than GitHub's is used from a settings file only with"
+        " --trust-settings-api-url (a repository can ship the file).",
     )
     github_overlap_minutes: float = Field(
         default=DEFAULT_GITHUB_OVERLAP_MINUTES, ge=0,
