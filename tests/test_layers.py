@@ -13,7 +13,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # metrics.review); "sources.*" is any one source subpackage (sources/git/, sources/github/, ...),
 # "sources" the part every source shares (sources/__init__.py, base.py, http.py).
 ANYTHING = "anything"
-BASE_MODULES = {"errors", "conventions", "attribution", "model", "config"}  # + leadlens/__init__.py
+# Base modules, and leadlens/__init__.py.
+BASE_MODULES = {"errors", "conventions", "attribution", "model", "config", "patterns"}
 SOURCES_SHARED = {"base", "http"}
 LAYERS: dict[str, set[str]] = {
     "base": set(),  # each other only

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from leadlens.config import DEFAULT_AGENT_PATTERN, AiRule, AiSettings
 from leadlens.model import Trailer
+from leadlens.patterns import Match, Regex
 
 __all__ = [
     "ASSISTANTS",
@@ -163,7 +164,7 @@ class PullRequestText:
 @dataclass(frozen=True)
 class _Compiled:
     rule: AiRule
-    regex: re.Pattern[str]
+    regex: Regex
 
 
 class Rules:
@@ -172,7 +173,9 @@ class Rules:
     def __init__(self, rules: Iterable[AiRule] = DEFAULT_RULES, disabled: Sequence[str] = ()) -> None:
         off = {name.lower() for name in disabled}
         self.rules = tuple(r for r in rules if r.name.lower() not in off)
-        self._compiled = tuple(_Compiled(r, re.compile(r.pattern, re.I | re.M)) for r in self.rules)
+        # Searched case-insensitively, ^ and $ at line ends (what DuckDB's pre-filter runs too).
+        self._compiled = tuple(_Compiled(r, Regex(r.pattern, f"ai_rules {r.name!r}", ignore_case=True,
+                                                  multiline=True)) for r in self.rules)
         self._level = {r.name: _LEVELS.get(r.field, _COMMIT_LEVEL) for r in self.rules}
 
     @classmethod
@@ -245,7 +248,7 @@ class Rules:
         return tools.pop() if len(tools) == 1 else MULTIPLE
 
 
-def _evidence(rule: AiRule, text: str, match: re.Match[str]) -> Evidence:
+def _evidence(rule: AiRule, text: str, match: Match) -> Evidence:
     """A match, with the tool its rule names or, failing that, the tool its matched text names."""
     return Evidence(rule.name, text, rule.tool or tool_named(match.group(0)))
 
@@ -285,7 +288,7 @@ def read_message(message: str) -> tuple[str, str, tuple[Trailer, ...]]:
     return subject, body, tuple(Trailer(k, v) for k, v in trailers)
 
 
-def _line_of(text: str, match: re.Match[str]) -> str:
+def _line_of(text: str, match: Match) -> str:
     """The whole line the match is on (the evidence a reader recognises), at most 200 characters."""
     start = text.rfind("\n", 0, match.start()) + 1
     end = text.find("\n", match.end())

@@ -7,7 +7,6 @@ so that a call takes one section, not a dozen keyword arguments.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from leadlens.errors import UserError
+from leadlens.patterns import problem
 
 __all__ = [
     "DEFAULT_ACTIVITY_WINDOW_HOURS", "DEFAULT_AGENT_PATTERN", "DEFAULT_AI_REVIEWER_PATTERN",
@@ -87,7 +87,7 @@ class AiRule(BaseModel):
         " committer (`Name <email>`), subject, message (subject and body), pr_label (each label),"
         " pr_body, pr_author (login), pr_head_ref (the branch); author_name is the name alone."
     )
-    pattern: str = Field(description="Regular expression, searched case-insensitively.")
+    pattern: str = Field(description="Regular expression (RE2 syntax), searched case-insensitively.")
     key: str | None = Field(
         default=None, description="For trailer rules: the trailer key (case-insensitive, exact)."
     )
@@ -99,10 +99,9 @@ class AiRule(BaseModel):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        why = problem(value)
+        if why is not None:
+            raise ValueError(f"not a valid regular expression: {why}")
         return value
 
 
@@ -197,7 +196,8 @@ class Settings(BaseModel):
     github_api_url: str = Field(
         default=DEFAULT_GITHUB_API_URL,
         description="GitHub's REST API (GitHub Enterprise Server: https://HOST/api/v3); --api-url"
-        " overrides.",
+        " overrides. Another than GitHub's is used from a settings file only with"
+        " --trust-settings-api-url (a repository can ship the file).",
     )
     github_overlap_minutes: float = Field(
         default=DEFAULT_GITHUB_OVERLAP_MINUTES, ge=0,
@@ -296,10 +296,9 @@ def load_settings(directory: Path | None = None) -> Settings:
 def _valid_pattern(settings: Settings) -> Settings:
     for name in ("release_tag_pattern", "bot_pattern", "agent_pattern", "ai_reviewer_pattern",
                  "production_pattern"):
-        try:
-            re.compile(getattr(settings, name))
-        except re.error as exc:
-            raise UserError(f"{name} is not a valid regular expression: {exc}") from exc
+        why = problem(getattr(settings, name))
+        if why is not None:
+            raise UserError(f"{name} is not a valid regular expression: {why}")
     return settings
 
 

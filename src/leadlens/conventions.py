@@ -12,6 +12,7 @@ from leadlens.config import (
     DEFAULT_BOT_PATTERN,
     BotSettings,
 )
+from leadlens.patterns import Regex
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -39,20 +40,21 @@ class BotRule:
     agent's changes are AI-assisted changes. As a *reviewer* (a review or comment on someone
     else's pull request), an AI coding agent or an ``ai_reviewer_pattern`` account is an AI
     reviewer, whatever the source's flag: its review is an AI review, never a person's. Patterns
-    are searched, not anchored; inline flags such as ``(?i)`` mean the same in Python, RE2 and
-    Spark."""
+    are searched, not anchored, by RE2 in Python and in DuckDB alike (patterns.py); inline flags
+    such as ``(?i)`` mean the same in Spark."""
 
     bot_pattern: str = DEFAULT_BOT_PATTERN
     agent_pattern: str = DEFAULT_AGENT_PATTERN
     ai_reviewer_pattern: str = DEFAULT_AI_REVIEWER_PATTERN
-    _bot: re.Pattern[str] = field(init=False, repr=False, compare=False)
-    _agent: re.Pattern[str] = field(init=False, repr=False, compare=False)
-    _ai_reviewer: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _bot: Regex = field(init=False, repr=False, compare=False)
+    _agent: Regex = field(init=False, repr=False, compare=False)
+    _ai_reviewer: Regex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_bot", re.compile(self.bot_pattern))
-        object.__setattr__(self, "_agent", re.compile(self.agent_pattern))
-        object.__setattr__(self, "_ai_reviewer", re.compile(self.ai_reviewer_pattern))
+        object.__setattr__(self, "_bot", Regex(self.bot_pattern, "bot_pattern"))
+        object.__setattr__(self, "_agent", Regex(self.agent_pattern, "agent_pattern"))
+        object.__setattr__(self, "_ai_reviewer",
+                           Regex(self.ai_reviewer_pattern, "ai_reviewer_pattern"))
 
     @classmethod
     def of(cls, settings: BotSettings) -> BotRule:

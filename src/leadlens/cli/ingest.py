@@ -77,6 +77,9 @@ def ingest_github_cmd(
         "--token-env", help="Environment variable holding the token.")] = DEFAULT_GITHUB_TOKEN_ENV,
     api_url: Annotated[str | None, typer.Option(
         "--api-url", help="REST API URL (GitHub Enterprise: https://HOST/api/v3).")] = None,
+    trust_settings_api_url: Annotated[bool, typer.Option(
+        "--trust-settings-api-url", help="Send the token to the github_api_url setting's host"
+        " (settings files can come with a repository, so not without this flag).")] = False,
     max_requests: Annotated[int | None, typer.Option(
         "--max-requests", min=1, help="Stop after this many requests; the next run resumes.")] = None,
     max_wait: Annotated[float, typer.Option(
@@ -89,6 +92,9 @@ def ingest_github_cmd(
     fmt: FormatOpt = "table",
 ) -> None:
     """Ingest GitHub pull requests, reviews, comments, checks, deployments, releases and issues."""
+    import httpx
+
+    from leadlens.sources.github.client import is_default_api
     from leadlens.sources.github.ingest import GithubReplay, GithubSource
 
     settings = load_settings()
@@ -101,9 +107,19 @@ def ingest_github_cmd(
         err.print(f"waiting {wait.seconds:,.0f}s for {wait.reason} (until {until:%H:%M:%S} UTC)",
                   highlight=False, markup=False)
 
-    source: Source = GithubReplay(from_dir) if from_dir is not None else GithubSource(
-        repo or "", token_env=token_env, api_url=api_url, max_requests=max_requests,
-        max_wait=max_wait, on_wait=on_wait)
+    source: Source
+    if from_dir is not None:
+        source = GithubReplay(from_dir)
+    else:
+        source = GithubSource(repo or "", token_env=token_env, api_url=api_url,
+                              trust_settings_api_url=trust_settings_api_url,
+                              max_requests=max_requests, max_wait=max_wait, on_wait=on_wait)
+        url = source.api_url_in(settings)  # refused here, before the store opens, if it must be
+        if not is_default_api(url):
+            # The parsed form: hosts in punycode (a look-alike name shows), nothing unprintable.
+            where = "--api-url" if api_url is not None else "the github_api_url setting"
+            err.print(f"GitHub API: {httpx.URL(url)} ({where}); the token in {token_env} is sent"
+                      " there", highlight=False, markup=False)
     bar = Bar(enabled=err.is_terminal and not quiet)
     with open_store(store or settings.store) as st:
         try:

@@ -17,7 +17,6 @@ implausible date is no release.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import pyarrow as pa
 from leadlens.config import DEFAULT_RELEASE_TAG_PATTERN, EARLIEST_PLAUSIBLE
 from leadlens.conventions import GITHUB_MERGE
 from leadlens.derive.state import StepInputs
+from leadlens.patterns import Regex
 from leadlens.store.db import Store, scalar
 from leadlens.store.writer import transaction
 
@@ -98,7 +98,7 @@ def _id_of(store: Store, sha: str | None) -> int | None:
 
 
 def _release_positions(store: Store, repo: str, graph: _Graph, position: dict[int, int],
-                       pattern: re.Pattern[str]) -> tuple[list[tuple[int, datetime, str]], int]:
+                       pattern: Regex) -> tuple[list[tuple[int, datetime, str]], int]:
     """(last mainline position a release contains, its date, its name) per release tag, and how
     many release tags were passed over for an implausible date (the earliest-dated release wins,
     so one tag dated at the epoch would otherwise release everything before it)."""
@@ -286,7 +286,7 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
             chain = list(graph.first_parents(tip_id))[::-1]
         position = {c: i for i, c in enumerate(chain)}
         releases, implausible = _release_positions(store, repo, graph, position,
-                                                   re.compile(release_pattern))
+                                                   Regex(release_pattern, "release_tag_pattern"))
         claim, cut = _claim(graph, chain)
         changes = _changes(store, repo, chain, _best_after(len(chain), releases), cut)
         del graph, position

@@ -1,8 +1,9 @@
 """AI-assisted commits and changes in the store: the attribution rules applied, with evidence.
 
 The rules (attribution.py) are applied in Python, where their semantics live; DuckDB first narrows
-millions of commits to the few whose fields could match (each rule's pattern, run by RE2), so only
-those are read out. A pattern RE2 cannot run (a look-behind, say) narrows nothing: correct, slower.
+millions of commits to the few whose fields could match (each rule's pattern, run by RE2, the engine
+patterns.py runs them with in Python too), so only those are read out. Should DuckDB's RE2 refuse a
+pattern the Python one took, that rule narrows nothing: correct, slower.
 """
 
 from __future__ import annotations

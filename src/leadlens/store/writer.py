@@ -177,7 +177,7 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Mapping[st
 
 
 def record_skipped(con: duckdb.DuckDBPyConnection, repo: str, source: str, resource: str,
-                   url: str | None, reason: str, raw: str) -> None:
+                   url: str | None, reason: str, raw: str | None) -> None:
     """Keep an object a source could not map, with its reason; the same object skipped again (a
     rerun, a replay) is one row, not two. Call inside a transaction."""
     con.execute(

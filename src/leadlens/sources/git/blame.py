@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from leadlens.errors import UserError
 from leadlens.model import Commit, RangeBlame, Revision
+from leadlens.patterns import Regex
 from leadlens.sources.git.client import GitRepo, _run
 from leadlens.sources.git.parse import LOG_FORMAT, decode, parse_log
 
@@ -68,9 +69,9 @@ def resolve(repo: GitRepo, rev: str) -> Revision:
 
 
 def release_tags(repo: GitRepo, pattern: str) -> list[Revision]:
-    """Tags matching ``pattern`` (``re.match``, as the derive step reads it) that point at commits,
-    in version order (``git tag --sort=v:refname``)."""
-    regex = re.compile(pattern)
+    """Tags matching ``pattern`` (matched at the start, as the derive step reads it) that point at
+    commits, in version order (``git tag --sort=v:refname``)."""
+    regex = Regex(pattern, "release_tag_pattern")
     raw = _run(["for-each-ref", "--sort=v:refname", "--format=%(refname:strip=2)%00%(objectname)"
                 "%00%(objecttype)%00%(*objectname)%00%(*objecttype)", "refs/tags"], repo.path)
     out = []

@@ -17,7 +17,7 @@ from leadlens.sources.base import Wait
 
 __all__ = [
     "GitHubAPI", "NotFoundError", "Page", "RateLimitTooLong", "RequestBudgetSpent",
-    "SystemClock", "make_client",
+    "SystemClock", "api_url_for", "is_default_api", "make_client",
 ]
 
 API_VERSION = "2022-11-28"
@@ -53,14 +53,43 @@ class SystemClock:
 
 def make_client(token: str | None, api_url: str = DEFAULT_GITHUB_API_URL,
                 transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """The one HTTP client of the GitHub source; tests pass an ``httpx.MockTransport``."""
+    """The one HTTP client of the GitHub source; tests pass an ``httpx.MockTransport``. The token
+    goes to ``api_url``'s origin only, over https (http to this machine alone)."""
     headers = {
         "Accept": "application/vnd.github+json",
         "X-GitHub-Api-Version": API_VERSION,
     }
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    return http.make_client(api_url, headers, transport)
+    credentials = {"Authorization": f"Bearer {token}"} if token else None
+    return http.make_client(api_url, headers, transport, credentials=credentials,
+                            what="the GitHub API URL")
+
+
+def is_default_api(url: str) -> bool:
+    """``url`` is GitHub's own API (``https://api.github.com``, however written)."""
+    try:
+        parsed, default = httpx.URL(url), httpx.URL(DEFAULT_GITHUB_API_URL)
+    except httpx.InvalidURL:
+        return False
+    return (http.origin(parsed) == http.origin(default) and not parsed.userinfo
+            and parsed.path.rstrip("/") == default.path.rstrip("/"))
+
+
+def api_url_for(explicit: str | None, setting: str, *, trust_setting: bool = False) -> str:
+    """The API a run sends its token to: ``explicit`` (``--api-url``) when given, else the
+    ``github_api_url`` setting. Settings are read from the working directory, where a cloned
+    repository's own ``pyproject.toml`` may name any host: one other than GitHub's is taken from
+    there only with ``trust_setting`` (``--trust-settings-api-url``). Either way, https only (http
+    to this machine alone)."""
+    if explicit is not None:
+        url, what = explicit, "--api-url"
+    else:
+        url, what = setting, "the github_api_url setting"
+        if not trust_setting and not is_default_api(url):
+            raise UserError(
+                f"github_api_url {url!r} is read from the working directory, which a repository"
+                " can ship: pass --trust-settings-api-url to send your token there (or --api-url)")
+    http.checked_base_url(url, what)
+    return url
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from leadlens.config import DEFAULT_GITHUB_MAX_WAIT, DEFAULT_GITHUB_TOKEN_ENV, S
 from leadlens.conventions import BotRule
 from leadlens.errors import UserError
 from leadlens.sources.base import QUIET, DeriveStart, Progress, RunSummary, Wait
-from leadlens.sources.github.client import Clock, GitHubAPI, SystemClock, make_client
+from leadlens.sources.github.client import Clock, GitHubAPI, SystemClock, api_url_for, make_client
 from leadlens.sources.github.replay import replay_dir
 from leadlens.sources.github.source import sync_repo
 from leadlens.store import Store
@@ -30,6 +30,7 @@ class GithubSource:
     repo: str
     token_env: str = DEFAULT_GITHUB_TOKEN_ENV
     api_url: str | None = None  # default: the github_api_url setting
+    trust_settings_api_url: bool = False  # a github_api_url setting other than GitHub's is used
     max_requests: int | None = None
     max_wait: float = DEFAULT_GITHUB_MAX_WAIT
     on_wait: Callable[[Wait], None] | None = None
@@ -39,12 +40,18 @@ class GithubSource:
     kind: ClassVar[str] = "github"
     derives_from: ClassVar[DeriveStart] = "forge"
 
+    def api_url_in(self, settings: Settings) -> str:
+        """Where the token goes: ``api_url``, else the setting when it is GitHub's or trusted."""
+        return api_url_for(self.api_url, settings.github.api_url,
+                           trust_setting=self.trust_settings_api_url)
+
     def ingest(self, store: Store, settings: Settings, progress: Progress = QUIET) -> RunSummary:
+        api_url = self.api_url_in(settings)
         token = os.environ.get(self.token_env, "").strip()
         if not token:
             raise UserError(f"no GitHub token: set {self.token_env} to a token that can read the"
                             " repository (or name another variable with --token-env)")
-        with make_client(token, self.api_url or settings.github.api_url, self.transport) as client:
+        with make_client(token, api_url, self.transport) as client:
             api = GitHubAPI(client, token_env=self.token_env, clock=self.clock or SystemClock(),
                             max_wait=self.max_wait, max_requests=self.max_requests,
                             on_wait=self.on_wait)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from leadlens.sources.base import RunSummary, Skipped
-from leadlens.sources.github.mapping import KEYS, MAPPERS, SOURCE, Context, MappingError, Row
+from leadlens.sources.github.mapping import (
+    KEYS,
+    SOURCE,
+    Context,
+    MappingError,
+    Row,
+    map_object,
+    raw_json,
+    utf8,
+)
 from leadlens.store import Store
 from leadlens.store.writer import record_skipped, upsert
 
@@ -22,22 +30,20 @@ class Batch:
 
     repo: str
     rows: dict[str, dict[tuple[Any, ...], Row]] = field(default_factory=dict)
-    skipped: list[tuple[Skipped, str]] = field(default_factory=list)  # with the raw object
+    skipped: list[tuple[Skipped, str | None]] = field(default_factory=list)  # with the raw object
     seen: Counter[str] = field(default_factory=Counter)  # objects read, by resource
     not_stored: Counter[str] = field(default_factory=Counter)  # by design (issue PRs, ...)
     keys: dict[str, set[tuple[Any, ...]]] = field(default_factory=dict)  # stored, by resource
 
     def add(self, resource: str, obj: object, ctx: Context) -> Row | None:
         """Map ``obj`` and keep its row; an object the mapping cannot read is kept as skipped."""
-        table, mapper = MAPPERS[resource]
         self.seen[resource] += 1
         try:
-            if not isinstance(obj, Mapping):
-                raise MappingError(f"not a JSON object: {type(obj).__name__}")
-            row = mapper(obj, ctx)
+            table, row = map_object(resource, obj, ctx)
         except MappingError as exc:
             url = obj.get("url") if isinstance(obj, Mapping) else None
-            self.skipped.append((Skipped(resource, url or ctx.url, str(exc)), json.dumps(obj)))
+            url = utf8(url) if isinstance(url, str) else ctx.url
+            self.skipped.append((Skipped(resource, url, str(exc)), raw_json(obj)))
             return None
         if row is None:
             self.not_stored[resource] += 1

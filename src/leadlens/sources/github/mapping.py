@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from leadlens.conventions import BotRule
+from leadlens.sources.github import fields as f
+from leadlens.sources.github.fields import MappingError, raw_json, utf8
 
 __all__ = [
-    "KEYS", "MAPPERS", "SOURCE", "Context", "MappingError", "Row", "is_bot", "number_in", "repo_in",
-    "route",
+    "KEYS", "MAPPERS", "SOURCE", "Context", "MappingError", "Row", "is_bot", "map_object",
+    "number_in", "raw_json", "repo_in", "route", "utf8",
 ]
 
 Row = dict[str, Any]
@@ -41,10 +42,6 @@ TIMELINE_ELSEWHERE = frozenset(
 _REPO_IN_URL = re.compile(r"/repos/([^/?#]+)/([^/?#]+)")
 _NUMBER_IN_URL = re.compile(r"/(?:pulls|issues)/(\d+)(?:[/?#]|$)")
 _DEPLOYMENT_IN_URL = re.compile(r"/deployments/(\d+)(?:[/?#]|$)")
-
-
-class MappingError(ValueError):
-    """An object lacks a field the mapping needs, or has one of the wrong type."""
 
 
 def is_bot(bots: BotRule, user: object) -> bool | None:
@@ -76,117 +73,81 @@ def number_in(url: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _need(obj: Mapping[str, Any], key: str) -> Any:
-    value = obj.get(key)
-    if value is None:
-        raise MappingError(f"missing field {key!r}")
-    return value
-
-
-def _int(obj: Mapping[str, Any], key: str) -> int:
-    value = _need(obj, key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MappingError(f"field {key!r} is not an integer: {value!r}")
-    return value
-
-
-def _time(value: object, key: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise MappingError(f"field {key!r} is not a time: {value!r}")
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        raise MappingError(f"field {key!r} is not a time: {value!r}") from None
-    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-def _need_time(obj: Mapping[str, Any], key: str) -> datetime:
-    at = _time(_need(obj, key), key)
-    assert at is not None
-    return at
-
-
-def _login(user: object) -> str | None:
-    return user.get("login") if isinstance(user, dict) else None
-
-
-def _labels(obj: Mapping[str, Any]) -> list[str]:
-    return [label["name"] for label in obj.get("labels") or [] if isinstance(label, dict)
-            and isinstance(label.get("name"), str)]
-
-
 def _provenance(obj: Mapping[str, Any], ctx: Context, *, url: bool = True, raw: bool = True) -> Row:
     row: Row = {"source": SOURCE, "fetched_at": ctx.fetched_at}
     if url:
-        row["url"] = obj.get("url") or ctx.url
+        row["url"] = f.url_in(obj, "url") or ctx.url
     if raw:
-        row["raw"] = json.dumps(obj, separators=(",", ":"))
+        row["raw"] = raw_json(obj)
+        if row["raw"] is None:
+            raise MappingError("nested too deeply")
     return row
 
 
 def pull_request(obj: Mapping[str, Any], ctx: Context) -> Row:
-    base, head = obj.get("base") or {}, obj.get("head") or {}
+    base, head = f.nested(obj, "base"), f.nested(obj, "head")
     return {
-        "repo": ctx.repo, "number": _int(obj, "number"), "node_id": obj.get("node_id"),
-        "title": obj.get("title"), "body": obj.get("body"), "author": _login(obj.get("user")),
-        "author_is_bot": is_bot(ctx.bots, obj.get("user")), "state": _need(obj, "state"),
-        "draft": obj.get("draft"), "created_at": _need_time(obj, "created_at"),
-        "updated_at": _need_time(obj, "updated_at"), "closed_at": _time(obj.get("closed_at"), "closed_at"),
-        "merged_at": _time(obj.get("merged_at"), "merged_at"),
-        "merge_commit_sha": obj.get("merge_commit_sha"),
-        "base_ref": base.get("ref"), "head_ref": head.get("ref"), "head_sha": head.get("sha"),
-        "labels": _labels(obj),
+        "repo": ctx.repo, "number": f.integer(obj, "number"), "node_id": f.text(obj, "node_id"),
+        "title": f.text(obj, "title"), "body": f.text(obj, "body"), "author": f.login(obj, "user"),
+        "author_is_bot": is_bot(ctx.bots, obj.get("user")), "state": f.need_text(obj, "state"),
+        "draft": f.flag(obj, "draft"), "created_at": f.need_time(obj, "created_at"),
+        "updated_at": f.need_time(obj, "updated_at"), "closed_at": f.time(obj.get("closed_at"), "closed_at"),
+        "merged_at": f.time(obj.get("merged_at"), "merged_at"),
+        "merge_commit_sha": f.text(obj, "merge_commit_sha"),
+        "base_ref": f.text(base, "ref", "base.ref"), "head_ref": f.text(head, "ref", "head.ref"),
+        "head_sha": f.text(head, "sha", "head.sha"), "labels": f.labels(obj),
         # Only the single-PR endpoint says these; the list endpoint leaves them out (NULL).
-        "additions": obj.get("additions"), "deletions": obj.get("deletions"),
-        "changed_files": obj.get("changed_files"), "commits": obj.get("commits"),
+        "additions": f.opt_integer(obj, "additions"), "deletions": f.opt_integer(obj, "deletions"),
+        "changed_files": f.opt_integer(obj, "changed_files"), "commits": f.opt_integer(obj, "commits"),
         **_provenance(obj, ctx),
     }
 
 
 def review(obj: Mapping[str, Any], ctx: Context) -> Row:
-    number = number_in(obj.get("pull_request_url")) or ctx.number
+    number = number_in(f.url_in(obj, "pull_request_url")) or ctx.number
     if number is None:
         raise MappingError("no pull request number (pull_request_url missing)")
     return {
-        "repo": ctx.repo, "number": number, "id": _int(obj, "id"),
-        "reviewer": _login(obj.get("user")), "reviewer_is_bot": is_bot(ctx.bots, obj.get("user")),
-        "state": _need(obj, "state"), "submitted_at": _time(obj.get("submitted_at"), "submitted_at"),
-        "commit_id": obj.get("commit_id"), "body": obj.get("body"),
+        "repo": ctx.repo, "number": number, "id": f.integer(obj, "id"),
+        "reviewer": f.login(obj, "user"), "reviewer_is_bot": is_bot(ctx.bots, obj.get("user")),
+        "state": f.need_text(obj, "state"),
+        "submitted_at": f.time(obj.get("submitted_at"), "submitted_at"),
+        "commit_id": f.text(obj, "commit_id"), "body": f.text(obj, "body"),
         **_provenance(obj, ctx, url=False), "url": ctx.url,
     }
 
 
 def _comment(obj: Mapping[str, Any], ctx: Context, kind: str, number: int | None) -> Row:
     return {
-        "repo": ctx.repo, "kind": kind, "id": _int(obj, "id"), "number": number,
-        "author": _login(obj.get("user")), "author_is_bot": is_bot(ctx.bots, obj.get("user")),
-        "created_at": _need_time(obj, "created_at"),
-        "updated_at": _time(obj.get("updated_at"), "updated_at"), "body": obj.get("body"),
+        "repo": ctx.repo, "kind": kind, "id": f.integer(obj, "id"), "number": number,
+        "author": f.login(obj, "user"), "author_is_bot": is_bot(ctx.bots, obj.get("user")),
+        "created_at": f.need_time(obj, "created_at"),
+        "updated_at": f.time(obj.get("updated_at"), "updated_at"), "body": f.text(obj, "body"),
         **_provenance(obj, ctx),
     }
 
 
 def review_comment(obj: Mapping[str, Any], ctx: Context) -> Row:
-    return _comment(obj, ctx, "review", number_in(obj.get("pull_request_url")) or ctx.number)
+    return _comment(obj, ctx, "review", number_in(f.url_in(obj, "pull_request_url")) or ctx.number)
 
 
 def issue_comment(obj: Mapping[str, Any], ctx: Context) -> Row:
-    return _comment(obj, ctx, "issue", number_in(obj.get("issue_url")) or ctx.number)
+    return _comment(obj, ctx, "issue", number_in(f.url_in(obj, "issue_url")) or ctx.number)
 
 
 def pr_commit(obj: Mapping[str, Any], ctx: Context) -> Row:
     if ctx.number is None:
         raise MappingError("no pull request number in the URL")
-    commit = obj.get("commit") or {}
-    author, committer = commit.get("author") or {}, commit.get("committer") or {}
+    commit = f.nested(obj, "commit")
+    author, committer = f.nested(commit, "author"), f.nested(commit, "committer")
     return {
-        "repo": ctx.repo, "number": ctx.number, "sha": _need(obj, "sha"),
-        "author_name": author.get("name"), "author_login": _login(obj.get("author")),
-        "author_time": _time(author.get("date"), "commit.author.date"),
-        "committer_time": _time(committer.get("date"), "commit.committer.date"),
-        "message": commit.get("message"), "source": SOURCE, "fetched_at": ctx.fetched_at,
+        "repo": ctx.repo, "number": ctx.number, "sha": f.need_text(obj, "sha"),
+        "author_name": f.text(author, "name", "commit.author.name"),
+        "author_login": f.login(obj, "author"),
+        "author_time": f.time(author.get("date"), "commit.author.date"),
+        "committer_time": f.time(committer.get("date"), "commit.committer.date"),
+        "message": f.text(commit, "message", "commit.message"), "source": SOURCE,
+        "fetched_at": ctx.fetched_at,
     }
 
 
@@ -203,34 +164,37 @@ def _event_detail(obj: Mapping[str, Any]) -> str | None:
 def pr_event(obj: Mapping[str, Any], ctx: Context) -> Row | None:
     """A timeline or issue event of a pull request; None for entries other tables hold and for
     events of issues that are not pull requests."""
-    event = _need(obj, "event")
+    event = f.need_text(obj, "event")
     if event in TIMELINE_ELSEWHERE:
         return None
     issue = obj.get("issue")
     if isinstance(issue, dict):  # the repository-wide issue events list embeds its issue
         if "pull_request" not in issue:
             return None
-        number: int | None = _int(issue, "number")
+        number: int | None = f.integer(issue, "number")
     else:
         number = ctx.number
     if number is None:
         raise MappingError("no pull request number")
-    ident = obj.get("id") if obj.get("id") is not None else obj.get("node_id")
+    ident: int | str | None = f.opt_integer(obj, "id")
+    if ident is None:
+        ident = f.text(obj, "node_id")
     if ident is None:
         raise MappingError("missing field 'id'")
     return {
         "repo": ctx.repo, "number": number, "id": str(ident), "event": event,
-        "actor": _login(obj.get("actor")), "actor_is_bot": is_bot(ctx.bots, obj.get("actor")),
-        "at": _need_time(obj, "created_at"), "detail": _event_detail(obj),
+        "actor": f.login(obj, "actor"), "actor_is_bot": is_bot(ctx.bots, obj.get("actor")),
+        "at": f.need_time(obj, "created_at"), "detail": _event_detail(obj),
         **_provenance(obj, ctx, url=False),
     }
 
 
 def _build(obj: Mapping[str, Any], ctx: Context, kind: str, **times: datetime | None) -> Row:
     return {
-        "repo": ctx.repo, "kind": kind, "id": _int(obj, "id"), "name": obj.get("name"),
-        "head_sha": obj.get("head_sha"), "head_branch": obj.get("head_branch"),
-        "event": obj.get("event"), "status": obj.get("status"), "conclusion": obj.get("conclusion"),
+        "repo": ctx.repo, "kind": kind, "id": f.integer(obj, "id"), "name": f.text(obj, "name"),
+        "head_sha": f.text(obj, "head_sha"), "head_branch": f.text(obj, "head_branch"),
+        "event": f.text(obj, "event"), "status": f.text(obj, "status"),
+        "conclusion": f.text(obj, "conclusion"),
         **times, **_provenance(obj, ctx),
     }
 
@@ -238,18 +202,18 @@ def _build(obj: Mapping[str, Any], ctx: Context, kind: str, **times: datetime | 
 def workflow_run(obj: Mapping[str, Any], ctx: Context) -> Row:
     # Runs have no completion time of their own; a completed run's last update is its end.
     done = obj.get("status") == "completed"
-    return _build(obj, ctx, "workflow_run", created_at=_time(obj.get("created_at"), "created_at"),
-                  started_at=_time(obj.get("run_started_at"), "run_started_at"),
-                  completed_at=_time(obj.get("updated_at"), "updated_at") if done else None)
+    return _build(obj, ctx, "workflow_run", created_at=f.time(obj.get("created_at"), "created_at"),
+                  started_at=f.time(obj.get("run_started_at"), "run_started_at"),
+                  completed_at=f.time(obj.get("updated_at"), "updated_at") if done else None)
 
 
 def _check(obj: Mapping[str, Any], ctx: Context, kind: str) -> Row:
-    row = _build(obj, ctx, kind, created_at=_time(obj.get("created_at"), "created_at"),
-                 started_at=_time(obj.get("started_at"), "started_at"),
-                 completed_at=_time(obj.get("completed_at"), "completed_at"))
-    suite = obj.get("check_suite")
-    if row["head_branch"] is None and isinstance(suite, dict):
-        row["head_branch"] = suite.get("head_branch")
+    row = _build(obj, ctx, kind, created_at=f.time(obj.get("created_at"), "created_at"),
+                 started_at=f.time(obj.get("started_at"), "started_at"),
+                 completed_at=f.time(obj.get("completed_at"), "completed_at"))
+    if row["head_branch"] is None:
+        suite = f.nested(obj, "check_suite")
+        row["head_branch"] = f.text(suite, "head_branch", "check_suite.head_branch")
     return row
 
 
@@ -263,31 +227,32 @@ def check_run(obj: Mapping[str, Any], ctx: Context) -> Row:
 
 def deployment(obj: Mapping[str, Any], ctx: Context) -> Row:
     return {
-        "repo": ctx.repo, "id": _int(obj, "id"), "sha": _need(obj, "sha"), "ref": obj.get("ref"),
-        "environment": obj.get("environment"), "creator": _login(obj.get("creator")),
-        "created_at": _need_time(obj, "created_at"),
-        "updated_at": _time(obj.get("updated_at"), "updated_at"), **_provenance(obj, ctx),
+        "repo": ctx.repo, "id": f.integer(obj, "id"), "sha": f.need_text(obj, "sha"),
+        "ref": f.text(obj, "ref"), "environment": f.text(obj, "environment"),
+        "creator": f.login(obj, "creator"),
+        "created_at": f.need_time(obj, "created_at"),
+        "updated_at": f.time(obj.get("updated_at"), "updated_at"), **_provenance(obj, ctx),
     }
 
 
 def deployment_status(obj: Mapping[str, Any], ctx: Context) -> Row:
-    m = _DEPLOYMENT_IN_URL.search(obj.get("deployment_url") or ctx.url or "")
+    m = _DEPLOYMENT_IN_URL.search(f.url_in(obj, "deployment_url") or ctx.url or "")
     if m is None:
         raise MappingError("no deployment id (deployment_url missing)")
     return {
-        "repo": ctx.repo, "deployment_id": int(m.group(1)), "id": _int(obj, "id"),
-        "state": _need(obj, "state"), "environment": obj.get("environment"),
-        "created_at": _need_time(obj, "created_at"), **_provenance(obj, ctx),
+        "repo": ctx.repo, "deployment_id": int(m.group(1)), "id": f.integer(obj, "id"),
+        "state": f.need_text(obj, "state"), "environment": f.text(obj, "environment"),
+        "created_at": f.need_time(obj, "created_at"), **_provenance(obj, ctx),
     }
 
 
 def release(obj: Mapping[str, Any], ctx: Context) -> Row:
     return {
-        "repo": ctx.repo, "id": _int(obj, "id"), "tag_name": _need(obj, "tag_name"),
-        "name": obj.get("name"), "target_commitish": obj.get("target_commitish"),
-        "draft": bool(_need(obj, "draft")), "prerelease": bool(_need(obj, "prerelease")),
-        "created_at": _time(obj.get("created_at"), "created_at"),
-        "published_at": _time(obj.get("published_at"), "published_at"), **_provenance(obj, ctx),
+        "repo": ctx.repo, "id": f.integer(obj, "id"), "tag_name": f.need_text(obj, "tag_name"),
+        "name": f.text(obj, "name"), "target_commitish": f.text(obj, "target_commitish"),
+        "draft": f.need_flag(obj, "draft"), "prerelease": f.need_flag(obj, "prerelease"),
+        "created_at": f.time(obj.get("created_at"), "created_at"),
+        "published_at": f.time(obj.get("published_at"), "published_at"), **_provenance(obj, ctx),
     }
 
 
@@ -296,15 +261,39 @@ def issue(obj: Mapping[str, Any], ctx: Context) -> Row | None:
     if "pull_request" in obj:
         return None
     return {
-        "repo": ctx.repo, "number": _int(obj, "number"), "title": obj.get("title"),
-        "body": obj.get("body"), "author": _login(obj.get("user")), "state": _need(obj, "state"),
-        "labels": _labels(obj), "created_at": _need_time(obj, "created_at"),
-        "updated_at": _need_time(obj, "updated_at"),
-        "closed_at": _time(obj.get("closed_at"), "closed_at"), **_provenance(obj, ctx),
+        "repo": ctx.repo, "number": f.integer(obj, "number"), "title": f.text(obj, "title"),
+        "body": f.text(obj, "body"), "author": f.login(obj, "user"), "state": f.need_text(obj, "state"),
+        "labels": f.labels(obj), "created_at": f.need_time(obj, "created_at"),
+        "updated_at": f.need_time(obj, "updated_at"),
+        "closed_at": f.time(obj.get("closed_at"), "closed_at"), **_provenance(obj, ctx),
     }
 
 
 Mapper = Callable[[Mapping[str, Any], Context], Row | None]
+
+
+def map_object(resource: str, obj: object, ctx: Context) -> tuple[str, Row | None]:
+    """(table, row) for one API object of ``resource``; the row is None for objects another table
+    holds. Raises :class:`MappingError` for an object of the wrong shape: a field missing or of the
+    wrong type, an integer beyond 64 bits, nesting too deep to read."""
+    table, mapper = MAPPERS[resource]
+    if not isinstance(obj, Mapping):
+        raise MappingError(f"not a JSON object: {type(obj).__name__}")
+    try:
+        row = mapper(obj, ctx)
+    except RecursionError:
+        raise MappingError("nested too deeply") from None
+    if row is not None:
+        for key, value in row.items():
+            # Numbers from URLs and the context too: nothing the store cannot hold gets through.
+            if isinstance(value, int) and not isinstance(value, bool) and value not in f.INT64:
+                raise f.wrong(key, "a 64-bit integer", value)
+            if isinstance(value, str):
+                row[key] = utf8(value)
+            elif isinstance(value, list):
+                row[key] = [utf8(v) if isinstance(v, str) else v for v in value]
+    return table, row
+
 
 # resource -> (table, mapper): the resources leadlens reads, named as in its run summary.
 MAPPERS: dict[str, tuple[str, Mapper]] = {

@@ -78,8 +78,9 @@ def _pr_children(api: GitHubAPI, repo: str, pr: Mapping[str, Any], batch: Batch,
     for page in api.pages(f"{base}/issues/{number}/timeline", {"per_page": PER_PAGE}):
         for obj in _items(page.data, None):
             batch.add("pr_events", obj, _with_number(ctx_for(page.url), number))
-    head = (pr.get("head") or {}).get("sha")
-    if head:
+    head = pr.get("head")
+    head = head.get("sha") if isinstance(head, Mapping) else None
+    if isinstance(head, str) and head:
         for page in api.pages(f"{base}/commits/{head}/check-runs", {"per_page": PER_PAGE}):
             for obj in _items(page.data, "check_runs"):
                 batch.add("check_runs", obj, ctx_for(page.url))
@@ -130,9 +131,9 @@ def _parse(text: object) -> datetime | None:
         return None
     try:
         at = datetime.fromisoformat(text)
-    except ValueError:
+        return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 9999 west of UTC, say
         return None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _newest(objs: Iterable[Any], key: str) -> datetime | None:
