@@ -4,14 +4,12 @@ the shipped code is AI-assisted."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table
-from rich.text import Text
 
 from leadlens import pipeline
 from leadlens.cli.app import ai_app, out
@@ -29,6 +27,7 @@ from leadlens.cli.options import (
     UntilOpt,
     check_format,
     deliver,
+    emit,
     filters,
     names,
     when,
@@ -36,6 +35,7 @@ from leadlens.cli.options import (
 from leadlens.cli.progress import blame_bar
 from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_SEED, load_settings
 from leadlens.errors import UserError
+from leadlens.report.text import safe_text
 
 __all__: list[str] = []
 
@@ -116,7 +116,7 @@ def ai_share_cmd(
                                    detect_moves=detect_moves, jobs=jobs, progress=progress)
     if fmt == "json":
         data: Any = [s.to_json() for s in shares] if releases else shares[0].to_json()
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n", None)
         return
     table = Table(title="AI share of shipped code", title_justify="left", box=box.SIMPLE_HEAD)
     for col in ("from", "to"):
@@ -126,9 +126,8 @@ def ai_share_cmd(
     table.add_column("top authors", overflow="fold")
     for s in shares:
         top = ", ".join(f"{name} {lines:,}" for name, lines in list(s.by_author.items())[:3])
-        # Text, not markup: names like "copilot-swe-agent[bot]" would read as Rich tags.
-        table.add_row(Text(s.from_rev), Text(s.to_rev), f"{s.total_lines:,}", f"{s.ai_lines:,}",
-                      f"{s.ai_percentage:.2f}", Text(top or "-"))
+        table.add_row(safe_text(s.from_rev), safe_text(s.to_rev), f"{s.total_lines:,}",
+                      f"{s.ai_lines:,}", f"{s.ai_percentage:.2f}", safe_text(top or "-"))
     out.print(table)
     commits = len({sha for s in shares for sha in s.ai_commits})
     out.print(f"{commits} AI-assisted commit{'s' if commits != 1 else ''} with lines at --to;"

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, Protocol, TextIO
 
 import typer
 
@@ -16,15 +16,32 @@ from leadlens.cli.app import err, out
 from leadlens.config import Settings
 from leadlens.conventions import BotRule
 from leadlens.errors import UserError
+from leadlens.report.text import safe_text
 
 if TYPE_CHECKING:
     from leadlens.metrics.flow import Filters
     from leadlens.report.model import AiSection, Report
 
 __all__ = [
-    "REPORT_FORMATS", "BotsOpt", "FormatOpt", "OutOpt", "PathsOpt", "RepoOpt", "ReportFormatOpt",
-    "SinceOpt", "StoreOpt", "UntilOpt", "check_format", "deliver", "emit", "filters", "names",
-    "open_out", "when",
+    "REPORT_FORMATS",
+    "BotsOpt",
+    "FormatOpt",
+    "OutOpt",
+    "PathsOpt",
+    "RepoOpt",
+    "ReportFormatOpt",
+    "SinceOpt",
+    "Sink",
+    "StoreOpt",
+    "UntilOpt",
+    "check_format",
+    "deliver",
+    "emit",
+    "filters",
+    "names",
+    "open_out",
+    "to_terminal",
+    "when",
 ]
 
 StoreOpt = Annotated[
@@ -90,12 +107,36 @@ def names(values: list[str] | None) -> tuple[str, ...]:
     return tuple(n.strip() for v in values or () for n in v.split(",") if n.strip())
 
 
+class Sink(Protocol):
+    """Where a command writes its output: a file, or standard output."""
+
+    def write(self, text: str, /) -> int: ...
+
+
+class _Stripped:
+    """Standard output on a terminal: what is written loses its control characters (a JSON or
+    CSV export quotes repository text, and a terminal would obey an escape in it). Stripped
+    character by character, so where a write splits the text does not matter."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str, /) -> int:
+        return self.stream.write(safe_text(text, newlines=True))
+
+
+def to_terminal(path: Path | None) -> bool:
+    """Whether output meant for ``path`` goes to a terminal (no ``--out``, stdout a tty)."""
+    return path is None and sys.stdout.isatty()
+
+
 @contextmanager
-def open_out(path: Path | None) -> Iterator[TextIO]:
-    """Standard output, or ``path`` written through a temporary file and moved in place at the end
-    (a failed run never leaves half a file)."""
+def open_out(path: Path | None) -> Iterator[Sink]:
+    """Standard output (stripped of control characters when it is a terminal: files and pipes get
+    the data as stored), or ``path`` written through a temporary file and moved in place at the
+    end (a failed run never leaves half a file)."""
     if path is None:
-        yield sys.stdout
+        yield _Stripped(sys.stdout) if to_terminal(path) else sys.stdout
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +165,7 @@ def deliver(fmt: str, document: Report | AiSection, *, html_target: Path, to_fil
         target = to_file or html_target
         emit(render(document), target)
         err.print("HTML report written to:", highlight=False)
-        out.print(str(target.resolve()), highlight=False, soft_wrap=True)
+        out.print(safe_text(str(target.resolve())), highlight=False, soft_wrap=True)
     else:
         from leadlens.report.terminal import render as render_terminal
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,14 +23,15 @@ from leadlens.cli.options import (
     deliver,
     filters,
     open_out,
+    to_terminal,
     when,
 )
 from leadlens.config import DEFAULT_K, load_settings
+from leadlens.report.text import safe_text
 from leadlens.store import open_store
 from leadlens.store.db import limit_memory
 
 __all__: list[str] = []
-
 
 
 @app.command("report")
@@ -86,8 +87,21 @@ def changes_cmd(
     with open_store(store or settings.store, read_only=True) as st:
         limit_memory(st, settings.memory_limit)
         stages, rows = change_rows(engines.connect(st), scope, Rules.of(settings.ai))
+        if to_terminal(out_file):  # one change, one line: a title's line break is not ours
+            rows = (_one_line(r) for r in rows)
         with open_out(out_file) as fh:
             if fmt == "csv":
                 write_csv(rows, fh, stages)
             else:
                 write_jsonl(rows, fh)
+
+
+def _one_line(value: Any) -> Any:
+    """A row's strings, at any depth, stripped for a terminal (line breaks become spaces)."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {k: _one_line(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_one_line(v) for v in value]
+    return value
