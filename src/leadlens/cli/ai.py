@@ -26,6 +26,7 @@ from leadlens.cli.options import (
     StoreOpt,
     UntilOpt,
     check_format,
+    check_out,
     deliver,
     emit,
     filters,
@@ -68,6 +69,8 @@ def ai_report_cmd(
     check_format(fmt, REPORT_FORMATS)
     settings = load_settings()
     scope = filters(since, until, repo, include_bots, settings)
+    store_path = Path(store or settings.store)
+    check_out(out_file, store_path)
     from leadlens import engines
     from leadlens.analysis.impact import Cohorts
     from leadlens.attribution import Rules
@@ -81,8 +84,8 @@ def ai_report_cmd(
     with report_store(paths, store, settings, line_history) as (st, ok):
         section = build_ai(engines.connect(st), scope, Rules.of(settings.ai), cohorts,
                            rework_days=settings.rework_days)
-    deliver(fmt, section, html_target=Path(store or settings.store).parent / "ai-report.html",
-            to_file=out_file, ingest_ok=ok)
+    deliver(fmt, section, store=store_path, to_file=out_file, html_name="ai-report.html",
+            ingest_ok=ok)
 
 
 @ai_app.command("share")

@@ -20,6 +20,7 @@ from leadlens.cli.options import (
     StoreOpt,
     UntilOpt,
     check_format,
+    check_out,
     deliver,
     filters,
     open_out,
@@ -55,6 +56,8 @@ def report_cmd(
     check_format(fmt, REPORT_FORMATS)
     settings = load_settings()
     scope = filters(since, until, repo, include_bots, settings)
+    store_path = Path(store or settings.store)
+    check_out(out_file, store_path)
     from leadlens import engines
     from leadlens.analysis.impact import Cohorts
     from leadlens.report.build import build_report
@@ -62,8 +65,8 @@ def report_cmd(
     with report_store(paths, store, settings, line_history) as (st, ok):
         report = build_report(engines.connect(st), scope, k=k, rework_days=settings.rework_days,
                               as_of=when(as_of), settings=settings, ai=Cohorts(per_metric=False))
-    deliver(fmt, report, html_target=Path(store or settings.store).parent / "report.html",
-            to_file=out_file, ingest_ok=ok)
+    deliver(fmt, report, store=store_path, to_file=out_file, html_name="report.html",
+            ingest_ok=ok)
 
 
 @app.command("changes")
@@ -80,16 +83,18 @@ def changes_cmd(
     check_format(fmt, ("jsonl", "csv"))
     settings = load_settings()
     scope = filters(since, until, repo, include_bots, settings)
+    store_path = Path(store or settings.store)
+    check_out(out_file, store_path)
     from leadlens import engines
     from leadlens.attribution import Rules
     from leadlens.report.changes import change_rows, write_csv, write_jsonl
 
-    with open_store(store or settings.store, read_only=True) as st:
+    with open_store(store_path, read_only=True) as st:
         limit_memory(st, settings.memory_limit)
         stages, rows = change_rows(engines.connect(st), scope, Rules.of(settings.ai))
         if to_terminal(out_file):  # one change, one line: a title's line break is not ours
             rows = (_one_line(r) for r in rows)
-        with open_out(out_file) as fh:
+        with open_out(out_file, store=store_path) as fh:
             if fmt == "csv":
                 write_csv(rows, fh, stages)
             else:
