@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["Git", "build_flow", "build_history", "build_linear", "git_env"]
+__all__ = ["Git", "build_flow", "build_history", "build_hostile", "build_linear", "git_env"]
 
 
 def git_env(home: Path) -> dict[str, str]:
@@ -266,6 +266,32 @@ def build_linear(path: Path, n: int, *, start_day: int = 1, prefix: str = "c") -
         day = start_day + i // 24
         shas.append(g.commit(f"{prefix} {i}\n", date=f"2024-03-{day:02d}T{i % 24:02d}:00:00Z"))
     return shas
+
+
+# Escape sequences a hostile repository can carry: set the window title (OSC 0), clear the screen
+# (CSI 2J), and the 8-bit CSI (C1 0x9b) some terminals honour; plus Rich markup and an emoji code.
+OSC_TITLE, CLEAR, CSI8 = "\x1b]0;pwned\x07", "\x1b[2J", "\x9b"
+HOSTILE_TEXT = f"Evil {OSC_TITLE}title{CLEAR} [/] [bold]x {CSI8}31m :smile:"
+HOSTILE_AUTHOR = f"Ev{CLEAR}il {CSI8}Man <evil@example.com>"
+
+
+def build_hostile(path: Path) -> dict[str, str]:
+    """Repository text that tries to drive the terminal: a remote naming ``acme/ev<CLEAR>[/]il``,
+    an author and titles carrying escape sequences and Rich markup, a merged PR #5 with such a
+    title, and an AI-assisted commit by that author (so ``ai share`` names them)."""
+    g = Git(path)
+    g.run("remote", "add", "origin", f"https://github.com/acme/ev{CLEAR}[/]il.git")
+    s: dict[str, str] = {}
+    g.write("a.txt", "a\n")
+    s["root"] = g.commit("root\n", author=ALICE, date="2024-03-01T09:00:00Z")
+    g.run("checkout", "-q", "-b", "feat")
+    g.write("b.txt", "".join(f"b{i}\n" for i in range(5)))
+    s["evil"] = g.commit(f"{HOSTILE_TEXT}\n\nCo-authored-by: Claude <noreply@anthropic.com>\n",
+                         author=HOSTILE_AUTHOR, date="2024-03-02T09:00:00Z")
+    g.run("checkout", "-q", "main")
+    s["pr5"] = g.merge("feat", message=f"Merge pull request #5 from evil/feat\n\n{HOSTILE_TEXT}",
+                       date="2024-03-03T09:00:00Z", author=CAROL)
+    return s
 
 
 if __name__ == "__main__":

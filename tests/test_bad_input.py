@@ -162,7 +162,7 @@ def test_not_a_store(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.duckdb"
     bogus.write_text("this is not a database\n")
     proc = cli("summary", "--store", str(bogus))
-    assert_clean_failure(proc, "cannot open store")
+    assert_clean_failure(proc, "is not a DuckDB file: damaged, or not a leadlens store")
     assert bogus.read_text() == "this is not a database\n"
     proc = cli("summary", "--store", str(tmp_path / "missing.duckdb"))
     assert_clean_failure(proc, "no store at")

@@ -6,6 +6,7 @@ __all__ = [
     "FatalSourceError",
     "LeadlensError",
     "SourceError",
+    "StoreDamagedError",
     "StoreError",
     "StoreLockedError",
     "StoreSchemaError",
@@ -28,6 +29,10 @@ class StoreError(UserError):
 
 class StoreLockedError(StoreError):
     """Another process holds the store's write lock."""
+
+
+class StoreDamagedError(StoreError):
+    """The store file is not a whole DuckDB file: truncated, overwritten, or another kind of file."""
 
 
 class StoreSchemaError(StoreError):

@@ -17,6 +17,7 @@ import typer
 from leadlens.cli import ai, derive, ingest, report  # noqa: F401  (they register their commands)
 from leadlens.cli.app import app, err
 from leadlens.errors import UserError
+from leadlens.report.text import safe_text
 
 __all__ = ["app", "main"]
 
@@ -30,14 +31,16 @@ def main() -> None:
         code = app(standalone_mode=False)  # returns the exit code of a typer.Exit
         sys.exit(code if isinstance(code, int) else 0)
     except UserError as exc:
-        err.print(f"leadlens: error: {exc}", highlight=False, markup=False)
+        # The message may quote a repository's names, paths or git's own words: one line, no
+        # control characters.
+        err.print(f"leadlens: error: {safe_text(str(exc))}", highlight=False)
         sys.exit(2)
     except typer.TyperException as exc:  # usage errors: the parser's message, exit 2
         show = getattr(exc, "show", None)
         if callable(show):
             show()
         else:
-            err.print(f"leadlens: error: {exc.format_message()}", highlight=False, markup=False)
+            err.print(f"leadlens: error: {safe_text(exc.format_message())}", highlight=False)
         sys.exit(exc.exit_code)
     except (typer.Exit, SystemExit) as exc:
         code = getattr(exc, "exit_code", None)
@@ -51,7 +54,6 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("LEADLENS_DEBUG"):
             raise
-        err.print(f"leadlens: internal error: {type(exc).__name__}: {exc} "
-                  "(set LEADLENS_DEBUG=1 for details and please report it)",
-                  highlight=False, markup=False)
+        err.print(f"leadlens: internal error: {type(exc).__name__}: {safe_text(str(exc))} "
+                  "(set LEADLENS_DEBUG=1 for details and please report it)", highlight=False)
         sys.exit(1)

@@ -4,14 +4,12 @@ the shipped code is AI-assisted."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table
-from rich.text import Text
 
 from leadlens import pipeline
 from leadlens.cli.app import ai_app, out
@@ -28,7 +26,9 @@ from leadlens.cli.options import (
     StoreOpt,
     UntilOpt,
     check_format,
+    check_out,
     deliver,
+    emit,
     filters,
     names,
     when,
@@ -36,6 +36,7 @@ from leadlens.cli.options import (
 from leadlens.cli.progress import blame_bar
 from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_SEED, load_settings
 from leadlens.errors import UserError
+from leadlens.report.text import safe_text
 
 __all__: list[str] = []
 
@@ -68,6 +69,8 @@ def ai_report_cmd(
     check_format(fmt, REPORT_FORMATS)
     settings = load_settings()
     scope = filters(since, until, repo, include_bots, settings)
+    store_path = Path(store or settings.store)
+    check_out(out_file, store_path)
     from leadlens import engines
     from leadlens.analysis.impact import Cohorts
     from leadlens.attribution import Rules
@@ -81,8 +84,8 @@ def ai_report_cmd(
     with report_store(paths, store, settings, line_history) as (st, ok):
         section = build_ai(engines.connect(st), scope, Rules.of(settings.ai), cohorts,
                            rework_days=settings.rework_days)
-    deliver(fmt, section, html_target=Path(store or settings.store).parent / "ai-report.html",
-            to_file=out_file, ingest_ok=ok)
+    deliver(fmt, section, store=store_path, to_file=out_file, html_name="ai-report.html",
+            ingest_ok=ok)
 
 
 @ai_app.command("share")
@@ -116,7 +119,7 @@ def ai_share_cmd(
                                    detect_moves=detect_moves, jobs=jobs, progress=progress)
     if fmt == "json":
         data: Any = [s.to_json() for s in shares] if releases else shares[0].to_json()
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n", None)
         return
     table = Table(title="AI share of shipped code", title_justify="left", box=box.SIMPLE_HEAD)
     for col in ("from", "to"):
@@ -126,9 +129,8 @@ def ai_share_cmd(
     table.add_column("top authors", overflow="fold")
     for s in shares:
         top = ", ".join(f"{name} {lines:,}" for name, lines in list(s.by_author.items())[:3])
-        # Text, not markup: names like "copilot-swe-agent[bot]" would read as Rich tags.
-        table.add_row(Text(s.from_rev), Text(s.to_rev), f"{s.total_lines:,}", f"{s.ai_lines:,}",
-                      f"{s.ai_percentage:.2f}", Text(top or "-"))
+        table.add_row(safe_text(s.from_rev), safe_text(s.to_rev), f"{s.total_lines:,}",
+                      f"{s.ai_lines:,}", f"{s.ai_percentage:.2f}", safe_text(top or "-"))
     out.print(table)
     commits = len({sha for s in shares for sha in s.ai_commits})
     out.print(f"{commits} AI-assisted commit{'s' if commits != 1 else ''} with lines at --to;"

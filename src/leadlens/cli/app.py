@@ -1,15 +1,17 @@
-"""The Typer apps every command module registers on, and the two consoles."""
+"""The Typer apps every command module registers on, and the two consoles (text as written,
+control characters stripped: ``report.text.SafeConsole``)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.text import Text
 
 from leadlens import __version__
+from leadlens.report.text import SafeConsole, safe_text
 
-__all__ = ["ai_app", "app", "err", "ingest_app", "out"]
+__all__ = ["ai_app", "app", "err", "ingest_app", "labelled", "out"]
 
 app = typer.Typer(
     name="leadlens",
@@ -25,8 +27,14 @@ ai_app = typer.Typer(help="AI assistance: attribution with evidence, share of sh
                      no_args_is_help=True)
 app.add_typer(ai_app, name="ai")
 
-out = Console()
-err = Console(stderr=True)
+out = SafeConsole()
+err = SafeConsole(stderr=True)
+
+
+def labelled(label: str, style: str, message: str) -> Text:
+    """``label message`` on one line, the label coloured, the message (which may quote a
+    repository's names or titles) stripped of control characters."""
+    return Text.assemble((label, style), " ", safe_text(message))
 
 
 def _version(value: bool) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from leadlens import derive
-from leadlens.cli.app import app, err
+from leadlens.cli.app import app, err, labelled
 from leadlens.cli.options import StoreOpt
 from leadlens.config import Settings, load_settings
 from leadlens.errors import UserError
@@ -45,11 +44,10 @@ def derive_cmd(
         failed = False
         for done in results:
             if done.changes and done.changes.warning:
-                err.print(f"[yellow]warning:[/] {escape(done.changes.warning)}", highlight=False)
+                err.print(labelled("warning:", "yellow", done.changes.warning))
             if done.error:
                 failed = True
-                err.print(f"[red]error:[/] {escape(done.repo)}: {escape(done.error)}",
-                          highlight=False)
+                err.print(labelled("error:", "red", f"{done.repo}: {done.error}"))
                 continue
             n = int(scalar(st.con, "SELECT count(*) FROM changes WHERE repo = ?", [done.repo]))
             err.print(f"{done.repo}: {n:,} changes", highlight=False, markup=False, soft_wrap=True)
@@ -81,6 +79,5 @@ def warn_stale(store: Store, settings: Settings) -> None:
         return
     why = ", ".join(dict.fromkeys(s.reason for s in stale.values()))
     which = _listed(sorted(stale))
-    err.print(f"[yellow]warning:[/] derived data of {escape(which)} is stale ({escape(why)}):"
-              " run `leadlens derive` (or any ingest) to bring it up to date", highlight=False,
-              soft_wrap=True)
+    err.print(labelled("warning:", "yellow", f"derived data of {which} is stale ({why}): run"
+                       " `leadlens derive` (or any ingest) to bring it up to date"), soft_wrap=True)

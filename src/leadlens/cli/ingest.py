@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -12,16 +11,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
-from rich.markup import escape
 from rich.table import Table
 
 from leadlens import pipeline
-from leadlens.cli.app import app, err, ingest_app, out
+from leadlens.cli.app import app, err, ingest_app, labelled, out
 from leadlens.cli.derive import print_rederived, warn_stale
-from leadlens.cli.options import FormatOpt, StoreOpt, check_format
+from leadlens.cli.options import FormatOpt, StoreOpt, check_format, emit
 from leadlens.cli.progress import Bar
 from leadlens.config import DEFAULT_GITHUB_MAX_WAIT, DEFAULT_GITHUB_TOKEN_ENV, Settings, load_settings
 from leadlens.errors import UserError
+from leadlens.report.text import safe_text
 from leadlens.sources.base import Source, Wait
 from leadlens.sources.git import IngestReport
 from leadlens.store import Store, open_store
@@ -104,8 +103,8 @@ def ingest_github_cmd(
 
     def on_wait(wait: Wait) -> None:
         until = datetime.now(UTC) + timedelta(seconds=wait.seconds)
-        err.print(f"waiting {wait.seconds:,.0f}s for {wait.reason} (until {until:%H:%M:%S} UTC)",
-                  highlight=False, markup=False)
+        err.print(f"waiting {wait.seconds:,.0f}s for {safe_text(wait.reason)}"
+                  f" (until {until:%H:%M:%S} UTC)", highlight=False)
 
     source: Source
     if from_dir is not None:
@@ -129,7 +128,7 @@ def ingest_github_cmd(
     data = summary.to_json()
     if not quiet:
         if fmt == "json":
-            sys.stdout.write(json.dumps(data, indent=2) + "\n")
+            emit(json.dumps(data, indent=2) + "\n", None)
         else:
             _github_table(data)
     _github_notes(data)
@@ -177,7 +176,8 @@ def report_store(paths: list[Path] | None, store: Path | None, settings: Setting
 
 
 def _github_table(data: dict[str, Any]) -> None:
-    table = Table(title=f"GitHub {data['mode']}: {', '.join(data['repos']) or 'nothing'}",
+    repos = ", ".join(safe_text(r) for r in data["repos"])
+    table = Table(title=f"GitHub {data['mode']}: {repos or 'nothing'}",
                   title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("resource")
     table.add_column("stored", justify="right")
@@ -198,16 +198,14 @@ def _github_notes(data: dict[str, Any]) -> None:
         key = f"{s['resource']}: {s['reason']}"
         reasons[key] = reasons.get(key, 0) + 1
     for reason, n in reasons.items():
-        err.print(f"[yellow]skipped:[/] {n} x {escape(reason)} (see table skipped_objects)",
-                  highlight=False)
+        err.print(labelled("skipped:", "yellow", f"{n} x {reason} (see table skipped_objects)"))
     for line in data["malformed"]:
-        err.print(f"[red]malformed:[/] {escape(line)}", highlight=False)
+        err.print(labelled("malformed:", "red", line))
     for w in data["warnings"]:
-        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+        err.print(labelled("warning:", "yellow", w))
     print_rederived(data["rederived"])
     if data["stopped"] and not data["failed"]:
-        err.print(f"[yellow]stopped early:[/] {escape(data['stopped'])}; run again to continue",
-                  highlight=False)
+        err.print(labelled("stopped early:", "yellow", f"{data['stopped']}; run again to continue"))
 
 
 def _inventory(st: Store) -> list[RepoInventory]:
@@ -226,27 +224,27 @@ def _short_ref(ref: str | None) -> str:
 
 def _print_outcomes(report: IngestReport) -> None:
     for o in report.outcomes:
+        repo = safe_text(o.repo)
         for w in o.warnings:
-            err.print(f"[yellow]warning:[/] {w}", highlight=False, markup=True)
+            err.print(labelled("warning:", "yellow", w))
         if o.error:
-            err.print(f"[red]error:[/] {o.error}", highlight=False)
+            err.print(labelled("error:", "red", o.error))
         elif o.up_to_date:
             derived = ""
             if o.rederived:  # nothing new in git, yet its derived data was stale
                 count = f"{o.changes:,} changes " if o.changes is not None else ""
                 derived = f"; {count}derived ({o.rederived})"
-            err.print(f"{o.repo}: up to date{derived}", highlight=False, markup=False,
-                      soft_wrap=True)
+            err.print(f"{repo}: up to date{derived}", highlight=False)
         else:
             extra = f", line history for {o.hunks_commits}" if o.hunks_commits else ""
             gone = f", {o.unreachable} now unreachable" if o.unreachable else ""
             derived = f"; {o.changes:,} changes" if o.changes is not None else ""
-            err.print(f"{o.repo}: {o.commits_added} new commits{extra}{gone}{derived}",
+            err.print(f"{repo}: {o.commits_added} new commits{extra}{gone}{derived}",
                       highlight=False)
     # Other repositories of the store the run derived (a changed setting), and their warnings.
     print_rederived(report.rederived)
     for w in report.warnings:
-        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+        err.print(labelled("warning:", "yellow", w))
 
 
 def render_inventory(rows: list[RepoInventory], fmt: str) -> None:
@@ -257,7 +255,7 @@ def render_inventory(rows: list[RepoInventory], fmt: str) -> None:
              "last_commit": r.last_commit.isoformat() if r.last_commit else None}
             for r in rows
         ]
-        sys.stdout.write(json.dumps({"repositories": data}, indent=2) + "\n")
+        emit(json.dumps({"repositories": data}, indent=2) + "\n", None)
         return
     if not rows:
         out.print("The store is empty: run `leadlens ingest git PATH`.")
@@ -272,7 +270,7 @@ def render_inventory(rows: list[RepoInventory], fmt: str) -> None:
     table.add_column("tags", justify="right", no_wrap=True)
     for r in rows:
         table.add_row(
-            r.repo, _short_ref(r.default_branch),
+            safe_text(r.repo), safe_text(_short_ref(r.default_branch)),
             f"{r.commits:,}" + (f" (+{r.unreachable:,} unreachable)" if r.unreachable else ""),
             f"{r.authors:,}",
             f"{r.first_commit:%Y-%m-%d}" if r.first_commit else "-",

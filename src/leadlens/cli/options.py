@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, Protocol, TextIO
 
 import typer
 
@@ -16,15 +19,33 @@ from leadlens.cli.app import err, out
 from leadlens.config import Settings
 from leadlens.conventions import BotRule
 from leadlens.errors import UserError
+from leadlens.report.text import safe_text
 
 if TYPE_CHECKING:
     from leadlens.metrics.flow import Filters
     from leadlens.report.model import AiSection, Report
 
 __all__ = [
-    "REPORT_FORMATS", "BotsOpt", "FormatOpt", "OutOpt", "PathsOpt", "RepoOpt", "ReportFormatOpt",
-    "SinceOpt", "StoreOpt", "UntilOpt", "check_format", "deliver", "emit", "filters", "names",
-    "open_out", "when",
+    "REPORT_FORMATS",
+    "BotsOpt",
+    "FormatOpt",
+    "OutOpt",
+    "PathsOpt",
+    "RepoOpt",
+    "ReportFormatOpt",
+    "SinceOpt",
+    "Sink",
+    "StoreOpt",
+    "UntilOpt",
+    "check_format",
+    "check_out",
+    "deliver",
+    "emit",
+    "filters",
+    "names",
+    "open_out",
+    "to_terminal",
+    "when",
 ]
 
 StoreOpt = Annotated[
@@ -90,41 +111,114 @@ def names(values: list[str] | None) -> tuple[str, ...]:
     return tuple(n.strip() for v in values or () for n in v.split(",") if n.strip())
 
 
-@contextmanager
-def open_out(path: Path | None) -> Iterator[TextIO]:
-    """Standard output, or ``path`` written through a temporary file and moved in place at the end
-    (a failed run never leaves half a file)."""
-    if path is None:
-        yield sys.stdout
+class Sink(Protocol):
+    """Where a command writes its output: a file, or standard output."""
+
+    def write(self, text: str, /) -> int: ...
+
+
+class _Stripped:
+    """Standard output on a terminal: what is written loses its control characters (a JSON or
+    CSV export quotes repository text, and a terminal would obey an escape in it). Stripped
+    character by character, so where a write splits the text does not matter."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str, /) -> int:
+        return self.stream.write(safe_text(text, newlines=True))
+
+
+def to_terminal(path: Path | None) -> bool:
+    """Whether output meant for ``path`` goes to a terminal (no ``--out``, stdout a tty)."""
+    return path is None and sys.stdout.isatty()
+
+
+def check_out(path: Path | None, store: Path | None) -> None:
+    """Refuse an ``--out`` that is the store (or its write-ahead log), by whatever path it is
+    named: a report written over it would destroy everything it was made from."""
+    if path is None or store is None:
         return
+    for victim in (store, store.with_name(store.name + ".wal")):
+        if _same_file(path, victim):
+            raise UserError(f"--out {path} is the store {store}; write the output elsewhere")
+
+
+def _same_file(a: Path, b: Path) -> bool:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
+        return os.path.samefile(a, b)  # hard links and bind mounts too
+    except OSError:  # one of them does not exist (yet): where each would be
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+@contextmanager
+def open_out(path: Path | None, *, store: Path | None) -> Iterator[Sink]:
+    """Standard output (stripped of control characters when it is a terminal: files and pipes get
+    the data as stored), or ``path``, never the ``store``. A regular file (or none yet) is written
+    through a temporary file moved over it at the end, so a failed run leaves it as it was; a
+    symlink's target is written, the link kept; anything else (a FIFO, ``/dev/null``, a device)
+    is written to in place: replacing it would be wrong, and as root would replace the node."""
+    if path is None:
+        yield _Stripped(sys.stdout) if to_terminal(path) else sys.stdout
+        return
+    check_out(path, store)
+    try:
+        if _special(path):
+            with path.open("w", encoding="utf-8", newline="") as fh:
+                yield fh
+            return
+        target = Path(os.path.realpath(path))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _replacing(target) as fh:
             yield fh
-        tmp.replace(path)
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror}") from exc
 
 
-def emit(text: str, path: Path | None) -> None:
-    with open_out(path) as fh:
+def _special(path: Path) -> bool:
+    """Whether ``path`` (through symlinks) exists and is not a regular file."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+@contextmanager
+def _replacing(target: Path) -> Iterator[TextIO]:
+    # A fresh name beside the target (same file system, so the move is atomic), created
+    # exclusively: nothing already there, a planted symlink included, is written through.
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        if target.exists():  # the file keeps its permissions
+            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def emit(text: str, path: Path | None, *, store: Path | None = None) -> None:
+    with open_out(path, store=store) as fh:
         fh.write(text)
 
 
-def deliver(fmt: str, document: Report | AiSection, *, html_target: Path, to_file: Path | None,
-            ingest_ok: bool = True) -> None:
-    """JSON to ``to_file`` or stdout; HTML to ``to_file`` or ``html_target``, its path printed;
-    else the terminal view. Exit 2 afterwards when the ingest before the report failed."""
+def deliver(fmt: str, document: Report | AiSection, *, store: Path, to_file: Path | None,
+            html_name: str, ingest_ok: bool = True) -> None:
+    """JSON to ``to_file`` or stdout; HTML to ``to_file`` or ``html_name`` beside the store, its
+    path printed; else the terminal view. Exit 2 afterwards when the ingest before the report
+    failed."""
     if fmt == "json":
-        emit(document.model_dump_json(indent=2) + "\n", to_file)
+        emit(document.model_dump_json(indent=2) + "\n", to_file, store=store)
     elif fmt == "html":
         from leadlens.report.html import render  # Jinja and plotly only for HTML
 
-        target = to_file or html_target
-        emit(render(document), target)
+        target = to_file or store.parent / html_name
+        emit(render(document), target, store=store)
         err.print("HTML report written to:", highlight=False)
-        out.print(str(target.resolve()), highlight=False, soft_wrap=True)
+        out.print(safe_text(str(target.resolve())), highlight=False, soft_wrap=True)
     else:
         from leadlens.report.terminal import render as render_terminal
 

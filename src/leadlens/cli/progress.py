@@ -18,6 +18,7 @@ from rich.progress import (
 from rich.text import Text
 
 from leadlens.cli.app import err
+from leadlens.report.text import safe_text
 
 __all__ = ["Bar", "blame_bar"]
 
@@ -36,7 +37,7 @@ class Bar:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _Rate(),
+            TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), _Rate(),
             TimeElapsedColumn(), console=err, transient=False,
         ) if enabled else None
         self.task: Any = None
@@ -54,11 +55,13 @@ class Bar:
     def update(self, text: str) -> None:
         if not self.enabled:
             return
+        # A status line names repositories: Text, as a str would be read as markup.
+        line = Text(safe_text(text))
         if self.status is None:
-            self.status = err.status(text)
+            self.status = err.status(line)
             self.status.start()
         else:
-            self.status.update(text)
+            self.status.update(line)
 
     def stop(self) -> None:
         if self.progress is not None:

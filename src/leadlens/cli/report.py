@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,18 +21,20 @@ from leadlens.cli.options import (
     StoreOpt,
     UntilOpt,
     check_format,
+    check_out,
     deliver,
     filters,
     open_out,
+    to_terminal,
     when,
 )
 from leadlens.config import DEFAULT_K, load_settings
 from leadlens.errors import UserError
+from leadlens.report.text import safe_text
 from leadlens.store import open_store
 from leadlens.store.db import limit_memory
 
 __all__: list[str] = []
-
 
 
 @app.command("report")
@@ -56,6 +58,8 @@ def report_cmd(
     check_format(fmt, REPORT_FORMATS)
     settings = load_settings()
     scope = filters(since, until, repo, include_bots, settings)
+    store_path = Path(store or settings.store)
+    check_out(out_file, store_path)
     from leadlens import engines
     from leadlens.analysis.impact import Cohorts
     from leadlens.report.build import build_report
@@ -63,8 +67,8 @@ def report_cmd(
     with report_store(paths, store, settings, line_history) as (st, ok):
         report = build_report(engines.connect(st), scope, k=k, rework_days=settings.rework_days,
                               as_of=when(as_of), settings=settings, ai=Cohorts(per_metric=False))
-    deliver(fmt, report, html_target=Path(store or settings.store).parent / "report.html",
-            to_file=out_file, ingest_ok=ok)
+    deliver(fmt, report, store=store_path, to_file=out_file, html_name="report.html",
+            ingest_ok=ok)
 
 
 @app.command("changes")
@@ -90,18 +94,33 @@ def changes_cmd(
     settings = load_settings()
     # An export lists every change (DESIGN.md, Bots and agents: nothing is dropped silently).
     scope = filters(since, until, repo, not exclude_bots, settings)
+    store_path = Path(store or settings.store)
+    check_out(out_file, store_path)
     from leadlens import engines
     from leadlens.attribution import Rules
     from leadlens.report.changes import change_rows, write_csv, write_jsonl
 
-    with open_store(store or settings.store, read_only=True) as st:
+    with open_store(store_path, read_only=True) as st:
         warn_stale(st, settings)
         limit_memory(st, settings.memory_limit)
         stages, rows, notes = change_rows(engines.connect(st), scope, Rules.of(settings.ai))
         for note in notes:  # standard error: standard output is the data
             err.print(f"note: {note}", highlight=False, markup=False)
-        with open_out(out_file) as fh:
+        if to_terminal(out_file):  # one change, one line: a title's line break is not ours
+            rows = (_one_line(r) for r in rows)
+        with open_out(out_file, store=store_path) as fh:
             if fmt == "csv":
                 write_csv(rows, fh, stages)
             else:
                 write_jsonl(rows, fh)
+
+
+def _one_line(value: Any) -> Any:
+    """A row's strings, at any depth, stripped for a terminal (line breaks become spaces)."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {k: _one_line(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_one_line(v) for v in value]
+    return value

@@ -115,14 +115,44 @@ def write_jsonl(rows: Iterator[dict[str, Any]], out: io.TextIOBase | Any) -> int
     return n
 
 
+# OWASP's CSV injection rule: a spreadsheet reads a cell starting with one of these as a formula
+# (tab and CR too, as some strip them first); a leading ' makes it text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A string cell that could start a formula, neutralised; numbers (negative ones too) stay."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+class _Rows:
+    """Rows ending in ``\n`` as before, with a bare CR in a field quoted: the csv module quotes a
+    field holding any character of its line terminator, so it writes with ``\r\n`` into a
+    buffer and each row's terminator becomes ``\n`` on the way out."""
+
+    def __init__(self, out: io.TextIOBase | Any, fields: list[str]) -> None:
+        self.out, self.buf = out, io.StringIO()
+        self.writer = csv.DictWriter(self.buf, fieldnames=fields, extrasaction="raise",
+                                     lineterminator="\r\n")
+
+    def write(self, row: dict[str, Any]) -> None:
+        self.writer.writerow({k: _cell(v) for k, v in row.items()})
+        self.out.write(self.buf.getvalue()[:-2] + "\n")
+        self.buf.seek(0)
+        self.buf.truncate()
+
+
 def write_csv(rows: Iterator[dict[str, Any]], out: io.TextIOBase | Any, stages: list[str]) -> int:
-    """Flattened: commits space-separated, ``milestone_<name>`` and ``stage_<name>_s`` columns."""
+    """Flattened: commits space-separated, ``milestone_<name>`` and ``stage_<name>_s`` columns;
+    string cells that could start a formula get a leading ``'`` (docs/cli.md)."""
     fields = ["id", "repo", "number", "title", "author", "merge_sha", "commits",
               *[f"milestone_{m}" for m in MILESTONES], *[f"stage_{s}_s" for s in stages],
               "lead_time_s", "lines_added", "lines_deleted", "files", "bot", "ai_assisted", "ai_tool",
               "ai_line_share", "ai_evidence"]
-    w = csv.DictWriter(out, fieldnames=fields, extrasaction="raise", lineterminator="\n")
-    w.writeheader()
+    w = _Rows(out, fields)
+    w.write({f: f for f in fields})
     n = 0
     for row in rows:
         flat: dict[str, Any] = {k: row[k] for k in ("id", "repo", "number", "title", "author",
@@ -137,6 +167,6 @@ def write_csv(rows: Iterator[dict[str, Any]], out: io.TextIOBase | Any, stages: 
             f"{(e['sha'] or 'PR')[:12]} {e['rule']}: {e['text']}" for e in row["ai_evidence"])
         flat.update({f"milestone_{m}": at for m, at in row["milestones"].items()})
         flat.update({f"stage_{s}_s": row["stages"].get(s) for s in stages})
-        w.writerow(flat)
+        w.write(flat)
         n += 1
     return n

@@ -1,6 +1,8 @@
 """The report and the AI section on a terminal: the answer first, then the tables.
 
 The report's table is where lead time goes; the AI section's are its comparisons with intervals.
+Text is printed as written (``markup=False``, styles as arguments) and what may quote a repository
+or a setting goes through ``safe_text``: a name holding ``[/]`` or an escape sequence is just text.
 """
 
 from __future__ import annotations
@@ -13,19 +15,20 @@ from rich.text import Text
 from leadlens.analysis.stats import Comparison, DiD
 from leadlens.report.format import count, duration, interval, metric_label, pct, value
 from leadlens.report.model import AiSection, Report, ReviewSignals, ToolPullRequests
+from leadlens.report.text import safe_text
 
 __all__ = ["render", "render_ai", "render_terminal"]
 
 
 def render_terminal(report: Report, console: Console) -> None:
     for line in report.headline:
-        console.print(f"[bold]{line}[/]", highlight=False)
+        console.print(safe_text(line), style="bold", highlight=False, markup=False)
     lt = report.lead_time
     basis = report.lead_time_basis
     console.print(
         f"\n{report.changes:,} changes with a lead time (to {basis}); median {duration(lt.median_s)},"
         f" p85 {duration(lt.p85_s)}, p95 {duration(lt.p95_s)}, mean {duration(lt.mean_s)}."
-        f" {report.in_flight.count:,} in flight.", highlight=False)
+        f" {report.in_flight.count:,} in flight.", highlight=False, markup=False)
     if report.stages:
         table = Table(box=box.SIMPLE_HEAD, title="Where lead time goes", title_justify="left")
         for col, justify in (("stage", "left"), ("share", "right"), ("median", "right"),
@@ -36,7 +39,7 @@ def render_terminal(report: Report, console: Console) -> None:
         for s in report.stages:
             total = s.active_s + s.waiting_s
             table.add_row(
-                s.name, pct(s.share), duration(s.median_s),
+                Text(safe_text(s.name)), pct(s.share), duration(s.median_s),
                 pct(s.waiting_s / total) if total > 0 else "-", f"{s.changes_with_stage:,}",
                 "inf" if s.amdahl_ceiling is None else f"{s.amdahl_ceiling:.2f}x",
                 f"{s.speedup_if_2x:.2f}x")
@@ -54,13 +57,18 @@ def render_terminal(report: Report, console: Console) -> None:
     if report.abandoned is not None:
         facts.append(f"{report.abandoned:,} pull request(s) closed without merging")
     if facts:
-        console.print("; ".join(facts) + ".", highlight=False)
+        console.print("; ".join(facts) + ".", highlight=False, markup=False)
     if report.ai is not None:
-        console.print(f"AI: {report.ai.headline} (`leadlens ai report` for the comparisons.)",
-                      highlight=False)
+        console.print(f"AI: {safe_text(report.ai.headline)} (`leadlens ai report` for the"
+                      " comparisons.)", highlight=False, markup=False)
     _forge_lines(report, console)
     for msg in report.messages:
-        console.print(f"[yellow]note:[/] {msg}", highlight=False)
+        console.print(_note(msg))
+
+
+def _note(message: str) -> Text:
+    """A note may name repositories (and `--repo` values): stripped, never read as markup."""
+    return Text.assemble(("note:", "yellow"), " ", safe_text(message))
 
 
 def _forge_lines(report: Report, console: Console) -> None:
@@ -77,9 +85,9 @@ def _forge_lines(report: Report, console: Console) -> None:
             f" ({lv.get('change_fail_rate') or '-'}), recovery {duration(d.recovery_time_median_s)}"
             f" ({lv.get('failed_deployment_recovery_time') or '-'}), rework"
             f" {pct(d.deployment_rework_rate)}{_caught(d.caught_before_release)};"
-            f" levels: {d.edition}.", highlight=False)
+            f" levels: {d.edition}.", highlight=False, markup=False)
     if report.review is not None:
-        console.print(_review_line(report.review), highlight=False)
+        console.print(_review_line(report.review), highlight=False, markup=False)
 
 
 def _review_line(v: ReviewSignals) -> str:
@@ -155,13 +163,14 @@ def _by_tool_table(rows: list[ToolPullRequests]) -> Table:
 
 
 def render_ai(section: AiSection, console: Console) -> None:
-    console.print(f"[bold]{section.headline}[/]", highlight=False)
+    console.print(safe_text(section.headline), style="bold", highlight=False, markup=False)
     if section.ai_line_share is not None:
         console.print(f"AI-assisted commits changed {section.ai_line_share:.1%} of the lines the"
-                      f" scope's changes changed.", highlight=False)
-    if section.rules:
+                      f" scope's changes changed.", highlight=False, markup=False)
+    if section.rules:  # rule names come from settings, which a repository's own files can hold
         console.print("Evidence: " + "; ".join(
-            f"{r.rule} ({r.changes:,} changes)" for r in section.rules), highlight=False)
+            f"{safe_text(r.rule)} ({r.changes:,} changes)" for r in section.rules),
+            highlight=False, markup=False)
     if section.comparisons:
         console.print(_table("AI-assisted vs other changes", section.comparisons))
     if section.pilot:
@@ -173,17 +182,18 @@ def render_ai(section: AiSection, console: Console) -> None:
             ai = "-" if s.ai_rewritten_share is None else f"{s.ai_rewritten_share:.1%}"
             hu = "-" if s.human_rewritten_share is None else f"{s.human_rewritten_share:.1%}"
             console.print(f"Lines rewritten or deleted within {s.days} days: AI {ai} of"
-                          f" {s.ai_lines:,}, others {hu} of {s.human_lines:,}.", highlight=False)
+                          f" {s.ai_lines:,}, others {hu} of {s.human_lines:,}.", highlight=False,
+                          markup=False)
     if section.by_tool:
         console.print(_by_tool_table(section.by_tool))
     console.print("p = Mann-Whitney U; size-adj. Δ = the difference within size buckets, weighted"
                   " by their shares (effect sizes in --format json|html).", style="dim",
-                  highlight=False)
+                  highlight=False, markup=False)
     console.print(f"Intervals: 95% BCa bootstrap, {section.resamples:,} resamples, seed"
                   f" {section.seed}; fewer than 20 changes in a cohort (10 in a size bucket) is"
-                  " not enough evidence.", style="dim", highlight=False)
+                  " not enough evidence.", style="dim", highlight=False, markup=False)
     for msg in section.messages:
-        console.print(f"[yellow]note:[/] {msg}", highlight=False)
+        console.print(_note(msg))
 
 
 def render(document: Report | AiSection, console: Console) -> None:

@@ -13,12 +13,24 @@ from typing import Any
 import duckdb
 
 from leadlens.config import DEFAULT_STORE
-from leadlens.errors import StoreError, StoreLockedError, StoreSchemaError
+from leadlens.errors import StoreDamagedError, StoreError, StoreLockedError, StoreSchemaError
 
 __all__ = ["DEFAULT_STORE", "SCHEMA_VERSION", "Store", "capped_memory", "limit_memory", "migrations",
            "open_store", "scalar"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+# DuckDB reads a path that starts with a scheme (md:, s3://, https://) or is :memory: as a remote
+# or in-memory database; a store is a local file. One letter is a Windows drive, not a scheme.
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
+# DuckDB fetches and loads an extension the moment a path or a query needs one it lacks (a
+# SQLite file asks for sqlite_scanner, md: for MotherDuck): a store needs none beyond those
+# built in, so nothing is installed or loaded behind the user's back.
+_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False, "autoload_known_extensions": False}
+# A DuckDB file: a 4 KiB main header with the magic at byte 8, two 4 KiB database headers, then
+# its blocks.
+_MAGIC, _MAGIC_AT, _HEADERS = b"DUCK", 8, 3 * 4096
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -89,7 +101,7 @@ def _applied_version(con: duckdb.DuckDBPyConnection) -> int:
 
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config=_CONFIG)
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():
@@ -108,15 +120,59 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
 
 
+def _local(path: Path) -> None:
+    """Refuse what DuckDB would open as something other than a local file."""
+    text = str(path)
+    scheme = _SCHEME.match(text)
+    if text.startswith(":memory:") or scheme:
+        what = "an in-memory database" if scheme is None else f"a {scheme.group(1)}: database"
+        raise StoreError(
+            f"store {text} would be {what}; a leadlens store is a local DuckDB file: pass a file"
+            " path with --store (an absolute one if its name holds a colon)")
+
+
+def _whole(path: Path) -> None:
+    """Refuse an existing file that is not a DuckDB file, before DuckDB reads it: a FIFO would
+    hang the open, and another format would send DuckDB looking for an extension to read it."""
+    if not path.is_file():
+        raise StoreError(f"store {path} is not a regular file; pass a file path with --store")
+    with path.open("rb") as fh:
+        head = fh.read(_HEADERS)
+    if head[_MAGIC_AT:_MAGIC_AT + len(_MAGIC)] != _MAGIC:
+        kind = " (it is a SQLite database)" if head.startswith(_SQLITE_MAGIC) else ""
+        raise StoreDamagedError(
+            f"store {path} is not a DuckDB file{kind}: damaged, or not a leadlens store;"
+            " pass another --store")
+
+
+def _check_size(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A file shorter than the blocks its header lists was cut short (a copy or a disk that ran
+    out): refused at once, not found out halfway through a report."""
+    block_size, blocks = con.execute(
+        "SELECT block_size, total_blocks FROM pragma_database_size()"
+        " WHERE database_name = current_database()").fetchall()[0]
+    expected = _HEADERS + int(block_size) * int(blocks)
+    size = path.stat().st_size
+    if size < expected:
+        raise StoreDamagedError(
+            f"store {path} is damaged: {size:,} bytes where its header lists {expected:,}"
+            " (truncated?); restore it from a copy or pass another --store")
+
+
 def open_store(path: Path | str | None = None, *, read_only: bool = False) -> Store:
-    """Open (creating when writable) the store at ``path`` and bring its schema up to date."""
+    """Open (creating when writable) the store at ``path``, a local DuckDB file, and bring its
+    schema up to date. A damaged file, or one of another kind, is a ``StoreDamagedError``."""
     store_path = Path(path) if path is not None else DEFAULT_STORE
-    if read_only and not store_path.exists():
+    _local(store_path)
+    existed = store_path.exists()
+    if read_only and not existed:
         raise StoreError(
             f"no store at {store_path}: run `leadlens ingest git PATH` first, or pass --store"
         )
-    if store_path.exists() and store_path.is_dir():
+    if existed and store_path.is_dir():
         raise StoreError(f"store path {store_path} is a directory; pass a file path with --store")
+    if existed:
+        _whole(store_path)
     if not read_only:
         try:
             store_path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,6 +180,8 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
             raise StoreError(f"cannot create {store_path.parent}: {exc.strerror}") from exc
     con = _connect(store_path, read_only)
     try:
+        if existed:
+            _check_size(con, store_path)
         con.execute("SET TimeZone = 'UTC'")
         _migrate(con, store_path, read_only)
     except BaseException:
