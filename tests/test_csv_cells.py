@@ -75,8 +75,8 @@ def test_cells_git_cannot_carry() -> None:
     buf = io.StringIO()
     base = {"id": "a/b@1", "repo": "a/b", "number": -3, "title": "-x", "author": "\tTab",
             "merge_sha": "1", "commits": [], "milestones": {}, "stages": {}, "lead_time_s": -5.0,
-            "lines_added": 1, "lines_deleted": 0, "files": 1, "ai_assisted": False,
-            "ai_line_share": None, "ai_evidence": []}
+            "lines_added": 1, "lines_deleted": 0, "files": 1, "bot": False, "ai_assisted": False,
+            "ai_tool": None, "ai_line_share": None, "ai_evidence": []}
     write_csv(iter([base, base | {"title": "\rCR first", "author": "x\ry"}]), buf, [])
     first, second = csv.DictReader(io.StringIO(buf.getvalue(), newline=""))
     assert (first["number"], first["lead_time_s"], first["title"], first["author"]) == (
