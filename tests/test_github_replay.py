@@ -180,3 +180,15 @@ def test_cli_replay_with_a_truncated_line_exits_2_after_storing_the_rest(tmp_pat
     assert proc.returncode == 2
     assert json.loads(proc.stdout)["stored"] == {"reviews": 2}
     assert "pull_request_reviews.jsonl:3: not JSON" in proc.stderr
+
+
+def test_bot_patterns_are_applied_when_read_not_baked_into_stored_rows(store: Store) -> None:
+    """A reviewer the bot pattern names is stored as what the API says (a User): narrowing the
+    pattern later takes effect on the stored data, with no refetch."""
+    from leadlens.config import Settings
+
+    wide = Settings(bot_pattern=r"(?i)(\[bot\]$|^choleraehyq$)")
+    replay_github(store, RECORDED, settings=wide)
+    flags = store.con.execute(
+        "SELECT DISTINCT reviewer_is_bot FROM reviews WHERE reviewer = 'choleraehyq'").fetchall()
+    assert flags == [(False,)]

@@ -220,9 +220,8 @@ A = "o/ai"
 
 
 def _flag(login: str) -> bool:
-    from leadlens.conventions import BotRule
     from leadlens.sources.github.mapping import is_bot
-    flagged = is_bot(BotRule(), {"login": login, "type": "Bot"})
+    flagged = is_bot({"login": login, "type": "Bot"})
     assert flagged is not None
     return flagged
 

@@ -294,7 +294,7 @@ def activity(backend: ibis.BaseBackend, changes: ir.Table, bots: BotRule | None 
     number, at = ibis.dtype("int64"), ibis.dtype("timestamp('UTC', 6)")  # nullable, as unions need
 
     def acting(flag: ir.BooleanColumn, who: ir.StringColumn) -> ir.BooleanValue:
-        return ~flag.fill_null(False) | bots.ai_ibis(who)
+        return ~bots.ibis(who, flag).fill_null(False) | bots.ai_ibis(who)
 
     acts = (r.filter(r.submitted_at.notnull() & acting(r.reviewer_is_bot, r.reviewer))
             .select("repo", number=r.number.cast(number), at=r.submitted_at.cast(at))

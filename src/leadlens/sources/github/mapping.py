@@ -44,11 +44,13 @@ _NUMBER_IN_URL = re.compile(r"/(?:pulls|issues)/(\d+)(?:[/?#]|$)")
 _DEPLOYMENT_IN_URL = re.compile(r"/deployments/(\d+)(?:[/?#]|$)")
 
 
-def is_bot(bots: BotRule, user: object) -> bool | None:
-    """Whether an API account is an automation bot (its ``type: Bot`` counts); None without one."""
+def is_bot(user: object) -> bool | None:
+    """What the API says of an account (``type: Bot``); None without one. The bot and agent
+    patterns are applied where the flag is read (``conventions.BotRule``), not stored with it, so
+    a changed pattern takes effect on data already stored."""
     if not isinstance(user, dict) or not isinstance(user.get("login"), str):
         return None
-    return bots.matches(user["login"], flagged=user.get("type") == "Bot")
+    return user.get("type") == "Bot"
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def pull_request(obj: Mapping[str, Any], ctx: Context) -> Row:
     return {
         "repo": ctx.repo, "number": f.integer(obj, "number"), "node_id": f.text(obj, "node_id"),
         "title": f.text(obj, "title"), "body": f.text(obj, "body"), "author": f.login(obj, "user"),
-        "author_is_bot": is_bot(ctx.bots, obj.get("user")), "state": f.need_text(obj, "state"),
+        "author_is_bot": is_bot(obj.get("user")), "state": f.need_text(obj, "state"),
         "draft": f.flag(obj, "draft"), "created_at": f.need_time(obj, "created_at"),
         "updated_at": f.need_time(obj, "updated_at"), "closed_at": f.time(obj.get("closed_at"), "closed_at"),
         "merged_at": f.time(obj.get("merged_at"), "merged_at"),
@@ -109,7 +111,7 @@ def review(obj: Mapping[str, Any], ctx: Context) -> Row:
         raise MappingError("no pull request number (pull_request_url missing)")
     return {
         "repo": ctx.repo, "number": number, "id": f.integer(obj, "id"),
-        "reviewer": f.login(obj, "user"), "reviewer_is_bot": is_bot(ctx.bots, obj.get("user")),
+        "reviewer": f.login(obj, "user"), "reviewer_is_bot": is_bot(obj.get("user")),
         "state": f.need_text(obj, "state"),
         "submitted_at": f.time(obj.get("submitted_at"), "submitted_at"),
         "commit_id": f.text(obj, "commit_id"), "body": f.text(obj, "body"),
@@ -120,7 +122,7 @@ def review(obj: Mapping[str, Any], ctx: Context) -> Row:
 def _comment(obj: Mapping[str, Any], ctx: Context, kind: str, number: int | None) -> Row:
     return {
         "repo": ctx.repo, "kind": kind, "id": f.integer(obj, "id"), "number": number,
-        "author": f.login(obj, "user"), "author_is_bot": is_bot(ctx.bots, obj.get("user")),
+        "author": f.login(obj, "user"), "author_is_bot": is_bot(obj.get("user")),
         "created_at": f.need_time(obj, "created_at"),
         "updated_at": f.time(obj.get("updated_at"), "updated_at"), "body": f.text(obj, "body"),
         **_provenance(obj, ctx),
@@ -183,7 +185,7 @@ def pr_event(obj: Mapping[str, Any], ctx: Context) -> Row | None:
         raise MappingError("missing field 'id'")
     return {
         "repo": ctx.repo, "number": number, "id": str(ident), "event": event,
-        "actor": f.login(obj, "actor"), "actor_is_bot": is_bot(ctx.bots, obj.get("actor")),
+        "actor": f.login(obj, "actor"), "actor_is_bot": is_bot(obj.get("actor")),
         "at": f.need_time(obj, "created_at"), "detail": _event_detail(obj),
         **_provenance(obj, ctx, url=False),
     }
