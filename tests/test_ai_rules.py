@@ -122,3 +122,18 @@ def test_a_bad_user_rule_is_a_clear_error(tmp_path: Path) -> None:
         '[[ai_rules]]\nname = "x"\nfield = "subject"\npattern = "(unclosed"\n', encoding="utf-8")
     with pytest.raises(UserError, match=r"ai_rules\.0\.pattern: .*not a valid regular expression"):
         load_settings(tmp_path)
+
+
+def test_an_unknown_disabled_rule_is_an_error(tmp_path: Path) -> None:
+    # A misspelt name would leave the rule on without a word; a user rule's name is known too.
+    (tmp_path / "leadlens.toml").write_text(
+        'ai_disabled_rules = ["Claude-Code-Marker", "claude-code-markr", "pair-work", "nope"]\n\n'
+        '[[ai_rules]]\nname = "pair-work"\nfield = "subject"\npattern = "^pair:"\n',
+        encoding="utf-8")
+    settings = load_settings(tmp_path)
+    with pytest.raises(UserError) as caught:
+        Rules.of(settings.ai)
+    assert str(caught.value).startswith(
+        "ai_disabled_rules names no AI rule: claude-code-markr, nope (the rules: "
+        "co-authored-by-assistant, ")
+    assert str(caught.value).endswith(", pair-work)")

@@ -1,7 +1,8 @@
-"""The Typer apps every command module registers on, and the two consoles."""
+"""The Typer apps every command module registers on, the two consoles, and what a run has kept."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
@@ -9,7 +10,7 @@ from rich.console import Console
 
 from leadlens import __version__
 
-__all__ = ["ai_app", "app", "err", "ingest_app", "out"]
+__all__ = ["Session", "ai_app", "app", "err", "ingest_app", "out", "session"]
 
 app = typer.Typer(
     name="leadlens",
@@ -27,6 +28,21 @@ app.add_typer(ai_app, name="ai")
 
 out = Console()
 err = Console(stderr=True)
+# Off a terminal (CI logs, `2> file`, a calling program) a message stays on one line: wrapping it
+# at the 80 columns Rich assumes there would split what readers grep for.
+err.soft_wrap = not err.is_terminal
+
+
+@dataclass
+class Session:
+    """What this run of a command writes to the store, for the line a Ctrl-C prints: a command
+    that writes says what (``session.keeps = "the commits read so far"``) before it starts; one
+    that never does leaves it None, and an interruption then changed nothing."""
+
+    keeps: str | None = None
+
+
+session = Session()
 
 
 def _version(value: bool) -> None:

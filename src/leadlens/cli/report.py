@@ -54,13 +54,16 @@ def report_cmd(
     check_format(fmt, REPORT_FORMATS)
     settings = load_settings()
     scope = filters(since, until, repo, include_bots, settings)
+    at = when(as_of)
     from leadlens import engines
     from leadlens.analysis.impact import Cohorts
+    from leadlens.attribution import Rules
     from leadlens.report.build import build_report
 
+    Rules.of(settings.ai)  # bad AI rule settings fail now, not after the ingest and the flow
     with report_store(paths, store, settings, line_history) as (st, ok):
         report = build_report(engines.connect(st), scope, k=k, rework_days=settings.rework_days,
-                              as_of=when(as_of), settings=settings, ai=Cohorts(per_metric=False))
+                              as_of=at, settings=settings, ai=Cohorts(per_metric=False))
     deliver(fmt, report, html_target=Path(store or settings.store).parent / "report.html",
             to_file=out_file, ingest_ok=ok)
 
