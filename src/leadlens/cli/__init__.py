@@ -1,7 +1,8 @@
 """The command line: a thin Typer app. Each command parses, makes one library call, renders.
 
-Exit codes: 0 success; 2 bad input (a ``UserError``: one line, never a traceback); 1 a bug of ours
-("please report"; ``LEADLENS_DEBUG=1`` shows the traceback). Commands live one group per module:
+Exit codes: 0 success; 2 bad input (a ``UserError``: one line, never a traceback), a full disk on
+standard output included; 1 a bug of ours ("please report"; ``LEADLENS_DEBUG=1`` shows the
+traceback); 130 interrupted (Ctrl-C), saying what the store kept. Commands live one group per module:
 ``ingest`` (ingest git|github, summary), ``report`` (report, changes), ``ai`` (ai report|share).
 """
 
