@@ -284,3 +284,18 @@ def test_the_strongest_evidence_names_the_tool() -> None:
 def test_pull_request_markers_name_their_tool(pull: PullRequestText,
                                               evidence: tuple[Evidence, ...]) -> None:
     assert Rules().classify_pull_request(pull) == evidence
+
+
+def test_an_unknown_disabled_rule_is_an_error(tmp_path: Path) -> None:
+    # A misspelt name would leave the rule on without a word; a user rule's name is known too.
+    (tmp_path / "leadlens.toml").write_text(
+        'ai_disabled_rules = ["Claude-Code-Marker", "claude-code-markr", "pair-work", "nope"]\n\n'
+        '[[ai_rules]]\nname = "pair-work"\nfield = "subject"\npattern = "^pair:"\n',
+        encoding="utf-8")
+    settings = load_settings(tmp_path)
+    with pytest.raises(UserError) as caught:
+        Rules.of(settings.ai)
+    assert str(caught.value).startswith(
+        "ai_disabled_rules names no AI rule: claude-code-markr, nope (the rules: "
+        "co-authored-by-assistant, ")
+    assert str(caught.value).endswith(", pair-work)")

@@ -232,6 +232,11 @@ def test_all_human_repository_is_zero(tmp_path: Path) -> None:
     (["--releases", "--from", "v1.2", "--to", "v1.0"], "from v1.2 to v1.0 (in version order); there are 0"),
     (["--releases", "--from", "v1.3rc1"], "must be a release tag"),
     (["--from", "v1.0", "--format", "yaml"], "--format must be table or json"),
+    # Not a range that leads to --to: exit 2, not a share of 0.00%.
+    (["--from", "v1.2", "--to", "v1.0"], "--from 'v1.2' is not an ancestor of --to 'v1.0': the"
+     " share counts lines at --to written by commits since --from, so --from must be an earlier"
+     " commit of --to's history (these two look swapped)"),
+    (["--from", "v1.1", "--to", "v1.1"], "are the same commit: no commit lies between them"),
 ])
 def test_bad_input_is_one_line(tiny: tuple[Path, dict[str, str]], tmp_path: Path, args: list[str],
                                message: str) -> None:
@@ -255,9 +260,29 @@ def test_not_a_repository_and_too_few_releases(tmp_path: Path) -> None:
 
 
 def test_from_not_an_ancestor_is_what_git_says(tiny: tuple[Path, dict[str, str]]) -> None:
-    # v1.2..v1.0 is empty to git: every line at v1.0 is a boundary line.
+    # v1.2..v1.0 is empty to git: every line at v1.0 is a boundary line (which is why `ai share`
+    # refuses such a range before blaming: see test_bad_input_is_one_line).
     got = share(tiny[0], "v1.2", "v1.0")
     assert (got["total_lines"], got["by_author"]) == (0, {})
+
+
+def test_from_on_another_branch_is_refused(tmp_path: Path) -> None:
+    # --from on a branch that never merged into --to: the range is --to's history since the fork,
+    # not "after --from"; the share would be a figure about something else.
+    g = Git(tmp_path / "fork")
+    g.write("f.txt", "base\n")
+    g.commit("Base\n", author=ALICE, date="2024-01-01T10:00:00Z")
+    g.run("checkout", "-q", "-b", "side")
+    g.write("side.txt", "side\n")
+    g.commit("Side work" + CLAUDE, author=BOB, date="2024-01-02T10:00:00Z")
+    g.run("checkout", "-q", "main")
+    g.write("f.txt", "base\nmain\n")
+    g.commit("Main work\n", author=CAROL, date="2024-01-03T10:00:00Z")
+    proc = run_cli("ai", "share", str(g.path), "--from", "side", "--to", "main", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout
+    assert proc.stderr == ("leadlens: error: --from 'side' is not an ancestor of --to 'main': the"
+                           " share counts lines at --to written by commits since --from, so --from"
+                           " must be an earlier commit of --to's history\n")
 
 
 def test_parse_blame_on_captured_text() -> None:
@@ -443,3 +468,13 @@ def test_odd_file_names(tmp_path: Path) -> None:
                     cwd=tmp_path)
     assert table.returncode == 0, table.stderr
     assert "copilot-swe-agent[bot] (AI) 28" in table.stdout  # **/ matches no directory too
+
+
+def test_unknown_disabled_rule_fails_before_the_blame(tiny: tuple[Path, dict[str, str]],
+                                                      tmp_path: Path) -> None:
+    (tmp_path / "leadlens.toml").write_text('ai_disabled_rules = ["no-such-rule"]\n')
+    proc = run_cli("ai", "share", str(tiny[0]), "--from", "v1.0", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("leadlens: error: ai_disabled_rules names no AI rule: no-such-rule"
+                                  " (the rules: co-authored-by-assistant, ")
+    assert proc.stdout == ""

@@ -192,3 +192,29 @@ def test_bot_patterns_are_applied_when_read_not_baked_into_stored_rows(store: St
     flags = store.con.execute(
         "SELECT DISTINCT reviewer_is_bot FROM reviews WHERE reviewer = 'choleraehyq'").fetchall()
     assert flags == [(False,)]
+
+
+def test_replay_of_many_repositories_without_clones_warns_once(tmp_path: Path) -> None:
+    # The recorded pull requests under three repository names, none with a clone in the store: one
+    # warning with the count and where the list is, not one per repository.
+    recorded = tmp_path / "recorded"
+    recorded.mkdir()
+    with (recorded / "pull_requests.jsonl").open("w", encoding="utf-8") as fh:
+        for owner in ("one", "two", "three"):
+            for line in _lines("pull_requests"):
+                fh.write(line.replace("/repos/panjf2000/ants/", f"/repos/{owner}/ants/") + "\n")
+    store = str(tmp_path / "s.duckdb")
+    proc = _cli("ingest", "github", "--from-dir", str(recorded), "--store", store, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    expected = ("3 repositories have no git history in the store; their merged pull requests stand"
+                " alone (`leadlens summary` lists them as \"no clone\"; `leadlens ingest git PATH`"
+                " on a clone joins them to commits)")
+    assert json.loads(proc.stdout)["warnings"] == [expected]
+    assert [ln for ln in proc.stderr.splitlines() if "warning" in ln] == [f"warning: {expected}"]
+    listed = _cli("summary", "--store", store, "--format", "json")
+    rows = json.loads(listed.stdout)["repositories"]
+    assert [(r["repo"], r["commits"], r["pull_requests"]) for r in rows] == [
+        ("one/ants", 0, 49), ("three/ants", 0, 49), ("two/ants", 0, 49)]
+    table = _cli("summary", "--store", store)
+    assert "no clone" in table.stdout
+    assert "3 repositories (3 with pull requests but no git history), 0 commits." in table.stdout

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from gitfixtures import EVIL_TITLE, build_flow
+from gitfixtures import EVIL_TITLE, Git, build_flow
 from leadlens.attribution import Rules
 from leadlens.engines import connect
 from leadlens.metrics.flow import Filters
@@ -234,3 +235,35 @@ def test_empty_store_gives_a_short_valid_report(tmp_path: Path) -> None:
     assert "No stage could be measured" in html
 
 
+@pytest.mark.parametrize(("k", "headers"), [
+    (2.0, ["2\u00d7 faster buys"]),
+    (3.0, ["2\u00d7 faster buys", "3\u00d7 faster buys"]),
+])
+def test_html_stage_table_shows_the_k_column_only_when_k_is_not_2(
+        flow_store: Path, k: float, headers: list[str]) -> None:
+    with open_store(flow_store, read_only=True) as st:
+        html = render_html(build_report(connect(st), Filters(), k=k, as_of=AS_OF))
+    table = html[html.index('<table id="stages">'):]
+    table = table[:table.index("</table>")]
+    assert re.findall(r"<th class=\"num\">(\d\u00d7 faster buys)</th>", table) == headers
+    first_row = table[table.index("<tbody>"):].split("</tr>")[0]
+    assert first_row.count("<td") == 7 + len(headers)
+
+
+@pytest.mark.parametrize(("remote", "url"), [
+    # Self-hosted: "github.com" in the path or in a longer host name is not GitHub.
+    ("https://git.example.com/mirrors/github.com/acme/flow.git", None),
+    ("https://github.com.example.net/acme/flow.git", None),
+    # The forge's own path (a GitLab subgroup), not the name the store gives the repository.
+    ("git@gitlab.com:group/sub/flow.git", "https://gitlab.com/group/sub/flow/-/merge_requests/1"),
+    ("ssh://git@GitHub.com:22/acme/flow.git", "https://github.com/acme/flow/pull/1"),
+])
+def test_change_links_follow_the_remotes_parsed_host(tmp_path: Path, remote: str,
+                                                     url: str | None) -> None:
+    build_flow(tmp_path / "flow")
+    Git.open(tmp_path / "flow").run("remote", "set-url", "origin", remote)
+    with open_store(tmp_path / "s.duckdb") as st:
+        ingest_git(st, [tmp_path / "flow"], name="acme/flow")
+        report = build_report(connect(st), Filters(), as_of=AS_OF)
+    pr1 = report.waited_longest["release"][1]
+    assert (pr1.id, pr1.url) == ("acme/flow#1", url)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from leadlens.config import DEFAULT_AGENT_PATTERN, AiRule, AiSettings
+from leadlens.errors import UserError
 from leadlens.model import Trailer
 from leadlens.patterns import Match, Regex
 
@@ -184,6 +185,11 @@ class Rules:
         """Defaults and ``extra`` (a user rule named like a default replaces it), minus ``disabled``;
         the agent rules follow the ``agent_pattern`` setting."""
         own = {r.name.lower() for r in extra}
+        names = [r.name for r in DEFAULT_RULES if r.name.lower() not in own] + [r.name for r in extra]
+        unknown = [n for n in disabled if n.lower() not in {m.lower() for m in names}]
+        if unknown:  # a misspelt name would leave the rule on, silently
+            raise UserError(f"ai_disabled_rules names no AI rule: {', '.join(unknown)} (the rules:"
+                            f" {', '.join(names)})")
         kept = [r.model_copy(update={"pattern": agent_pattern}) if r.pattern == DEFAULT_AGENT_PATTERN
                 else r for r in DEFAULT_RULES if r.name.lower() not in own]
         return cls([*kept, *extra], disabled)

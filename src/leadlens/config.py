@@ -13,7 +13,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from leadlens.errors import UserError
 from leadlens.patterns import problem
@@ -27,6 +34,7 @@ __all__ = [
     "DEFAULT_RELEASE_TAG_PATTERN", "DEFAULT_RESAMPLES", "DEFAULT_REWORK_DAYS",
     "DEFAULT_RUBBER_STAMP_LINES", "DEFAULT_RUBBER_STAMP_MINUTES", "DEFAULT_SEED", "DEFAULT_STORE",
     "EARLIEST_PLAUSIBLE",
+    "LONGEST_WINDOW",
     "AiRule", "AiSettings", "BotSettings", "DoraSettings", "FlowSettings", "GitSettings",
     "GithubSettings", "ReviewSettings", "Settings", "load_settings",
 ]
@@ -71,6 +79,9 @@ DEFAULT_RUBBER_STAMP_LINES = 300
 DEFAULT_K = 2.0
 DEFAULT_RESAMPLES = 9999
 DEFAULT_SEED = 20240601
+# The longest a time window setting may be: every window becomes a timedelta and a DuckDB interval,
+# and no delivery question needs one longer than a century.
+LONGEST_WINDOW = timedelta(days=36525)
 
 RuleField = Literal["trailer", "author", "author_name", "committer", "subject", "message", "pr_label",
                     "pr_body", "pr_author", "pr_head_ref"]
@@ -154,7 +165,8 @@ class AiSettings:
 class Settings(BaseModel):
     """Every setting leadlens reads; docs/configuration.md documents each (a test checks it)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No setting means anything at infinity or NaN (an infinite window overflows every date).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     store: Path = Field(
         default=DEFAULT_STORE, description="DuckDB store file, relative to the working directory."
@@ -240,6 +252,15 @@ class Settings(BaseModel):
         " above which a quick approval is a rubber stamp.",
     )
 
+    @field_validator("activity_window_hours", "github_overlap_minutes", "incident_window_hours")
+    @classmethod
+    def _window_fits(cls, value: float, info: ValidationInfo) -> float:
+        unit = "minutes" if (info.field_name or "").endswith("_minutes") else "hours"
+        most = LONGEST_WINDOW / timedelta(**{unit: 1})
+        if value > most:
+            raise ValueError(f"at most {most:,.0f} {unit} (100 years)")
+        return value
+
     # Typed sections: what each area of the code reads.
     @property
     def git(self) -> GitSettings:
@@ -308,5 +329,8 @@ def _read(path: Path) -> dict[str, object]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path} is not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; tomllib lets the decoder's error through
+        raise UserError(f"{path} is not valid TOML: not UTF-8 (byte {exc.start + 1} is"
+                        f" {exc.object[exc.start:exc.start + 1]!r})") from exc
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror}") from exc

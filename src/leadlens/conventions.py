@@ -17,7 +17,8 @@ from leadlens.patterns import Regex
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["GITHUB_MERGE", "GITLAB_MERGE_REQUEST", "PR_SUFFIX", "REVERT", "BotRule"]
+__all__ = ["GITHUB_MERGE", "GITLAB_MERGE_REQUEST", "PR_SUFFIX", "REVERT", "BotRule", "Remote",
+           "parse_remote"]
 
 # GitHub's merge commit subject; group 1 is the PR number, group 2 the branch owner (its author).
 GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from (?:([^/\s]+)/)?")
@@ -27,6 +28,29 @@ PR_SUFFIX = re.compile(r"\(#(\d+)\)\s*$")
 GITLAB_MERGE_REQUEST = re.compile(r"^See merge request \S*!(\d+)\s*$", re.M)
 # git revert's message body.
 REVERT = re.compile(r"This reverts commit ([0-9a-f]{7,64})")
+
+# A git remote: a URL (https://host/owner/repo.git, ssh://git@host:22/owner/repo) or scp-like
+# (git@host:owner/repo.git).
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?(?P<host>[^/:]+)(?::\d*)?/(?P<path>.*)$", re.I)
+_SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")
+
+
+@dataclass(frozen=True)
+class Remote:
+    """Where a remote URL points: its host (lower case) and the repository's path on it."""
+
+    host: str
+    path: str  # OWNER/REPO (GitLab: the full group path), without ``.git``
+
+
+def parse_remote(url: str) -> Remote | None:
+    """The host and repository path of a git remote URL; None when it is not one (a local path)."""
+    url = url.strip()
+    m = _URL.match(url) or _SCP_LIKE.match(url)
+    if not m:
+        return None
+    path = m.group("path").strip("/").removesuffix(".git").strip("/")
+    return Remote(m.group("host").lower(), "/".join(p for p in path.split("/") if p))
 
 
 @dataclass(frozen=True)

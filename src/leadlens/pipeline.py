@@ -58,8 +58,7 @@ def _after(store: Store, source: Source, summary: RunSummary, settings: Settings
            derive_after: bool) -> None:
     forge = source.derives_from == "forge"
     if forge:
-        for repo in summary.repos:
-            summary.warnings.extend(clone_warnings(store, repo))
+        summary.warnings.extend(clone_warnings(store, summary.repos))
     if not derive_after:
         return
     # Every repository of the store whose derived data no longer matches what it was derived from
@@ -79,11 +78,11 @@ def ai_share(path: Path, from_rev: str | None, to_rev: str | None, settings: Set
              progress: Callable[[int, int], None] | None = None) -> list[AiShare]:
     """AI share of shipped code in ``path``: lines at ``to_rev`` that commits after ``from_rev``
     wrote, AI vs human (one result per consecutive release pair with ``releases``)."""
+    rules = Rules.of(settings.ai)  # a bad rule setting fails before the blame, not after it
     repo = open_repo(path)
     ranges = share_ranges(repo, from_rev, to_rev, releases=releases,
                           release_pattern=settings.git.release_tag_pattern)
     blames = blame_ranges(repo, ranges, include=include, exclude=exclude,
                           detect_moves=detect_moves, jobs=jobs or settings.git.jobs,
                           progress=progress)
-    rules = Rules.of(settings.ai)
     return [share_of(b, rules) for b in blames]

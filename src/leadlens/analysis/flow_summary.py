@@ -33,6 +33,7 @@ from leadlens.analysis.figures import (
     Week,
 )
 from leadlens.analysis.left_out import LeftOut, left_out
+from leadlens.conventions import parse_remote
 from leadlens.engines import one, rows
 from leadlens.metrics import flow as fm
 from leadlens.metrics.rework import rework as rework_metric
@@ -311,17 +312,21 @@ def _waited_longest(backend: ibis.BaseBackend, fl: fm.Flow, flight: ir.Table,
     for r in sorted(rows(backend, top), key=lambda r: (stage_order(r["stage"]), r["rn"])):
         out[r["stage"]].append(Waited(
             id=r["change_id"], title=r["title"], seconds=r["seconds"], in_flight=r["in_flight"],
-            url=_link(remotes.get(r["repo"]), r["repo"], r["number"], r["merge_sha"])))
+            url=_link(remotes.get(r["repo"]), r["number"], r["merge_sha"])))
     return dict(out)
 
 
-def _link(remote: str | None, repo: str, number: int | None, sha: str) -> str | None:
-    """The change's page on its forge (the PR, else the commit), when the remote is a known host."""
-    if not remote:
+# Forges whose change pages leadlens can link to: host -> (PR path, commit path).
+_FORGE_PAGES = {"github.com": ("pull", "commit"), "gitlab.com": ("-/merge_requests", "-/commit")}
+
+
+def _link(remote: str | None, number: int | None, sha: str) -> str | None:
+    """The change's page on its forge (the PR, else the commit), when the remote's host is a forge
+    leadlens knows: the host the URL names, not a host that appears somewhere in it (a self-hosted
+    ``https://git.example.com/mirrors/github.com/o/r`` is not on github.com)."""
+    where = parse_remote(remote) if remote else None
+    if where is None or where.host not in _FORGE_PAGES or "/" not in where.path:
         return None
-    for host, pr, commit in (("github.com", "pull", "commit"),
-                             ("gitlab.com", "-/merge_requests", "-/commit")):
-        if host in remote:
-            base = f"https://{host}/{repo}"
-            return f"{base}/{pr}/{number}" if number is not None else f"{base}/{commit}/{sha}"
-    return None
+    pr, commit = _FORGE_PAGES[where.host]
+    base = f"https://{where.host}/{where.path}"
+    return f"{base}/{pr}/{number}" if number is not None else f"{base}/{commit}/{sha}"

@@ -6,7 +6,7 @@ Amdahl's prediction beside the measured change in lead time.
 
 from __future__ import annotations
 
-from leadlens.analysis.figures import FlowFigures
+from leadlens.analysis.figures import FlowFigures, Scope
 from leadlens.analysis.impact import Impact
 from leadlens.timeline import duration
 
@@ -18,35 +18,71 @@ def _share(x: float) -> str:
     return f"{x:.0%}" if x >= 0.01 or x == 0 else "<1%"
 
 
-def flow_headline(figures: FlowFigures) -> list[str]:
-    """Where work waits, coding's Amdahl ceiling, what 2x faster coding buys."""
-    if not figures.changes:
+def flow_headline(figures: FlowFigures, scope: Scope) -> list[str]:
+    """Where work waits, coding's Amdahl ceiling, what 2x faster coding buys: sentences that stay
+    true on any history (no waiting at all, a single change, direct pushes only, no releases)."""
+    n = figures.changes
+    if not n:
         lines = ["No change in this scope has a lead time yet."]
         if figures.in_flight.count:
             lines.append(f"{figures.in_flight.count} change(s) are in flight (merged, not released).")
         return lines
-    lines = []
     total = sum(s.active_s + s.waiting_s for s in figures.stages)
+    lines = []
+    if n == 1:
+        lines.append(f"Only one change has a lead time in this scope ({duration(total)}): what"
+                     " follows describes that change, not a pattern.")
     if total == 0:
-        return ["Every lead time in this scope is zero: each change is a single commit that counts"
-                " as merged when committed, with no release after it. Tag releases (setting"
-                " release_tag_pattern) or add pull request data to see where time goes."]
-    waits = max(figures.stages, key=lambda s: s.waiting_s, default=None)
-    if waits is not None and total > 0:
-        lines.append(f"Most time waits in {waits.name}: {_share(waits.waiting_s / total)} of all"
-                     f" lead time is waiting there ({_share(waits.share)} of lead time is"
-                     f" {waits.name}).")
+        if figures.lead_time_basis == "merged":
+            lines.append("Every lead time in this scope is zero: each change counts as merged the"
+                         " moment its work started (in git alone, a direct push is merged when it"
+                         " is committed) and there is no release to end lead time later. Tag"
+                         " releases (setting release_tag_pattern) or add pull request data"
+                         " (`leadlens ingest github`) to see where time goes.")
+        else:
+            lines.append("Every lead time in this scope is zero: each change was released the moment"
+                         " its work started, so there is no time to split into stages.")
+        return lines
+    lines.append(_waiting(figures, total, scope.activity_window_s))
+    lines.append(_coding(figures))
+    if figures.lead_time_basis == "merged":
+        lines.append("With no release signal (release tags or releases), lead time here ends at"
+                     " merge.")
+    elif figures.lead_time_basis == "mixed":
+        lines.append("Lead time ends at release where a repository has releases, and at merge"
+                     " where it has none.")
+    return lines
+
+
+def _waiting(figures: FlowFigures, total: float, window_s: float) -> str:
+    """Where most of the waiting is; or that there is none, or next to none, to speak of."""
+    waiting = sum(s.waiting_s for s in figures.stages)
+    if waiting == 0:
+        return (f"No time waits: all of the lead time ({duration(total)} over {figures.changes:,}"
+                f" change{'s' if figures.changes != 1 else ''}) is active, within"
+                f" {duration(window_s)} after someone acted.")
+    waits = max(figures.stages, key=lambda s: s.waiting_s)
+    if waiting / total < 0.01:
+        return (f"Almost no time waits: {_share(waiting / total)} of all lead time is waiting,"
+                f" most of it in {waits.name}.")
+    return (f"Most time waits in {waits.name}: {_share(waits.waiting_s / total)} of all lead time"
+            f" is waiting there ({_share(waits.share)} of lead time is {waits.name}).")
+
+
+def _coding(figures: FlowFigures) -> str:
+    """Coding's share, its Amdahl ceiling and what 2x faster coding buys, when coding is measured."""
     coding = next((s for s in figures.stages if s.name == "coding"), None) or next(
         (s for s in figures.stages if "coding" in s.name.split("+")), None)
-    if coding is not None:
-        ceiling = "unbounded" if coding.amdahl_ceiling is None else f"{coding.amdahl_ceiling:.2f}x"
-        lines.append(f"{coding.name.capitalize()} is {_share(coding.share)} of lead time: infinitely"
-                     f" fast {coding.name} would speed delivery up by at most {ceiling}"
-                     f" (Amdahl's ceiling); 2x faster {coding.name} buys"
-                     f" {coding.speedup_if_2x:.2f}x end to end.")
-    else:
-        lines.append("No coding stage is measured in this scope (no work_started milestone).")
-    return lines
+    if coding is None:
+        return "No coding stage is measured in this scope (no work_started milestone)."
+    if coding.active_s + coding.waiting_s == 0:
+        return (f"No coding time is measured: every change's {coding.name} stage is zero-length"
+                " (in git alone a change of a single commit, such as a direct push, shows no"
+                " coding time), so this history cannot say what faster coding would buy.")
+    ceiling = "unbounded" if coding.amdahl_ceiling is None else f"{coding.amdahl_ceiling:.2f}x"
+    return (f"{coding.name.capitalize()} is {_share(coding.share)} of lead time: infinitely fast"
+            f" {coding.name} would speed delivery up by at most {ceiling} (Amdahl's ceiling); 2x"
+            f" faster {coding.name} buys {coding.speedup_if_2x:.2f}x end to end.")
 
 
 def _pct_change(value: float | None) -> str:

@@ -81,8 +81,9 @@ def ai_report_cmd(
         raise UserError("--pilot-team and --control-team need --pilot-start")
     cohorts = Cohorts(pilot_start=start, pilot_team=names(pilot_team),
                       control_team=names(control_team), resamples=resamples, seed=seed)
+    rules = Rules.of(settings.ai)
     with report_store(paths, store, settings, line_history) as (st, ok):
-        section = build_ai(engines.connect(st), scope, Rules.of(settings.ai), cohorts,
+        section = build_ai(engines.connect(st), scope, rules, cohorts,
                            rework_days=settings.rework_days)
     deliver(fmt, section, store=store_path, to_file=out_file, html_name="ai-report.html",
             ingest_ok=ok)

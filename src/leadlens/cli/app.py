@@ -1,8 +1,9 @@
-"""The Typer apps every command module registers on, and the two consoles (text as written,
-control characters stripped: ``report.text.SafeConsole``)."""
+"""The Typer apps every command module registers on, the two consoles (text as written, control
+characters stripped: ``report.text.SafeConsole``), and what a run has kept."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
@@ -11,7 +12,7 @@ from rich.text import Text
 from leadlens import __version__
 from leadlens.report.text import SafeConsole, safe_text
 
-__all__ = ["ai_app", "app", "err", "ingest_app", "labelled", "out"]
+__all__ = ["Session", "ai_app", "app", "err", "ingest_app", "labelled", "out", "session"]
 
 app = typer.Typer(
     name="leadlens",
@@ -29,12 +30,27 @@ app.add_typer(ai_app, name="ai")
 
 out = SafeConsole()
 err = SafeConsole(stderr=True)
+# Off a terminal (CI logs, `2> file`, a calling program) a message stays on one line: wrapping it
+# at the 80 columns Rich assumes there would split what readers grep for.
+err.soft_wrap = not err.is_terminal
 
 
 def labelled(label: str, style: str, message: str) -> Text:
     """``label message`` on one line, the label coloured, the message (which may quote a
     repository's names or titles) stripped of control characters."""
     return Text.assemble((label, style), " ", safe_text(message))
+
+
+@dataclass
+class Session:
+    """What this run of a command writes to the store, for the line a Ctrl-C prints: a command
+    that writes says what (``session.keeps = "the commits read so far"``) before it starts; one
+    that never does leaves it None, and an interruption then changed nothing."""
+
+    keeps: str | None = None
+
+
+session = Session()
 
 
 def _version(value: bool) -> None:

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table
 
 from leadlens import pipeline
-from leadlens.cli.app import app, err, ingest_app, labelled, out
+from leadlens.cli.app import app, err, ingest_app, labelled, out, session
 from leadlens.cli.derive import print_rederived, warn_stale
 from leadlens.cli.options import FormatOpt, StoreOpt, check_format, emit
 from leadlens.cli.progress import Bar
@@ -25,11 +25,13 @@ from leadlens.sources.base import Source, Wait
 from leadlens.sources.git import IngestReport
 from leadlens.store import Store, open_store
 from leadlens.store.db import limit_memory
-
-if TYPE_CHECKING:
-    from leadlens.metrics.inventory import RepoInventory
+from leadlens.store.inventory import RepoInventory, inventory
 
 __all__ = ["ingest_paths", "report_store"]
+
+# Commits are stored batch by batch and the run's ref tips only at its end, so the next run reads
+# just what this one did not store.
+_COMMITS_KEPT = "the commits read so far"
 
 
 @ingest_app.command("git")
@@ -56,12 +58,13 @@ def ingest_git_cmd(
     if name and len(paths) > 1:
         raise UserError("--name names one repository; pass a single PATH with it")
     check_format(fmt)
+    session.keeps = _COMMITS_KEPT
     with open_store(store or settings.store) as st:
         report = ingest_paths(st, paths, settings, Bar(enabled=err.is_terminal and not quiet),
                               name=name, branch=branch, line_history=line_history, jobs=jobs,
                               derive=derive)
         if not quiet:
-            render_inventory(_inventory(st), fmt)
+            render_inventory(inventory(st), fmt)
     if report.failed:
         raise typer.Exit(2)
 
@@ -120,6 +123,8 @@ def ingest_github_cmd(
             err.print(f"GitHub API: {httpx.URL(url)} ({where}); the token in {token_env} is sent"
                       " there", highlight=False, markup=False)
     bar = Bar(enabled=err.is_terminal and not quiet)
+    # Each page is stored with its cursor: an interrupted sweep goes on from the last one.
+    session.keeps = "the pages of GitHub data read so far"
     with open_store(store or settings.store) as st:
         try:
             summary = pipeline.ingest(st, source, settings, bar, derive_after=derive)
@@ -143,7 +148,7 @@ def summary_cmd(store: StoreOpt = None, fmt: FormatOpt = "table") -> None:
     """What the store holds: repositories, commits and their time span."""
     check_format(fmt)
     with open_store(store or load_settings().store, read_only=True) as st:
-        render_inventory(_inventory(st), fmt)
+        render_inventory(inventory(st), fmt)
 
 
 def ingest_paths(st: Store, paths: list[Path], settings: Settings, bar: Bar, *,
@@ -166,6 +171,8 @@ def report_store(paths: list[Path] | None, store: Path | None, settings: Setting
     """The store for a report: read-only, unless PATHs are ingested first (incrementally); and
     whether that ingest went without failures."""
     ok = True
+    if paths:
+        session.keeps = _COMMITS_KEPT
     with open_store(store or settings.store, read_only=not paths) as st:
         if paths:
             ok = not ingest_paths(st, paths, settings, Bar(enabled=err.is_terminal),
@@ -206,14 +213,6 @@ def _github_notes(data: dict[str, Any]) -> None:
     print_rederived(data["rederived"])
     if data["stopped"] and not data["failed"]:
         err.print(labelled("stopped early:", "yellow", f"{data['stopped']}; run again to continue"))
-
-
-def _inventory(st: Store) -> list[RepoInventory]:
-    # Ibis is imported only when a summary is asked for: `ingest -q` stays lean.
-    from leadlens import engines
-    from leadlens.metrics.inventory import inventory
-
-    return inventory(engines.connect(st))
 
 
 def _short_ref(ref: str | None) -> str:
@@ -260,6 +259,7 @@ def render_inventory(rows: list[RepoInventory], fmt: str) -> None:
     if not rows:
         out.print("The store is empty: run `leadlens ingest git PATH`.")
         return
+    with_prs = any(r.pull_requests for r in rows)
     table = Table(title="leadlens store", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("repository", overflow="fold", min_width=12)
     table.add_column("mainline", overflow="ellipsis", max_width=10)
@@ -268,18 +268,28 @@ def render_inventory(rows: list[RepoInventory], fmt: str) -> None:
     table.add_column("from", no_wrap=True)
     table.add_column("to", no_wrap=True)
     table.add_column("tags", justify="right", no_wrap=True)
+    if with_prs:
+        table.add_column("pull requests", justify="right", no_wrap=True)
     for r in rows:
-        table.add_row(
-            safe_text(r.repo), safe_text(_short_ref(r.default_branch)),
+        cells = [
+            safe_text(r.repo), "no clone" if _no_clone(r) else safe_text(_short_ref(r.default_branch)),
             f"{r.commits:,}" + (f" (+{r.unreachable:,} unreachable)" if r.unreachable else ""),
             f"{r.authors:,}",
             f"{r.first_commit:%Y-%m-%d}" if r.first_commit else "-",
             f"{r.last_commit:%Y-%m-%d}" if r.last_commit else "-", f"{r.tags:,}",
-        )
+        ]
+        table.add_row(*cells, *([f"{r.pull_requests:,}"] if with_prs else []))
     out.print(table)
     commits = sum(r.commits for r in rows)
     firsts = [r.first_commit for r in rows if r.first_commit]
     lasts = [r.last_commit for r in rows if r.last_commit]
     span = f", {min(firsts):%Y-%m-%d} to {max(lasts):%Y-%m-%d}" if firsts and lasts else ""
     noun = "repository" if len(rows) == 1 else "repositories"
-    out.print(f"{len(rows)} {noun}, {commits:,} commits{span}.", highlight=False)
+    clones = sum(_no_clone(r) for r in rows)
+    without = f" ({clones:,} with pull requests but no git history)" if clones else ""
+    out.print(f"{len(rows):,} {noun}{without}, {commits:,} commits{span}.", highlight=False)
+
+
+def _no_clone(r: RepoInventory) -> bool:
+    """Known from forge data alone: no clone of this name was ever ingested."""
+    return r.default_branch is None and not r.commits and not r.unreachable and r.pull_requests > 0

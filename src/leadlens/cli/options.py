@@ -79,19 +79,25 @@ def when(text: str | None, *, until: bool = False) -> datetime | None:
     """A date, an ISO-8601 time (UTC unless it has an offset), or ``N[dw]`` ago."""
     if text is None:
         return None
+    hint = "use 2024-01-31, 2024-01-31T12:00:00Z or 90d"
     rel = re.fullmatch(r"(\d+)\s*([dw])", text.strip())
-    if rel:
-        n = int(rel.group(1)) * (7 if rel.group(2) == "w" else 1)
-        return datetime.now(UTC) - timedelta(days=n)
+    if re.match(r"[+-]?\d{5,}-", text.strip()):  # year 10000 and on: Python's dates stop at 9999
+        raise UserError(f"{text!r} is out of range: dates run from year 1 to 9999 ({hint})")
     try:
+        if rel:
+            n = int(rel.group(1)) * (7 if rel.group(2) == "w" else 1)
+            return datetime.now(UTC) - timedelta(days=n)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
             day = datetime.fromisoformat(text.strip()).replace(tzinfo=UTC)
             return day + timedelta(days=1) if until else day
         at = datetime.fromisoformat(text.strip())
+        # In UTC, so that an offset cannot carry the time past year 1 or 9999 later, in a query.
+        return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
     except ValueError:
-        raise UserError(f"not a date: {text!r} (use 2024-01-31, 2024-01-31T12:00:00Z"
-                        " or 90d)") from None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+        raise UserError(f"not a date: {text!r} ({hint})") from None
+    except OverflowError:  # 999999999d ago, the day after 9999-12-31
+        raise UserError(f"{text!r} is out of range: dates run from year 1 to 9999 ({hint})"
+                        ) from None
 
 
 def filters(since: str | None, until: str | None, repos: list[str] | None, include_bots: bool,

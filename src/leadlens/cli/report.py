@@ -60,13 +60,16 @@ def report_cmd(
     scope = filters(since, until, repo, include_bots, settings)
     store_path = Path(store or settings.store)
     check_out(out_file, store_path)
+    at = when(as_of)
     from leadlens import engines
     from leadlens.analysis.impact import Cohorts
+    from leadlens.attribution import Rules
     from leadlens.report.build import build_report
 
+    Rules.of(settings.ai)  # bad AI rule settings fail now, not after the ingest and the flow
     with report_store(paths, store, settings, line_history) as (st, ok):
         report = build_report(engines.connect(st), scope, k=k, rework_days=settings.rework_days,
-                              as_of=when(as_of), settings=settings, ai=Cohorts(per_metric=False))
+                              as_of=at, settings=settings, ai=Cohorts(per_metric=False))
     deliver(fmt, report, store=store_path, to_file=out_file, html_name="report.html",
             ingest_ok=ok)
 

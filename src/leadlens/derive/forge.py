@@ -11,6 +11,7 @@ from ``pr_commits``, its mainline order from ``merged_at`` (DESIGN.md, Change).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from leadlens.config import DEFAULT_PRODUCTION_PATTERN, EARLIEST_PLAUSIBLE
 from leadlens.conventions import BotRule
@@ -280,16 +281,33 @@ def joined_changes(store: Store, repo: str) -> int:
                       " (SELECT number FROM pull_requests WHERE repo = ?)", [repo, repo]) or 0)
 
 
-def clone_warnings(store: Store, repo: str) -> list[str]:
+def clone_warnings(store: Store, repos: Sequence[str]) -> list[str]:
     """Pull requests join git changes by their merge commit: what the reader must know when the
-    clone lacks them."""
+    clone lacks them. Repositories with no clone at all make one line, however many there are
+    (a replay of hundreds of repositories is not hundreds of warnings); `leadlens summary` lists
+    them."""
     con = store.con
-    if not scalar(con, "SELECT count(*) FROM commits WHERE repo = ?", [repo]):
-        if scalar(con, "SELECT count(*) FROM pull_requests WHERE repo = ?", [repo]):
-            return [f"{repo}: no git history of this name in the store; its merged pull requests"
-                    " stand alone (`leadlens ingest git PATH` on its clone joins them to commits)"]
-        return []
-    missing = con.execute(
+    alone = [r for (r,) in con.execute(
+        "SELECT DISTINCT repo FROM pull_requests p WHERE list_contains($repos, repo) AND NOT EXISTS"
+        " (SELECT 1 FROM commits c WHERE c.repo = p.repo) ORDER BY repo",
+        {"repos": list(repos)}).fetchall()]
+    warnings = []
+    if len(alone) == 1:
+        warnings.append(f"{alone[0]}: no git history of this name in the store; its merged pull"
+                        " requests stand alone (`leadlens ingest git PATH` on its clone joins them"
+                        " to commits)")
+    elif alone:
+        warnings.append(f"{len(alone):,} repositories have no git history in the store; their merged"
+                        " pull requests stand alone (`leadlens summary` lists them as \"no clone\";"
+                        " `leadlens ingest git PATH` on a clone joins them to commits)")
+    standing_alone = set(alone)
+    for repo in (r for r in repos if r not in standing_alone):
+        warnings.extend(_missing_merge_commits(store, repo))
+    return warnings
+
+
+def _missing_merge_commits(store: Store, repo: str) -> list[str]:
+    missing = store.con.execute(
         "SELECT number FROM pull_requests p WHERE repo = ? AND merged_at IS NOT NULL"
         " AND merge_commit_sha IS NOT NULL AND NOT EXISTS (SELECT 1 FROM commits c"
         " WHERE c.repo = p.repo AND c.sha = p.merge_commit_sha) ORDER BY number", [repo]).fetchall()

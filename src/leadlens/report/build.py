@@ -40,7 +40,7 @@ def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = D
         section = None if ai is None else ai_section(
             backend, fl, filters, Rules.of(settings.ai), ai, rework_days=rework_days)
         return Report(leadlens_version=__version__, generated_at=datetime.now(UTC),
-                      scope=summary.scope, headline=flow_headline(figures),
+                      scope=summary.scope, headline=flow_headline(figures, summary.scope),
                       messages=summary.messages + notes, **dict(figures),
                       ai=section, dora=dora, review=review,
                       abandoned=pulls.abandoned(backend, filters))

@@ -15,8 +15,8 @@ import duckdb
 from leadlens.config import DEFAULT_STORE
 from leadlens.errors import StoreDamagedError, StoreError, StoreLockedError, StoreSchemaError
 
-__all__ = ["DEFAULT_STORE", "SCHEMA_VERSION", "Store", "capped_memory", "limit_memory", "migrations",
-           "open_store", "scalar"]
+__all__ = ["DEFAULT_STORE", "SCHEMA_VERSION", "Store", "capped_memory", "interrupted_query",
+           "limit_memory", "migrations", "open_store", "scalar"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 # DuckDB reads a path that starts with a scheme (md:, s3://, https://) or is :memory: as a remote
@@ -68,6 +68,14 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = 
     open (and the connection busy) until it is fully read."""
     rows = con.execute(sql, list(params)).fetchall()
     return rows[0][0] if rows else None
+
+
+def interrupted_query(exc: BaseException) -> bool:
+    """``exc`` is DuckDB's answer to a Ctrl-C during a query. DuckDB takes the SIGINT itself (Python
+    never sees a KeyboardInterrupt) and raises a bare ``RuntimeError('Query interrupted')``, or its
+    ``InterruptException`` on other paths."""
+    return isinstance(exc, duckdb.InterruptException) or (
+        type(exc) is RuntimeError and str(exc) == "Query interrupted")
 
 
 def limit_memory(store: Store, memory_limit: str) -> None:

@@ -100,7 +100,9 @@ def share_ranges(repo: GitRepo, from_rev: str | None, to_rev: str | None, *, rel
     if not releases:
         if from_rev is None:
             raise UserError("--from REV is required (or --releases for every pair of release tags)")
-        return [(resolve(repo, from_rev), resolve(repo, to_rev or "HEAD"))]
+        start, end = resolve(repo, from_rev), resolve(repo, to_rev or "HEAD")
+        _check_range(repo, start, end)
+        return [(start, end)]
     tags = release_tags(repo, release_pattern)
     names = [t.name for t in tags]
     lo, hi = 0, len(tags) - 1
@@ -120,6 +122,20 @@ def share_ranges(repo: GitRepo, from_rev: str | None, to_rev: str | None, *, rel
         raise UserError(f"--releases needs at least two release tags; the repository has {len(tags)}"
                         f" matching release_tag_pattern {release_pattern!r}")
     return list(zip(tags[lo:hi], tags[lo + 1:hi + 1], strict=True))
+
+
+def _check_range(repo: GitRepo, start: Revision, end: Revision) -> None:
+    """``start..end`` must be history that leads to ``end``: otherwise blame finds no line of the
+    range (or lines of some other branch) and the share would read as a figure."""
+    names = f"--from {start.name!r} ({start.sha[:12]}) and --to {end.name!r} ({end.sha[:12]})"
+    if start.sha == end.sha:
+        raise UserError(f"{names} are the same commit: no commit lies between them")
+    if not repo.is_ancestor(start.sha, end.sha):
+        swapped = repo.is_ancestor(end.sha, start.sha)
+        raise UserError(f"--from {start.name!r} is not an ancestor of --to {end.name!r}: the share"
+                        " counts lines at --to written by commits since --from, so --from must be"
+                        " an earlier commit of --to's history"
+                        + (" (these two look swapped)" if swapped else ""))
 
 
 def blame_ranges(repo: GitRepo, ranges: Sequence[tuple[Revision, Revision]], *,

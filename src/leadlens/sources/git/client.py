@@ -170,6 +170,15 @@ class GitRepo:
             result[name] = decode(out).strip() or None
         return result
 
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """``ancestor`` is in ``descendant``'s history (a commit is its own ancestor)."""
+        proc = subprocess.run(["git", "merge-base", "--is-ancestor", ancestor, descendant],
+                              cwd=self.path, capture_output=True, env=_env(), check=False)
+        if proc.returncode > 1:  # 1 means "no"; anything else, that git could not tell
+            raise FatalSourceError(_git_failure(self.path, ["merge-base"], proc.returncode,
+                                                proc.stderr))
+        return proc.returncode == 0
+
     def rev_list(self, include: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
         """Commits reachable from ``include`` and not from ``exclude`` (missing objects ignored)."""
         if not include:

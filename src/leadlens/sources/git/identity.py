@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from pathlib import Path
 
-__all__ = ["name_from_url", "repo_name"]
+from leadlens.conventions import parse_remote
 
-_SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")  # git@host:owner/repo
-_URL = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?(?P<host>[^/:]+)(?::\d*)?/(?P<path>.*)$", re.I)
+__all__ = ["name_from_url", "repo_name"]
 
 
 def name_from_url(url: str, known_hosts: Collection[str]) -> str | None:
     """``OWNER/REPO`` (GitLab: the full group path) when ``url`` points at a known host."""
-    url = url.strip()
-    m = _URL.match(url) or _SCP_LIKE.match(url)
-    if not m:
+    remote = parse_remote(url)
+    if remote is None or remote.host not in {h.lower() for h in known_hosts}:
         return None
-    host = m.group("host").lower()
-    if host not in {h.lower() for h in known_hosts}:
-        return None
-    path = m.group("path").strip("/")
-    path = path.removesuffix(".git").strip("/")
-    parts = [p for p in path.split("/") if p]
-    if len(parts) < 2:
-        return None
-    return "/".join(parts)
+    return remote.path if remote.path.count("/") >= 1 else None
 
 
 def repo_name(
