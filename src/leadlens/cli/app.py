@@ -65,3 +65,4 @@ def _root(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """leadlens: where does work wait, and what can speeding up any stage buy?"""
+    session.keeps = None  # a new command (an in-process caller may run several) has kept nothing
