@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from leadlens import derive
-from leadlens.cli.app import app, err, labelled
+from leadlens.cli.app import app, err, labelled, session
 from leadlens.cli.options import StoreOpt
 from leadlens.config import Settings, load_settings
 from leadlens.errors import UserError
@@ -28,6 +28,9 @@ def derive_cmd(
 ) -> None:
     """Derive changes and milestones again from the stored data, whatever they were derived from."""
     settings = load_settings()
+    # Each repository's derive is its own transaction: what finished is kept, the rest is still
+    # stale and the next ingest or derive does it.
+    session.keeps = "the repositories derived so far"
     with open_store(store or settings.store) as st:
         known = derive.repositories(st)
         for name in repo or ():
