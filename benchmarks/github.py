@@ -43,12 +43,11 @@ def _routed() -> int:
 
 
 def _map_only(rounds: int) -> dict[str, Any]:
-    from leadlens.conventions import BotRule
     from leadlens.sources.github.load import Batch
     from leadlens.sources.github.mapping import Context, route
 
     lines = _lines()
-    bots, now, objects = BotRule(), datetime.now(UTC), 0
+    now, objects = datetime.now(UTC), 0
     start = time.perf_counter()
     for n in range(rounds):
         batch = Batch(f"bench/r{n}")
@@ -58,7 +57,7 @@ def _map_only(rounds: int) -> dict[str, Any]:
             if routed is None:
                 continue
             _, resource, number = routed
-            batch.add(resource, record["data"], Context(batch.repo, record["url"], now, bots, number))
+            batch.add(resource, record["data"], Context(batch.repo, record["url"], now, number))
             objects += 1
     wall = time.perf_counter() - start
     return {"objects": objects, "wall_s": round(wall, 3), "objects_per_s": round(objects / wall)}

@@ -53,7 +53,6 @@ class LeftOut:
                        " (--include-bots counts them)")
         return out
 
-
     def listing_notes(self) -> list[str]:
         """What a listing of the changes (`leadlens changes`) leaves out: it lists bot changes."""
         out = []

@@ -48,6 +48,16 @@ class Filters:
     bots: BotRule = field(default_factory=BotRule)
     activity_window: timedelta = DEFAULT_ACTIVITY_WINDOW
 
+    def window(self, t: ir.Table, at: str) -> ir.Table:
+        """``t``'s rows in scope: ``at`` in ``[since, until)``, of the named repositories."""
+        if self.since is not None:
+            t = t.filter(t[at] >= self.since)
+        if self.until is not None:
+            t = t.filter(t[at] < self.until)
+        if self.repos:
+            t = t.filter(t.repo.isin(list(self.repos)))
+        return t
+
 
 def distribution(col: ir.NumericColumn) -> dict[str, ir.Scalar]:
     """n, median, p85, p95 and mean of ``col`` (exact quantiles, linear interpolation)."""
@@ -133,13 +143,7 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
     every = backend.table("milestones")
     ms = plausible_milestones(backend)
     merged = ms.filter(ms.name == "merged").select("repo", id=ms.change_id, merged_at=ms.at)
-    c = changes.join(merged, ["repo", "id"])
-    if f.since is not None:
-        c = c.filter(c.merged_at >= f.since)
-    if f.until is not None:
-        c = c.filter(c.merged_at < f.until)
-    if f.repos:
-        c = c.filter(c.repo.isin(list(f.repos)))
+    c = f.window(changes.join(merged, ["repo", "id"]), "merged_at")
     # A change whose history a shallow clone cuts claims commits earlier changes own: no figure
     # can use it (counted in left_out).
     cut = c.filter(c.shallow_cut)

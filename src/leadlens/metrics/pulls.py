@@ -37,13 +37,7 @@ def pull_requests(backend: ibis.BaseBackend, f: Filters) -> ir.Table:
     ``number``, ``bot`` (an automation bot opened it; left out unless ``include_bots``),
     ``outcome`` (``merged``, ``closed_unmerged`` or ``open``), ``open_to_merge_s`` (created →
     merged) and ``open_to_close_s`` (created → closed, for those closed without merging)."""
-    p = backend.table("pull_requests")
-    if f.since is not None:
-        p = p.filter(p.created_at >= f.since)
-    if f.until is not None:
-        p = p.filter(p.created_at < f.until)
-    if f.repos:
-        p = p.filter(p.repo.isin(list(f.repos)))
+    p = f.window(backend.table("pull_requests"), "created_at")
     name = p.author.fill_null("")
     bot = f.bots.ibis(name, p.author_is_bot)
     merged = p.merged_at.notnull()

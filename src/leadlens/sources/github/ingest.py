@@ -11,7 +11,6 @@ from typing import ClassVar
 import httpx
 
 from leadlens.config import DEFAULT_GITHUB_MAX_WAIT, DEFAULT_GITHUB_TOKEN_ENV, Settings
-from leadlens.conventions import BotRule
 from leadlens.errors import UserError
 from leadlens.sources.base import QUIET, DeriveStart, Progress, RunSummary, Wait
 from leadlens.sources.github.client import Clock, GitHubAPI, SystemClock, api_url_for, make_client
@@ -55,7 +54,7 @@ class GithubSource:
             api = GitHubAPI(client, token_env=self.token_env, clock=self.clock or SystemClock(),
                             max_wait=self.max_wait, max_requests=self.max_requests,
                             on_wait=self.on_wait)
-            return sync_repo(store, api, self.repo, bots=BotRule.of(settings.bots),
+            return sync_repo(store, api, self.repo,
                              overlap=settings.github.overlap, progress=progress)
 
 
@@ -70,5 +69,5 @@ class GithubReplay:
     derives_from: ClassVar[DeriveStart] = "forge"
 
     def ingest(self, store: Store, settings: Settings, progress: Progress = QUIET) -> RunSummary:
-        return replay_dir(store, self.directory, bots=BotRule.of(settings.bots),
+        return replay_dir(store, self.directory,
                           rename=self.rename, progress=progress)

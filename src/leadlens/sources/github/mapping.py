@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from leadlens.conventions import BotRule
 from leadlens.sources.github import fields as f
 from leadlens.sources.github.fields import MappingError, raw_json, utf8
 
@@ -60,7 +59,6 @@ class Context:
     repo: str
     url: str | None
     fetched_at: datetime
-    bots: BotRule
     number: int | None = None  # the pull request or issue the URL is about, when it says
 
 

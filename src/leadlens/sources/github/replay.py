@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from leadlens.conventions import BotRule
 from leadlens.errors import UserError
 from leadlens.sources.base import QUIET, Progress, RunSummary
 from leadlens.sources.github.load import Batch, write_batch
@@ -25,7 +24,7 @@ BATCH_OBJECTS = 1000
 MAX_LINE_BYTES = 64 * 2**20
 
 
-def replay_dir(store: Store, directory: Path, *, bots: BotRule | None = None,
+def replay_dir(store: Store, directory: Path, *,
                rename: Callable[[str], str] | None = None,
                progress: Progress = QUIET) -> RunSummary:
     """Load every ``*.jsonl`` file of ``directory``: one ``{"url", "input", "data"}`` object per
@@ -42,7 +41,6 @@ def replay_dir(store: Store, directory: Path, *, bots: BotRule | None = None,
     for path in files:
         _check_regular(path)
     summary = RunSummary(mode="replay")
-    bots = bots or BotRule()
     fetched_at = datetime.now(UTC)
     batches: dict[str, Batch] = {}
 
@@ -82,7 +80,7 @@ def replay_dir(store: Store, directory: Path, *, bots: BotRule | None = None,
                 continue
             repo, resource, number = routed
             repo = rename(repo) if rename else repo
-            ctx = Context(repo=repo, url=url, fetched_at=fetched_at, bots=bots, number=number)
+            ctx = Context(repo=repo, url=url, fetched_at=fetched_at, number=number)
             batches.setdefault(repo, Batch(repo)).add(resource, record["data"], ctx)
             pending += 1
             if pending >= BATCH_OBJECTS:

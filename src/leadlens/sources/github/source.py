@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from leadlens.config import GithubSettings
-from leadlens.conventions import BotRule
 from leadlens.errors import FatalSourceError, TransientSourceError, UserError
 from leadlens.sources.base import QUIET, Progress, RunSummary
 from leadlens.sources.github.client import GitHubAPI, NotFoundError, RequestBudgetSpent
@@ -96,7 +95,7 @@ def _deployment_children(api: GitHubAPI, repo: str, dep: Mapping[str, Any], batc
 
 
 def _with_number(ctx: Context, number: int) -> Context:
-    return Context(ctx.repo, ctx.url, ctx.fetched_at, ctx.bots, number)
+    return Context(ctx.repo, ctx.url, ctx.fetched_at, number)
 
 
 RESOURCES: tuple[Resource, ...] = (
@@ -152,13 +151,12 @@ class _Sync:
     store: Store
     api: GitHubAPI
     repo: str
-    bots: BotRule
     overlap: timedelta
     summary: RunSummary
     progress: Progress
 
     def ctx_for(self, url: str) -> Context:
-        return Context(self.repo, url, datetime.now(UTC), self.bots)
+        return Context(self.repo, url, datetime.now(UTC))
 
     def commit(self, resource: Resource, batch: Batch, cursor: dict[str, Any]) -> None:
         with transaction(self.store.con) as con:
@@ -230,7 +228,7 @@ class _Sync:
                 return
 
 
-def sync_repo(store: Store, api: GitHubAPI, repo: str, *, bots: BotRule | None = None,
+def sync_repo(store: Store, api: GitHubAPI, repo: str, *,
               overlap: timedelta = _DEFAULT_OVERLAP, progress: Progress = QUIET,
               resources: Iterable[Resource] = RESOURCES) -> RunSummary:
     """Bring ``repo``'s GitHub data in the store up to date. A spent request budget, or a rate
@@ -242,7 +240,7 @@ def sync_repo(store: Store, api: GitHubAPI, repo: str, *, bots: BotRule | None =
     except NotFoundError:
         raise FatalSourceError(f"repository {repo} does not exist on GitHub or is not visible to "
                                f"the token in {api.token_env}") from None
-    sync = _Sync(store, api, repo, bots or BotRule(), overlap, summary, progress)
+    sync = _Sync(store, api, repo, overlap, summary, progress)
     try:
         for resource in resources:
             sync.run(resource)
