@@ -17,8 +17,9 @@ from leadlens.store.db import Store
 __all__ = ["QUIET", "DeriveStart", "Progress", "RunSummary", "Skipped", "Source", "Wait"]
 
 # The derive step (derive.STEPS) a source's data feeds first: git data feeds every step, forge
-# data only the last (the pipeline reports forge joins after a forge source's run).
-DeriveStart = Literal["changes", "forge"]
+# data the forge join and the items (the pipeline reports forge joins after a forge source's run),
+# work item data (Jira) only the items.
+DeriveStart = Literal["changes", "forge", "items"]
 
 
 class Progress(Protocol):
