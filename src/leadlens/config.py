@@ -36,7 +36,7 @@ __all__ = [
     "EARLIEST_PLAUSIBLE",
     "LONGEST_WINDOW",
     "AiRule", "AiSettings", "BotSettings", "DoraSettings", "FlowSettings", "GitSettings",
-    "GithubSettings", "ReviewSettings", "Settings", "load_settings",
+    "GithubSettings", "ItemSettings", "ReviewSettings", "Settings", "load_settings",
 ]
 
 DEFAULT_STORE = Path(".leadlens") / "leadlens.duckdb"
@@ -156,6 +156,19 @@ class ReviewSettings:
 
 
 @dataclass(frozen=True)
+class ItemSettings:
+    """How work items are read: which text is an item key, and which statuses mean what."""
+
+    key_pattern: str | None = None  # None: the keys of the ingested Jira projects
+    ready_statuses: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (project or "*", statuses)
+    in_progress_statuses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    done_statuses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+StatusMap = dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
 class AiSettings:
     rules: tuple[AiRule, ...] = ()
     disabled_rules: tuple[str, ...] = ()
@@ -252,6 +265,37 @@ class Settings(BaseModel):
         " above which a quick approval is a rubber stamp.",
     )
 
+    item_key_pattern: str | None = Field(
+        default=None,
+        description="Work item keys in branch names, titles, bodies and commit messages (a regular"
+        " expression matching a whole key, e.g. `\\b(?:ABC|OPS)-[1-9][0-9]*\\b`); unset: the"
+        " keys of the ingested Jira projects, so `UTF-8` is never a key.",
+    )
+    ready_statuses: StatusMap = Field(
+        default_factory=dict,
+        description="Per project (its key, or `*` for all): the statuses that mean ready for work"
+        " (item_ready is the first move into one); unset: the first move into a To Do status that"
+        " is not the item's initial one.",
+    )
+    in_progress_statuses: StatusMap = Field(
+        default_factory=dict,
+        description="Per project (its key, or `*`): statuses that mean work started, whatever"
+        " their status category (work_started is the first move into one).",
+    )
+    done_statuses: StatusMap = Field(
+        default_factory=dict,
+        description="Per project (its key, or `*`): statuses that mean done, whatever their"
+        " status category.",
+    )
+
+    @field_validator("item_key_pattern")
+    @classmethod
+    def _key_pattern_compiles(cls, value: str | None) -> str | None:
+        why = problem(value) if value is not None else None
+        if why is not None:
+            raise ValueError(f"not a valid regular expression: {why}")
+        return value
+
     @field_validator("activity_window_hours", "github_overlap_minutes", "incident_window_hours")
     @classmethod
     def _window_fits(cls, value: float, info: ValidationInfo) -> float:
@@ -289,6 +333,13 @@ class Settings(BaseModel):
     @property
     def ai(self) -> AiSettings:
         return AiSettings(self.ai_rules, self.ai_disabled_rules, self.agent_pattern)
+
+    @property
+    def items(self) -> ItemSettings:
+        def pairs(m: StatusMap) -> tuple[tuple[str, tuple[str, ...]], ...]:
+            return tuple(sorted((k, tuple(v)) for k, v in m.items()))
+        return ItemSettings(self.item_key_pattern, pairs(self.ready_statuses),
+                            pairs(self.in_progress_statuses), pairs(self.done_statuses))
 
 
 def load_settings(directory: Path | None = None) -> Settings:

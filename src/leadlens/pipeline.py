@@ -70,6 +70,10 @@ def _after(store: Store, source: Source, summary: RunSummary, settings: Settings
     if forge:
         for repo in summary.repos:
             summary.changes_joined[repo] = joined_changes(store, repo)
+    done = derive.items(store, settings)
+    if done is not None:
+        d = done.derived
+        summary.items = {"items": d.items, "links": d.links, "linked_changes": d.linked_changes}
 
 
 def ai_share(path: Path, from_rev: str | None, to_rev: str | None, settings: Settings, *,

@@ -39,7 +39,9 @@ def derive_cmd(
                     if known else " (it is empty)"
                 raise UserError(f"no repository {name} in the store {st.path}{holds}")
         names = list(dict.fromkeys(repo)) if repo else known
-        if not names:
+        items = int(scalar(st.con, "SELECT (SELECT count(*) FROM jira_issues)"
+                                   " + (SELECT count(*) FROM issues)"))
+        if not names and not items:
             err.print("The store is empty: run `leadlens ingest git PATH` first.", highlight=False,
                       markup=False)
             return
@@ -54,6 +56,11 @@ def derive_cmd(
                 continue
             n = int(scalar(st.con, "SELECT count(*) FROM changes WHERE repo = ?", [done.repo]))
             err.print(f"{done.repo}: {n:,} changes", highlight=False, markup=False, soft_wrap=True)
+        run = derive.items(st, settings, force=True) if items else None
+        if run is not None:
+            d = run.derived
+            err.print(f"work items: {d.items:,}, {d.links:,} links to {d.linked_changes:,} changes",
+                      highlight=False, markup=False, soft_wrap=True)
     if failed:
         raise typer.Exit(2)
 

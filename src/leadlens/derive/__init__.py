@@ -3,7 +3,8 @@
 Steps run in a fixed order, each from the stored rows alone (never from git or an API): ``changes``
 (mainline, changes, their commits and git milestones), ``line_ages`` (when lines were born, for
 rework; only where line history was read) and ``forge`` (pull requests joined to changes, review,
-deployment and release milestones). Each step records what it ran on in the transaction of its
+deployment and release milestones) per repository; then ``items`` (work items and their links to
+changes, :func:`items`) once over the whole store. Each step records what it ran on in the transaction of its
 output (``derive/state.py``); :func:`refresh` runs exactly the steps whose inputs changed since, so
 a derive killed midway, or skipped, is completed by the next ingest.
 """
@@ -18,13 +19,15 @@ from leadlens.conventions import BotRule
 from leadlens.derive import state
 from leadlens.derive.changes import DeriveResult, derive_repo
 from leadlens.derive.forge import derive_forge
+from leadlens.derive.items import ItemsDerived, derive_items
 from leadlens.derive.line_ages import derive_line_ages
 from leadlens.derive.state import STEPS, DeriveSettings, RepoInputs, Stale, Step, repositories
 from leadlens.errors import LeadlensError
 from leadlens.store.db import Store
 from leadlens.store.writer import transaction
 
-__all__ = ["STEPS", "Derived", "Stale", "Step", "refresh", "repositories", "run", "stale"]
+__all__ = ["STEPS", "Derived", "ItemsDerived", "ItemsRun", "Stale", "Step", "items", "refresh",
+           "repositories", "run", "stale"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,25 @@ def refresh(store: Store, settings: Settings) -> list[Derived]:
     inputs = state.current(store, ds)
     return [_derive(store, inputs[repo], s.steps, ds, s.reason)
             for repo, s in state.stale(store, inputs).items()]
+
+
+@dataclass(frozen=True)
+class ItemsRun:
+    """What the items step did (over the whole store), and why it ran."""
+
+    derived: ItemsDerived
+    reason: str
+
+
+def items(store: Store, settings: Settings, *, force: bool = False) -> ItemsRun | None:
+    """Derive work items and their links when their inputs changed (new changes, new work item
+    data, a changed setting), or always with ``force``; None when nothing needed it."""
+    ds = DeriveSettings.of(settings)
+    inputs, reason = state.items_inputs(store, ds)
+    if reason is None and not force:
+        return None
+    done = derive_items(store, ds.items, ds.bots, record=inputs)
+    return ItemsRun(done, reason or "asked for")
 
 
 def stale(store: Store, settings: Settings, repos: Sequence[str] | None = None

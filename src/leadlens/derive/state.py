@@ -9,6 +9,7 @@ compare them read-only and say when a repository's derived data is stale.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
@@ -18,19 +19,25 @@ from typing import Literal
 
 import duckdb
 
-from leadlens.config import BotSettings, Settings
+from leadlens.config import BotSettings, ItemSettings, Settings
 from leadlens.store.db import Store
 
-__all__ = ["FORGE_TABLES", "STEPS", "DeriveSettings", "RepoInputs", "Stale", "Step", "StepInputs",
-           "current", "repositories", "stale"]
+__all__ = ["FORGE_TABLES", "ITEMS_KEY", "ITEM_TABLES", "STEPS", "DeriveSettings", "RepoInputs", "Stale", "Step", "StepInputs",
+           "current", "items_inputs", "repositories", "stale"]
 
-Step = Literal["changes", "line_ages", "forge"]
-STEPS: tuple[Step, ...] = ("changes", "line_ages", "forge")
+Step = Literal["changes", "line_ages", "forge", "items"]
+STEPS: tuple[Step, ...] = ("changes", "line_ages", "forge")  # per repository; then items, once
+ITEMS_KEY = "*"  # derive_state's repo for the items step, which runs over the whole store
 
 # What the forge step reads of the forge's data (derive/forge.py): a table's row count and newest
 # fetch per repository change whenever a source writes to it (an upsert refreshes fetched_at).
 FORGE_TABLES = ("pull_requests", "pr_events", "reviews", "comments", "pr_commits", "deployments",
                 "deployment_statuses", "releases")
+
+# What the items step reads besides the changes: work item sources' tables.
+ITEM_TABLES = ("jira_issues", "jira_issue_keys", "jira_changelog", "jira_statuses",
+               "jira_issue_types", "jira_users", "jira_remote_links", "issues", "issue_events",
+               "closing_references")
 
 # How a changed input reads in a message, by its key; a setting reads as "<name> changed".
 _WHAT = {"refs": "new git data", "tags": "new git data", "head": "new git data",
@@ -47,12 +54,17 @@ class DeriveSettings:
     bots: BotSettings
     production_pattern: str
 
+    items: ItemSettings = ItemSettings()
+
     @classmethod
     def of(cls, settings: Settings) -> DeriveSettings:
         return cls(settings.git.release_tag_pattern, settings.bots,
-                   settings.dora.production_pattern)
+                   settings.dora.production_pattern, settings.items)
 
     def of_step(self, step: Step) -> dict[str, str]:
+        if step == "items":
+            return {"items": json.dumps(dataclasses.asdict(self.items), sort_keys=True),
+                    "bot_pattern": self.bots.bot_pattern, "agent_pattern": self.bots.agent_pattern}
         if step == "changes":
             return {"release_tag_pattern": self.release_tag_pattern}
         if step == "forge":
@@ -172,3 +184,28 @@ def stale(store: Store, inputs: dict[str, RepoInputs]) -> dict[str, Stale]:
             out[repo] = Stale(tuple(steps), ", ".join(dict.fromkeys(why))
                               or "the last derive did not finish")
     return out
+
+
+def items_inputs(store: Store, settings: DeriveSettings) -> tuple[StepInputs, str | None]:
+    """The items step's inputs (what every repository's steps last ran on, the work item tables,
+    the settings) and why it must run again, or None when it need not."""
+    con = store.con
+    derived = con.execute("SELECT repo, step, inputs FROM derive_state WHERE repo <> ?"
+                          " ORDER BY 1, 2", [ITEMS_KEY]).fetchall()
+    tables = con.execute(" UNION ALL ".join(
+        f"SELECT '{t}', count(*), max(fetched_at)::VARCHAR FROM {t}"
+        if t != "jira_issue_keys" else f"SELECT '{t}', count(*), NULL FROM {t}"
+        for t in ITEM_TABLES)).fetchall()
+    now = StepInputs(ITEMS_KEY, "items", json.dumps(
+        {"changes": _digest(derived), "items": _digest(tables), **settings.of_step("items")},
+        sort_keys=True))
+    then = con.execute("SELECT inputs FROM derive_state WHERE repo = ? AND step = 'items'",
+                       [ITEMS_KEY]).fetchone()
+    if then is None:
+        has_any = any(n for _, n, _ in tables)
+        return now, "not derived before" if has_any else None
+    if then[0] == now.inputs:
+        return now, None
+    changed = now.changed(then[0])
+    why = {"changes": "new changes", "items": "new work item data"}
+    return now, ", ".join(why.get(k, f"{k} changed") for k in changed)

@@ -84,6 +84,8 @@ class RunSummary:
     # Repositories this run did not touch that were derived again, and why (a changed setting,
     # a derive that had not finished).
     rederived: dict[str, str] = field(default_factory=dict)
+    # What the items step made after the run (work items, links, changes linked), when it ran.
+    items: dict[str, int] | None = None
 
     def derived(self, repo: str, *, changes: int | None, warning: str | None,
                 error: str | None, reason: str | None = None) -> None:
@@ -112,7 +114,7 @@ class RunSummary:
             "not_modified": self.not_modified,
             "waits": [{"seconds": round(w.seconds, 1), "reason": w.reason} for w in self.waits],
             "warnings": self.warnings, "changes_joined": self.changes_joined,
-            "rederived": self.rederived,
+            "rederived": self.rederived, "items": self.items,
         }
 
 

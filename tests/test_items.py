@@ -1,0 +1,144 @@
+"""Work items: linking (every kind), status mapping and the item timeline, on a hand-made scenario
+whose every figure is computed by hand below."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from leadlens import derive
+from leadlens.config import Settings
+from leadlens.engines import connect, rows
+from leadlens.metrics.flow import Filters
+from leadlens.metrics.items import item_flow
+from leadlens.pipeline import ingest_git
+from leadlens.store import Store, open_store
+from tests.gitfixtures import Git
+from tests.itemfixtures import changelog, jira_issue, jira_status, remote_link
+
+DAY = 86400.0
+
+
+def build(path: Path) -> dict[str, str]:
+    """main: c0; a branch for ABC-1 merged; a key-less fix; a commit naming the old key of a
+    moved issue; a commit naming two items (and a project nobody ingested); v1.0; one more."""
+    g = Git(path)
+    g.write("a.txt", "0\n")
+    sha = {"c0": g.commit("initial", date="2024-01-01T10:00:00Z")}
+    g.run("checkout", "-q", "-b", "ABC-1-login")
+    g.write("login.txt", "form\n")
+    sha["b1"] = g.commit("ABC-1 add login form", date="2024-02-05T10:00:00Z")
+    g.run("checkout", "-q", "main")
+    sha["m1"] = g.merge("ABC-1-login", message="Merge branch 'ABC-1-login'",
+                        date="2024-02-07T10:00:00Z")
+    g.write("a.txt", "1\n")
+    sha["c2"] = g.commit("Fix UTF-8 handling (SHA-256 too)", date="2024-02-10T10:00:00Z")
+    g.write("a.txt", "2\n")
+    sha["c3"] = g.commit("OLD-7: finish the moved story", date="2024-02-12T10:00:00Z")
+    g.write("a.txt", "3\n")
+    sha["c4"] = g.commit("feat: ABC-3 and ABC-1 follow-up\n\nXYZ-5 is not ours.\n",
+                         date="2024-02-14T10:00:00Z")
+    g.tag("v1.0", message="release 1.0", date="2024-03-01T10:00:00Z")
+    g.write("a.txt", "5\n")
+    sha["c5"] = g.commit("ABC-4 still in flight", date="2024-03-05T10:00:00Z")
+    return sha
+
+
+def jira(store: Store, sha: dict[str, str]) -> None:
+    con = store.con
+    jira_status(con, "1", "Backlog", "new")
+    jira_status(con, "2", "Selected", "new")
+    jira_status(con, "3", "In Progress", "indeterminate")
+    jira_status(con, "4", "Done", "done")
+    jira_status(con, "5", "Weird", None)
+    jira_issue(con, "101", "ABC-1", created="2024-01-10T10:00", status_id="4",
+               resolved="2024-03-02T10:00")
+    changelog(con, "101", "2024-01-20T10:00", frm="Backlog", to="Selected", to_id="2")
+    changelog(con, "101", "2024-02-01T10:00", frm="Selected", to="In Progress", to_id="3")
+    changelog(con, "101", "2024-03-02T10:00", frm="In Progress", to="Done", to_id="4")
+    jira_issue(con, "102", "ABC-2", created="2024-02-01T10:00", status_id="4",
+               old_keys=("OLD-7",))
+    jira_issue(con, "103", "ABC-3", created="2024-02-20T10:00", status_id="4")
+    remote_link(con, "103", "9001", f"https://git.example.com/team/app/-/commit/{sha['c2']}")
+    jira_issue(con, "104", "ABC-4", created="2024-03-03T10:00", status="Weird", status_id="5",
+               category=None)
+    jira_issue(con, "105", "ABC-5", created="2024-01-05T10:00", status="Backlog", status_id="1",
+               category="new")
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, dict[str, str]]:
+    base = tmp_path_factory.mktemp("items")
+    sha = build(base / "app")
+    store = open_store(base / "s.duckdb")
+    ingest_git(store, [base / "app"])
+    jira(store, sha)
+    assert derive.items(store, Settings()) is not None
+    return store, sha
+
+
+def _links(store: Store) -> set[tuple[str, str, str, str]]:
+    return {tuple(r) for r in store.con.execute(
+        "SELECT item_id, change_id, how, detail FROM item_links").fetchall()}
+
+
+def test_links_every_kind_many_to_many(scenario: tuple[Store, dict[str, str]]) -> None:
+    store, sha = scenario
+    m1, c2, c3, c4, c5 = (f"app@{sha[k]}" for k in ("m1", "c2", "c3", "c4", "c5"))
+    assert _links(store) == {
+        ("ABC-1", m1, "branch", "ABC-1"), ("ABC-1", m1, "title", "ABC-1"),
+        # the merge's own message and the branch commit both name it: the smaller sha is kept
+        ("ABC-1", m1, "commit", f"{min(sha['m1'], sha['b1'])[:12]} ABC-1"),
+        ("ABC-1", c4, "title", "ABC-1"), ("ABC-1", c4, "commit", f"{sha['c4'][:12]} ABC-1"),
+        ("ABC-3", c4, "title", "ABC-3"), ("ABC-3", c4, "commit", f"{sha['c4'][:12]} ABC-3"),
+        ("ABC-3", c2, "remote_link", f"https://git.example.com/team/app/-/commit/{sha['c2']}"),
+        # a moved issue: its old key in a commit still links to it
+        ("ABC-2", c3, "title", "OLD-7"), ("ABC-2", c3, "commit", f"{sha['c3'][:12]} OLD-7"),
+        ("ABC-4", c5, "title", "ABC-4"), ("ABC-4", c5, "commit", f"{sha['c5'][:12]} ABC-4"),
+    }
+
+
+def test_status_mapping_by_category(scenario: tuple[Store, dict[str, str]]) -> None:
+    store, _ = scenario
+    got = dict(store.con.execute("SELECT id, status_category FROM work_items").fetchall())
+    # ABC-4's status has no category and no setting maps it: unmapped (NULL), never guessed
+    assert got == {"ABC-1": "done", "ABC-2": "done", "ABC-3": "done", "ABC-4": None,
+                   "ABC-5": "to_do"}
+    moves = store.con.execute("SELECT to_status, to_category FROM work_item_transitions"
+                              " WHERE item_id = 'ABC-1' ORDER BY seq").fetchall()
+    # Selected is a To Do status other than the initial one (Backlog): ready
+    assert moves == [("Selected", "ready"), ("In Progress", "in_progress"), ("Done", "done")]
+
+
+def _timeline(store: Store) -> tuple[dict[str, dict[str, float]], dict[str, tuple]]:
+    backend = connect(store)
+    fl = item_flow(backend, Filters())
+    segs: dict[str, dict[str, float]] = {}
+    for r in rows(backend, fl.segments.select("item_id", "stage", "seconds")):
+        segs.setdefault(r["item_id"], {})[r["stage"]] = r["seconds"] / DAY
+    spans = {r["item_id"]: (r["lead_time_s"] / DAY if r["lead_time_s"] is not None else None,
+                            r["out_of_order"])
+             for r in rows(backend, fl.spans.select("item_id", "lead_time_s", "out_of_order"))}
+    return segs, spans
+
+
+def test_item_timeline_by_hand(scenario: tuple[Store, dict[str, str]]) -> None:
+    store, _ = scenario
+    segs, spans = _timeline(store)
+    # ABC-1: created 01-10, ready 01-20, in progress 02-01 (before its first commit, 02-05); two
+    # changes, the last merged 02-14: delivery; both released with v1.0 on 03-01.
+    assert segs["ABC-1"] == {"spec": 10, "queue": 12, "delivery": 13, "release": 16}
+    assert spans["ABC-1"] == (51, 0)
+    # ABC-2 (moved; linked by its old key): created 02-01, never ready; its one change: first
+    # commit 02-12 (= its git proxies for review and merge), released 03-01.
+    assert segs["ABC-2"] == {"spec+queue": 11, "coding": 0, "pickup+review+merge": 0,
+                             "release": 18}
+    assert spans["ABC-2"] == (29, 0)
+    # ABC-3 was created (02-20) after its changes started (02-10) and merged (02-14): both
+    # clamped to its creation, and counted.
+    assert segs["ABC-3"] == {"spec+queue": 0, "delivery": 0, "release": 10}
+    assert spans["ABC-3"] == (10, 2)
+    # ABC-4's change is not released: in flight. ABC-5 has no change: no lead time either.
+    assert spans["ABC-4"][0] is None and spans["ABC-5"][0] is None
