@@ -3,10 +3,11 @@ whose every figure is computed by hand below."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from tests.gitfixtures import Git
+from tests.itemfixtures import changelog, jira_issue, jira_status, remote_link
 
 from leadlens import derive
 from leadlens.config import Settings
@@ -15,8 +16,6 @@ from leadlens.metrics.flow import Filters
 from leadlens.metrics.items import item_flow
 from leadlens.pipeline import ingest_git
 from leadlens.store import Store, open_store
-from tests.gitfixtures import Git
-from tests.itemfixtures import changelog, jira_issue, jira_status, remote_link
 
 DAY = 86400.0
 

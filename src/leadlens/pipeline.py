@@ -70,9 +70,9 @@ def _after(store: Store, source: Source, summary: RunSummary, settings: Settings
     if forge:
         for repo in summary.repos:
             summary.changes_joined[repo] = joined_changes(store, repo)
-    done = derive.items(store, settings)
-    if done is not None:
-        d = done.derived
+    ran = derive.items(store, settings)
+    if ran is not None:
+        d = ran.derived
         summary.items = {"items": d.items, "links": d.links, "linked_changes": d.linked_changes}
 
 

@@ -1,4 +1,4 @@
-"""The items derive: work items of every source in one shape, their status history, and their links to changes.
+"""The items derive: work items of every source in one shape, their status history, their links.
 
 Runs after the per-repository steps (it links to the changes they build), over the whole store in
 one transaction, and is idempotent: ``work_items``, ``work_item_transitions`` and ``item_links``

@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -22,7 +22,8 @@ import duckdb
 from leadlens.config import BotSettings, ItemSettings, Settings
 from leadlens.store.db import Store
 
-__all__ = ["FORGE_TABLES", "ITEMS_KEY", "ITEM_TABLES", "STEPS", "DeriveSettings", "RepoInputs", "Stale", "Step", "StepInputs",
+__all__ = ["FORGE_TABLES", "ITEMS_KEY", "ITEM_TABLES", "STEPS", "DeriveSettings", "RepoInputs",
+           "Stale", "Step", "StepInputs",
            "current", "items_inputs", "repositories", "stale"]
 
 Step = Literal["changes", "line_ages", "forge", "items"]
@@ -54,7 +55,7 @@ class DeriveSettings:
     bots: BotSettings
     production_pattern: str
 
-    items: ItemSettings = ItemSettings()
+    items: ItemSettings = field(default_factory=ItemSettings)
 
     @classmethod
     def of(cls, settings: Settings) -> DeriveSettings:
