@@ -3,6 +3,7 @@ whose every figure is computed by hand below."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -67,15 +68,18 @@ def jira(store: Store, sha: dict[str, str]) -> None:
                category="new")
 
 
-@pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, dict[str, str]]:
-    base = tmp_path_factory.mktemp("items")
+def make(base: Path, settings: Settings | None = None) -> tuple[Store, dict[str, str]]:
     sha = build(base / "app")
     store = open_store(base / "s.duckdb")
     ingest_git(store, [base / "app"])
     jira(store, sha)
-    assert derive.items(store, Settings()) is not None
+    assert derive.items(store, settings or Settings()) is not None
     return store, sha
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, dict[str, str]]:
+    return make(tmp_path_factory.mktemp("items"))
 
 
 def _links(store: Store) -> set[tuple[str, str, str, str]]:
@@ -141,3 +145,35 @@ def test_item_timeline_by_hand(scenario: tuple[Store, dict[str, str]]) -> None:
     assert spans["ABC-3"] == (10, 2)
     # ABC-4's change is not released: in flight. ABC-5 has no change: no lead time either.
     assert spans["ABC-4"][0] is None and spans["ABC-5"][0] is None
+
+
+def test_items_export_jsonl_and_csv(tmp_path: Path) -> None:
+    store, sha = make(tmp_path)
+    store.con.close()
+    from typer.testing import CliRunner
+
+    from leadlens.cli import app
+
+    res = CliRunner().invoke(app, ["items", "--store", str(store.path), "--out",
+                                   str(tmp_path / "i.jsonl")])
+    assert res.exit_code == 0, res.output
+    got = {r["id"]: r for r in map(json.loads, (tmp_path / "i.jsonl").read_text().splitlines())}
+    assert list(got) == ["ABC-5", "ABC-1", "ABC-2", "ABC-3", "ABC-4"]  # by creation
+    one = got["ABC-1"]
+    assert one["milestones"] == {
+        "item_created": "2024-01-10T10:00:00Z", "item_ready": "2024-01-20T10:00:00Z",
+        "work_started": "2024-02-01T10:00:00Z", "ready_for_review": None, "first_review": None,
+        "approved": None, "merged": "2024-02-14T10:00:00Z", "released": "2024-03-01T10:00:00Z"}
+    assert one["stages"] == {"spec": 10 * DAY, "queue": 12 * DAY, "delivery": 13 * DAY,
+                             "release": 16 * DAY}
+    assert one["spec_to_production_s"] == 51 * DAY
+    assert one["changes"] == sorted([f"app@{sha['m1']}", f"app@{sha['c4']}"])
+    assert {"change": f"app@{sha['m1']}", "how": "branch"} in one["links"]
+    assert got["ABC-5"]["changes"] == [] and got["ABC-5"]["spec_to_production_s"] is None
+    assert got["ABC-4"]["status_category"] is None
+    res = CliRunner().invoke(app, ["items", "--store", str(store.path), "--format", "csv",
+                                   "--project", "ABC", "--since", "2024-02-01"])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("id,source,project,type,title,status,status_category,bot,")
+    assert [x.split(",")[0] for x in lines[1:]] == ["ABC-2", "ABC-3", "ABC-4"]

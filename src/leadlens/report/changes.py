@@ -19,7 +19,7 @@ from leadlens.metrics import flow as fm
 from leadlens.metrics.ai import ai_commits, change_ai, pr_ai
 from leadlens.timeline import MILESTONES, stage_order
 
-__all__ = ["ChangeRows", "change_rows", "write_csv", "write_jsonl"]
+__all__ = ["ChangeRows", "CsvRows", "change_rows", "iso", "write_csv", "write_jsonl"]
 
 _BATCH = 50_000
 
@@ -48,7 +48,7 @@ def _query(backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table) -> ir.Table:
     return q.order_by("cid")
 
 
-def _iso(at: datetime | None) -> str | None:
+def iso(at: datetime | None) -> str | None:
     if at is None:
         return None
     return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).strftime(
@@ -93,7 +93,7 @@ def _rows(backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table, rules: Rules
                 "id": r["change_id"], "repo": r["repo"], "number": r["number"],
                 "title": r["title"], "author": r["author"], "merge_sha": r["merge_sha"],
                 "commits": r["commit_shas"] or [],
-                "milestones": {m: _iso(r[f"m_{m}"]) for m in MILESTONES},
+                "milestones": {m: iso(r[f"m_{m}"]) for m in MILESTONES},
                 # Canonical order: zero-length segments tie on their start time.
                 "stages": dict(sorted(zip(r["stage_names"] or [], r["stage_seconds"] or [],
                                           strict=True), key=lambda kv: stage_order(kv[0]))),
@@ -127,7 +127,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-class _Rows:
+class CsvRows:
     """Rows ending in ``\n`` as before, with a bare CR in a field quoted: the csv module quotes a
     field holding any character of its line terminator, so it writes with ``\r\n`` into a
     buffer and each row's terminator becomes ``\n`` on the way out."""
@@ -151,7 +151,7 @@ def write_csv(rows: Iterator[dict[str, Any]], out: io.TextIOBase | Any, stages: 
               *[f"milestone_{m}" for m in MILESTONES], *[f"stage_{s}_s" for s in stages],
               "lead_time_s", "lines_added", "lines_deleted", "files", "bot", "ai_assisted", "ai_tool",
               "ai_line_share", "ai_evidence"]
-    w = _Rows(out, fields)
+    w = CsvRows(out, fields)
     w.write({f: f for f in fields})
     n = 0
     for row in rows:
