@@ -177,3 +177,52 @@ def test_items_export_jsonl_and_csv(tmp_path: Path) -> None:
     lines = res.stdout.splitlines()
     assert lines[0].startswith("id,source,project,type,title,status,status_category,bot,")
     assert [x.split(",")[0] for x in lines[1:]] == ["ABC-2", "ABC-3", "ABC-4"]
+
+
+def test_item_figures_by_hand(scenario: tuple[Store, dict[str, str]]) -> None:
+    from leadlens.analysis.items_summary import item_figures
+    from leadlens.metrics import flow as fm
+
+    store, _ = scenario
+    backend = connect(store)
+    fl = fm.flow(backend, Filters())
+    try:
+        got = item_figures(backend, fl, Filters(), k=2.0)
+    finally:
+        fl.release()
+    assert got is not None
+    # delivered: ABC-1 51 d, ABC-2 29 d, ABC-3 10 d; ABC-4 in flight; ABC-5 has no change
+    assert (got.items, got.delivered, got.in_flight, got.without_changes) == (5, 3, 1, 1)
+    assert got.spec_to_production.median_s == 29 * DAY
+    assert got.out_of_order == 2
+    shares = {s.name: round(s.share * 90, 9) for s in got.stages}  # of 90 days in all
+    assert shares == {"spec": 10, "spec+queue": 11, "queue": 12, "coding": 0,
+                      "delivery": 13, "pickup+review+merge": 0, "release": 44}
+    spec = next(s for s in got.stages if s.name == "spec")
+    assert spec.amdahl_ceiling == pytest.approx(1 / (1 - 10 / 90))
+    # 6 changes (the initial commit is one); 5 name an item or are named by one
+    assert (got.linking.changes, got.linking.linked) == (6, 5)
+    assert got.linking.links_by_how == {"branch": 1, "commit": 5, "remote_link": 1, "title": 5}
+    assert [(u.project, u.status, u.items) for u in got.unmapped_statuses] == [
+        ("ABC", "Weird", 1)]
+    assert "in_progress_statuses" in got.unmapped_statuses[0].hint
+
+
+def test_status_settings_override_categories(tmp_path: Path) -> None:
+    settings = Settings(ready_statuses={"ABC": ["In Progress"]},
+                        in_progress_statuses={"*": ["weird"]})
+    store, _ = make(tmp_path, settings)
+    got = dict(store.con.execute("SELECT id, status_category FROM work_items").fetchall())
+    assert got["ABC-4"] == "in_progress"  # the setting maps the status with no category
+    moves = store.con.execute("SELECT to_status, to_category FROM work_item_transitions"
+                              " WHERE item_id = 'ABC-1' ORDER BY seq").fetchall()
+    # ABC says In Progress is its ready status; Selected is then plain To Do
+    assert moves == [("Selected", "to_do"), ("In Progress", "ready"), ("Done", "done")]
+
+
+def test_key_pattern_setting_and_unknown_keys(tmp_path: Path) -> None:
+    # A pattern that also matches XYZ-5: XYZ is no ingested project, so it still links nothing;
+    # a pattern that does not match OLD- keys loses the moved issue's link.
+    store, sha = make(tmp_path, Settings(item_key_pattern=r"\b(?:ABC|XYZ)-[0-9]+\b"))
+    linked = {r[0] for r in store.con.execute("SELECT DISTINCT item_id FROM item_links").fetchall()}
+    assert linked == {"ABC-1", "ABC-3", "ABC-4"}

@@ -12,6 +12,7 @@ before its ticket, a Jira clock ahead of git's) and counts them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import ibis
@@ -25,9 +26,10 @@ from leadlens.timeline import (
     change_spans,
     clamped_milestones,
     segments,
+    stage_order,
 )
 
-__all__ = ["DELIVERY", "ITEM_KEY", "ItemFlow", "item_flow"]
+__all__ = ["DELIVERY", "ITEM_KEY", "ItemFlow", "item_flow", "stage_key"]
 
 ITEM_KEY = ("item_id",)
 # The stage from work started to the last of several changes merged (DESIGN.md, Work items).
@@ -36,6 +38,11 @@ _SPANNED = "coding+pickup+review+merge"
 _CHANGE_MILESTONES = ("work_started", "ready_for_review", "first_review", "approved", "merged",
                       "released")
 _TS = "timestamp('UTC', 6)"
+
+
+def stage_key(name: str) -> tuple[int, int]:
+    """Canonical order of an item stage name (``delivery`` spans coding to merge)."""
+    return stage_order(_SPANNED if name == DELIVERY else name)
 
 
 @dataclass
@@ -62,8 +69,11 @@ def _change_ends(backend: ibis.BaseBackend, ms: ir.Table) -> ir.Table:
         repos.repo, has_release=released.rel.fill_null(False))
 
 
-def item_flow(backend: ibis.BaseBackend, f: Filters) -> ItemFlow:
-    """Item milestones and segments for every work item (``f``: bots, activity window)."""
+def item_flow(backend: ibis.BaseBackend, f: Filters,
+              cache: Callable[[ir.Table], ir.Table] | None = None) -> ItemFlow:
+    """Item milestones and segments for every work item (``f``: bots, activity window);
+    ``cache`` materialises what several figures read (a report's ``Flow.cache``)."""
+    keep = cache or (lambda t: t)
     wi = backend.table("work_items")
     links = backend.table("item_links")
     trans = backend.table("work_item_transitions")
@@ -103,17 +113,17 @@ def item_flow(backend: ibis.BaseBackend, f: Filters) -> ItemFlow:
     rows = [items.select("item_id", "end", name=ibis.literal(n), at=col) for n, col in names]
     milestones = rows[0].union(*rows[1:], distinct=False)
     milestones = milestones.filter(milestones.at.notnull())
-    clamped = clamped_milestones(milestones, ITEM_KEY)
-    spans = change_spans(clamped, ITEM_KEY)
+    clamped = keep(clamped_milestones(milestones, ITEM_KEY))
+    spans = keep(change_spans(clamped, ITEM_KEY))
     segs = segments(clamped, ITEM_KEY)
     several = items.select("item_id", several=items.changes > 1)
     segs = segs.join(several, "item_id")
     segs = segs.mutate(stage=ibis.ifelse(segs.several & (segs.stage == _SPANNED), DELIVERY,
                                          segs.stage)).drop("several")
-    segs = active_split(segs, activity_islands(_activity(backend, linked, f),
-                                               f.activity_window, ITEM_KEY), ITEM_KEY)
+    segs = keep(active_split(segs, activity_islands(_activity(backend, linked, f),
+                                                    f.activity_window, ITEM_KEY), ITEM_KEY))
     listed = wi.join(items.select("item_id", "end", "changes", "is_bot"), wi.id == items.item_id)
-    return ItemFlow(listed.drop("item_id"), links, milestones, spans, segs)
+    return ItemFlow(keep(listed.drop("item_id")), links, milestones, spans, segs)
 
 
 def _activity(backend: ibis.BaseBackend, linked: ir.Table, f: Filters) -> ir.Table:

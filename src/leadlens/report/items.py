@@ -13,11 +13,11 @@ import ibis.expr.types as ir
 
 from leadlens.engines import batches
 from leadlens.metrics import flow as fm
-from leadlens.metrics.items import ItemFlow, item_flow
+from leadlens.metrics.items import ItemFlow, item_flow, stage_key
 from leadlens.report.changes import CsvRows, iso
-from leadlens.timeline import MILESTONES, stage_order
+from leadlens.timeline import MILESTONES
 
-__all__ = ["ItemRows", "ItemScope", "item_rows", "stage_key", "write_items_csv"]
+__all__ = ["ItemRows", "ItemScope", "item_rows", "write_items_csv"]
 
 _BATCH = 50_000
 
@@ -30,11 +30,6 @@ class ItemScope:
     until: datetime | None = None
     projects: tuple[str, ...] = ()
     include_bots: bool = True
-
-
-def stage_key(name: str) -> tuple[int, int]:
-    """Canonical order of an item stage name (``delivery`` spans coding to merge)."""
-    return stage_order("coding+pickup+review+merge" if name == "delivery" else name)
 
 
 class ItemRows(NamedTuple):
