@@ -223,6 +223,6 @@ def test_status_settings_override_categories(tmp_path: Path) -> None:
 def test_key_pattern_setting_and_unknown_keys(tmp_path: Path) -> None:
     # A pattern that also matches XYZ-5: XYZ is no ingested project, so it still links nothing;
     # a pattern that does not match OLD- keys loses the moved issue's link.
-    store, sha = make(tmp_path, Settings(item_key_pattern=r"\b(?:ABC|XYZ)-[0-9]+\b"))
+    store, _ = make(tmp_path, Settings(item_key_pattern=r"\b(?:ABC|XYZ)-[0-9]+\b"))
     linked = {r[0] for r in store.con.execute("SELECT DISTINCT item_id FROM item_links").fetchall()}
     assert linked == {"ABC-1", "ABC-3", "ABC-4"}

@@ -13,6 +13,7 @@ from leadlens import __version__
 from leadlens.analysis.flow_summary import flow_summary
 from leadlens.analysis.headline import flow_headline
 from leadlens.analysis.impact import Cohorts
+from leadlens.analysis.items_summary import item_figures
 from leadlens.attribution import Rules
 from leadlens.config import DEFAULT_K, DEFAULT_REWORK_DAYS, Settings
 from leadlens.metrics import flow as fm
@@ -43,7 +44,8 @@ def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = D
                       scope=summary.scope, headline=flow_headline(figures, summary.scope),
                       messages=summary.messages + notes, **dict(figures),
                       ai=section, dora=dora, review=review,
-                      abandoned=pulls.abandoned(backend, filters))
+                      abandoned=pulls.abandoned(backend, filters),
+                      items=item_figures(backend, fl, filters, k=k))
     finally:
         fl.release()
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from leadlens.analysis.amdahl import AmdahlCheck
 from leadlens.analysis.figures import FlowFigures, Scope
+from leadlens.analysis.items_summary import ItemFigures
 from leadlens.analysis.stats import Comparison, DiD
 from leadlens.metrics.dora import Dora
 
@@ -140,3 +141,4 @@ class Report(FlowFigures, _Header):
     dora: Dora | None = None
     review: ReviewSignals | None = None
     abandoned: int | None = None  # PRs created in scope, closed unmerged; null without PR data
+    items: ItemFigures | None = None  # work items: spec → production; null without work items

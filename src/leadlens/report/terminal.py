@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from leadlens.analysis.figures import Stage
+from leadlens.analysis.items_summary import ItemFigures
 from leadlens.analysis.stats import Comparison, DiD
 from leadlens.report.format import count, duration, interval, metric_label, pct, value
 from leadlens.report.model import AiSection, Report, ReviewSignals, ToolPullRequests
@@ -20,9 +22,47 @@ from leadlens.report.text import safe_text
 __all__ = ["render", "render_ai", "render_terminal"]
 
 
+def _stage_table(title: str, stages: list[Stage], unit: str) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left")
+    for col, justify in (("stage", "left"), ("share", "right"), ("median", "right"),
+                         ("waiting", "right"), (unit, "right"), ("ceiling", "right"),
+                         ("2x buys", "right")):
+        table.add_column(col, justify=justify, no_wrap=col != "stage",  # type: ignore[arg-type]
+                         overflow="fold")
+    for s in stages:
+        total = s.active_s + s.waiting_s
+        table.add_row(
+            Text(safe_text(s.name)), pct(s.share), duration(s.median_s),
+            pct(s.waiting_s / total) if total > 0 else "-", f"{s.changes_with_stage:,}",
+            "inf" if s.amdahl_ceiling is None else f"{s.amdahl_ceiling:.2f}x",
+            f"{s.speedup_if_2x:.2f}x")
+    return table
+
+
+def _items(items: ItemFigures, console: Console) -> None:
+    """Spec → production first: the stages before the code are where the answer often is."""
+    d = items.spec_to_production
+    console.print(
+        f"\n{items.delivered:,} work items delivered (spec → production); median"
+        f" {duration(d.median_s)}, p85 {duration(d.p85_s)}, mean {duration(d.mean_s)}."
+        f" {items.in_flight:,} in flight, {items.without_changes:,} with no linked change.",
+        highlight=False, markup=False)
+    if items.stages:
+        console.print(_stage_table("Where spec → production goes", items.stages, "items"))
+    ln = items.linking
+    if ln.coverage is not None:
+        console.print(f"Linking: {ln.linked:,} of {ln.changes:,} changes ({pct(ln.coverage)}) serve"
+                      " a work item.", highlight=False, markup=False)
+    for u in items.unmapped_statuses[:5]:
+        console.print(_note(f"status {u.status!r} of {u.project or 'an item'} has no category"
+                            f" ({u.items:,} item(s)): {u.hint}"))
+
+
 def render_terminal(report: Report, console: Console) -> None:
     for line in report.headline:
         console.print(safe_text(line), style="bold", highlight=False, markup=False)
+    if report.items is not None:
+        _items(report.items, console)
     lt = report.lead_time
     basis = report.lead_time_basis
     console.print(
@@ -30,20 +70,7 @@ def render_terminal(report: Report, console: Console) -> None:
         f" p85 {duration(lt.p85_s)}, p95 {duration(lt.p95_s)}, mean {duration(lt.mean_s)}."
         f" {report.in_flight.count:,} in flight.", highlight=False, markup=False)
     if report.stages:
-        table = Table(box=box.SIMPLE_HEAD, title="Where lead time goes", title_justify="left")
-        for col, justify in (("stage", "left"), ("share", "right"), ("median", "right"),
-                             ("waiting", "right"), ("changes", "right"), ("ceiling", "right"),
-                             ("2x buys", "right")):
-            table.add_column(col, justify=justify, no_wrap=col != "stage",  # type: ignore[arg-type]
-                             overflow="fold")
-        for s in report.stages:
-            total = s.active_s + s.waiting_s
-            table.add_row(
-                Text(safe_text(s.name)), pct(s.share), duration(s.median_s),
-                pct(s.waiting_s / total) if total > 0 else "-", f"{s.changes_with_stage:,}",
-                "inf" if s.amdahl_ceiling is None else f"{s.amdahl_ceiling:.2f}x",
-                f"{s.speedup_if_2x:.2f}x")
-        console.print(table)
+        console.print(_stage_table("Where lead time goes", report.stages, "changes"))
     facts = []
     if report.throughput_per_week is not None:
         facts.append(f"throughput {report.throughput_per_week:.1f} changes/week")
