@@ -20,7 +20,7 @@ from leadlens.analysis import amdahl, stats
 from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_SEED
 from leadlens.timeline import stage_order
 
-__all__ = ["Cohorts", "Impact", "evaluate"]
+__all__ = ["Cohorts", "Impact", "evaluate", "item_pilot"]
 
 # Stages compared one by one: where AI assistance should show (coding) and where its cost lands
 # (pickup and review).
@@ -186,3 +186,28 @@ def evaluate(facts: pa.Table, stage_rows: pa.Table, c: Cohorts) -> Impact:
             stage=AMDAHL_STAGE, resamples=c.resamples, seed=c.seed)
         out.amdahl_basis = basis
     return out
+
+
+# What a pilot should track at the level of work items (issue #8): spec → production, and the
+# time spent on the specification (until clarification rounds are measured, the spec stage).
+ITEM_METRICS = (("spec_to_production_s", "lead_time_s"), ("item_stage:spec", "spec_s"),
+                ("item_stage:queue", "queue_s"))
+
+
+def item_pilot(items: pa.Table, c: Cohorts) -> tuple[list[stats.Comparison], list[str]]:
+    """Items created before vs after ``c.pilot_start`` (``items``: metrics.items ``item_facts``),
+    compared on spec → production and the spec and queue stages; and messages."""
+    if c.pilot_start is None or not c.per_metric:
+        return [], []
+    created = items.column("created_at").cast(pa.timestamp("us")).to_numpy()
+    after = created >= np.datetime64(c.pilot_start.replace(tzinfo=None), "us")
+    if not after.any() or after.all():
+        return [], ["every delivered work item falls on one side of --pilot-start (by creation):"
+                    " nothing to compare at item level"]
+    out = []
+    for metric, column in ITEM_METRICS:
+        values = _floats(items, column)
+        defined = ~np.isnan(values)
+        out.append(stats.compare(metric, values[~after & defined], values[after & defined],
+                                 labels=("before", "after"), resamples=c.resamples, seed=c.seed))
+    return out, []

@@ -29,7 +29,7 @@ from leadlens.timeline import (
     stage_order,
 )
 
-__all__ = ["DELIVERY", "ITEM_KEY", "ItemFlow", "item_flow", "stage_key"]
+__all__ = ["DELIVERY", "ITEM_KEY", "ItemFlow", "item_facts", "item_flow", "stage_key"]
 
 ITEM_KEY = ("item_id",)
 # The stage from work started to the last of several changes merged (DESIGN.md, Work items).
@@ -160,3 +160,17 @@ def _activity(backend: ibis.BaseBackend, linked: ir.Table, f: Filters) -> ir.Tab
     events = events.union(reviews.select(item_id=reviews.cid, at=reviews["at"].cast(at)),
                           distinct=False)
     return events.filter(events.at.notnull())
+
+
+def item_facts(fl: ItemFlow, include_bots: bool) -> ir.Table:
+    """Per delivered item: ``created_at``, ``lead_time_s`` (spec → production), ``spec_s`` and
+    ``queue_s`` (null where the item has no such stage: a missing milestone joins them)."""
+    it = fl.items if include_bots else fl.items.filter(~fl.items.is_bot)
+    done = fl.spans.filter(fl.spans.done).select("item_id", "lead_time_s")
+    seg = fl.segments
+    st = seg.group_by("item_id").aggregate(
+        spec_s=seg.seconds.max(where=seg.stage == "spec"),
+        queue_s=seg.seconds.max(where=seg.stage == "queue"))
+    j = it.select(item_id=it.id, created_at=it.created_at).join(done, "item_id")
+    j = j.left_join(st, "item_id")
+    return j.select("item_id", "created_at", "lead_time_s", spec_s=j.spec_s, queue_s=j.queue_s)

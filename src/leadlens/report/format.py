@@ -26,7 +26,10 @@ def metric_label(metric: str) -> str:
     """A compared metric's name as the reader says it."""
     if metric.startswith("stage:"):
         return f"{metric.removeprefix('stage:')} time"
-    return {"lead_time_s": "lead time", "lines": "size (lines)", "revert_rate": "revert rate",
+    if metric.startswith("item_stage:"):
+        return f"{metric.removeprefix('item_stage:')} time (work items)"
+    return {"lead_time_s": "lead time", "spec_to_production_s": "spec → production (work items)",
+            "lines": "size (lines)", "revert_rate": "revert rate",
             "rework_rate": "rework rate"}.get(metric, metric)
 
 

@@ -73,6 +73,7 @@ class AiSection(_Model):
     seed: int
     comparisons: list[Comparison]  # AI-assisted vs other changes
     pilot: list[Comparison]  # after vs before --pilot-start
+    item_pilot: list[Comparison]  # work items created after vs before --pilot-start
     did: list[DiD]
     amdahl: AmdahlCheck | None
     amdahl_basis: str | None

@@ -13,8 +13,9 @@ from datetime import datetime
 import ibis
 
 from leadlens.analysis.headline import ai_headline
-from leadlens.analysis.impact import Cohorts, Impact, evaluate
+from leadlens.analysis.impact import Cohorts, Impact, evaluate, item_pilot
 from leadlens.analysis.left_out import left_out
+from leadlens.analysis.stats import Comparison
 from leadlens.attribution import Rules
 from leadlens.config import Settings
 from leadlens.engines import rows
@@ -23,6 +24,7 @@ from leadlens.metrics import pulls
 from leadlens.metrics.ai import ai_commits, change_ai, pr_ai, pr_tools, survival
 from leadlens.metrics.cohorts import change_facts, done_stage_seconds
 from leadlens.metrics.dora import Dora, dora
+from leadlens.metrics.items import item_facts, item_flow
 from leadlens.metrics.review import review
 from leadlens.report.model import (
     AiSection,
@@ -76,6 +78,7 @@ def ai_section(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     facts = backend.to_pyarrow(change_facts(backend, fl, ai, rework_days, history))
     stages = backend.to_pyarrow(done_stage_seconds(fl))
     impact = evaluate(facts, stages, cohorts)
+    item_pilot, item_notes = _item_pilot(backend, fl, filters, cohorts)
     ai_rows = backend.to_pyarrow(ai).to_pylist()
     kept = {e["sha"] for row in ai_rows for e in row["ai_evidence"]}
     surv = [_survival(backend.to_pyarrow(survival(backend, fl, uploaded, d)).to_pylist(), d)
@@ -103,7 +106,7 @@ def ai_section(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
                     [RuleCount(rule=r, commits=commits[r], changes=changes[r], example=example.get(r))
                      for r in sorted(changes, key=lambda r: (-changes[r], r))], surv,
                     _by_tool(backend, fl, filters, rules),
-                    left_out(backend, fl).messages())
+                    left_out(backend, fl).messages() + item_notes, item_pilot)
 
 
 def _by_tool(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, rules: Rules
@@ -124,9 +127,24 @@ def _by_tool(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, rules:
         median_open_to_close_s=r["median_open_to_close_s"]) for r in found]
 
 
+def _item_pilot(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, cohorts: Cohorts
+                ) -> tuple[list[Comparison], list[str]]:
+    """Work items created after vs before the pilot: spec → production, spec and queue time."""
+    if cohorts.pilot_start is None or not cohorts.per_metric:
+        return [], []
+    if not backend.to_pyarrow(backend.table("work_items").count()).as_py():
+        return [], ["item-level pilot figures (spec → production, time spent on the"
+                    " specification) need work items: run `leadlens ingest jira` or ingest GitHub"
+                    " issues"]
+    facts = backend.to_pyarrow(item_facts(item_flow(backend, filters, fl.cache),
+                                          filters.include_bots))
+    return item_pilot(facts, cohorts)
+
+
 def _section(impact: Impact, cohorts: Cohorts, rules: Rules, n: int, n_ai: int,
              line_share: float | None, counts: list[RuleCount], surv: list[Survival],
-             by_tool: list[ToolPullRequests] | None, dropped: list[str]) -> AiSection:
+             by_tool: list[ToolPullRequests] | None, dropped: list[str],
+             item_pilot: list[Comparison]) -> AiSection:
     # The comparisons are over the flow's scope: say what it leaves out, as the report does.
     messages = [*impact.messages, *dropped]
     if not surv:
@@ -141,7 +159,7 @@ def _section(impact: Impact, cohorts: Cohorts, rules: Rules, n: int, n_ai: int,
         rules_in_force=[r.name for r in rules.rules], pilot_start=cohorts.pilot_start,
         pilot_team=list(cohorts.pilot_team), control_team=list(cohorts.control_team),
         resamples=cohorts.resamples, seed=cohorts.seed, comparisons=impact.comparisons,
-        pilot=impact.pilot, did=impact.did, amdahl=impact.amdahl,
+        pilot=impact.pilot, item_pilot=item_pilot, did=impact.did, amdahl=impact.amdahl,
         amdahl_basis=impact.amdahl_basis, survival=surv, by_tool=by_tool, messages=messages)
 
 

@@ -202,6 +202,9 @@ def render_ai(section: AiSection, console: Console) -> None:
         console.print(_table("AI-assisted vs other changes", section.comparisons))
     if section.pilot:
         console.print(_table(f"Pilot from {section.pilot_start:%Y-%m-%d}", section.pilot))
+    if section.item_pilot:
+        console.print(_table(f"Work items created from {section.pilot_start:%Y-%m-%d}",
+                             section.item_pilot))
     if section.did:
         console.print(_did_table(section.did))
     for s in section.survival:
