@@ -230,9 +230,9 @@ def test_key_pattern_setting_and_unknown_keys(tmp_path: Path) -> None:
 
 def test_item_pilot_compares_spec_and_spec_to_production() -> None:
     import pyarrow as pa
+    from tests.itemfixtures import t
 
     from leadlens.analysis.impact import Cohorts, item_pilot
-    from tests.itemfixtures import t
 
     # 20 items before the pilot: spec 4 d, spec → production 20 d; 20 after: spec 1 d, 12 d.
     created = [t("2024-01-01T00:00")] * 20 + [t("2024-06-01T00:00")] * 20
