@@ -268,3 +268,19 @@ def test_ai_report_pilot_has_item_comparisons(tmp_path: Path) -> None:
     assert (by["spec_to_production_s"]["n_baseline"], by["spec_to_production_s"]["n_treatment"]) \
         == (1, 2)
     assert not by["spec_to_production_s"]["enough"]
+
+
+def test_items_derive_runs_when_its_inputs_change(tmp_path: Path) -> None:
+    store, _ = make(tmp_path)
+    assert derive.items(store, Settings()) is None  # nothing changed: nothing to do
+    assert "work items" not in derive.stale(store, Settings())
+    jira_issue(store.con, "106", "ABC-6", created="2024-03-04T10:00")
+    assert derive.stale(store, Settings())["work items"].reason == "new work item data"
+    ran = derive.items(store, Settings())
+    assert ran is not None and ran.derived.items == 6
+    changed = Settings(done_statuses={"ABC": ["Weird"]})
+    assert derive.stale(store, changed)["work items"].reason == "a work item setting changed"
+    ran = derive.items(store, changed)
+    assert ran is not None
+    assert store.con.execute("SELECT status_category FROM work_items WHERE id = 'ABC-4'"
+                             ).fetchone() == ("done",)

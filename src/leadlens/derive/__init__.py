@@ -82,8 +82,15 @@ def items(store: Store, settings: Settings, *, force: bool = False) -> ItemsRun 
 
 def stale(store: Store, settings: Settings, repos: Sequence[str] | None = None
           ) -> dict[str, Stale]:
-    """The repositories whose derived data is stale, with the steps to run and why (read-only)."""
-    return state.stale(store, state.current(store, DeriveSettings.of(settings), repos))
+    """The repositories whose derived data is stale, with the steps to run and why (read-only);
+    stale work items under the key ``work items``."""
+    ds = DeriveSettings.of(settings)
+    found = state.stale(store, state.current(store, ds, repos))
+    if repos is None:
+        _, reason = state.items_inputs(store, ds)
+        if reason is not None:
+            found["work items"] = Stale(("items",), reason)
+    return found
 
 
 def _derive(store: Store, inputs: RepoInputs, steps: Sequence[Step], ds: DeriveSettings,

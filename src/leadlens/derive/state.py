@@ -64,7 +64,7 @@ class DeriveSettings:
 
     def of_step(self, step: Step) -> dict[str, str]:
         if step == "items":
-            return {"items": json.dumps(dataclasses.asdict(self.items), sort_keys=True),
+            return {"item_settings": json.dumps(dataclasses.asdict(self.items), sort_keys=True),
                     "bot_pattern": self.bots.bot_pattern, "agent_pattern": self.bots.agent_pattern}
         if step == "changes":
             return {"release_tag_pattern": self.release_tag_pattern}
@@ -200,13 +200,15 @@ def items_inputs(store: Store, settings: DeriveSettings) -> tuple[StepInputs, st
     now = StepInputs(ITEMS_KEY, "items", json.dumps(
         {"changes": _digest(derived), "items": _digest(tables), **settings.of_step("items")},
         sort_keys=True))
-    then = con.execute("SELECT inputs FROM derive_state WHERE repo = ? AND step = 'items'",
-                       [ITEMS_KEY]).fetchone()
+    found = con.execute("SELECT inputs FROM derive_state WHERE repo = ? AND step = 'items'",
+                        [ITEMS_KEY]).fetchall()
+    then = found[0] if found else None
     if then is None:
         has_any = any(n for _, n, _ in tables)
         return now, "not derived before" if has_any else None
     if then[0] == now.inputs:
         return now, None
     changed = now.changed(then[0])
-    why = {"changes": "new changes", "items": "new work item data"}
+    why = {"changes": "new changes", "items": "new work item data",
+           "item_settings": "a work item setting changed"}
     return now, ", ".join(why.get(k, f"{k} changed") for k in changed)
