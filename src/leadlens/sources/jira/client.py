@@ -108,6 +108,9 @@ class JiraAPI:
             self.requests += 1
             try:
                 resp = self.client.get(path, params=params)
+            except httpx.TooManyRedirects:
+                raise FatalSourceError(f"Jira redirected {path} too many times: is --url the"
+                                       " site's base URL?") from None
             except httpx.TransportError as exc:
                 attempt = self._retry(attempt, path, f"{type(exc).__name__}: {exc}")
                 continue
