@@ -1,4 +1,4 @@
-"""`leadlens ingest git|github|jira` and `leadlens summary`: read sources into the store, show what it holds."""
+"""`leadlens ingest git|github|jira` and `leadlens summary`: read sources into the store, show it."""
 
 from __future__ import annotations
 

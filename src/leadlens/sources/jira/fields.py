@@ -9,8 +9,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
-    "MappingError", "account", "adf_text", "ident", "items", "nested", "need", "need_ident",
-    "need_time", "number", "raw_json", "text", "time", "time_offset", "utf8", "wrong",
+    "MappingError",
+    "account",
+    "adf_text",
+    "ident",
+    "items",
+    "need",
+    "need_ident",
+    "need_time",
+    "nested",
+    "number",
+    "raw_json",
+    "text",
+    "time",
+    "time_offset",
+    "utf8",
+    "wrong",
 ]
 
 # Atlassian Document Format nests blocks; a deeper document is refused, not recursed into.

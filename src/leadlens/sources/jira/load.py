@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadlens.sources.base import RunSummary, Skipped
-from leadlens.sources.jira.mapping import KEYS, SOURCE, Context, Row, map_object, raw_json
+from leadlens.sources.jira.fields import raw_json
+from leadlens.sources.jira.mapping import KEYS, SOURCE, Context, Row, map_object
 from leadlens.store import Store
 from leadlens.store.writer import record_skipped, upsert
 
