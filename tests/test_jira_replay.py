@@ -58,6 +58,7 @@ def _counts(store: Store) -> dict[str, int]:
 def test_counts_for_every_table(store: Store) -> None:
     summary = _replay(store)
     assert _counts(store) == COUNTS
+    assert summary["stored"] == {t.removeprefix("jira_"): n for t, n in COUNTS.items()}
     assert summary["malformed"] == [] and summary["skipped"] == [] and summary["repos"] == []
     assert summary["mode"] == "replay"
 

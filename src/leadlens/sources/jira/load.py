@@ -39,10 +39,14 @@ class Batch:
         if message not in self.warnings:
             self.warnings.append(message)
 
-    def report_to(self, summary: RunSummary) -> None:
-        """Count what this batch stored (rows by table, ``jira_`` left off), skipped and warned."""
+    def report_to(self, summary: RunSummary, seen: dict[str, set[tuple[Any, ...]]]) -> None:
+        """Count what this batch stored (rows by table, ``jira_`` left off; a row an earlier batch
+        of the run stored, in ``seen``, is not counted again), skipped and warned."""
         for table, keyed in self.rows.items():
-            summary.stored[table.removeprefix("jira_")] += len(keyed)
+            done = seen.setdefault(table, set())
+            new = keyed.keys() - done
+            done.update(new)
+            summary.stored[table.removeprefix("jira_")] += len(new)
         summary.skipped.extend(skip for skip, _ in self.skipped)
         summary.warnings.extend(w for w in self.warnings if w not in summary.warnings)
 

@@ -97,11 +97,12 @@ def replay_dir(store: Store, directory: Path, projects: Sequence[str] = (), *,
     fetched_at = datetime.now(UTC)
     batch = Batch("replay")
     pending = 0
+    seen: dict[str, set[Any]] = {}
 
     def flush() -> None:
         with transaction(store.con):
             write_batch(store, batch)
-        batch.report_to(summary)
+        batch.report_to(summary, seen)
 
     for rec in _records(files, summary if kept is None else None):
         data = rec.data

@@ -94,6 +94,7 @@ class _Sync:
     store_emails: bool
     summary: RunSummary
     progress: Progress
+    seen: dict[str, set[Any]] = field(default_factory=dict)  # rows stored by this run
 
     def ctx(self, url: str | None, issue_id: str | None = None,
             board_id: str | None = None) -> Context:
@@ -105,7 +106,7 @@ class _Sync:
             write_batch(self.store, batch)
             if key is not None:
                 save_cursor(con, key, SOURCE, "issues", cursor)
-        batch.report_to(self.summary)
+        batch.report_to(self.summary, self.seen)
         stored = ", ".join(f"{n:,} {r}" for r, n in sorted(self.summary.stored.items())
                            if r in ("issues", "changelog"))
         self.progress.update(f"Jira {key or 'metadata'}: {stored or 'nothing new'};"
