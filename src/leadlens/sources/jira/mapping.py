@@ -218,8 +218,10 @@ def _issue(obj: Mapping[str, Any], ctx: Context, out: Out) -> None:
     _each("issue_links", f.items(fl, "issuelinks"), own, out)
 
 
-def _issue_of(obj: Mapping[str, Any], ctx: Context, key: str = "issueId") -> str:
-    found = f.ident(obj, key) or ctx.issue_id
+def _issue_of(obj: Mapping[str, Any], ctx: Context, key: str | None = "issueId") -> str:
+    """The issue an object belongs to: its own ``issueId`` when it has one, else where it was
+    read (the issue it is embedded in, or ``input.issue_id`` of a recording)."""
+    found = (f.ident(obj, key) if key else None) or ctx.issue_id
     if not found:
         raise MappingError("no issue id (neither in the object nor where it was read)")
     return found
@@ -286,7 +288,7 @@ def _issue_link(obj: Mapping[str, Any], ctx: Context, out: Out) -> None:
         other = f.nested(obj, side)
         if other:
             out.row("jira_issue_links", {
-                "issue_id": _issue_of(obj, ctx, "_"), "id": f.need_ident(obj, "id"),
+                "issue_id": _issue_of(obj, ctx, None), "id": f.need_ident(obj, "id"),
                 "type": f.text(kind, "name", "type.name"), "direction": direction,
                 "phrase": f.text(kind, direction, f"type.{direction}"),
                 "other_id": f.ident(other, "id"), "other_key": f.ident(other, "key"),
