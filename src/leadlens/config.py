@@ -26,17 +26,43 @@ from leadlens.errors import UserError
 from leadlens.patterns import problem
 
 __all__ = [
-    "DEFAULT_ACTIVITY_WINDOW_HOURS", "DEFAULT_AGENT_PATTERN", "DEFAULT_AI_REVIEWER_PATTERN",
+    "DEFAULT_ACTIVITY_WINDOW_HOURS",
+    "DEFAULT_AGENT_PATTERN",
+    "DEFAULT_AI_REVIEWER_PATTERN",
     "DEFAULT_BOT_PATTERN",
-    "DEFAULT_GITHUB_API_URL", "DEFAULT_GITHUB_MAX_WAIT", "DEFAULT_GITHUB_OVERLAP_MINUTES",
-    "DEFAULT_GITHUB_TOKEN_ENV", "DEFAULT_INCIDENT_LABELS",
-    "DEFAULT_INCIDENT_WINDOW_HOURS", "DEFAULT_K", "DEFAULT_KNOWN_HOSTS", "DEFAULT_PRODUCTION_PATTERN",
-    "DEFAULT_RELEASE_TAG_PATTERN", "DEFAULT_RESAMPLES", "DEFAULT_REWORK_DAYS",
-    "DEFAULT_RUBBER_STAMP_LINES", "DEFAULT_RUBBER_STAMP_MINUTES", "DEFAULT_SEED", "DEFAULT_STORE",
+    "DEFAULT_GITHUB_API_URL",
+    "DEFAULT_GITHUB_MAX_WAIT",
+    "DEFAULT_GITHUB_OVERLAP_MINUTES",
+    "DEFAULT_GITHUB_TOKEN_ENV",
+    "DEFAULT_INCIDENT_LABELS",
+    "DEFAULT_INCIDENT_WINDOW_HOURS",
+    "DEFAULT_JIRA_EMAIL_ENV",
+    "DEFAULT_JIRA_OVERLAP_MINUTES",
+    "DEFAULT_JIRA_TOKEN_ENV",
+    "DEFAULT_K",
+    "DEFAULT_KNOWN_HOSTS",
+    "DEFAULT_PRODUCTION_PATTERN",
+    "DEFAULT_RELEASE_TAG_PATTERN",
+    "DEFAULT_RESAMPLES",
+    "DEFAULT_REWORK_DAYS",
+    "DEFAULT_RUBBER_STAMP_LINES",
+    "DEFAULT_RUBBER_STAMP_MINUTES",
+    "DEFAULT_SEED",
+    "DEFAULT_STORE",
     "EARLIEST_PLAUSIBLE",
     "LONGEST_WINDOW",
-    "AiRule", "AiSettings", "BotSettings", "DoraSettings", "FlowSettings", "GitSettings",
-    "GithubSettings", "ItemSettings", "ReviewSettings", "Settings", "load_settings",
+    "AiRule",
+    "AiSettings",
+    "BotSettings",
+    "DoraSettings",
+    "FlowSettings",
+    "GitSettings",
+    "GithubSettings",
+    "ItemSettings",
+    "JiraSettings",
+    "ReviewSettings",
+    "Settings",
+    "load_settings",
 ]
 
 DEFAULT_STORE = Path(".leadlens") / "leadlens.duckdb"
@@ -69,6 +95,9 @@ DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_GITHUB_OVERLAP_MINUTES = 60.0
 DEFAULT_GITHUB_TOKEN_ENV = "GITHUB_TOKEN"
 DEFAULT_GITHUB_MAX_WAIT = 900.0  # seconds: the longest rate-limit wait a run sits out
+DEFAULT_JIRA_TOKEN_ENV = "JIRA_API_TOKEN"
+DEFAULT_JIRA_EMAIL_ENV = "JIRA_EMAIL"
+DEFAULT_JIRA_OVERLAP_MINUTES = 60.0
 # Production environments, matched case-insensitively (DESIGN.md, DORA).
 DEFAULT_PRODUCTION_PATTERN = r"^(prod|production|live)$"
 DEFAULT_INCIDENT_LABELS: tuple[str, ...] = ("incident", "outage")
@@ -140,6 +169,15 @@ class FlowSettings:
 class GithubSettings:
     api_url: str = DEFAULT_GITHUB_API_URL
     overlap: timedelta = timedelta(minutes=DEFAULT_GITHUB_OVERLAP_MINUTES)
+
+
+@dataclass(frozen=True)
+class JiraSettings:
+    url: str | None = None
+    token_env: str = DEFAULT_JIRA_TOKEN_ENV
+    email_env: str = DEFAULT_JIRA_EMAIL_ENV
+    overlap: timedelta = timedelta(minutes=DEFAULT_JIRA_OVERLAP_MINUTES)
+    store_emails: bool = False
 
 
 @dataclass(frozen=True)
@@ -229,6 +267,31 @@ class Settings(BaseModel):
         description="How far before its cursor an incremental GitHub ingest reads again, for objects"
         " that changed while the last run read (repeats are deduplicated by key).",
     )
+    jira_url: str | None = Field(
+        default=None,
+        description="The Jira site (https://YOURSITE.atlassian.net, or a Data Center's base URL);"
+        " --url overrides. Taken from a settings file only with --trust-settings-url (a"
+        " repository can ship the file).",
+    )
+    jira_token_env: str = Field(
+        default=DEFAULT_JIRA_TOKEN_ENV,
+        description="Environment variable holding the Jira API token (Cloud) or personal access"
+        " token (Data Center); --token-env overrides.",
+    )
+    jira_email_env: str = Field(
+        default=DEFAULT_JIRA_EMAIL_ENV,
+        description="Environment variable holding the e-mail address that goes with a Jira Cloud"
+        " API token (Basic auth); unset, the token is sent as a bearer token (Data Center).",
+    )
+    jira_overlap_minutes: float = Field(
+        default=DEFAULT_JIRA_OVERLAP_MINUTES, ge=0,
+        description="How far before its cursor an incremental Jira ingest searches again (issues"
+        " updated while the last run read; repeats are deduplicated by key).",
+    )
+    jira_store_emails: bool = Field(
+        default=False,
+        description="Store Jira users' e-mail addresses (jira_users.email); --store-emails.",
+    )
     rework_days: float = Field(
         default=DEFAULT_REWORK_DAYS, gt=0,
         description="Rewriting lines younger than this many days counts as rework.",
@@ -296,7 +359,8 @@ class Settings(BaseModel):
             raise ValueError(f"not a valid regular expression: {why}")
         return value
 
-    @field_validator("activity_window_hours", "github_overlap_minutes", "incident_window_hours")
+    @field_validator("activity_window_hours", "github_overlap_minutes", "jira_overlap_minutes",
+                     "incident_window_hours")
     @classmethod
     def _window_fits(cls, value: float, info: ValidationInfo) -> float:
         unit = "minutes" if (info.field_name or "").endswith("_minutes") else "hours"
@@ -321,6 +385,11 @@ class Settings(BaseModel):
     @property
     def github(self) -> GithubSettings:
         return GithubSettings(self.github_api_url, timedelta(minutes=self.github_overlap_minutes))
+
+    @property
+    def jira(self) -> JiraSettings:
+        return JiraSettings(self.jira_url, self.jira_token_env, self.jira_email_env,
+                            timedelta(minutes=self.jira_overlap_minutes), self.jira_store_emails)
 
     @property
     def dora(self) -> DoraSettings:

@@ -1,4 +1,4 @@
-"""`leadlens ingest git|github` and `leadlens summary`: read sources into the store, show what it holds."""
+"""`leadlens ingest git|github|jira` and `leadlens summary`: read sources into the store, show it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,14 @@ from leadlens.cli.app import app, err, ingest_app, labelled, out, session
 from leadlens.cli.derive import print_rederived, warn_stale
 from leadlens.cli.options import FormatOpt, StoreOpt, check_format, emit
 from leadlens.cli.progress import Bar
-from leadlens.config import DEFAULT_GITHUB_MAX_WAIT, DEFAULT_GITHUB_TOKEN_ENV, Settings, load_settings
+from leadlens.config import (
+    DEFAULT_GITHUB_MAX_WAIT,
+    DEFAULT_GITHUB_TOKEN_ENV,
+    DEFAULT_JIRA_EMAIL_ENV,
+    DEFAULT_JIRA_TOKEN_ENV,
+    Settings,
+    load_settings,
+)
 from leadlens.errors import UserError
 from leadlens.report.text import safe_text
 from leadlens.sources.base import Source, Wait
@@ -143,6 +150,78 @@ def ingest_github_cmd(
         raise typer.Exit(2)
 
 
+@ingest_app.command("jira")
+def ingest_jira_cmd(
+    projects: Annotated[list[str] | None, typer.Argument(
+        metavar="PROJECT", help="Jira project keys (ABC); with --from-dir, all when none.")] = None,
+    url: Annotated[str | None, typer.Option(
+        "--url", help="The Jira site: https://YOURSITE.atlassian.net or a Data Center's base URL.")
+    ] = None,
+    from_dir: Annotated[Path | None, typer.Option(
+        "--from-dir", help="Replay recorded API objects (DIR/*.jsonl) instead of calling Jira.")] = None,
+    token_env: Annotated[str | None, typer.Option(
+        "--token-env", help="Environment variable holding the API token or personal access token"
+        f" (default: the jira_token_env setting, {DEFAULT_JIRA_TOKEN_ENV}).")] = None,
+    email_env: Annotated[str | None, typer.Option(
+        "--email-env", help="Environment variable holding the e-mail for a Cloud API token"
+        f" (default: the jira_email_env setting, {DEFAULT_JIRA_EMAIL_ENV}).")] = None,
+    store_emails: Annotated[bool, typer.Option(
+        "--store-emails", help="Keep users' e-mail addresses (not kept by default).")] = False,
+    trust_settings_url: Annotated[bool, typer.Option(
+        "--trust-settings-url", help="Send the token to the jira_url setting's host (settings"
+        " files can come with a repository, so not without this flag).")] = False,
+    store: StoreOpt = None,
+    derive: Annotated[bool, typer.Option(
+        "--derive/--no-derive", help="Run the derive step afterwards.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Ingest Jira issues with their changelogs, comments, worklogs and links; statuses, issue
+    types, sprints and users."""
+    from leadlens.sources.jira.ingest import JiraReplay, JiraSource
+
+    settings = load_settings()
+    check_format(fmt)
+    keys = tuple(projects or ())
+    source: Source
+    if from_dir is not None:
+        if url is not None:
+            raise UserError("--from-dir replays a recording: --url is not used with it")
+        source = JiraReplay(from_dir, keys, store_emails=store_emails or None)
+    else:
+        if not keys:
+            raise UserError("name at least one Jira project key (ABC), or replay with --from-dir")
+
+        def on_wait(wait: Wait) -> None:
+            until = datetime.now(UTC) + timedelta(seconds=wait.seconds)
+            err.print(f"waiting {wait.seconds:,.0f}s for {safe_text(wait.reason)}"
+                      f" (until {until:%H:%M:%S} UTC)", highlight=False)
+
+        jira = JiraSource(keys, url=url, token_env=token_env, email_env=email_env,
+                          store_emails=store_emails or None,
+                          trust_settings_url=trust_settings_url, on_wait=on_wait)
+        jira.url_in(settings)  # refused here, before the store opens, if it must be
+        source = jira
+    bar = Bar(enabled=err.is_terminal and not quiet)
+    session.keeps = "the pages of Jira issues read so far"
+    with open_store(store or settings.store) as st:
+        try:
+            summary = pipeline.ingest(st, source, settings, bar, derive_after=derive)
+        finally:
+            bar.stop()
+    data = summary.to_json()
+    if not quiet:
+        if fmt == "json":
+            emit(json.dumps(data, indent=2) + "\n", None)
+        else:
+            _github_table(data, "Jira", ", ".join(safe_text(k) for k in keys) or "all projects")
+    _github_notes(data)
+    if summary.failed and summary.stopped:
+        raise UserError(summary.stopped)
+    if summary.malformed:
+        raise typer.Exit(2)
+
+
 @app.command("summary")
 def summary_cmd(store: StoreOpt = None, fmt: FormatOpt = "table") -> None:
     """What the store holds: repositories, commits and their time span."""
@@ -182,9 +261,9 @@ def report_store(paths: list[Path] | None, store: Path | None, settings: Setting
         yield st, ok
 
 
-def _github_table(data: dict[str, Any]) -> None:
-    repos = ", ".join(safe_text(r) for r in data["repos"])
-    table = Table(title=f"GitHub {data['mode']}: {repos or 'nothing'}",
+def _github_table(data: dict[str, Any], system: str = "GitHub", what: str | None = None) -> None:
+    repos = what or ", ".join(safe_text(r) for r in data["repos"])
+    table = Table(title=f"{system} {data['mode']}: {repos or 'nothing'}",
                   title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("resource")
     table.add_column("stored", justify="right")

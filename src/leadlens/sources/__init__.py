@@ -7,4 +7,6 @@ SOURCES: dict[str, str] = {
     "git": "a local git repository: commits, files, refs, tags and optional line history",
     "github": "the GitHub API (or recorded API objects): pull requests, reviews, comments, PR commits,"
               " checks and workflow runs, deployments, releases, issues",
+    "jira": "the Jira API, Cloud or Data Center (or recorded API objects): issues with changelogs,"
+            " comments, worklogs, remote and issue links; statuses, issue types, sprints, users",
 }

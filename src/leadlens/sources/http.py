@@ -9,17 +9,52 @@ http to this machine alone) and to the base URL's origin, whatever a page links 
 from __future__ import annotations
 
 import ipaddress
+import time
 from collections.abc import Mapping
+from typing import Protocol
 
 import httpx
 
 from leadlens import __version__
 from leadlens.errors import FatalSourceError, UserError
 
-__all__ = ["USER_AGENT", "checked_base_url", "is_loopback", "make_client", "origin"]
+__all__ = [
+    "MAX_BACKOFF", "USER_AGENT", "Clock", "SystemClock", "backoff", "checked_base_url",
+    "header_float", "is_loopback", "make_client", "origin",
+]
 
 USER_AGENT = f"leadlens/{__version__}"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_BACKOFF = 60.0  # seconds: the longest back-off between two retries
+
+
+class Clock(Protocol):
+    """Time for the HTTP clients' waits; tests pass one that does not sleep (tests/fakes)."""
+
+    def now(self) -> float: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before retry ``attempt`` (1, 2, ...): 1, 2, 4, ... up to MAX_BACKOFF."""
+    return min(MAX_BACKOFF, 2.0 ** (attempt - 1))
+
+
+def header_float(resp: httpx.Response, name: str) -> float | None:
+    """A numeric header (``Retry-After`` in seconds, ``x-ratelimit-reset``); None if absent or not
+    a number."""
+    try:
+        return float(resp.headers[name])
+    except (KeyError, ValueError):
+        return None
 
 
 def is_loopback(host: str) -> bool:

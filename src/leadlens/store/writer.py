@@ -31,7 +31,7 @@ __all__ = [
 _ARROW = {
     "VARCHAR": pa.string(), "JSON": pa.string(), "BIGINT": pa.int64(), "INTEGER": pa.int32(),
     "BOOLEAN": pa.bool_(), "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
-    "VARCHAR[]": pa.list_(pa.string()),
+    "VARCHAR[]": pa.list_(pa.string()), "DOUBLE": pa.float64(),
 }
 _schemas: dict[tuple[int, str], pa.Schema] = {}
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
@@ -14,16 +13,24 @@ from leadlens.config import DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_MAX_WAIT, DEF
 from leadlens.errors import FatalSourceError, TransientSourceError, UserError
 from leadlens.sources import http
 from leadlens.sources.base import Wait
+from leadlens.sources.http import Clock, SystemClock, backoff, header_float
 
 __all__ = [
-    "GitHubAPI", "NotFoundError", "Page", "RateLimitTooLong", "RequestBudgetSpent",
-    "SystemClock", "api_url_for", "is_default_api", "make_client",
+    "Clock",
+    "GitHubAPI",
+    "NotFoundError",
+    "Page",
+    "RateLimitTooLong",
+    "RequestBudgetSpent",
+    "SystemClock",
+    "api_url_for",
+    "is_default_api",
+    "make_client",
 ]
 
 API_VERSION = "2022-11-28"
 # GitHub asks clients hit by a secondary limit without retry-after to wait at least a minute.
 SECONDARY_WAIT = 60.0
-MAX_BACKOFF = 60.0
 
 
 class NotFoundError(FatalSourceError):
@@ -36,19 +43,6 @@ class RateLimitTooLong(TransientSourceError, UserError):
 
 class RequestBudgetSpent(TransientSourceError):
     """--max-requests were made; what was stored is kept and the next run resumes."""
-
-
-class Clock(Protocol):
-    def now(self) -> float: ...
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    def now(self) -> float:
-        return time.time()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
 
 
 def make_client(token: str | None, api_url: str = DEFAULT_GITHUB_API_URL,
@@ -115,13 +109,6 @@ def _message(resp: httpx.Response) -> str:
                  for e in errors]
         text += " (" + "; ".join(parts) + ")"
     return text
-
-
-def _header_float(resp: httpx.Response, name: str) -> float | None:
-    try:
-        return float(resp.headers[name])
-    except (KeyError, ValueError):
-        return None
 
 
 @dataclass
@@ -210,7 +197,7 @@ class GitHubAPI:
             if fatal:
                 raise FatalSourceError(message + "; what was stored so far is kept")
             raise TransientSourceError(message + "; run again later (what was stored is kept)")
-        self._wait(min(MAX_BACKOFF, 2.0 ** (attempt - 1)), f"retrying after {why}")
+        self._wait(backoff(attempt), f"retrying after {why}")
         return attempt
 
     @staticmethod
@@ -220,10 +207,10 @@ class GitHubAPI:
         return "rate limit" in _message(resp).lower()
 
     def _limit_wait(self, resp: httpx.Response, attempt: int) -> float:
-        retry_after = _header_float(resp, "retry-after")
+        retry_after = header_float(resp, "retry-after")
         if retry_after is not None:
             return max(retry_after, 0.0)
-        reset = _header_float(resp, "x-ratelimit-reset")
+        reset = header_float(resp, "x-ratelimit-reset")
         if resp.headers.get("x-ratelimit-remaining") == "0" and reset is not None:
             return max(reset - self.clock.now(), 0.0) + 1.0
         return SECONDARY_WAIT * 2.0 ** (attempt - 1)
@@ -235,7 +222,7 @@ class GitHubAPI:
         return "GitHub's secondary rate limit"
 
     def _note_primary(self, resp: httpx.Response) -> None:
-        reset = _header_float(resp, "x-ratelimit-reset")
+        reset = header_float(resp, "x-ratelimit-reset")
         if resp.headers.get("x-ratelimit-remaining") == "0" and reset is not None \
                 and resp.status_code < 400:
             self._blocked_until = reset + 1.0

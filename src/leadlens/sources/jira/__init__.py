@@ -1,0 +1,1 @@
+"""The Jira source: Cloud and Data Center issues, changelogs and what goes with them."""
