@@ -119,7 +119,7 @@ WITH moves AS (
                ORDER BY c."at", c.history_id, c.item_index) AS initial
     FROM jira_changelog c
     JOIN work_items w ON w.source = 'jira' AND w.native_id = c.issue_id
-    LEFT JOIN jira_statuses s ON s.id = c.to_value
+    LEFT JOIN _item_status_category s ON s.id = c.to_value
     WHERE lower(c.field) = 'status' OR c.field_id = 'status'),
 has_ready AS (SELECT DISTINCT project FROM _item_status_map WHERE category = 'ready')
 SELECT item_id, row_number() OVER (PARTITION BY item_id ORDER BY "at", history_id, item_index),
@@ -141,6 +141,22 @@ SELECT w.id, row_number() OVER (PARTITION BY w.id ORDER BY e."at", e.id), e."at"
        CASE e.event WHEN 'closed' THEN 'done' ELSE 'to_do' END, e.actor
 FROM issue_events e JOIN work_items w ON w.source = 'github' AND w.native_id = e.repo || '#' || e.number
 WHERE e.event IN ('closed', 'reopened')
+"""
+
+# A status's category: the site's status list, else what issues in that status carried (a status
+# the list leaves out, e.g. a team-managed project's); NULL when neither says.
+_STATUS_CATEGORY = """
+CREATE OR REPLACE TEMP TABLE _item_status_category AS
+SELECT id, name AS untranslated_name, category FROM (
+    SELECT s.id, coalesce(s.untranslated_name, s.name) AS name,
+           coalesce(s.category, i.category) AS category
+    FROM jira_statuses s
+    LEFT JOIN (SELECT status_id, min(status_category) AS category FROM jira_issues
+               GROUP BY status_id) i ON i.status_id = s.id
+    UNION ALL
+    SELECT status_id, NULL, min(status_category) FROM jira_issues
+    WHERE status_id IS NOT NULL AND status_id NOT IN (SELECT id FROM jira_statuses)
+    GROUP BY status_id)
 """
 
 # Every key an item had, to the item: an issue moved between projects keeps its old key's links.
@@ -253,6 +269,7 @@ def derive_items(store: Store, settings: ItemSettings, bots: BotSettings, *,
             people = {"bot": rule.bot_pattern, "agent": rule.agent_pattern}
             con.execute(_JIRA_ITEMS, people)
             con.execute(_GITHUB_ITEMS, people)
+            con.execute(_STATUS_CATEGORY)
             con.execute(_JIRA_TRANSITIONS)
             con.execute(_GITHUB_TRANSITIONS)
             if pattern is not None:
@@ -268,6 +285,6 @@ def derive_items(store: Store, settings: ItemSettings, bots: BotSettings, *,
             linked = int(scalar(con, "SELECT count(DISTINCT change_id) FROM item_links"))
     finally:
         con.unregister("_item_status_map")
-        for temp in ("_item_keys", "_item_texts", "_item_remote"):
+        for temp in ("_item_keys", "_item_texts", "_item_remote", "_item_status_category"):
             con.execute(f"DROP TABLE IF EXISTS {temp}")
     return ItemsDerived(items, links, linked)

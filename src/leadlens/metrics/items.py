@@ -90,9 +90,14 @@ def item_flow(backend: ibis.BaseBackend, f: Filters,
         last_released=lc.released.max(), released_n=lc.released.count(),
         all_release=lc.has_release.all(),
     )
-    first = trans.group_by("item_id").aggregate(
-        ready=trans.at.min(where=trans.to_category == "ready"),
+    started = trans.group_by("item_id").aggregate(
         in_progress=trans.at.min(where=trans.to_category == "in_progress"))
+    # Ready is a move before work started: a move back to a To Do status later is not.
+    tr = trans.left_join(started, "item_id")
+    first = tr.group_by("item_id").aggregate(
+        ready=tr.at.min(where=(tr.to_category == "ready")
+                        & (tr.in_progress.isnull() | (tr.at <= tr.in_progress))),
+        in_progress=tr.in_progress.min())
     items = wi.left_join(agg, wi.id == agg.item_id).left_join(first, wi.id == first.item_id)
     one = items.n == 1
     merged = ibis.ifelse(items.merged_n == items.n, items.last_merged, ibis.null(_TS))
