@@ -283,6 +283,10 @@ def test_live_reads_timelines_of_issues_not_of_pull_requests_twice(store: Store)
     assert len(timelines) - 49 == PLAIN
     assert _rows(store, "SELECT number, id, event, detail FROM issue_events ORDER BY id") == [
         (7, "11", "connected", None), (7, "12", "disconnected", None), (7, "13", "unlabeled", "triage")]
+    # The closing keywords of the bodies, as replay finds them (each PR read twice: list, detail).
+    assert _rows(store, "SELECT number, issue_number, keyword FROM closing_references"
+                 " ORDER BY number") == [(4, 3, "fix"), (23, 22, "fix"), (114, 113, "fixes"),
+                                         (189, 188, "fixes"), (192, 191, "fixes"), (210, 205, "close")]
     # Nothing changed: no issue is read again, its timeline neither.
     fake.log.clear()
     _sync(store, fake)
