@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from fakes.clock import NoSleep
 from fakes.github import API, REPO, FakeGitHub
@@ -334,3 +335,27 @@ def test_an_endpoint_github_does_not_serve_is_probed_once_per_run(store: Store) 
     _sync(store, fake)
     assert sum("/sub_issues" in p for p in fake.log) == 1
     assert sum("/timeline" in p for p in fake.log) == 2
+
+
+def test_a_run_stopped_among_the_issues_resumes_without_reading_them_again(store: Store) -> None:
+    fake = FakeGitHub()
+    _sync(store, fake)
+    store.con.execute("DELETE FROM issues; DELETE FROM issue_events; DELETE FROM sync_state"
+                      " WHERE resource = 'issues'")
+    # The machine loses power as it asks for the seventh plain issue's timeline: inside the
+    # second chunk of five issues (the list holds pull requests too).
+    plain = sorted((i for i in fake.lists["issues"][0] if "pull_request" not in i),
+                   key=lambda i: i["updated_at"])
+    seventh = f"issues/{plain[6]['number']}/timeline"
+    fake.fail_on = lambda path: path.startswith(seventh)
+    with pytest.raises(RuntimeError):
+        _sync(store, fake)
+    kept = {n for (n,) in _rows(store, "SELECT number FROM issues")}
+    assert 0 < len(kept) < 7
+    fake.fail_on = None
+    fake.log.clear()
+    assert _sync(store, fake).complete
+    again = {int(p.split("/")[1]) for p in fake.log if p.endswith("/timeline?per_page=100")}
+    assert again and not again & kept  # the issues stored are not read again
+    assert len(again) == PLAIN - len(kept)
+    assert _rows(store, "SELECT count(*) FROM issues") == [(PLAIN,)]

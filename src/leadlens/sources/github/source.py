@@ -270,9 +270,12 @@ class _Sync:
                     if resource.children and isinstance(obj, Mapping):
                         resource.children(self, obj, batch)
                 rest = {k: v for k, v in cursor.items() if k != "sweep"}
-                if i + step < len(keep):
-                    new: dict[str, Any] = {**rest, "sweep": {"high": high, "next": page.url,
-                                                             "skip": i + step}}
+                if i + step < len(keep) and not resource.sweep:
+                    # `since` lists (issues) move on a whole page at a time: a resumed run reads
+                    # the page again, and skips the children of the issues stored unchanged.
+                    new: dict[str, Any] = rest
+                elif i + step < len(keep):
+                    new = {**rest, "sweep": {"high": high, "next": page.url, "skip": i + step}}
                 elif resource.sweep:
                     new = {"since": high or cursor.get("since")} if done else {
                         **rest, "sweep": {"high": high, "next": page.next_url, "skip": 0}}
