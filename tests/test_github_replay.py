@@ -140,7 +140,9 @@ def test_routes_name_repository_resource_and_number() -> None:
     base = "https://api.github.com/repos/o/r"
     assert route(f"{base}/pulls/41/reviews?page=1") == ("o/r", "reviews", 41)
     assert route(f"{base}/pulls?state=all") == ("o/r", "pull_requests", None)
-    assert route(f"{base}/issues/7/timeline") == ("o/r", "pr_events", 7)
+    assert route(f"{base}/issues/7/timeline") == ("o/r", "timeline", 7)  # a PR or an issue
+    assert route(f"{base}/issues/7/sub_issues") == ("o/r", "sub_issues", 7)
+    assert route(f"{base}/issues/7/dependencies/blocked_by") == ("o/r", "blocked_by", 7)
     assert route(f"{base}/deployments/9/statuses") == ("o/r", "deployment_statuses", None)
     assert route(f"{base}/commits/abc/check-runs") == ("o/r", "check_runs", None)
     assert route("https://api.github.com/users/octocat") is None

@@ -17,8 +17,8 @@ from leadlens.patterns import Regex
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["GITHUB_MERGE", "GITLAB_MERGE_REQUEST", "PR_SUFFIX", "REVERT", "BotRule", "Remote",
-           "parse_remote"]
+__all__ = ["GITHUB_MERGE", "GITLAB_MERGE_REQUEST", "PR_SUFFIX", "REVERT", "BotRule",
+           "ClosingReference", "Remote", "closing_references", "parse_remote"]
 
 # GitHub's merge commit subject; group 1 is the PR number, group 2 the branch owner (its author).
 GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from (?:([^/\s]+)/)?")
@@ -135,3 +135,125 @@ class BotRule:
         """An Ibis condition: a review or comment by ``name`` is an AI review (false when null)."""
         return (name.re_search(self.agent_pattern) | name.re_search(self.ai_reviewer_pattern)
                 ).fill_null(False)
+
+
+# ---------------------------------------------------------------- closing keywords
+# GitHub's closing keywords in a pull request body ("Linking a pull request to an issue using a
+# keyword"): KEYWORD #N, KEYWORD OWNER/REPO#N, or KEYWORD and the issue's URL; any case, an
+# optional colon after the keyword, one reference per keyword. Conservative where GitHub does not
+# document: whitespace must follow the keyword (or its colon), the keyword must stand alone (not
+# `prefixes`, `auto-fixes` or `_fixes`), and a reference must end there (`#12a`, `.../issues/3/x`
+# and `.../issues/3#comment` name no issue). The pattern is fixed and linear: bounded classes, one
+# unbounded run of blanks that nothing else can match.
+_CLOSING = re.compile(
+    r"(?<![\w\-\u0080-\U0010ffff])(?P<keyword>close[sd]?|fix(?:e[sd])?|resolve[sd]?):?[ \t]+"
+    r"(?:(?:(?P<owner>[A-Za-z0-9][A-Za-z0-9-]{0,38})/(?P<name>[A-Za-z0-9_.-]{1,100}))?"
+    r"#(?P<number>[0-9]{1,15})"
+    r"|https://(?P<host>[A-Za-z0-9.-]{1,253})/(?P<url_owner>[A-Za-z0-9][A-Za-z0-9-]{0,38})"
+    r"/(?P<url_name>[A-Za-z0-9_.-]{1,100})/issues/(?P<url_number>[0-9]{1,15}))"
+    r"(?![\w/#\-\u0080-\U0010ffff])",
+    re.IGNORECASE | re.ASCII)
+# A fence opens a code block: three or more backticks or tildes, indented at most three spaces.
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_BACKTICKS = re.compile(r"`+")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+@dataclass(frozen=True)
+class ClosingReference:
+    """An issue a pull request body says it closes: its repository, number and the keyword used
+    (lower case: ``fixes``, ``closes``, ``resolved``, ...)."""
+
+    repo: str
+    number: int
+    keyword: str
+
+
+def closing_references(body: str | None, repo: str, *,
+                       host: str = "github.com") -> list[ClosingReference]:
+    """The issues ``body`` (a pull request's description, in ``repo``) closes by GitHub's closing
+    keywords, in order of appearance, each issue once (its first keyword). Code (fenced blocks,
+    inline code spans) and HTML comments do not count, as GitHub does not render them as text.
+    ``host``: the web host of issue URLs (``github.com``; a GitHub Enterprise host). Whether a
+    ``#N`` is an issue or a pull request, and whether the pull request's base is the default
+    branch, is for the caller to check."""
+    if not body:
+        return []
+    found: dict[tuple[str, int], ClosingReference] = {}
+    for text in _prose(body):
+        for m in _CLOSING.finditer(text):
+            if m.group("number"):
+                owner, name, number = m.group("owner"), m.group("name"), m.group("number")
+            else:
+                if m.group("host").lower() != host.lower():
+                    continue
+                owner, name, number = m.group("url_owner"), m.group("url_name"), m.group("url_number")
+            target = f"{owner}/{name}" if owner else repo
+            if target.lower() == repo.lower():
+                target = repo
+            ref = ClosingReference(target, int(number), m.group("keyword").lower())
+            found.setdefault((target.lower(), ref.number), ref)
+    return list(found.values())
+
+
+def _prose(body: str) -> list[str]:
+    """The parts of a Markdown ``body`` that render as text: fenced code blocks, HTML comments
+    and inline code spans left out. Linear in the length of the body."""
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    outside: list[str] = []
+    fence: str | None = None
+    for line in body.split("\n"):
+        m = _FENCE.match(line)
+        if fence is None:
+            if m and not (m.group(1)[0] == "`" and "`" in line[m.end():]):
+                fence = m.group(1)
+                outside.append("")
+            else:
+                outside.append(line)
+        elif m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
+                and not line[m.end():].strip():
+            fence = None
+            outside.append("")
+        else:
+            outside.append("")  # a line of code keeps the lines apart
+    text = _without_comments("\n".join(outside))
+    return [_without_code_spans(paragraph) for paragraph in _BLANK_LINE.split(text)]
+
+
+def _without_comments(text: str) -> str:
+    parts: list[str] = []
+    at = 0
+    while (start := text.find("<!--", at)) >= 0:
+        parts.append(text[at:start])
+        end = text.find("-->", start + 4)
+        if end < 0:  # an unclosed comment hides the rest
+            return " ".join(parts)
+        parts.append(" ")
+        at = end + 3
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+def _without_code_spans(text: str) -> str:
+    """``text`` with each code span (a run of backticks up to the next run of the same length)
+    blanked; a run with no partner is literal text. Each run's partner is found in one pass."""
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text)]
+    partner: list[int | None] = [None] * len(runs)
+    nearest: dict[int, int] = {}
+    for i in range(len(runs) - 1, -1, -1):
+        length = runs[i][1] - runs[i][0]
+        partner[i] = nearest.get(length)
+        nearest[length] = i
+    parts: list[str] = []
+    at, i = 0, 0
+    while i < len(runs):
+        j = partner[i]
+        if j is None:
+            i += 1
+            continue
+        parts.append(text[at:runs[i][0]])
+        parts.append(" ")
+        at = runs[j][1]
+        i = j + 1
+    parts.append(text[at:])
+    return "".join(parts)

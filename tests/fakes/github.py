@@ -95,6 +95,9 @@ class FakeGitHub:
         }
         self.log: list[str] = []
         self.fail_on: Callable[[str], bool] | None = None
+        # Paths (after /repos/OWNER/REPO/) this GitHub does not serve: 404, as GitHub Enterprise
+        # Server answers an endpoint it lacks (sub-issues, dependencies).
+        self.not_served: Callable[[str], bool] | None = None
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix(f"/repos/{REPO}").strip("/")
@@ -105,6 +108,8 @@ class FakeGitHub:
         if request.url.path == f"/repos/{REPO}":
             return self._json(request, {"full_name": REPO})
         if request.url.path.startswith("/repos/") and not request.url.path.startswith(f"/repos/{REPO}"):
+            return httpx.Response(404, json={"message": "Not Found"})
+        if self.not_served and self.not_served(path):
             return httpx.Response(404, json={"message": "Not Found"})
         parts = path.split("/")
         if parts[0] == "pulls" and len(parts) == 2 and parts[1].isdigit():

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import pyarrow as pa
 
 from leadlens.store.db import Store, scalar
 
 __all__ = ["lacking_line_history", "missing_line_history", "not_stored", "parentless",
-           "stored_mainline", "stored_shallow"]
+           "pull_request_numbers", "stored_issue_updated", "stored_mainline", "stored_shallow"]
 
 
 def not_stored(store: Store, repo: str, shas: Sequence[str]) -> list[str]:
@@ -48,6 +49,19 @@ def stored_mainline(store: Store, repo: str) -> str | None:
     """The mainline ref the store holds for ``repo`` (``repos.default_branch``)."""
     branch = scalar(store.con, "SELECT default_branch FROM repos WHERE repo = ?", [repo])
     return None if branch is None else str(branch)
+
+
+def pull_request_numbers(store: Store, repo: str) -> set[int]:
+    """The numbers of ``repo``'s stored pull requests."""
+    return {int(r[0]) for r in store.con.execute(
+        "SELECT number FROM pull_requests WHERE repo = ?", [repo]).fetchall()}
+
+
+def stored_issue_updated(store: Store, repo: str, number: int) -> datetime | None:
+    """When the stored copy of issue ``number`` was last updated; None when none is stored."""
+    at = scalar(store.con, "SELECT updated_at FROM issues WHERE repo = ? AND number = ?",
+                [repo, number])
+    return None if at is None else at.astimezone(UTC)
 
 
 def parentless(store: Store, repo: str) -> list[str]:

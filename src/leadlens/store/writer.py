@@ -17,6 +17,7 @@ from leadlens.store.db import scalar
 __all__ = [
     "GitRunEnd",
     "begin_run",
+    "delete_groups",
     "finish_git_run",
     "forget_commits",
     "load_cursor",
@@ -174,6 +175,26 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Mapping[st
     finally:
         con.unregister(name)
     return len(rows)
+
+
+def delete_groups(con: duckdb.DuckDBPyConnection, table: str,
+                  groups: Sequence[Mapping[str, Any]]) -> None:
+    """Delete the rows of ``table`` that match any of ``groups`` (each a mapping of the same
+    columns to values): what a source read again in full replaces (a pull request's closing
+    references, an issue's sub-issues). Call inside a transaction, before the new rows' upsert."""
+    if not groups:
+        return
+    schema = _schema(con, table)
+    columns = list(groups[0])
+    data = pa.Table.from_pylist([dict(g) for g in groups],
+                                schema=pa.schema([schema.field(c) for c in columns]))
+    name = f"groups_{table}"
+    con.register(name, data)
+    try:
+        match = " AND ".join(f'g."{c}" = {table}."{c}"' for c in columns)
+        con.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {name} g WHERE {match})")
+    finally:
+        con.unregister(name)
 
 
 def record_skipped(con: duckdb.DuckDBPyConnection, repo: str, source: str, resource: str,

@@ -34,7 +34,7 @@ SECONDARY_WAIT = 60.0
 
 
 class NotFoundError(FatalSourceError):
-    """404: the object does not exist, or the token cannot see it."""
+    """404 or 410: the object does not exist (or no longer), or the token cannot see it."""
 
 
 class RateLimitTooLong(TransientSourceError, UserError):
@@ -183,8 +183,8 @@ class GitHubAPI:
             return FatalSourceError(
                 f"GitHub rejected the token in {self.token_env} (401 {text}): it is wrong, expired"
                 f" or revoked; set {self.token_env} to a valid token")
-        if status == 404:
-            return NotFoundError(f"not found on GitHub: {url} (404 {text})")
+        if status in (404, 410):  # 410: gone (issues turned off for the repository, ...)
+            return NotFoundError(f"not found on GitHub: {url} ({status} {text})")
         if status == 403:
             return FatalSourceError(f"GitHub refused {url} (403 {text}): the token in "
                                     f"{self.token_env} lacks access to it")

@@ -10,16 +10,21 @@ from typing import Any
 from leadlens.sources.base import RunSummary, Skipped
 from leadlens.sources.github.mapping import (
     KEYS,
+    MAPPERS,
     SOURCE,
     Context,
     MappingError,
     Row,
+    closing_rows,
     map_object,
     raw_json,
     utf8,
 )
 from leadlens.store import Store
-from leadlens.store.writer import record_skipped, upsert
+from leadlens.store.writer import delete_groups, record_skipped, upsert
+
+# A group of rows a source reads in full, so that the stored group is replaced, not added to.
+Group = tuple[tuple[str, Any], ...]
 
 __all__ = ["Batch", "write_batch"]
 
@@ -34,6 +39,7 @@ class Batch:
     seen: Counter[str] = field(default_factory=Counter)  # objects read, by resource
     not_stored: Counter[str] = field(default_factory=Counter)  # by design (issue PRs, ...)
     keys: dict[str, set[tuple[Any, ...]]] = field(default_factory=dict)  # stored, by resource
+    replaced: dict[str, set[Group]] = field(default_factory=dict)  # by table
 
     def add(self, resource: str, obj: object, ctx: Context) -> Row | None:
         """Map ``obj`` and keep its row; an object the mapping cannot read is kept as skipped."""
@@ -48,10 +54,35 @@ class Batch:
         if row is None:
             self.not_stored[resource] += 1
             return None
+        # An object routed to another table than its resource's is counted under that table.
+        self._keep(resource if table == MAPPERS[resource][0] else table, table, row)
+        if table == "pull_requests" and isinstance(obj, Mapping):
+            # The body as fetched now says which issues the pull request closes: the stored
+            # references (and any this batch holds from an earlier copy) give way to these.
+            if self.replace("closing_references", repo=row["repo"], number=row["number"],
+                            how="body_keyword"):
+                kept = self.rows.get("closing_references", {})
+                for key in [k for k in kept if k[:2] == (row["repo"], row["number"])
+                            and k[4] == "body_keyword"]:
+                    del kept[key]
+                    self.keys["closing_references"].discard(key)
+            for ref in closing_rows(row, obj, ctx):
+                self._keep("closing_references", "closing_references", ref)
+        return row
+
+    def replace(self, table: str, **group: Any) -> bool:
+        """Mark ``group`` (column values) of ``table`` as read in full: its stored rows are
+        deleted before this batch's rows are written. True if it was marked already."""
+        key = tuple(group.items())
+        marked = self.replaced.setdefault(table, set())
+        seen = key in marked
+        marked.add(key)
+        return seen
+
+    def _keep(self, counted: str, table: str, row: Row) -> None:
         key = tuple(row[k] for k in KEYS[table])
         self.rows.setdefault(table, {})[key] = row
-        self.keys.setdefault(resource, set()).add(key)
-        return row
+        self.keys.setdefault(counted, set()).add(key)
 
     def stored(self) -> dict[str, int]:
         """Distinct objects kept, by resource."""
@@ -73,6 +104,8 @@ def write_batch(store: Store, batch: Batch) -> dict[str, int]:
     """Upsert the batch's rows and record its skipped objects; call inside a transaction.
     Returns rows written by table."""
     con = store.con
+    for table, groups in batch.replaced.items():
+        delete_groups(con, table, [dict(g) for g in groups])
     written = {table: upsert(con, table, list(keyed.values()))
                for table, keyed in batch.rows.items() if keyed}
     for skip, raw in batch.skipped:

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from leadlens.sources.github import fields as f
+from leadlens.sources.github.events import closing_rows, issue_event, pr_event, relation
 from leadlens.sources.github.fields import MappingError, raw_json, utf8
+from leadlens.sources.github.rows import REPO_IN_URL, SOURCE, Context, Row, is_bot, provenance, repo_in
 
 __all__ = [
-    "KEYS", "MAPPERS", "SOURCE", "Context", "MappingError", "Row", "is_bot", "map_object",
-    "number_in", "raw_json", "repo_in", "route", "utf8",
+    "KEYS", "MAPPERS", "SOURCE", "Context", "MappingError", "Row", "closing_rows", "is_bot",
+    "map_object", "number_in", "raw_json", "repo_in", "route", "utf8",
 ]
-
-Row = dict[str, Any]
-SOURCE = "github"
 
 # The key of every table the GitHub source fills: rows with the same key replace each other.
 KEYS: dict[str, tuple[str, ...]] = {
@@ -31,57 +29,18 @@ KEYS: dict[str, tuple[str, ...]] = {
     "deployment_statuses": ("repo", "id"),
     "releases": ("repo", "id"),
     "issues": ("repo", "number"),
+    "issue_events": ("repo", "id"),
+    "closing_references": ("repo", "number", "issue_repo", "issue_number", "how"),
+    "issue_relations": ("repo", "number", "relation", "other_repo", "other_number"),
 }
 
-# Timeline entries whose facts other tables hold already (pr_commits, reviews, comments), and
-# cross-references, which are about other issues and carry no id of their own.
-TIMELINE_ELSEWHERE = frozenset(
-    {"committed", "reviewed", "commented", "line-commented", "commit-commented", "cross-referenced"})
-
-_REPO_IN_URL = re.compile(r"/repos/([^/?#]+)/([^/?#]+)")
 _NUMBER_IN_URL = re.compile(r"/(?:pulls|issues)/(\d+)(?:[/?#]|$)")
 _DEPLOYMENT_IN_URL = re.compile(r"/deployments/(\d+)(?:[/?#]|$)")
-
-
-def is_bot(user: object) -> bool | None:
-    """What the API says of an account (``type: Bot``); None without one. The bot and agent
-    patterns are applied where the flag is read (``conventions.BotRule``), not stored with it, so
-    a changed pattern takes effect on data already stored."""
-    if not isinstance(user, dict) or not isinstance(user.get("login"), str):
-        return None
-    return user.get("type") == "Bot"
-
-
-@dataclass(frozen=True)
-class Context:
-    """Where an object came from: its repository, the API URL, when it was fetched."""
-
-    repo: str
-    url: str | None
-    fetched_at: datetime
-    number: int | None = None  # the pull request or issue the URL is about, when it says
-
-
-def repo_in(url: str) -> str | None:
-    """``OWNER/REPO`` from an API URL ``.../repos/OWNER/REPO/...``."""
-    m = _REPO_IN_URL.search(url)
-    return f"{m.group(1)}/{m.group(2)}" if m else None
 
 
 def number_in(url: str | None) -> int | None:
     m = _NUMBER_IN_URL.search(url) if url else None
     return int(m.group(1)) if m else None
-
-
-def _provenance(obj: Mapping[str, Any], ctx: Context, *, url: bool = True, raw: bool = True) -> Row:
-    row: Row = {"source": SOURCE, "fetched_at": ctx.fetched_at}
-    if url:
-        row["url"] = f.url_in(obj, "url") or ctx.url
-    if raw:
-        row["raw"] = raw_json(obj)
-        if row["raw"] is None:
-            raise MappingError("nested too deeply")
-    return row
 
 
 def pull_request(obj: Mapping[str, Any], ctx: Context) -> Row:
@@ -99,7 +58,7 @@ def pull_request(obj: Mapping[str, Any], ctx: Context) -> Row:
         # Only the single-PR endpoint says these; the list endpoint leaves them out (NULL).
         "additions": f.opt_integer(obj, "additions"), "deletions": f.opt_integer(obj, "deletions"),
         "changed_files": f.opt_integer(obj, "changed_files"), "commits": f.opt_integer(obj, "commits"),
-        **_provenance(obj, ctx),
+        **provenance(obj, ctx),
     }
 
 
@@ -113,7 +72,7 @@ def review(obj: Mapping[str, Any], ctx: Context) -> Row:
         "state": f.need_text(obj, "state"),
         "submitted_at": f.time(obj.get("submitted_at"), "submitted_at"),
         "commit_id": f.text(obj, "commit_id"), "body": f.text(obj, "body"),
-        **_provenance(obj, ctx, url=False), "url": ctx.url,
+        **provenance(obj, ctx, url=False), "url": ctx.url,
     }
 
 
@@ -123,7 +82,7 @@ def _comment(obj: Mapping[str, Any], ctx: Context, kind: str, number: int | None
         "author": f.login(obj, "user"), "author_is_bot": is_bot(obj.get("user")),
         "created_at": f.need_time(obj, "created_at"),
         "updated_at": f.time(obj.get("updated_at"), "updated_at"), "body": f.text(obj, "body"),
-        **_provenance(obj, ctx),
+        **provenance(obj, ctx),
     }
 
 
@@ -151,51 +110,13 @@ def pr_commit(obj: Mapping[str, Any], ctx: Context) -> Row:
     }
 
 
-def _event_detail(obj: Mapping[str, Any]) -> str | None:
-    for key, inner in (("requested_reviewer", "login"), ("requested_team", "name"),
-                       ("label", "name"), ("assignee", "login"), ("rename", "to")):
-        value = obj.get(key)
-        if isinstance(value, dict) and value.get(inner) is not None:
-            return str(value[inner])
-    commit = obj.get("commit_id")
-    return str(commit) if commit else None
-
-
-def pr_event(obj: Mapping[str, Any], ctx: Context) -> Row | None:
-    """A timeline or issue event of a pull request; None for entries other tables hold and for
-    events of issues that are not pull requests."""
-    event = f.need_text(obj, "event")
-    if event in TIMELINE_ELSEWHERE:
-        return None
-    issue = obj.get("issue")
-    if isinstance(issue, dict):  # the repository-wide issue events list embeds its issue
-        if "pull_request" not in issue:
-            return None
-        number: int | None = f.integer(issue, "number")
-    else:
-        number = ctx.number
-    if number is None:
-        raise MappingError("no pull request number")
-    ident: int | str | None = f.opt_integer(obj, "id")
-    if ident is None:
-        ident = f.text(obj, "node_id")
-    if ident is None:
-        raise MappingError("missing field 'id'")
-    return {
-        "repo": ctx.repo, "number": number, "id": str(ident), "event": event,
-        "actor": f.login(obj, "actor"), "actor_is_bot": is_bot(obj.get("actor")),
-        "at": f.need_time(obj, "created_at"), "detail": _event_detail(obj),
-        **_provenance(obj, ctx, url=False),
-    }
-
-
 def _build(obj: Mapping[str, Any], ctx: Context, kind: str, **times: datetime | None) -> Row:
     return {
         "repo": ctx.repo, "kind": kind, "id": f.integer(obj, "id"), "name": f.text(obj, "name"),
         "head_sha": f.text(obj, "head_sha"), "head_branch": f.text(obj, "head_branch"),
         "event": f.text(obj, "event"), "status": f.text(obj, "status"),
         "conclusion": f.text(obj, "conclusion"),
-        **times, **_provenance(obj, ctx),
+        **times, **provenance(obj, ctx),
     }
 
 
@@ -231,7 +152,7 @@ def deployment(obj: Mapping[str, Any], ctx: Context) -> Row:
         "ref": f.text(obj, "ref"), "environment": f.text(obj, "environment"),
         "creator": f.login(obj, "creator"),
         "created_at": f.need_time(obj, "created_at"),
-        "updated_at": f.time(obj.get("updated_at"), "updated_at"), **_provenance(obj, ctx),
+        "updated_at": f.time(obj.get("updated_at"), "updated_at"), **provenance(obj, ctx),
     }
 
 
@@ -242,7 +163,7 @@ def deployment_status(obj: Mapping[str, Any], ctx: Context) -> Row:
     return {
         "repo": ctx.repo, "deployment_id": int(m.group(1)), "id": f.integer(obj, "id"),
         "state": f.need_text(obj, "state"), "environment": f.text(obj, "environment"),
-        "created_at": f.need_time(obj, "created_at"), **_provenance(obj, ctx),
+        "created_at": f.need_time(obj, "created_at"), **provenance(obj, ctx),
     }
 
 
@@ -252,7 +173,7 @@ def release(obj: Mapping[str, Any], ctx: Context) -> Row:
         "name": f.text(obj, "name"), "target_commitish": f.text(obj, "target_commitish"),
         "draft": f.need_flag(obj, "draft"), "prerelease": f.need_flag(obj, "prerelease"),
         "created_at": f.time(obj.get("created_at"), "created_at"),
-        "published_at": f.time(obj.get("published_at"), "published_at"), **_provenance(obj, ctx),
+        "published_at": f.time(obj.get("published_at"), "published_at"), **provenance(obj, ctx),
     }
 
 
@@ -265,11 +186,13 @@ def issue(obj: Mapping[str, Any], ctx: Context) -> Row | None:
         "body": f.text(obj, "body"), "author": f.login(obj, "user"), "state": f.need_text(obj, "state"),
         "labels": f.labels(obj), "created_at": f.need_time(obj, "created_at"),
         "updated_at": f.need_time(obj, "updated_at"),
-        "closed_at": f.time(obj.get("closed_at"), "closed_at"), **_provenance(obj, ctx),
+        "closed_at": f.time(obj.get("closed_at"), "closed_at"), **provenance(obj, ctx),
     }
 
 
-Mapper = Callable[[Mapping[str, Any], Context], Row | None]
+# A mapper returns the row, None for an object another table holds, or (table, row) for an object
+# that belongs to another table than its resource's (an issue's event in the repository's list).
+Mapper = Callable[[Mapping[str, Any], Context], Row | tuple[str, Row | None] | None]
 
 
 def map_object(resource: str, obj: object, ctx: Context) -> tuple[str, Row | None]:
@@ -280,9 +203,14 @@ def map_object(resource: str, obj: object, ctx: Context) -> tuple[str, Row | Non
     if not isinstance(obj, Mapping):
         raise MappingError(f"not a JSON object: {type(obj).__name__}")
     try:
-        row = mapper(obj, ctx)
+        mapped = mapper(obj, ctx)
     except RecursionError:
         raise MappingError("nested too deeply") from None
+    row: Row | None
+    if isinstance(mapped, tuple):
+        table, row = mapped
+    else:
+        row = mapped
     if row is not None:
         for key, value in row.items():
             # Numbers from URLs and the context too: nothing the store cannot hold gets through.
@@ -310,6 +238,12 @@ MAPPERS: dict[str, tuple[str, Mapper]] = {
     "deployment_statuses": ("deployment_statuses", deployment_status),
     "releases": ("releases", release),
     "issues": ("issues", issue),
+    "issue_events": ("issue_events", issue_event),
+    # The timeline of /issues/N, which may be a pull request's or an issue's: replay settles
+    # which (replay.py) before it maps; unsettled, it is taken for a pull request's.
+    "timeline": ("pr_events", pr_event),
+    "sub_issues": ("issue_relations", lambda obj, ctx: relation("sub_issue", obj, ctx)),
+    "blocked_by": ("issue_relations", lambda obj, ctx: relation("blocked_by", obj, ctx)),
 }
 
 # API paths (after /repos/OWNER/REPO) -> resource, tried in order; group 1 is a PR/issue number.
@@ -320,7 +254,9 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in (
     (r"^/pulls(?:/(\d+))?$", "pull_requests"),
     (r"^/issues/comments(?:/\d+)?$", "issue_comments"),
     (r"^/issues/(\d+)/comments$", "issue_comments"),
-    (r"^/issues/(\d+)/(?:timeline|events)$", "pr_events"),
+    (r"^/issues/(\d+)/(?:timeline|events)$", "timeline"),
+    (r"^/issues/(\d+)/sub_issues$", "sub_issues"),
+    (r"^/issues/(\d+)/dependencies/blocked_by$", "blocked_by"),
     (r"^/issues/events(?:/\d+)?$", "pr_events"),
     (r"^/issues(?:/(\d+))?$", "issues"),
     (r"^/actions/runs/\d+/jobs$", "jobs"),
@@ -336,7 +272,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [(re.compile(p), r) for p, r in (
 def route(url: str) -> tuple[str, str, int | None] | None:
     """(repository, resource, PR or issue number) for an API URL; None for URLs leadlens does
     not store (accounts, ...)."""
-    m = _REPO_IN_URL.search(url)
+    m = REPO_IN_URL.search(url)
     if m is None:
         return None
     path = url[m.end():].split("?", 1)[0].split("#", 1)[0].rstrip("/")

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -15,6 +16,7 @@ from leadlens.sources.base import QUIET, Progress, RunSummary
 from leadlens.sources.github.load import Batch, write_batch
 from leadlens.sources.github.mapping import Context, route, utf8
 from leadlens.store import Store
+from leadlens.store.queries import pull_request_numbers
 from leadlens.store.writer import transaction
 
 __all__ = ["BATCH_OBJECTS", "replay_dir"]
@@ -43,6 +45,7 @@ def replay_dir(store: Store, directory: Path, *,
     summary = RunSummary(mode="replay")
     fetched_at = datetime.now(UTC)
     batches: dict[str, Batch] = {}
+    kinds = _Kinds()
 
     def flush() -> None:
         with transaction(store.con):
@@ -81,16 +84,58 @@ def replay_dir(store: Store, directory: Path, *,
             repo, resource, number = routed
             repo = rename(repo) if rename else repo
             ctx = Context(repo=repo, url=url, fetched_at=fetched_at, number=number)
+            kinds.note(repo, resource, record["data"])
+            if resource == "timeline":
+                settled = kinds.timeline(repo, number)
+                if settled is None:  # settled at the end, by all the recording and the store
+                    kinds.pending.append((ctx, record["data"]))
+                    continue
+                resource = settled
             batches.setdefault(repo, Batch(repo)).add(resource, record["data"], ctx)
             pending += 1
             if pending >= BATCH_OBJECTS:
                 flush()
                 progress.advance(pending)
                 pending = 0
+    for ctx, data in kinds.pending:
+        if ctx.repo not in kinds.stored_prs:
+            kinds.stored_prs[ctx.repo] = pull_request_numbers(store, ctx.repo)
+        resource = "pr_events" if ctx.number in kinds.stored_prs[ctx.repo] \
+            or ctx.number in kinds.prs.get(ctx.repo, ()) else "issue_events"
+        batches.setdefault(ctx.repo, Batch(ctx.repo)).add(resource, data, ctx)
+        pending += 1
     flush()
     if pending:
         progress.advance(pending)
     return summary
+
+
+@dataclass
+class _Kinds:
+    """Which numbers a recording shows to be pull requests or plain issues: the timeline of
+    ``/issues/N`` is either's, and its URL does not say which. A timeline whose issue is known by
+    then is mapped at once; the rest wait for the end of the recording (then an issue is a pull
+    request when the recording or the store has it as one)."""
+
+    prs: dict[str, set[int]] = field(default_factory=dict)
+    issues: dict[str, set[int]] = field(default_factory=dict)
+    stored_prs: dict[str, set[int]] = field(default_factory=dict)
+    pending: list[tuple[Context, object]] = field(default_factory=list)
+
+    def note(self, repo: str, resource: str, data: object) -> None:
+        if resource not in ("pull_requests", "issues") or not isinstance(data, dict):
+            return
+        number = data.get("number")
+        if isinstance(number, int):
+            pr = resource == "pull_requests" or "pull_request" in data
+            (self.prs if pr else self.issues).setdefault(repo, set()).add(number)
+
+    def timeline(self, repo: str, number: int | None) -> str | None:
+        if number in self.prs.get(repo, ()):
+            return "pr_events"
+        if number in self.issues.get(repo, ()):
+            return "issue_events"
+        return None
 
 
 def _check_regular(path: Path) -> None:

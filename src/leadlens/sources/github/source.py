@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,9 +26,11 @@ from leadlens.config import GithubSettings
 from leadlens.errors import FatalSourceError, TransientSourceError, UserError
 from leadlens.sources.base import QUIET, Progress, RunSummary
 from leadlens.sources.github.client import GitHubAPI, NotFoundError, RequestBudgetSpent
+from leadlens.sources.github.events import RELATIONS
 from leadlens.sources.github.load import Batch, write_batch
 from leadlens.sources.github.mapping import SOURCE, Context
 from leadlens.store import Store
+from leadlens.store.queries import stored_issue_updated
 from leadlens.store.writer import load_cursor, save_cursor, transaction
 
 __all__ = ["RESOURCES", "check_repo_name", "sync_repo"]
@@ -40,7 +42,7 @@ CHILDREN_CHUNK = 5
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
-Children = Callable[[GitHubAPI, str, Mapping[str, Any], Batch, Callable[[str], Context]], None]
+Children = Callable[["_Sync", Mapping[str, Any], Batch], None]
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,9 @@ def _items(data: Any, key: str | None) -> list[Any]:
     return found
 
 
-def _pr_children(api: GitHubAPI, repo: str, pr: Mapping[str, Any], batch: Batch,
-                 ctx_for: Callable[[str], Context]) -> None:
+def _pr_children(sync: _Sync, pr: Mapping[str, Any], batch: Batch) -> None:
     """Per pull request: its detail (size), reviews, commits, timeline and head check runs."""
+    api, repo, ctx_for = sync.api, sync.repo, sync.ctx_for
     number = pr.get("number")
     if not isinstance(number, int):
         return  # the list row is skipped with its reason already
@@ -85,13 +87,62 @@ def _pr_children(api: GitHubAPI, repo: str, pr: Mapping[str, Any], batch: Batch,
                 batch.add("check_runs", obj, ctx_for(page.url))
 
 
-def _deployment_children(api: GitHubAPI, repo: str, dep: Mapping[str, Any], batch: Batch,
-                         ctx_for: Callable[[str], Context]) -> None:
+def _deployment_children(sync: _Sync, dep: Mapping[str, Any], batch: Batch) -> None:
     if not isinstance(dep.get("id"), int):
         return
-    for page in api.pages(f"repos/{repo}/deployments/{dep['id']}/statuses", {"per_page": PER_PAGE}):
+    for page in sync.api.pages(f"repos/{sync.repo}/deployments/{dep['id']}/statuses",
+                               {"per_page": PER_PAGE}):
         for obj in _items(page.data, None):
-            batch.add("deployment_statuses", obj, ctx_for(page.url))
+            batch.add("deployment_statuses", obj, sync.ctx_for(page.url))
+
+
+# Per relation: the issue's own count of them (github.com's issue objects carry one; others may not).
+_SUMMARIES = {"sub_issue": ("sub_issues_summary", "total"),
+              "blocked_by": ("issue_dependencies_summary", "total_blocked_by")}
+
+
+def _issue_children(sync: _Sync, issue: Mapping[str, Any], batch: Batch) -> None:
+    """Per issue that is not a pull request and changed since the store's copy: its timeline,
+    sub-issues and blocked_by dependencies. A copy stored with the same ``updated_at`` was stored
+    with its children (in one transaction), so an overlap window re-reads no timeline."""
+    number = issue.get("number")
+    if not isinstance(number, int) or "pull_request" in issue:
+        return
+    if sync.stored_as(number, issue.get("updated_at")):
+        return
+    base = f"repos/{sync.repo}/issues/{number}"
+    for page in sync.api.pages(f"{base}/timeline", {"per_page": PER_PAGE}):
+        for obj in _items(page.data, None):
+            batch.add("issue_events", obj, _with_number(sync.ctx_for(page.url), number))
+    for path, relation in RELATIONS.items():
+        _relations(sync, issue, number, path, relation, batch)
+
+
+def _relations(sync: _Sync, issue: Mapping[str, Any], number: int, path: str, relation: str,
+               batch: Batch) -> None:
+    """The issue's sub-issues or blocked_by dependencies, read in full (they replace the stored
+    ones). Asked only where the issue's own count says there are some; where it gives none
+    (GitHub Enterprise Server, say), the first issue of the run probes the endpoint, and a 404 or
+    410 (not served) means none, for every issue of the run."""
+    if sync.relations.get(path) is False:
+        return
+    summary_key, count_key = _SUMMARIES[relation]
+    summary = issue.get(summary_key)
+    count = summary.get(count_key) if isinstance(summary, Mapping) else None
+    if isinstance(count, int) and not isinstance(count, bool) and count == 0:
+        batch.replace("issue_relations", repo=sync.repo, number=number, relation=relation)
+        return
+    resource = "sub_issues" if relation == "sub_issue" else relation
+    try:
+        for page in sync.api.pages(f"repos/{sync.repo}/issues/{number}/{path}",
+                                   {"per_page": PER_PAGE}):
+            for obj in _items(page.data, None):
+                batch.add(resource, obj, _with_number(sync.ctx_for(page.url), number))
+    except NotFoundError:
+        sync.relations[path] = False
+        return
+    sync.relations[path] = True
+    batch.replace("issue_relations", repo=sync.repo, number=number, relation=relation)
 
 
 def _with_number(ctx: Context, number: int) -> Context:
@@ -106,7 +157,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("issue_comments", "issues/comments", (("sort", "updated"), ("direction", "asc")),
              sweep=False, time_field="updated_at"),
     Resource("issues", "issues", (("state", "all"), ("sort", "updated"), ("direction", "asc")),
-             sweep=False, time_field="updated_at"),
+             sweep=False, time_field="updated_at", children=_issue_children),
     Resource("workflow_runs", "actions/runs", (), sweep=True, time_field="created_at",
              items_key="workflow_runs"),
     Resource("deployments", "deployments", (), sweep=True, time_field="created_at",
@@ -154,9 +205,16 @@ class _Sync:
     overlap: timedelta
     summary: RunSummary
     progress: Progress
+    # Per relation endpoint: whether this run found it served (absent: not asked yet).
+    relations: dict[str, bool] = field(default_factory=dict)
 
     def ctx_for(self, url: str) -> Context:
         return Context(self.repo, url, datetime.now(UTC))
+
+    def stored_as(self, number: int, updated_at: object) -> bool:
+        """The store holds issue ``number`` as last updated at ``updated_at``."""
+        at = _parse(updated_at)
+        return at is not None and stored_issue_updated(self.store, self.repo, number) == at
 
     def commit(self, resource: Resource, batch: Batch, cursor: dict[str, Any]) -> None:
         with transaction(self.store.con) as con:
@@ -210,16 +268,19 @@ class _Sync:
                 for obj in keep[i:i + step]:
                     batch.add(resource.name, obj, self.ctx_for(page.url))
                     if resource.children and isinstance(obj, Mapping):
-                        resource.children(self.api, self.repo, obj, batch, self.ctx_for)
+                        resource.children(self, obj, batch)
                 rest = {k: v for k, v in cursor.items() if k != "sweep"}
-                if i + step < len(keep):
-                    new: dict[str, Any] = {**rest, "sweep": {"high": high, "next": page.url,
-                                                             "skip": i + step}}
+                if i + step < len(keep) and not resource.sweep:
+                    # `since` lists (issues) move on a whole page at a time: a resumed run reads
+                    # the page again, and skips the children of the issues stored unchanged.
+                    new: dict[str, Any] = rest
+                elif i + step < len(keep):
+                    new = {**rest, "sweep": {"high": high, "next": page.url, "skip": i + step}}
                 elif resource.sweep:
                     new = {"since": high or cursor.get("since")} if done else {
                         **rest, "sweep": {"high": high, "next": page.next_url, "skip": 0}}
                 else:
-                    new = {**cursor, "since": _later(cursor.get("since"), newest)}
+                    new = {**rest, "since": _later(cursor.get("since"), newest)}
                 if first_etag:
                     new.update(etag=first_etag, etag_query=query)
                 self.commit(resource, batch, new)
