@@ -1,16 +1,72 @@
-"""The answers in a sentence or two, said before any table: the flow headline and the AI headline.
+"""The answers in a sentence or two, said before any table: the trend, the flow and the AI headline.
 
-The flow headline says where work waits and what speeding up coding buys; the AI headline sets
-Amdahl's prediction beside the measured change in lead time.
+The trend says whether the median lead time changed in twelve months; the flow headline says where
+work waits and what speeding up coding buys; the AI headline sets Amdahl's prediction beside the
+measured change in lead time.
 """
 
 from __future__ import annotations
 
 from leadlens.analysis.figures import FlowFigures, Scope
 from leadlens.analysis.impact import Impact
+from leadlens.analysis.trend import MIN_N, WINDOW_MONTHS, Trend
 from leadlens.timeline import duration
 
-__all__ = ["ai_headline", "flow_headline"]
+__all__ = ["SPEC_STAGE_HINT", "ai_headline", "flow_headline", "trend_headline"]
+
+SPEC_STAGE_HINT = ("To start the clock at the specification (spec → production), add work items:"
+                   " `leadlens ingest jira PROJECT --url URL`, or GitHub issues linked to the"
+                   " changes (`leadlens ingest github OWNER/REPO`).")
+# What the change lead time spans, by where it ends (DESIGN.md, Lead time).
+_CHANGE_SPAN = {
+    "released": "first commit → production",
+    "merged": "first commit → merge: no release signal",
+    "mixed": "first commit → production, or merge where a repository has no release signal",
+}
+
+
+def trend_headline(t: Trend, end: str = "released") -> list[str]:
+    """The trend in one sentence (DESIGN.md, `trend`); on the change basis, a second saying how to
+    measure from the specification. ``end``: where the change lead times end (released | merged |
+    mixed)."""
+    what = ("Median spec → production" if t.basis == "item" else
+            f"Median change lead time ({_CHANGE_SPAN.get(end, _CHANGE_SPAN['released'])})")
+    when = (t.as_of.strftime("%Y-%m-%d") if t.as_of.time() == t.as_of.min.time() else
+            t.as_of.strftime("%Y-%m-%d %H:%M UTC"))
+    head = f"{what} over the {WINDOW_MONTHS} months to {when}:"
+    cur, prev = t.current, t.previous
+    if t.difference_s is None:
+        line = (f"{head} not enough evidence (n={cur.n:,}; the {WINDOW_MONTHS} months before:"
+                f" n={prev.n:,}; at least {MIN_N} per window).")
+    else:
+        values = [t.difference_s, *(t.ci95 or ())]
+        unit = _unit(max(abs(v) for v in values))
+        ci = (f" [95% CI {_signed(t.ci95[0], unit)}, {_signed(t.ci95[1], unit)}]"
+              if t.ci95 is not None else " (no interval: the bootstrap is undefined on these data)")
+        line = (f"{head} {duration(cur.median_s)} (n={cur.n:,}); the {WINDOW_MONTHS} months"
+                f" before: {duration(prev.median_s)} (n={prev.n:,}); difference"
+                f" {_signed(t.difference_s, unit)}{ci}.")
+    return [line] if t.basis == "item" else [line, SPEC_STAGE_HINT]
+
+
+_UNITS = (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0))
+
+
+def _unit(largest: float) -> tuple[str, float]:
+    """One unit for a difference and its interval, as :func:`duration` would pick for the largest."""
+    if largest >= 48 * 3600:
+        return _UNITS[0]
+    if largest >= 3600:
+        return _UNITS[1]
+    return _UNITS[2] if largest >= 60 else _UNITS[3]
+
+
+def _signed(seconds: float, unit: tuple[str, float]) -> str:
+    name, size = unit
+    digits = 1 if size >= 3600 else 0
+    text = f"{abs(seconds) / size:.{digits}f}"
+    sign = "" if float(text) == 0 else ("-" if seconds < 0 else "+")
+    return f"{sign}{text}{name}"
 
 
 def _share(x: float) -> str:

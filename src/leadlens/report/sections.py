@@ -1,7 +1,8 @@
-"""The report's sections beside the flow figures: DORA, review signals and AI assistance.
+"""The report's sections beside the flow figures: the trend, DORA, review signals and AI assistance.
 
-DORA and review come from forge data; the AI section is attribution over the store, the cohorts
-compared, line survival and every pull request by the tool behind it.
+The trend is the change lead time over two twelve-month windows of its own; DORA and review come
+from forge data; the AI section is attribution over the store, the cohorts compared, line survival
+and every pull request by the tool behind it.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from dataclasses import asdict
 from datetime import datetime
 
 import ibis
+import pyarrow as pa
 
 from leadlens.analysis.headline import ai_headline
 from leadlens.analysis.impact import Cohorts, Impact, evaluate
 from leadlens.analysis.left_out import left_out
+from leadlens.analysis.trend import WINDOW_MONTHS, Trend, months_before, trend
 from leadlens.attribution import Rules
 from leadlens.config import Settings
 from leadlens.engines import rows
@@ -33,9 +36,25 @@ from leadlens.report.model import (
     ToolPullRequests,
 )
 
-__all__ = ["SURVIVAL_DAYS", "ai_section", "forge_sections"]
+__all__ = ["SURVIVAL_DAYS", "ai_section", "change_trend", "forge_sections"]
 
 SURVIVAL_DAYS = (21, 90)
+
+
+def change_trend(backend: ibis.BaseBackend, filters: fm.Filters, as_of: datetime, *,
+                 resamples: int, seed: int) -> tuple[Trend, str]:
+    """The trend of the change lead time (the change basis) over ``filters``' repositories and
+    bots but not its dates (the trend has its own windows), and where those lead times end:
+    released, merged (no release signal) or mixed."""
+    d = fm.deliveries(backend, filters)
+    d = d.filter((d.delivered_at >= months_before(as_of, 2 * WINDOW_MONTHS))
+                 & (d.delivered_at < as_of))
+    found = backend.to_pyarrow(d.select("end", "delivered_at", "lead_time_s"))
+    ends = set(found.column("end").to_pylist())
+    end = ends.pop() if len(ends) == 1 else ("mixed" if ends else "released")
+    at = found.column("delivered_at").cast(pa.timestamp("us")).to_numpy()
+    lead = found.column("lead_time_s").cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return trend(at, lead, basis="change", as_of=as_of, resamples=resamples, seed=seed), end
 
 
 def forge_sections(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
