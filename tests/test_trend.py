@@ -6,17 +6,29 @@ as_of 2026-12-01: the current window is [2025-12-01, 2026-12-01), the previous [
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import scipy.stats
 
+from gitfixtures import build_trend
 from leadlens.analysis import bootstrap
 from leadlens.analysis.bootstrap import BCA, PERCENTILE
 from leadlens.analysis.headline import SPEC_STAGE_HINT, trend_headline
 from leadlens.analysis.trend import median_interval, months_before, trend
+from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_SEED
+from leadlens.engines import connect
 from leadlens.errors import UserError
+from leadlens.metrics.flow import Filters
+from leadlens.report.build import build_report
+from leadlens.store import open_store
 
 D, H = 86400.0, 3600.0
 AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
@@ -208,3 +220,91 @@ def test_bad_input() -> None:
         trend([AS_OF], [float("nan")], basis="change", as_of=AS_OF)
     with pytest.raises(UserError, match="resamples"):
         trend([], [], basis="change", as_of=AS_OF, resamples=0)
+
+
+# --- the report on a real repository (gitfixtures.build_trend) --------------------------------------
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "leadlens", *args], capture_output=True,
+                          text=True, check=False, env={**os.environ, "COLUMNS": "400"})
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    base = tmp_path_factory.mktemp("trend")
+    build_trend(base / "trend")
+    store = base / "s.duckdb"
+    proc = run("report", str(base / "trend"), "--store", str(store), "--format", "json",
+               "--as-of", "2026-12-01")
+    assert proc.returncode == 0, proc.stderr
+    return store, json.loads(proc.stdout)
+
+
+def test_report_json_trend_on_release_tags(released: tuple[Path, dict[str, Any]]) -> None:
+    _, report = released
+    t = report["trend"]
+    # By construction (build_trend): 50, 55, ..., 145 h now against 100, 110, ..., 290 h before.
+    assert t["basis"] == "change" and t["as_of"] == "2026-12-01T00:00:00Z"
+    assert t["current"] == {"from": "2025-12-01T00:00:00Z", "to": "2026-12-01T00:00:00Z",
+                            "n": 20, "median_s": 97.5 * H}
+    assert t["previous"] == {"from": "2024-12-01T00:00:00Z", "to": "2025-12-01T00:00:00Z",
+                             "n": 20, "median_s": 195 * H}
+    assert (t["difference_s"], t["ratio"], t["method"], t["reason"]) == (-97.5 * H, 0.5, BCA, None)
+    # The interval is the analysis' own on the same lead times, with the default seed.
+    at = ([datetime(2024, 12, 5, 10, tzinfo=UTC) + timedelta(days=15 * i, hours=100 + 10 * i)
+           for i in range(20)]
+          + [datetime(2025, 12, 5, 10, tzinfo=UTC) + timedelta(days=15 * i, hours=50 + 5 * i)
+             for i in range(20)])
+    lead = [(100 + 10 * i) * H for i in range(20)] + [(50 + 5 * i) * H for i in range(20)]
+    direct = trend(at, lead, basis="change", as_of=AS_OF, resamples=DEFAULT_RESAMPLES,
+                   seed=DEFAULT_SEED)
+    assert t["ci95"] == list(direct.ci95 or ()) and t["ci95"][0] < -97.5 * H < t["ci95"][1]
+    months = {m["month"]: m for m in t["monthly"]}
+    assert len(t["monthly"]) == 24
+    # 2025-12: released 12-07 12:00 (50 h) and 12-22 17:00 (55 h).
+    assert (months["2025-12"]["n"], months["2025-12"]["median_s"]) == (2, 52.5 * H)
+    assert report["headline"][0].startswith("Median change lead time (first commit → production)")
+
+
+def test_terminal_leads_with_the_trend(released: tuple[Path, dict[str, Any]]) -> None:
+    store, report = released
+    proc = run("report", "--store", str(store), "--as-of", "2026-12-01")
+    assert proc.returncode == 0, proc.stderr
+    lo, hi = (f"{x / D:+.1f}d" for x in report["trend"]["ci95"])
+    lines = proc.stdout.splitlines()
+    assert lines[0] == (
+        "Median change lead time (first commit → production) over the 12 months to 2026-12-01:"
+        " 4.1d (n=20); the 12 months before: 8.1d (n=20); difference -4.1d"
+        f" [95% CI {lo}, {hi}].")
+    assert lines[1] == SPEC_STAGE_HINT
+
+
+def test_the_trend_keeps_its_windows_whatever_since_and_honours_bots(
+        released: tuple[Path, dict[str, Any]]) -> None:
+    store, report = released
+    with open_store(store, read_only=True) as st:
+        narrow = build_report(connect(st), Filters(since=datetime(2026, 6, 1, tzinfo=UTC)),
+                              as_of=AS_OF)
+        bots = build_report(connect(st), Filters(include_bots=True), as_of=AS_OF, resamples=99)
+    assert narrow.changes < report["changes"]
+    assert narrow.trend.model_dump(mode="json") == report["trend"]
+    # The dependabot commit (50 d) joins the current window: 50, 55, ..., 145 h and 1200 h.
+    assert (bots.trend.current.n, bots.trend.current.median_s) == (21, 100 * H)
+
+
+def test_html_has_the_trend_chart(released: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    store, _ = released
+    page = tmp_path / "report.html"
+    proc = run("report", "--store", str(store), "--as-of", "2026-12-01", "--format", "html",
+               "--out", str(page))
+    assert proc.returncode == 0, proc.stderr
+    html = page.read_text(encoding="utf-8")
+    assert 'id="trend"' in html and "Median lead time by month delivered" in html
+
+
+def test_a_bad_as_of_exits_2_with_one_line(released: tuple[Path, dict[str, Any]]) -> None:
+    store, _ = released
+    proc = run("report", "--store", str(store), "--as-of", "first of December")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "not a date" in proc.stderr
