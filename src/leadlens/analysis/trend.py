@@ -139,8 +139,8 @@ def median_interval(values: Array, confidence: float = CONFIDENCE) -> tuple[floa
 
 
 def _window(start: datetime, end: datetime, values: Array) -> Window:
-    return Window(from_=start, to=end, n=int(values.size),
-                  median_s=float(np.median(values)) if values.size else None)
+    return Window.model_validate({"from": start, "to": end, "n": int(values.size),
+                                  "median_s": float(np.median(values)) if values.size else None})
 
 
 def _monthly(at: npt.NDArray[np.datetime64], lead: Array, start: datetime, end: datetime
