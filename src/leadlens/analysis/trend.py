@@ -97,8 +97,10 @@ def trend(delivered_at: Times, lead_time_s: Sequence[float] | Array, *, basis: B
     if at.shape != lead.shape:
         raise ValueError(f"{at.size} delivery times for {lead.size} lead times")
     middle, start = months_before(as_of, WINDOW_MONTHS), months_before(as_of, 2 * WINDOW_MONTHS)
-    cur = lead[_within(at, middle, as_of)]
-    prev = lead[_within(at, start, middle)]
+    # Sorted: the resamples draw positions, so the same values in another order (rows as a
+    # database returns them) would give another interval; in order, the inputs' order is moot.
+    cur = np.sort(lead[_within(at, middle, as_of)])
+    prev = np.sort(lead[_within(at, start, middle)])
     current, previous = _window(middle, as_of, cur), _window(start, middle, prev)
     monthly = _monthly(at, lead, start, as_of)
     if cur.size < MIN_N or prev.size < MIN_N:

@@ -195,11 +195,18 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
     return Flow(scope, bots, ends, spans, segs, scoped_ms, left_out, cache)
 
 
-def deliveries(backend: ibis.BaseBackend, f: Filters) -> ir.Table:
+def deliveries(backend: ibis.BaseBackend, f: Filters, fl: Flow | None = None) -> ir.Table:
     """Per change with a lead time in ``f``'s repositories and bot scope, whatever ``f``'s dates
     (the trend has windows of its own): repo, change_id, ``end`` (released | merged),
     ``delivered_at`` (its end milestone, clamped as the lead time clamps it) and ``lead_time_s``:
-    the timeline :func:`flow` builds, from the same milestones and the same clamping."""
+    the timeline :func:`flow` builds, from the same milestones and the same clamping. ``fl``, the
+    flow of ``f`` when the caller has it, is read instead when ``f`` has no dates."""
+    if fl is not None and f.since is None and f.until is None:
+        done = fl.spans.filter(fl.spans.done)
+        done = done.join(fl.scope.select("cid", "repo", change_id=fl.scope.id), "cid").join(
+            fl.ends, "repo")
+        return done.select("repo", "change_id", "end", delivered_at=done.last_at,
+                           lead_time_s=done.lead_time_s)
     c, _, _ = _changes(backend, replace(f, since=None, until=None))
     if not f.include_bots:
         c = c.filter(~c.is_bot)

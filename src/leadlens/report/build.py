@@ -46,7 +46,7 @@ def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = D
         figures = summary.figures
         dora, review, notes = forge_sections(backend, fl, filters, [r.repo for r in figures.repos],
                                              settings, as_of)
-        trend, end = change_trend(backend, filters, as_of, resamples=resamples, seed=seed)
+        trend, end = change_trend(backend, fl, filters, as_of, resamples=resamples, seed=seed)
         section = None if ai is None else ai_section(
             backend, fl, filters, Rules.of(settings.ai), ai, rework_days=rework_days)
         return Report(leadlens_version=__version__, generated_at=datetime.now(UTC),

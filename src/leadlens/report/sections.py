@@ -41,17 +41,18 @@ __all__ = ["SURVIVAL_DAYS", "ai_section", "change_trend", "forge_sections"]
 SURVIVAL_DAYS = (21, 90)
 
 
-def change_trend(backend: ibis.BaseBackend, filters: fm.Filters, as_of: datetime, *,
-                 resamples: int, seed: int) -> tuple[Trend, str]:
+def change_trend(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, as_of: datetime,
+                 *, resamples: int, seed: int) -> tuple[Trend, str]:
     """The trend of the change lead time (the change basis) over ``filters``' repositories and
-    bots but not its dates (the trend has its own windows), and where those lead times end:
-    released, merged (no release signal) or mixed."""
-    d = fm.deliveries(backend, filters)
+    bots but not its dates (the trend has its own windows; ``fl``, the report's flow, is reused
+    when it has none), and where those lead times end: released, merged (no release signal) or
+    mixed, over every delivered change of those repositories."""
+    d = fm.deliveries(backend, filters, fl)
+    ends = {r["end"] for r in rows(backend, d.select("end").distinct())}
+    end = ends.pop() if len(ends) == 1 else ("mixed" if ends else "released")
     d = d.filter((d.delivered_at >= months_before(as_of, 2 * WINDOW_MONTHS))
                  & (d.delivered_at < as_of))
-    found = backend.to_pyarrow(d.select("end", "delivered_at", "lead_time_s"))
-    ends = set(found.column("end").to_pylist())
-    end = ends.pop() if len(ends) == 1 else ("mixed" if ends else "released")
+    found = backend.to_pyarrow(d.select("delivered_at", "lead_time_s"))
     at = found.column("delivered_at").cast(pa.timestamp("us")).to_numpy()
     lead = found.column("lead_time_s").cast(pa.float64()).to_numpy(zero_copy_only=False)
     return trend(at, lead, basis="change", as_of=as_of, resamples=resamples, seed=seed), end
