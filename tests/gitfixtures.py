@@ -11,7 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["Git", "build_flow", "build_history", "build_hostile", "build_linear", "git_env"]
+__all__ = ["Git", "build_flow", "build_history", "build_hostile", "build_linear", "build_trend",
+           "git_env"]
 
 
 def git_env(home: Path) -> dict[str, str]:
@@ -273,6 +274,36 @@ def build_linear(path: Path, n: int, *, start_day: int = 1, prefix: str = "c") -
 OSC_TITLE, CLEAR, CSI8 = "\x1b]0;pwned\x07", "\x1b[2J", "\x9b"
 HOSTILE_TEXT = f"Evil {OSC_TITLE}title{CLEAR} [/] [bold]x {CSI8}31m :smile:"
 HOSTILE_AUTHOR = f"Ev{CLEAR}il {CSI8}Man <evil@example.com>"
+
+
+def build_trend(path: Path) -> None:
+    """Two years of direct commits, each released by its own tag, for the trend as of 2026-12-01:
+    20 in the previous window (from 2024-12-05, every 15 days, released 100, 110, ..., 290 h
+    later: median 195 h) and 20 in the current one (from 2025-12-05, released 50, 55, ..., 145 h
+    later: median 97.5 h); one released before both windows, one dependabot commit released 50 days
+    later in the current window (a bot change) and one commit in flight."""
+    from datetime import UTC, datetime, timedelta
+
+    def iso(t: datetime) -> str:
+        return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    g = Git(path)
+    g.write("log.txt", "0\n")
+    g.commit("Start\n", date="2024-06-01T10:00:00Z")
+    g.tag("v0.1", message="Release 0.1\n", date="2024-06-02T10:00:00Z")
+    for major, first, base_h, step_h in ((1, datetime(2024, 12, 5, 10, tzinfo=UTC), 100, 10),
+                                         (2, datetime(2025, 12, 5, 10, tzinfo=UTC), 50, 5)):
+        for i in range(20):
+            at = first + timedelta(days=15 * i)
+            g.write("log.txt", f"{major}.{i}\n")
+            g.commit(f"Change {major}.{i}\n", author=BOB, date=iso(at))
+            g.tag(f"v{major}.{i}", message=f"Release {major}.{i}\n",
+                  date=iso(at + timedelta(hours=base_h + step_h * i)))
+    g.write("deps.txt", "httpx\n")
+    g.commit("Bump httpx\n", author=DEPENDABOT, date="2026-10-01T10:00:00Z")
+    g.tag("v2.20", message="Release 2.20\n", date="2026-11-20T10:00:00Z")
+    g.write("log.txt", "in flight\n")
+    g.commit("Not released yet\n", author=DAN, date="2026-11-25T10:00:00Z")
 
 
 def build_hostile(path: Path) -> dict[str, str]:

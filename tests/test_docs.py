@@ -49,11 +49,14 @@ def test_every_command_is_documented() -> None:
 
 
 def _fields(model: type) -> set[str]:
-    """Every field name of a pydantic model or dataclass, and of the models and dataclasses in it."""
+    """Every field of a pydantic model or dataclass, and of the models and dataclasses in it."""
     hints = typing.get_type_hints(model)
-    names = set(model.model_fields) if issubclass(model, BaseModel) else {
-        f.name for f in dataclasses.fields(model)}
-    for name in names:
+    # A pydantic field is documented by the key the JSON shows: its alias when it has one
+    # (`from`, which Python reserves).
+    keys = {n: f.alias or n for n, f in model.model_fields.items()} if issubclass(
+        model, BaseModel) else {f.name: f.name for f in dataclasses.fields(model)}
+    names = set(keys.values())
+    for name in keys:
         for arg in (hints[name], *typing.get_args(hints[name])):
             for inner in (arg, *typing.get_args(arg)):
                 if isinstance(inner, type) and (issubclass(inner, BaseModel)

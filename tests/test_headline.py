@@ -1,5 +1,7 @@
 """The flow headline says true and useful things on any history: no waiting at all, next to no
 waiting, a single change, direct pushes only (with and without releases), no releases, and a mix.
+(The trend's two sentences lead the report's headline: they are checked here as far as these
+histories reach, a few changes each, and in tests/test_trend.py.)
 
 Each repository is built with round UTC times so that every number in the sentences can be checked
 by hand; the activity window is the default 2 h (time within 2 h after one of the change's commits
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from gitfixtures import Git, build_linear
+from leadlens.analysis.headline import SPEC_STAGE_HINT
 from leadlens.engines import connect
 from leadlens.metrics.flow import Filters
 from leadlens.pipeline import ingest_git
@@ -30,13 +33,21 @@ NO_RELEASE = "With no release signal (release tags or releases), lead time here 
 
 
 def headline(tmp_path: Path, *builders: Callable[[Path], object]) -> list[str]:
+    """The flow headline: what follows the trend's two sentences."""
+    return report_headline(tmp_path, *builders)[2:]
+
+
+def report_headline(tmp_path: Path, *builders: Callable[[Path], object]) -> list[str]:
     paths = []
     for i, build in enumerate(builders):
         paths.append(tmp_path / f"repo{i}")
         build(paths[-1])
     with open_store(tmp_path / "s.duckdb") as st:
         ingest_git(st, paths)
-        return build_report(connect(st), Filters(), as_of=AS_OF).headline
+        lines = build_report(connect(st), Filters(), as_of=AS_OF).headline
+    assert lines[0].startswith("Median change lead time (first commit → ")
+    assert "not enough evidence" in lines[0] and lines[1] == SPEC_STAGE_HINT
+    return lines
 
 
 def merge_branch(g: Git, name: str, commits: list[str], merged: str) -> None:
@@ -150,7 +161,12 @@ def reviewed_without_release(path: Path) -> None:
 
 def test_no_releases(tmp_path: Path) -> None:
     # Coding 4 of 24 h: ceiling 1 / (5/6) = 1.20; 2x faster: 1 / (5/6 + 1/12) = 1.09.
-    assert headline(tmp_path, reviewed_without_release) == [
+    lines = report_headline(tmp_path, reviewed_without_release)
+    assert lines[0] == (
+        "Median change lead time (first commit → merge: no release signal) over the 12 months to"
+        " 2024-04-01: not enough evidence (n=2; the 12 months before: n=0; at least 20 per"
+        " window).")
+    assert lines[2:] == [
         "Most time waits in pickup+review+merge: 75% of all lead time is waiting there (83% of"
         " lead time is pickup+review+merge).",
         "Coding is 17% of lead time: infinitely fast coding would speed delivery up by at most"
@@ -164,7 +180,10 @@ def test_some_repositories_release_and_some_do_not(tmp_path: Path, order: str) -
     builders = [single_change, lambda p: build_linear(p, 3)]
     if order == "unreleased first":
         builders.reverse()
-    assert headline(tmp_path, *builders) == [
+    lines = report_headline(tmp_path, *builders)
+    assert lines[0].startswith("Median change lead time (first commit → production, or merge where"
+                               " a repository has no release signal) over the 12 months")
+    assert lines[2:] == [
         "Most time waits in release: 92% of all lead time is waiting there (100% of lead time is"
         " release).",
         NO_CODING,

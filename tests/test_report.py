@@ -81,8 +81,9 @@ def test_active_and_waiting_hand_computed(report: Report) -> None:
     # pickup+review+merge of #1 13:00-15:00 and of #2 10:00-12:00; release 2 h after each merge.
     by = {s.name: (s.active_s / H, s.waiting_s / H) for s in report.stages}
     assert by == {"coding": (2, 2), "pickup+review+merge": (4, 64), "release": (6, 260)}
-    assert report.headline[0].startswith("Most time waits in release: 77% of all lead time")
-    assert "2x faster coding buys 1.01x end to end" in report.headline[1]
+    # The trend's two sentences lead (tests/test_trend.py); the flow headline follows.
+    assert report.headline[2].startswith("Most time waits in release: 77% of all lead time")
+    assert "2x faster coding buys 1.01x end to end" in report.headline[3]
 
 
 def test_in_flight_throughput_reverts_size(report: Report) -> None:
@@ -131,7 +132,11 @@ def test_include_bots_and_filters(flow_store: Path) -> None:
     assert march_7.changes == 1 and march_7.lead_time.median_s == 72 * H
     assert nothing.changes == 0 and nothing.stages == [] and nothing.lead_time.median_s is None
     assert "no change matches the filters" in nothing.messages
-    assert nothing.headline == ["No change in this scope has a lead time yet."]
+    assert nothing.headline[2:] == ["No change in this scope has a lead time yet."]
+    # The trend has windows of its own: --since does not empty it (root, #1 and #2, no bot).
+    assert nothing.trend == march_7.trend and nothing.trend.current.n == 3
+    assert nothing.headline[0].startswith("Median change lead time (first commit → production)")
+    assert other.trend.current.n == 0  # but the repository scope holds
     assert other.changes == 0
     assert any("no repository named acme/other" in m for m in other.messages)
 

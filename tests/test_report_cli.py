@@ -135,7 +135,11 @@ def test_repository_without_merges_or_tags(tmp_path: Path) -> None:
     assert any("no release signal" in m for m in data["messages"])
     # Direct commits: every stage is zero-length; lead time 0, still a valid report.
     assert data["lead_time"]["median_s"] == 0.0
-    assert data["headline"][0].startswith("Every lead time in this scope is zero")
+    assert data["headline"][2].startswith("Every lead time in this scope is zero")
+    # No release signal: the trend says its lead times end at merge, even with no change in its
+    # windows (the commits are of 2024-01; as_of is now).
+    assert data["headline"][0].startswith(
+        "Median change lead time (first commit → merge: no release signal) over the 12 months")
 
 
 def test_unknown_default_branch(tmp_path: Path) -> None:

@@ -1,16 +1,73 @@
-"""The answers in a sentence or two, said before any table: the flow headline and the AI headline.
+"""The answers in a sentence or two, said before any table: the trend, the flow and the AI headline.
 
-The flow headline says where work waits and what speeding up coding buys; the AI headline sets
-Amdahl's prediction beside the measured change in lead time.
+The trend says whether the median lead time changed in twelve months; the flow headline says where
+work waits and what speeding up coding buys; the AI headline sets Amdahl's prediction beside the
+measured change in lead time.
 """
 
 from __future__ import annotations
 
 from leadlens.analysis.figures import FlowFigures, Scope
 from leadlens.analysis.impact import Impact
+from leadlens.analysis.items_summary import ItemFigures
+from leadlens.analysis.trend import MIN_N, WINDOW_MONTHS, Trend
 from leadlens.timeline import duration
 
-__all__ = ["ai_headline", "flow_headline"]
+__all__ = ["SPEC_STAGE_HINT", "ai_headline", "flow_headline", "items_headline", "trend_headline"]
+
+SPEC_STAGE_HINT = ("To start the clock at the specification (spec → production), add work items:"
+                   " `leadlens ingest jira PROJECT --url URL`, or GitHub issues linked to the"
+                   " changes (`leadlens ingest github OWNER/REPO`).")
+# What the change lead time spans, by where it ends (DESIGN.md, Lead time).
+_CHANGE_SPAN = {
+    "released": "first commit → production",
+    "merged": "first commit → merge: no release signal",
+    "mixed": "first commit → production, or merge where a repository has no release signal",
+}
+
+
+def trend_headline(t: Trend, end: str = "released") -> list[str]:
+    """The trend in one sentence (DESIGN.md, `trend`); on the change basis, a second saying how to
+    measure from the specification. ``end``: where the change lead times end (released | merged |
+    mixed)."""
+    what = ("Median spec → production" if t.basis == "item" else
+            f"Median change lead time ({_CHANGE_SPAN.get(end, _CHANGE_SPAN['released'])})")
+    when = (t.as_of.strftime("%Y-%m-%d") if t.as_of.time() == t.as_of.min.time() else
+            t.as_of.strftime("%Y-%m-%d %H:%M UTC"))
+    head = f"{what} over the {WINDOW_MONTHS} months to {when}:"
+    cur, prev = t.current, t.previous
+    if t.difference_s is None:
+        line = (f"{head} not enough evidence (n={cur.n:,}; the {WINDOW_MONTHS} months before:"
+                f" n={prev.n:,}; at least {MIN_N} per window).")
+    else:
+        values = [t.difference_s, *(t.ci95 or ())]
+        unit = _unit(max(abs(v) for v in values))
+        ci = (f" [95% CI {_signed(t.ci95[0], unit)}, {_signed(t.ci95[1], unit)}]"
+              if t.ci95 is not None else " (no interval: the bootstrap is undefined on these data)")
+        line = (f"{head} {duration(cur.median_s)} (n={cur.n:,}); the {WINDOW_MONTHS} months"
+                f" before: {duration(prev.median_s)} (n={prev.n:,}); difference"
+                f" {_signed(t.difference_s, unit)}{ci}.")
+    return [line] if t.basis == "item" else [line, SPEC_STAGE_HINT]
+
+
+_UNITS = (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0))
+
+
+def _unit(largest: float) -> tuple[str, float]:
+    """One unit for a difference and its interval, as :func:`duration` would pick for the largest."""
+    if largest >= 48 * 3600:
+        return _UNITS[0]
+    if largest >= 3600:
+        return _UNITS[1]
+    return _UNITS[2] if largest >= 60 else _UNITS[3]
+
+
+def _signed(seconds: float, unit: tuple[str, float]) -> str:
+    name, size = unit
+    digits = 1 if size >= 3600 else 0
+    text = f"{abs(seconds) / size:.{digits}f}"
+    sign = "" if float(text) == 0 else ("-" if seconds < 0 else "+")
+    return f"{sign}{text}{name}"
 
 
 def _share(x: float) -> str:
@@ -83,6 +140,30 @@ def _coding(figures: FlowFigures) -> str:
     return (f"{coding.name.capitalize()} is {_share(coding.share)} of lead time: infinitely fast"
             f" {coding.name} would speed delivery up by at most {ceiling} (Amdahl's ceiling); 2x"
             f" faster {coding.name} buys {coding.speedup_if_2x:.2f}x end to end.")
+
+
+def items_headline(items: ItemFigures) -> list[str]:
+    """Spec → production in two sentences: how much of it passes before work starts, and what
+    faster coding can buy once the specification and the queue are in the denominator."""
+    total = sum(s.active_s + s.waiting_s for s in items.stages)
+    if not items.delivered or total == 0:
+        return []
+    before = [s for s in items.stages if s.name.split("+")[0] in ("spec", "queue")
+              and "coding" not in s.name.split("+")]
+    share_before = sum(s.share for s in before)
+    waits = max(items.stages, key=lambda s: s.waiting_s)
+    lines = [f"Before work starts (specification and queue) is {_share(share_before)} of spec →"
+             f" production over {items.delivered:,} delivered work item(s); most time waits in"
+             f" {waits.name} ({_share(waits.waiting_s / total)} of spec → production)."]
+    coding = [s for s in items.stages if "coding" in s.name.split("+") or s.name == "delivery"]
+    if coding:
+        share = min(1.0, sum(s.share for s in coding))
+        names = ", ".join(s.name for s in coding)
+        ceiling = "unbounded" if share >= 1 else f"{1 / (1 - share):.2f}x"
+        lines.append(f"Coding ({names}) is at most {_share(share)} of spec → production:"
+                     f" infinitely fast coding would speed it up by at most {ceiling}"
+                     " (Amdahl's ceiling, the stages before the code included).")
+    return lines
 
 
 def _pct_change(value: float | None) -> str:

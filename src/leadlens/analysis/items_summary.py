@@ -13,7 +13,8 @@ from leadlens.engines import one, rows
 from leadlens.metrics import flow as fm
 from leadlens.metrics.items import ItemFlow, item_flow, stage_key
 
-__all__ = ["ItemFigures", "Linking", "UnmappedStatus", "delivered_items", "item_figures"]
+__all__ = ["ItemFigures", "Linking", "UnmappedStatus", "delivered_items", "has_items",
+           "item_figures"]
 
 
 class _Figure(BaseModel):
@@ -69,13 +70,18 @@ def _window(t: ir.Table, filters: fm.Filters) -> ir.Table:
     return t
 
 
+def has_items(backend: ibis.BaseBackend) -> bool:
+    """Whether the store holds any work item."""
+    return bool(backend.to_pyarrow(backend.table("work_items").count()).as_py())
+
+
 def item_figures(backend: ibis.BaseBackend, fl_changes: fm.Flow, filters: fm.Filters, *,
-                 k: float) -> ItemFigures | None:
-    """The item figures, or None when the store holds no work item."""
-    wi = backend.table("work_items")
-    if not int(backend.to_pyarrow(wi.count()).as_py()):
+                 k: float, fl: ItemFlow | None = None) -> ItemFigures | None:
+    """The item figures (over ``fl``, built here when not given), or None when the store holds
+    no work item."""
+    if not has_items(backend):
         return None
-    fl = item_flow(backend, filters, fl_changes.cache)
+    fl = fl or item_flow(backend, filters, fl_changes.cache)
     counts = one(backend, fl.items.aggregate(
         items=fl.items.count(where=~fl.items.is_bot), bots=fl.items.count(where=fl.items.is_bot)))
     done = _window(delivered_items(fl, filters), filters)

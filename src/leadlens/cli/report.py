@@ -52,7 +52,8 @@ def report_cmd(
     line_history: Annotated[bool, typer.Option(
         "--line-history", help="With PATHs: also ingest line history (rework rate).")] = False,
     as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Age in-flight changes as of this time (default: now).")] = None,
+        "--as-of", help="Measure as of this time (default: now, UTC): in-flight ages, and the"
+        " trend's twelve-month windows, which end here.")] = None,
 ) -> None:
     """Where does delivery time go, and what could speeding up any stage buy?"""
     check_format(fmt, REPORT_FORMATS)

@@ -7,7 +7,7 @@ a connection's SQL directly, so the same expressions run on every Ibis backend (
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import ibis
@@ -31,7 +31,7 @@ from leadlens.timeline import (
 
 __all__ = [
     "SIZE_BUCKETS", "Filters", "Flow",
-    "distribution", "flow", "plausible_milestones", "size_bucket",
+    "deliveries", "distribution", "flow", "plausible_milestones", "size_bucket",
 ]
 
 # Upper bounds (exclusive) in changed lines; anything larger is XL.
@@ -137,18 +137,36 @@ def _left_out(changes: ir.Table, every: ir.Table, merged: ir.Table, cut: ir.Tabl
     return undated.union(cut).union(flagged)
 
 
-def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
-    """Build the scope and the timeline expressions; cache the ones several metrics reuse."""
-    changes = backend.table("changes")
-    every = backend.table("milestones")
+def _changes(backend: ibis.BaseBackend, f: Filters) -> tuple[ir.Table, ir.Table, ir.Table]:
+    """Changes with a plausible merge in ``f``'s window and repositories, bot-flagged, with their
+    lines; the ones a shallow clone cuts; and the plausible ``merged`` milestones."""
     ms = plausible_milestones(backend)
     merged = ms.filter(ms.name == "merged").select("repo", id=ms.change_id, merged_at=ms.at)
-    c = f.window(changes.join(merged, ["repo", "id"]), "merged_at")
+    c = f.window(backend.table("changes").join(merged, ["repo", "id"]), "merged_at")
     # A change whose history a shallow clone cuts claims commits earlier changes own: no figure
     # can use it (counted in left_out).
     cut = c.filter(c.shallow_cut)
     c = c.filter(~c.shallow_cut)
     c = _bot_flags(c, f).mutate(lines=(_.lines_added.fill_null(0) + _.lines_deleted.fill_null(0)))
+    return c, cut, merged
+
+
+def _ends(backend: ibis.BaseBackend) -> ir.Table:
+    """Per repository, the milestone lead time ends at: ``released``, or ``merged`` when the
+    repository has no release signal at all (DESIGN.md, Lead time)."""
+    ms = plausible_milestones(backend)
+    released = ms.filter(ms.name == "released").select("repo").distinct().mutate(has_release=True)
+    repos = backend.table("changes").select("repo").distinct()
+    return repos.left_join(released, "repo").select(
+        repos.repo, end=ibis.ifelse(released.has_release.fill_null(False), "released", "merged"))
+
+
+def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
+    """Build the scope and the timeline expressions; cache the ones several metrics reuse."""
+    changes = backend.table("changes")
+    every = backend.table("milestones")
+    ms = plausible_milestones(backend)
+    c, cut, merged = _changes(backend, f)
     cache = Materialiser(backend)
     numbered = ibis.window(order_by=[c.merged_at, c.repo, c.id])  # deterministic, merge order
     c = cache(c.mutate(size=size_bucket(c.lines), cid=ibis.row_number().over(numbered)))
@@ -156,10 +174,7 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
         scope, bots = c, c.filter(ibis.literal(False))
     else:
         scope, bots = c.filter(~c.is_bot), c.filter(c.is_bot)
-    released = ms.filter(ms.name == "released").select("repo").distinct().mutate(has_release=True)
-    repos = changes.select("repo").distinct()
-    ends = repos.left_join(released, "repo").select(
-        repos.repo, end=ibis.ifelse(released.has_release.fill_null(False), "released", "merged"))
+    ends = _ends(backend)
     keys = scope.join(ends, "repo").select("cid", "repo", "end", change_id=scope.id)
     scoped_ms = cache(ms.join(keys.drop("repo"), "change_id").select(
         "cid", "repo", "change_id", "name", "at", "proxy", "end"))
@@ -178,6 +193,32 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
                               activity_islands(events, f.activity_window, CID), CID))
     left_out = cache(_left_out(changes, every, merged.select("repo", "id"), cut, keys, f))
     return Flow(scope, bots, ends, spans, segs, scoped_ms, left_out, cache)
+
+
+def deliveries(backend: ibis.BaseBackend, f: Filters, fl: Flow | None = None) -> ir.Table:
+    """Per change with a lead time in ``f``'s repositories and bot scope, whatever ``f``'s dates
+    (the trend has windows of its own): repo, change_id, ``end`` (released | merged),
+    ``delivered_at`` (its end milestone, clamped as the lead time clamps it) and ``lead_time_s``:
+    the timeline :func:`flow` builds, from the same milestones and the same clamping. ``fl``, the
+    flow of ``f`` when the caller has it, is read instead when ``f`` has no dates."""
+    if fl is not None and f.since is None and f.until is None:
+        done = fl.spans.filter(fl.spans.done)
+        done = done.join(fl.scope.select("cid", "repo", change_id=fl.scope.id), "cid").join(
+            fl.ends, "repo")
+        return done.select("repo", "change_id", "end", delivered_at=done.last_at,
+                           lead_time_s=done.lead_time_s)
+    c, _, _ = _changes(backend, replace(f, since=None, until=None))
+    if not f.include_bots:
+        c = c.filter(~c.is_bot)
+    keys = c.join(_ends(backend), "repo").select("repo", "end", change_id=c.id)
+    ms = plausible_milestones(backend)
+    key = ("change_id",)
+    spans = change_spans(clamped_milestones(
+        ms.join(keys.drop("repo"), "change_id").select("change_id", "name", "at", "end"), key), key)
+    done = spans.filter(spans.done)
+    done = done.join(keys, "change_id")
+    return done.select("repo", "change_id", "end", delivered_at=done.last_at,
+                       lead_time_s=done.lead_time_s)
 
 
 def done_segments(fl: Flow) -> ir.Table:

@@ -11,24 +11,38 @@ import ibis
 
 from leadlens import __version__
 from leadlens.analysis.flow_summary import flow_summary
-from leadlens.analysis.headline import flow_headline
+from leadlens.analysis.headline import flow_headline, items_headline, trend_headline
 from leadlens.analysis.impact import Cohorts
-from leadlens.analysis.items_summary import item_figures
+from leadlens.analysis.items_summary import has_items, item_figures
 from leadlens.attribution import Rules
-from leadlens.config import DEFAULT_K, DEFAULT_REWORK_DAYS, Settings
+from leadlens.config import (
+    DEFAULT_K,
+    DEFAULT_RESAMPLES,
+    DEFAULT_REWORK_DAYS,
+    DEFAULT_SEED,
+    Settings,
+)
 from leadlens.metrics import flow as fm
 from leadlens.metrics import pulls
+from leadlens.metrics.items import item_flow
 from leadlens.report.model import AiSection, Report
-from leadlens.report.sections import ai_section, forge_sections
+from leadlens.report.sections import ai_section, change_trend, forge_sections, item_trend
 
-__all__ = ["build_ai", "build_report"]
+__all__ = ["LOW_COVERAGE", "build_ai", "build_report"]
+
+# Below this share of changes linked to work items, the report says the item figures describe
+# only part of the work.
+LOW_COVERAGE = 0.5
 
 
 def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = DEFAULT_K,
                  rework_days: float = DEFAULT_REWORK_DAYS, as_of: datetime | None = None,
-                 settings: Settings | None = None, ai: Cohorts | None = None) -> Report:
-    """Every figure of the report over ``filters``' scope (DESIGN.md, Aggregates); with ``ai``
-    (the cohorts to compare), the AI section too, by the settings' attribution rules."""
+                 settings: Settings | None = None, ai: Cohorts | None = None,
+                 resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> Report:
+    """Every figure of the report over ``filters``' scope (DESIGN.md, Aggregates), led by the
+    trend over the twelve months before ``as_of`` (its own windows: ``filters``' dates do not
+    apply to it; ``resamples`` and ``seed`` are its bootstrap's); with ``ai`` (the cohorts to
+    compare), the AI section too, by the settings' attribution rules."""
     as_of = as_of or datetime.now(UTC)
     settings = settings or Settings()
     # One flow for every section: they share its scope and its materialised tables.
@@ -38,14 +52,34 @@ def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = D
         figures = summary.figures
         dora, review, notes = forge_sections(backend, fl, filters, [r.repo for r in figures.repos],
                                              settings, as_of)
+        # With work items, spec → production answers (DESIGN.md, `trend`); else the change
+        # lead time, and the headline says how to measure from the specification.
+        ifl = item_flow(backend, filters, fl.cache) if has_items(backend) else None
+        items = None if ifl is None else item_figures(backend, fl, filters, k=k, fl=ifl)
+        trend = None if ifl is None else item_trend(backend, ifl, filters, as_of,
+                                                    resamples=resamples, seed=seed)
+        end = "released"
+        if trend is None:
+            trend, end = change_trend(backend, fl, filters, as_of, resamples=resamples, seed=seed)
+            if items is not None:
+                notes.append("work items exist, but none is linked to a released change yet"
+                             " (items.linking): the trend is of the change lead time")
+        cover = None if items is None else items.linking.coverage
+        if cover is not None and cover < LOW_COVERAGE:
+            notes.append(f"only {cover:.0%} of the changes in scope are linked to a work item:"
+                         " spec → production describes that part of the work (items.linking;"
+                         " docs/items.md says how changes are linked)")
+        headline = trend_headline(trend, end)
+        if items is not None and items.delivered:
+            headline += items_headline(items)
         section = None if ai is None else ai_section(
             backend, fl, filters, Rules.of(settings.ai), ai, rework_days=rework_days)
         return Report(leadlens_version=__version__, generated_at=datetime.now(UTC),
-                      scope=summary.scope, headline=flow_headline(figures, summary.scope),
+                      scope=summary.scope, trend=trend,
+                      headline=headline + flow_headline(figures, summary.scope),
                       messages=summary.messages + notes, **dict(figures),
                       ai=section, dora=dora, review=review,
-                      abandoned=pulls.abandoned(backend, filters),
-                      items=item_figures(backend, fl, filters, k=k))
+                      abandoned=pulls.abandoned(backend, filters), items=items)
     finally:
         fl.release()
 

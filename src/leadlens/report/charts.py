@@ -5,11 +5,12 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from leadlens.analysis import amdahl
+from leadlens.analysis.trend import Trend
 from leadlens.report.format import duration
 from leadlens.report.model import AiSection, Report
 
 __all__ = ["active_waiting", "amdahl_curves", "lead_time_histogram", "predicted_vs_measured",
-           "stage_shares_over_time"]
+           "stage_shares_over_time", "trend"]
 
 _LAYOUT = {"margin": {"l": 60, "r": 20, "t": 40, "b": 50}, "height": 360,
            "template": "plotly_white", "legend": {"orientation": "h", "y": -0.2}}
@@ -22,6 +23,55 @@ def _html(fig: go.Figure) -> str:
     # encodes < and > inside its JSON.
     return str(fig.to_html(full_html=False, include_plotlyjs=False,
                            config={"displaylogo": False, "responsive": True}))
+
+
+def trend(t: Trend) -> str:
+    """The monthly median with its 95% band, and each window's median as a level: "" when no
+    month has a delivery."""
+    months = [m for m in t.monthly if m.median_s is not None]
+    if not months:
+        return ""
+    largest = max(max(m.ci95[1] if m.ci95 else 0.0, m.median_s or 0.0) for m in months)
+    unit, size = ("days", 86400.0) if largest >= 2 * 86400 else ("hours", 3600.0)
+    x = [f"{m.month}-15" for m in t.monthly]  # mid-month: the points sit between the ticks
+
+    def scaled(v: float | None) -> float | None:
+        return None if v is None else v / size
+
+    fig = go.Figure()
+    # The band as one polygon per run of months that have an interval (gaps stay gaps).
+    band_x: list[str | None] = []
+    band_y: list[float | None] = []
+    run: list[tuple[str, tuple[float, float]]] = []
+    for month, m in [*zip(x, t.monthly, strict=True), (None, None)]:
+        if month is not None and m is not None and m.ci95 is not None:
+            run.append((month, m.ci95))
+            continue
+        if run:
+            band_x += [r[0] for r in run] + [r[0] for r in reversed(run)] + [None]
+            band_y += ([r[1][1] / size for r in run] + [r[1][0] / size for r in reversed(run)]
+                       + [None])
+            run = []
+    if band_x:
+        fig.add_trace(go.Scatter(x=band_x, y=band_y, fill="toself", mode="none",
+                                 fillcolor="rgba(76,120,168,0.18)", name="95% interval",
+                                 hoverinfo="skip"))
+    fig.add_trace(go.Scatter(
+        x=x, y=[scaled(m.median_s) for m in t.monthly], mode="lines+markers", name="monthly median",
+        line={"color": "#4c78a8"}, customdata=[m.n for m in t.monthly],
+        hovertemplate=f"%{{x|%Y-%m}}: %{{y:.1f}} {unit} (n=%{{customdata}})<extra></extra>"))
+    for w, label, color in ((t.previous, "previous 12 months", "#9d755d"),
+                            (t.current, "last 12 months", "#f58518")):
+        if w.median_s is not None:
+            fig.add_trace(go.Scatter(
+                x=[w.from_, w.to], y=[w.median_s / size] * 2, mode="lines",
+                line={"dash": "dash", "color": color, "width": 2},
+                name=f"{label}: {duration(w.median_s)} (n={w.n:,})"))
+    fig.add_vline(x=t.current.from_.timestamp() * 1000, line_dash="dot", line_color="#888")
+    fig.update_layout(title="Median lead time by month delivered (95% interval)",
+                      xaxis_title="month delivered", yaxis_title=f"median lead time ({unit})",
+                      yaxis_rangemode="tozero", xaxis_range=[t.previous.from_, t.current.to])
+    return _html(fig)
 
 
 def lead_time_histogram(report: Report) -> str:

@@ -53,10 +53,14 @@ def render_html(report: Report) -> str:
         "active": charts.active_waiting(report),
     } if report.changes else {}
     ai_chart = charts.predicted_vs_measured(report.ai) if report.ai is not None else ""
+    # The trend has windows of its own: it may have deliveries when the scope has none.
+    trend_chart = charts.trend(report.trend)
     return template.render(
         r=report, version=report.leadlens_version,
         figures={k: _markup(v) for k, v in figures.items()}, ai_chart=_markup(ai_chart),
-        plotly_js=_markup(plotly.offline.get_plotlyjs()) if figures or ai_chart else "")
+        trend_chart=_markup(trend_chart),
+        plotly_js=_markup(plotly.offline.get_plotlyjs())
+        if figures or ai_chart or trend_chart else "")
 
 
 def render(document: Report | AiSection) -> str:

@@ -13,6 +13,7 @@ from leadlens.analysis.amdahl import AmdahlCheck
 from leadlens.analysis.figures import FlowFigures, Scope
 from leadlens.analysis.items_summary import ItemFigures
 from leadlens.analysis.stats import Comparison, DiD
+from leadlens.analysis.trend import Trend
 from leadlens.metrics.dora import Dora
 
 __all__ = ["AiSection", "BacklogDay", "Report", "ReviewSignals", "RuleCount", "Survival",
@@ -127,6 +128,7 @@ class _Header(_Model):
     generated_at: datetime
     scope: Scope
     headline: list[str]
+    trend: Trend  # the headline's first line, in figures (docs/report-json.md, trend)
     messages: list[str]
 
 

@@ -1,7 +1,8 @@
-"""The report's sections beside the flow figures: DORA, review signals and AI assistance.
+"""The report's sections beside the flow figures: the trend, DORA, review signals and AI assistance.
 
-DORA and review come from forge data; the AI section is attribution over the store, the cohorts
-compared, line survival and every pull request by the tool behind it.
+The trend is the change lead time over two twelve-month windows of its own; DORA and review come
+from forge data; the AI section is attribution over the store, the cohorts compared, line survival
+and every pull request by the tool behind it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from dataclasses import asdict
 from datetime import datetime
 
 import ibis
+import pyarrow as pa
 
 from leadlens.analysis.headline import ai_headline
 from leadlens.analysis.impact import Cohorts, Impact, evaluate, item_pilot
+from leadlens.analysis.items_summary import delivered_items
 from leadlens.analysis.left_out import left_out
 from leadlens.analysis.stats import Comparison
+from leadlens.analysis.trend import WINDOW_MONTHS, Trend, months_before, trend
 from leadlens.attribution import Rules
 from leadlens.config import Settings
 from leadlens.engines import rows
@@ -24,7 +28,7 @@ from leadlens.metrics import pulls
 from leadlens.metrics.ai import ai_commits, change_ai, pr_ai, pr_tools, survival
 from leadlens.metrics.cohorts import change_facts, done_stage_seconds
 from leadlens.metrics.dora import Dora, dora
-from leadlens.metrics.items import item_facts, item_flow
+from leadlens.metrics.items import ItemFlow, item_facts, item_flow
 from leadlens.metrics.review import review
 from leadlens.report.model import (
     AiSection,
@@ -35,9 +39,41 @@ from leadlens.report.model import (
     ToolPullRequests,
 )
 
-__all__ = ["SURVIVAL_DAYS", "ai_section", "forge_sections"]
+__all__ = ["SURVIVAL_DAYS", "ai_section", "change_trend", "forge_sections"]
 
 SURVIVAL_DAYS = (21, 90)
+
+
+def change_trend(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, as_of: datetime,
+                 *, resamples: int, seed: int) -> tuple[Trend, str]:
+    """The trend of the change lead time (the change basis) over ``filters``' repositories and
+    bots but not its dates (the trend has its own windows; ``fl``, the report's flow, is reused
+    when it has none), and where those lead times end: released, merged (no release signal) or
+    mixed, over every delivered change of those repositories."""
+    d = fm.deliveries(backend, filters, fl)
+    ends = {r["end"] for r in rows(backend, d.select("end").distinct())}
+    end = ends.pop() if len(ends) == 1 else ("mixed" if ends else "released")
+    d = d.filter((d.delivered_at >= months_before(as_of, 2 * WINDOW_MONTHS))
+                 & (d.delivered_at < as_of))
+    found = backend.to_pyarrow(d.select("delivered_at", "lead_time_s"))
+    at = found.column("delivered_at").cast(pa.timestamp("us")).to_numpy()
+    lead = found.column("lead_time_s").cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return trend(at, lead, basis="change", as_of=as_of, resamples=resamples, seed=seed), end
+
+
+def item_trend(backend: ibis.BaseBackend, ifl: ItemFlow, filters: fm.Filters, as_of: datetime,
+               *, resamples: int, seed: int) -> Trend | None:
+    """The trend of spec → production (the item basis), or None when no work item was ever
+    delivered (then the change basis answers, and the report says why)."""
+    d = delivered_items(ifl, filters)
+    if not backend.to_pyarrow(d.count()).as_py():
+        return None
+    d = d.filter((d.delivered_at >= months_before(as_of, 2 * WINDOW_MONTHS))
+                 & (d.delivered_at < as_of))
+    found = backend.to_pyarrow(d.select("delivered_at", "lead_time_s"))
+    at = found.column("delivered_at").cast(pa.timestamp("us")).to_numpy()
+    lead = found.column("lead_time_s").cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return trend(at, lead, basis="item", as_of=as_of, resamples=resamples, seed=seed)
 
 
 def forge_sections(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
