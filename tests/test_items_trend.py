@@ -7,6 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.gitfixtures import Git
+from tests.itemfixtures import jira_issue
+
 from leadlens import derive
 from leadlens.config import Settings
 from leadlens.engines import connect
@@ -14,8 +17,6 @@ from leadlens.metrics.flow import Filters
 from leadlens.pipeline import ingest_git
 from leadlens.report.build import build_report
 from leadlens.store import open_store
-from tests.gitfixtures import Git
-from tests.itemfixtures import jira_issue
 
 DAY = 86400.0
 AS_OF = datetime(2026, 12, 1, tzinfo=UTC)
