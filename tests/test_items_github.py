@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tests.forgefixtures import FETCHED, issue, pr, t
 from tests.gitfixtures import Git
+from tests.itemfixtures import jira_issue
 from tests.test_items import make
 
 from leadlens.engines import connect
@@ -45,7 +46,9 @@ def test_github_issue_links_and_status(tmp_path: Path) -> None:
     store = open_store(tmp_path / "s.duckdb")
     con = store.con
     pr(con, "app", 7, created="2024-01-05T12:00", merged="2024-01-06T10:00", merge_sha=merge,
-       body="Fixes #3 and resolves app#9 (never ingested).", head_ref="alice/feature")
+       body="Fixes #3 and resolves app#9 (never ingested); part of OPS-12.",
+       head_ref="alice/feature")
+    jira_issue(con, "5001", "OPS-12", created="2024-01-01T09:00")
     issue(con, "app", 3, created="2024-01-02T09:00", closed="2024-01-06T10:00", labels=())
     issue(con, "app", 4, created="2024-01-03T09:00", labels=())
     issue(con, "app", 5, created="2024-01-03T09:00", labels=())
@@ -60,9 +63,10 @@ def test_github_issue_links_and_status(tmp_path: Path) -> None:
     links = sorted(tuple(r) for r in con.execute(
         "SELECT item_id, change_id, how FROM item_links").fetchall())
     # #9 is not in the store (nothing to link to); #5 was connected, then disconnected
-    assert links == [("app#3", "app#7", "closing_reference"), ("app#4", "app#7", "connected")]
+    assert links == [("OPS-12", "app#7", "body"), ("app#3", "app#7", "closing_reference"),
+                     ("app#4", "app#7", "connected")]
     status = dict(con.execute("SELECT id, status_category FROM work_items").fetchall())
-    assert status == {"app#3": "done", "app#4": "to_do", "app#5": "to_do"}
+    assert status == {"app#3": "done", "app#4": "to_do", "app#5": "to_do", "OPS-12": "done"}
     assert con.execute("SELECT to_status, to_category FROM work_item_transitions"
                        " WHERE item_id = 'app#3'").fetchall() == [("closed", "done")]
 

@@ -69,6 +69,11 @@ def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = D
             notes.append(f"only {cover:.0%} of the changes in scope are linked to a work item:"
                          " spec → production describes that part of the work (items.linking;"
                          " docs/items.md says how changes are linked)")
+        if items is not None and items.out_of_order:
+            notes.append(f"{items.out_of_order} milestone(s) of delivered work items came before"
+                         " the one preceding them (a commit made before its ticket, clock skew"
+                         " between the item tracker and git) and were clamped to it:"
+                         " items.out_of_order")
         headline = trend_headline(trend, end)
         if items is not None and items.delivered:
             headline += items_headline(items)
