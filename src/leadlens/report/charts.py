@@ -68,8 +68,9 @@ def trend(t: Trend) -> str:
                 line={"dash": "dash", "color": color, "width": 2},
                 name=f"{label}: {duration(w.median_s)} (n={w.n:,})"))
     fig.add_vline(x=t.current.from_.timestamp() * 1000, line_dash="dot", line_color="#888")
-    fig.update_layout(title="Median lead time by month delivered (95% interval)",
-                      xaxis_title="month delivered", yaxis_title=f"median lead time ({unit})",
+    what = "spec → production" if t.basis == "item" else "lead time"
+    fig.update_layout(title=f"Median {what} by month delivered (95% interval)",
+                      xaxis_title="month delivered", yaxis_title=f"median {what} ({unit})",
                       yaxis_rangemode="tozero", xaxis_range=[t.previous.from_, t.current.to])
     return _html(fig)
 
