@@ -200,8 +200,10 @@ def items_inputs(store: Store, settings: DeriveSettings) -> tuple[StepInputs, st
     now = StepInputs(ITEMS_KEY, "items", json.dumps(
         {"changes": _digest(derived), "items": _digest(tables), **settings.of_step("items")},
         sort_keys=True))
-    then = con.execute("SELECT inputs FROM derive_state WHERE repo = ? AND step = 'items'",
-                       [ITEMS_KEY]).fetchone()
+    # Fetched to the end: DuckDB keeps a result half read by fetchone() open, and the connection
+    # busy for what follows (a second items step in the same process).
+    then = next(iter(con.execute("SELECT inputs FROM derive_state WHERE repo = ? AND step = 'items'",
+                                 [ITEMS_KEY]).fetchall()), None)
     if then is None:
         has_any = any(n for _, n, _ in tables)
         return now, "not derived before" if has_any else None
