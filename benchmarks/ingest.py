@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import IO, Any
 
@@ -162,6 +162,13 @@ def pydriller_rate(repo: Path, to_commit: str) -> tuple[int, int, float]:
     return commits, files, time.perf_counter() - start
 
 
+def _version(dist: str) -> str:
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"
+
+
 def machine() -> dict[str, Any]:
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text()
                 .splitlines() if ln.startswith("model name")), platform.processor())
@@ -178,7 +185,7 @@ def machine() -> dict[str, Any]:
         "nproc": len(os.sched_getaffinity(0)), "cpu": cpu, "ram_gb": round(mem / (1 << 30), 1),
         "os": platform.platform(), "git": git(Path.cwd(), "--version").removeprefix("git version "),
         "python": platform.python_version(), "duckdb": duckdb.__version__,
-        "pyarrow": pyarrow.__version__, "pydriller": version("pydriller"),
+        "pyarrow": pyarrow.__version__, "pydriller": _version("pydriller"),
         "leadlens": f"{leadlens.__version__} ({rev or 'not a git checkout'})",
     }
 

@@ -284,3 +284,32 @@ def test_items_derive_runs_when_its_inputs_change(tmp_path: Path) -> None:
     assert ran is not None
     assert store.con.execute("SELECT status_category FROM work_items WHERE id = 'ABC-4'"
                              ).fetchone() == ("done",)
+
+
+def test_a_re_derive_writes_what_changed_and_equals_a_rebuild(tmp_path: Path) -> None:
+    """The derive writes only the rows that differ: a re-derive after an issue moved its status,
+    lost a key and got a new title leaves exactly what a derive into empty tables makes."""
+    store, sha = make(tmp_path)
+    con = store.con
+    c3, c4 = f"app@{sha['c3']}", f"app@{sha['c4']}"
+    con.execute("UPDATE jira_issues SET summary = 'Renamed', status = 'Backlog', status_id = '1'"
+                " WHERE key = 'ABC-3'").fetchall()
+    # ABC-2 loses its old key
+    con.execute("DELETE FROM jira_issue_keys WHERE key = 'OLD-7'").fetchall()
+    run = derive.items(store, Settings(), force=True)
+    assert run is not None and run.derived.items == 5
+
+    def tables() -> list[list[tuple[object, ...]]]:
+        return [con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+                for t in ("work_items", "work_item_transitions", "item_links")]
+
+    after = tables()
+    assert ("ABC-2", c3, "commit", f"{sha['c3'][:12]} OLD-7") not in _links(store)
+    assert ("ABC-3", c4, "commit", f"{sha['c4'][:12]} ABC-3") in _links(store)
+    assert con.execute("SELECT title, status, status_category FROM work_items"
+                       " WHERE id = 'ABC-3'").fetchall() == [("Renamed", "Backlog", "to_do")]
+    for table in ("item_links", "work_item_transitions", "work_items"):
+        con.execute(f"DELETE FROM {table}").fetchall()
+    derive.items(store, Settings(), force=True)
+    assert tables() == after
+    store.close()

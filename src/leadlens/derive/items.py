@@ -81,7 +81,7 @@ _CATEGORY = ("CASE {c} WHEN 'new' THEN 'to_do' WHEN 'indeterminate' THEN 'in_pro
              " WHEN 'done' THEN 'done' END")
 
 _JIRA_ITEMS = f"""
-INSERT INTO work_items
+INSERT INTO _item_new_items
 SELECT i.key, 'jira', i.id, i.project_key, coalesce(t.untranslated_name, t.name, i.issue_type),
        i.summary, i.status,
        coalesce(replace({_override('i.project_key', 'i.status', 's.untranslated_name')}, 'ready',
@@ -97,19 +97,19 @@ LEFT JOIN jira_users u ON u.account_id = coalesce(i.reporter, i.creator)
 """
 
 _GITHUB_ITEMS = f"""
-INSERT INTO work_items
+INSERT INTO _item_new_items
 SELECT g.repo || '#' || g.number, 'github', g.repo || '#' || g.number, g.repo, 'issue', g.title,
        g.state, CASE g.state WHEN 'open' THEN 'to_do' WHEN 'closed' THEN 'done' END,
        {BotRule.sql('g.author', "json_extract_string(g.raw, '$.user.type') = 'Bot'")},
        g.author, g.created_at, g.closed_at
 FROM issues g
-WHERE NOT EXISTS (SELECT 1 FROM work_items w WHERE w.id = g.repo || '#' || g.number)
+WHERE NOT EXISTS (SELECT 1 FROM _item_new_items w WHERE w.id = g.repo || '#' || g.number)
 """
 
 # Jira status changes; `ready` is the first move into a ready status: one the settings name for
 # the project, else (no setting for it) a To Do status other than the item's initial one.
 _JIRA_TRANSITIONS = f"""
-INSERT INTO work_item_transitions
+INSERT INTO _item_new_transitions
 WITH moves AS (
     SELECT w.id AS item_id, w.project, c."at", c.history_id, c.item_index, c.from_string,
            c.to_string, c.author,
@@ -118,7 +118,7 @@ WITH moves AS (
            first_value(c.from_string) OVER (PARTITION BY c.issue_id
                ORDER BY c."at", c.history_id, c.item_index) AS initial
     FROM jira_changelog c
-    JOIN work_items w ON w.source = 'jira' AND w.native_id = c.issue_id
+    JOIN _item_new_items w ON w.source = 'jira' AND w.native_id = c.issue_id
     LEFT JOIN _item_status_category s ON s.id = c.to_value
     WHERE lower(c.field) = 'status' OR c.field_id = 'status'),
 has_ready AS (SELECT DISTINCT project FROM _item_status_map WHERE category = 'ready')
@@ -134,12 +134,12 @@ FROM moves
 """
 
 _GITHUB_TRANSITIONS = """
-INSERT INTO work_item_transitions
+INSERT INTO _item_new_transitions
 SELECT w.id, row_number() OVER (PARTITION BY w.id ORDER BY e."at", e.id), e."at",
        CASE e.event WHEN 'closed' THEN 'open' ELSE 'closed' END,
        CASE e.event WHEN 'closed' THEN 'closed' ELSE 'open' END,
        CASE e.event WHEN 'closed' THEN 'done' ELSE 'to_do' END, e.actor
-FROM issue_events e JOIN work_items w ON w.source = 'github' AND w.native_id = e.repo || '#' || e.number
+FROM issue_events e JOIN _item_new_items w ON w.source = 'github' AND w.native_id = e.repo || '#' || e.number
 WHERE e.event IN ('closed', 'reopened')
 """
 
@@ -163,8 +163,8 @@ SELECT id, name AS untranslated_name, category FROM (
 _KEYS = """
 CREATE OR REPLACE TEMP TABLE _item_keys AS
 SELECT k.key, w.id AS item_id FROM jira_issue_keys k
-JOIN work_items w ON w.source = 'jira' AND w.native_id = k.issue_id
-UNION SELECT id, id FROM work_items WHERE source = 'jira'
+JOIN _item_new_items w ON w.source = 'jira' AND w.native_id = k.issue_id
+UNION SELECT id, id FROM _item_new_items WHERE source = 'jira'
 """
 
 # The texts of a change that may name an item: its branch (the PR's head branch, else what a merge
@@ -190,7 +190,7 @@ FROM change_commits cc JOIN commits c ON c.repo = cc.repo AND c.sha = cc.sha
 """
 
 _KEY_LINKS = """
-INSERT INTO item_links
+INSERT INTO _item_new_links
 SELECT k.item_id, t.repo, t.change_id, t.how,
        min(CASE WHEN t.sha IS NULL THEN t.key ELSE left(t.sha, 12) || ' ' || t.key END)
 FROM (SELECT repo, change_id, how, sha, unnest(regexp_extract_all(text, $pattern)) AS key
@@ -202,27 +202,29 @@ GROUP BY ALL
 # GitHub: the issues a merged pull request closes, and issues connected to a pull request (the
 # last connected/disconnected event between them decides).
 _GITHUB_LINKS = """
-INSERT INTO item_links
+INSERT INTO _item_new_links
 SELECT w.id, ch.repo, ch.id, 'closing_reference',
        min(coalesce(r.keyword || ' ', '') || r.issue_repo || '#' || r.issue_number)
 FROM closing_references r
 JOIN changes ch ON ch.repo = r.repo AND ch.number = r.number
-JOIN work_items w ON w.source = 'github' AND w.native_id = r.issue_repo || '#' || r.issue_number
+JOIN _item_new_items w ON w.source = 'github' AND w.native_id = r.issue_repo || '#' || r.issue_number
 GROUP BY ALL;
-INSERT INTO item_links
+INSERT INTO _item_new_links
 SELECT w.id, ch.repo, ch.id, 'connected', 'connected'
 FROM (SELECT repo, number, source_repo, source_number,
              arg_max(event, "at") AS last_event
       FROM issue_events WHERE event IN ('connected', 'disconnected') AND source_number IS NOT NULL
       GROUP BY ALL) e
 JOIN changes ch ON ch.repo = coalesce(e.source_repo, e.repo) AND ch.number = e.source_number
-JOIN work_items w ON w.source = 'github' AND w.native_id = e.repo || '#' || e.number
+JOIN _item_new_items w ON w.source = 'github' AND w.native_id = e.repo || '#' || e.number
 WHERE e.last_event = 'connected'
 ON CONFLICT DO NOTHING
 """
 
 # Jira remote (development) links: a GitHub pull request URL, a GitLab merge request URL, or a
 # commit URL (any host: the sha names the commit; a short sha must be unambiguous in its repo).
+# A short sha joins on its first 7 digits (every sha it prefixes shares them: a hash join, not a
+# comparison of every link with every commit), then on the whole prefix.
 _REMOTE_LINKS = r"""
 CREATE OR REPLACE TEMP TABLE _item_remote AS
 SELECT w.id AS item_id, l.url,
@@ -231,28 +233,65 @@ SELECT w.id AS item_id, l.url,
        nullif(regexp_extract(l.url, '^https?://[^/]+/(.+?)/-/merge_requests/[0-9]+', 1), '') AS mr_repo,
        TRY_CAST(nullif(regexp_extract(l.url, '/-/merge_requests/([0-9]+)', 1), '') AS BIGINT) AS mr_number,
        lower(nullif(regexp_extract(l.url, '/commits?/([0-9a-fA-F]{7,40})(?:[/?#]|$)', 1), '')) AS sha
-FROM jira_remote_links l JOIN work_items w ON w.source = 'jira' AND w.native_id = l.issue_id
+FROM jira_remote_links l JOIN _item_new_items w ON w.source = 'jira' AND w.native_id = l.issue_id
 WHERE l.url IS NOT NULL;
-INSERT INTO item_links
+INSERT INTO _item_new_links
 SELECT r.item_id, ch.repo, ch.id, 'remote_link', min(r.url)
-FROM _item_remote r JOIN changes ch
-  ON (ch.repo = r.pr_repo AND ch.number = r.pr_number)
-  OR (ch.repo = r.mr_repo AND ch.number = r.mr_number)
+FROM (SELECT item_id, url, pr_repo AS repo, pr_number AS number FROM _item_remote
+      UNION SELECT item_id, url, mr_repo, mr_number FROM _item_remote) r
+JOIN changes ch ON ch.repo = r.repo AND ch.number = r.number
 GROUP BY ALL
 ON CONFLICT DO NOTHING;
-INSERT INTO item_links
+INSERT INTO _item_new_links
 SELECT r.item_id, cc.repo, cc.change_id, 'remote_link', min(r.url)
 FROM _item_remote r JOIN change_commits cc ON cc.sha = r.sha
 WHERE length(r.sha) = 40
 GROUP BY ALL
 ON CONFLICT DO NOTHING;
-INSERT INTO item_links
+INSERT INTO _item_new_links
 SELECT r.item_id, cc.repo, cc.change_id, 'remote_link', min(r.url)
-FROM _item_remote r JOIN change_commits cc ON starts_with(cc.sha, r.sha)
+FROM _item_remote r JOIN change_commits cc
+  ON left(cc.sha, 7) = left(r.sha, 7) AND starts_with(cc.sha, r.sha)
 WHERE length(r.sha) < 40
 GROUP BY ALL
 ON CONFLICT DO NOTHING;
 """
+
+
+# The derived tables and the temporary tables each derive builds anew before it writes only what
+# differs: deleting every row of a table with a primary key and inserting the same rows again costs
+# DuckDB a minute at commit for a million links, where a re-derive usually changes a few.
+_NEW = {"work_items": "_item_new_items", "work_item_transitions": "_item_new_transitions",
+        "item_links": "_item_new_links"}
+
+
+def _start_new(con: duckdb.DuckDBPyConnection) -> None:
+    for table, new in _NEW.items():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {new} AS SELECT * FROM {table} LIMIT 0")
+        con.execute(f"ALTER TABLE {new} ADD PRIMARY KEY ({', '.join(_key(con, table))})")
+
+
+def _key(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return list(scalar(con, "SELECT constraint_column_names FROM duckdb_constraints()"
+                       " WHERE database_name = current_database() AND schema_name = 'main'"
+                       " AND table_name = ? AND constraint_type = 'PRIMARY KEY'", [table]))
+
+
+def _write_differences(con: duckdb.DuckDBPyConnection) -> None:
+    """Make each derived table equal its new set: delete the rows that are not in it (or differ),
+    insert the rows that are not in the table."""
+    for table in ("item_links", "work_item_transitions", "work_items"):
+        cols = [r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database()"
+            " AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
+            [table]).fetchall()]
+        same = " AND ".join(f'n."{c}" IS NOT DISTINCT FROM t."{c}"' for c in cols)
+        con.execute(f"DELETE FROM {table} t WHERE NOT EXISTS"
+                    f" (SELECT 1 FROM {_NEW[table]} n WHERE {same})")
+    for table in ("work_items", "work_item_transitions", "item_links"):
+        key = " AND ".join(f'n."{c}" = t."{c}"' for c in _key(con, table))
+        con.execute(f"INSERT INTO {table} SELECT * FROM {_NEW[table]} n WHERE NOT EXISTS"
+                    f" (SELECT 1 FROM {table} t WHERE {key})")
 
 
 def derive_items(store: Store, settings: ItemSettings, bots: BotSettings, *,
@@ -264,8 +303,7 @@ def derive_items(store: Store, settings: ItemSettings, bots: BotSettings, *,
     try:
         pattern = key_pattern(con, settings)
         with transaction(con):
-            for table in ("item_links", "work_item_transitions", "work_items"):
-                con.execute(f"DELETE FROM {table}")
+            _start_new(con)
             people = {"bot": rule.bot_pattern, "agent": rule.agent_pattern}
             con.execute(_JIRA_ITEMS, people)
             con.execute(_GITHUB_ITEMS, people)
@@ -278,6 +316,7 @@ def derive_items(store: Store, settings: ItemSettings, bots: BotSettings, *,
                 con.execute(_KEY_LINKS, {"pattern": pattern})
             con.execute(_GITHUB_LINKS)
             con.execute(_REMOTE_LINKS)
+            _write_differences(con)
             if record is not None:
                 record.save(con)
             items = int(scalar(con, "SELECT count(*) FROM work_items"))
@@ -285,6 +324,7 @@ def derive_items(store: Store, settings: ItemSettings, bots: BotSettings, *,
             linked = int(scalar(con, "SELECT count(DISTINCT change_id) FROM item_links"))
     finally:
         con.unregister("_item_status_map")
-        for temp in ("_item_keys", "_item_texts", "_item_remote", "_item_status_category"):
-            con.execute(f"DROP TABLE IF EXISTS {temp}")
+        for temp in ("_item_keys", "_item_texts", "_item_remote", "_item_status_category",
+                     *_NEW.values()):
+            con.execute(f"DROP TABLE IF EXISTS {temp}").fetchall()
     return ItemsDerived(items, links, linked)
