@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import ibis
 import ibis.expr.types as ir
 
-from leadlens.engines import batches
+from leadlens.engines import Materialiser, batches
 from leadlens.metrics import flow as fm
 from leadlens.metrics.items import ItemFlow, item_flow, stage_key
 from leadlens.report.changes import CsvRows, iso
@@ -75,12 +75,21 @@ def _query(fl: ItemFlow, scope: ItemScope) -> ir.Table:
 
 def item_rows(backend: ibis.BaseBackend, filters: fm.Filters, scope: ItemScope) -> ItemRows:
     """The rows documented in docs/cli.md (`leadlens items`), bot items listed and marked."""
-    fl = item_flow(backend, filters)
+    cache = Materialiser(backend)  # the timeline once, for the stage names and the rows
+    fl = item_flow(backend, filters, cache)
     names = backend.to_pyarrow(fl.segments.select("stage").distinct()).column("stage").to_pylist()
-    return ItemRows(sorted(names, key=stage_key), _rows(backend, fl, scope))
+    return ItemRows(sorted(names, key=stage_key), _rows(backend, fl, scope, cache))
 
 
-def _rows(backend: ibis.BaseBackend, fl: ItemFlow, scope: ItemScope) -> Iterator[dict[str, Any]]:
+def _rows(backend: ibis.BaseBackend, fl: ItemFlow, scope: ItemScope, cache: Materialiser
+          ) -> Iterator[dict[str, Any]]:
+    try:
+        yield from _read(backend, fl, scope)
+    finally:
+        cache.release()
+
+
+def _read(backend: ibis.BaseBackend, fl: ItemFlow, scope: ItemScope) -> Iterator[dict[str, Any]]:
     for batch in batches(backend, _query(fl, scope), _BATCH):
         for r in batch.to_pylist():
             pairs = list(zip(r["link_changes"] or [], r["link_how"] or [], strict=True))
