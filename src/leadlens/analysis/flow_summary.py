@@ -7,6 +7,7 @@ reverts, rework, milestone evidence, the changes in flight and the ones that wai
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,7 +40,7 @@ from leadlens.metrics import flow as fm
 from leadlens.metrics.rework import rework as rework_metric
 from leadlens.timeline import MILESTONES, stage_order
 
-__all__ = ["HISTOGRAM_EDGES", "LONGEST", "FlowSummary", "flow_summary"]
+__all__ = ["HISTOGRAM_EDGES", "LONGEST", "FlowSummary", "flow_summary", "stage_figures"]
 
 LONGEST = 5  # changes listed per stage under "waited longest"
 _H, _D = 3600.0, 86400.0
@@ -154,9 +155,16 @@ def _dist(row: dict[str, Any]) -> Distribution:
 
 
 def _stages(backend: ibis.BaseBackend, done: ir.Table, sum_lead: float, k: float) -> list[Stage]:
-    """Each stage's share of all lead time, and what Amdahl's law says speeding it up buys."""
+    return stage_figures(rows(backend, fm.stage_totals(done)), sum_lead, k, stage_order)
+
+
+def stage_figures(totals: list[dict[str, Any]], sum_lead: float, k: float,
+                  order: Callable[[str], tuple[int, int]]) -> list[Stage]:
+    """Each stage's share of all lead time, and what Amdahl's law says speeding it up buys;
+    ``totals``: per stage, ``total_s``, ``median_s``, ``active_s``, ``waiting_s`` and
+    ``changes_with_stage`` (changes, or items), in ``order``."""
     stages = []
-    for row in sorted(rows(backend, fm.stage_totals(done)), key=lambda r: stage_order(r["stage"])):
+    for row in sorted(totals, key=lambda r: order(r["stage"])):
         share = min(1.0, max(0.0, row["total_s"] / sum_lead)) if sum_lead > 0 else 0.0
         ceiling = amdahl.ceiling(share)
         stages.append(Stage(

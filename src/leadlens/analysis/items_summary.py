@@ -7,8 +7,8 @@ import ibis
 import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict
 
-from leadlens.analysis import amdahl
 from leadlens.analysis.figures import Distribution, Stage
+from leadlens.analysis.flow_summary import stage_figures
 from leadlens.engines import one, rows
 from leadlens.metrics import flow as fm
 from leadlens.metrics.items import ItemFlow, item_flow, stage_key
@@ -92,17 +92,8 @@ def item_figures(backend: ibis.BaseBackend, fl_changes: fm.Flow, filters: fm.Fil
     stage_rows = rows(backend, segs.group_by("stage").aggregate(
         total_s=segs.seconds.sum(), median_s=segs.seconds.quantile(0.5),
         active_s=segs.active_s.sum(), waiting_s=segs.waiting_s.sum(),
-        n=segs.item_id.nunique()))
-    total = float(dist.get("total") or 0.0)
-    stages = []
-    for r in sorted(stage_rows, key=lambda r: stage_key(r["stage"])):
-        share = min(1.0, max(0.0, r["total_s"] / total)) if total > 0 else 0.0
-        ceiling = amdahl.ceiling(share)
-        stages.append(Stage(
-            name=r["stage"], share=share, median_s=r["median_s"], active_s=r["active_s"],
-            waiting_s=r["waiting_s"], changes_with_stage=int(r["n"]),
-            amdahl_ceiling=None if ceiling == float("inf") else ceiling,
-            speedup_if_2x=amdahl.speedup(share, 2.0), speedup_at_k=amdahl.speedup(share, k)))
+        changes_with_stage=segs.item_id.nunique()))
+    stages = stage_figures(stage_rows, float(dist.get("total") or 0.0), k, stage_key)
     people = fl.items if filters.include_bots else fl.items.filter(~fl.items.is_bot)
     open_ = fl.spans.filter(~fl.spans.done).join(people.select(item_id=people.id), "item_id")
     flight = one(backend, people.aggregate(
