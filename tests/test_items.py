@@ -313,3 +313,29 @@ def test_a_re_derive_writes_what_changed_and_equals_a_rebuild(tmp_path: Path) ->
     derive.items(store, Settings(), force=True)
     assert tables() == after
     store.close()
+
+
+def test_hostile_item_text_is_escaped_everywhere(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from leadlens.cli import app
+
+    store, _ = make(tmp_path)
+    store.con.execute("UPDATE jira_issues SET summary = '=HYPERLINK(\"http://x\")' WHERE key = 'ABC-1'")
+    store.con.execute("UPDATE jira_issues SET status = '<script>x</script>\x1b[31m'"
+                      " WHERE key = 'ABC-4'")
+    assert derive.items(store, Settings(), force=True) is not None
+    store.con.close()
+    runner = CliRunner()
+    csv_out = runner.invoke(app, ["items", "--store", str(store.path), "--format", "csv"])
+    assert csv_out.exit_code == 0, csv_out.output
+    assert "'=HYPERLINK" in csv_out.stdout  # a formula is text in a spreadsheet
+    html = tmp_path / "r.html"
+    res = runner.invoke(app, ["report", "--store", str(store.path), "--format", "html",
+                              "--out", str(html)])
+    assert res.exit_code == 0, res.output
+    page = html.read_text()
+    assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    res = runner.invoke(app, ["report", "--store", str(store.path)])
+    assert res.exit_code == 0, res.output
+    assert "\x1b[31m" not in res.output and "has no category" in res.output
