@@ -339,3 +339,23 @@ def test_hostile_item_text_is_escaped_everywhere(tmp_path: Path) -> None:
     res = runner.invoke(app, ["report", "--store", str(store.path)])
     assert res.exit_code == 0, res.output
     assert "\x1b[31m" not in res.output and "has no category" in res.output
+
+
+def test_items_bad_input(tmp_path: Path) -> None:
+    from test_bad_input import assert_clean_failure, cli
+
+    store, _ = make(tmp_path)
+    store.con.close()
+    s = str(store.path)
+    assert_clean_failure(cli("items", "--store", s, "--format", "xml"), "xml")
+    assert_clean_failure(cli("items", "--store", s, "--since", "yesterday-ish"), "yesterday-ish")
+    assert_clean_failure(cli("items", "--store", s, "--since", "2024-03-01", "--until",
+                             "2024-01-01"), "--until must come after --since")
+    assert_clean_failure(cli("items", "--store", s, "--out", s), "is the store")
+    assert_clean_failure(cli("items", "--store", str(tmp_path / "none.duckdb")), "no store")
+    bad = tmp_path / "leadlens.toml"
+    bad.write_text('item_key_pattern = "(unclosed"\n')
+    assert_clean_failure(cli("derive", "--store", s, cwd=tmp_path), "item_key_pattern")
+    # an unknown project is not an error: it selects nothing
+    proc = cli("items", "--store", s, "--project", "NOPE")
+    assert proc.returncode == 0 and proc.stdout == ""
