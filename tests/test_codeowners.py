@@ -85,3 +85,22 @@ def test_escaped_spaces_and_comments() -> None:
     co = parse("# a comment\n\n   \nMy\\ File.txt @a # trailing\n")
     assert co.owners_of("My File.txt") == ("@a",)
     assert [e.line for e in co.entries] == [4]
+
+
+@pytest.mark.parametrize(("glob", "matches", "misses"), [
+    ("*.py", ["a.py", "src/deep/b.py"], ["a.pyc", "py"]),
+    ("auth/**", ["auth/a", "auth/x/y.py"], ["auth", "web/auth/a"]),
+    ("**/logs", ["logs", "a/logs/x", "a/b/logs"], ["a/logsx"]),
+    ("a/**/b", ["a/b", "a/x/y/b", "a/x/b/c"], ["x/a/b"]),
+    ("src/*.py", ["src/a.py"], ["src/x/a.py", "lib/src/a.py"]),
+    ("docs", ["docs", "docs/a.md", "x/docs/b"], ["docsy"]),
+    ("/docs/", ["docs/a.md"], ["x/docs/a.md"]),
+    ("file?.txt", ["file1.txt"], ["file/.txt", "file12.txt"]),
+    ("**/openapi*.{yaml,yml,json}", ["openapi.yaml", "api/openapi-v2.json"], ["api/openapi.toml"]),
+])
+def test_policy_globs_read_as_git_does(glob: str, matches: list[str], misses: list[str]) -> None:
+    from leadlens.policy.spec import globs_of
+
+    globs = globs_of((glob,))
+    assert [p for p in matches if not globs.matches(p)] == []
+    assert [p for p in misses if globs.matches(p)] == []
