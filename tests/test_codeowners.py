@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadlens.policy.codeowners import parse
 
@@ -104,3 +106,32 @@ def test_policy_globs_read_as_git_does(glob: str, matches: list[str], misses: li
     globs = globs_of((glob,))
     assert [p for p in matches if not globs.matches(p)] == []
     assert [p for p in misses if globs.matches(p)] == []
+
+
+_PART = st.sampled_from(["a", "b", "*", "**", "a*", "?", "x.py", "*.py"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=st.tuples(st.booleans(), st.lists(_PART, min_size=1, max_size=3), st.booleans()),
+       path=st.lists(st.sampled_from(["a", "b", "ab", "x.py", "a.py"]), min_size=1, max_size=4))
+def test_the_re2_translation_matches_as_pathspec_does(pattern: tuple[bool, list[str], bool],
+                                                      path: list[str]) -> None:
+    """RE2 runs pathspec's own regular expression as Python's re does; and it matches what
+    pathspec matches, but for our one documented difference: a pattern whose last part has a
+    wildcard matches files only, never what is below them."""
+    import re
+
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+    from leadlens.policy.globs import GlobSet, translate
+
+    lead, parts, trail = pattern
+    glob = ("/" if lead else "") + "/".join(parts) + ("/" if trail else "")
+    target = "/".join(path)
+    ours = GlobSet([glob]).matches(target)
+    assert ours is (re.search(translate(glob), target) is not None)
+    last = parts[-1]
+    if trail or last == "**" or not ("*" in last or "?" in last):
+        assert ours is (GitIgnoreSpecPattern(glob).match_file(target) is not None)
+    elif ours:
+        assert GitIgnoreSpecPattern(glob).match_file(target) is not None
