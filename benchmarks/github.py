@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -30,9 +31,14 @@ REQUESTS_PER_HOUR = 5000
 PER_PAGE = 100
 
 
-def _lines() -> list[str]:
-    return [line for path in sorted(RECORDED.glob("*.jsonl"))
+def recorded_lines(directory: Path = RECORDED) -> list[tuple[str, str]]:
+    """(file name, line) of every non-blank line of ``directory``'s ``*.jsonl`` recording."""
+    return [(path.name, line) for path in sorted(directory.glob("*.jsonl"))
             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _lines() -> list[str]:
+    return [line for _, line in recorded_lines()]
 
 
 def _routed() -> int:
@@ -90,10 +96,13 @@ def run(rounds: int, tmp: Path) -> dict[str, Any]:
     }
 
 
-def report(res: dict[str, Any]) -> None:
-    m = res["machine"]
+def print_machine(m: dict[str, Any]) -> None:
     print(f"machine: {m['nproc']} cores, {m['cpu']}, {m['ram_gb']} GB; Python {m['python']},"
           f" DuckDB {m['duckdb']}, httpx {m['httpx']}, leadlens at {m.get('leadlens', '?')}")
+
+
+def report(res: dict[str, Any]) -> None:
+    print_machine(res["machine"])
     api = res["github_list_objects_per_s"]
     print(f"{'':24}{'objects':>10}{'wall s':>9}{'objects/s':>11}{'x GitHub lists':>16}")
     for name in ("map_only", "map_and_load"):
@@ -104,10 +113,16 @@ def report(res: dict[str, Any]) -> None:
           f" {res['github_single_objects_per_s']} from per-object endpoints")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+def rounds_main(doc: str | None, run: Callable[[int, Path], dict[str, Any]],
+                report: Callable[[dict[str, Any]], None]) -> None:
+    """A replay benchmark's command line: ``--rounds`` replays of the recording."""
+    ap = argparse.ArgumentParser(description=doc)
     ap.add_argument("--rounds", type=int, default=50, help="replays of the recording (default 50)")
     bench_main(ap, lambda args, tmp: run(args.rounds, tmp), report)
+
+
+def main() -> None:
+    rounds_main(__doc__, run, report)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ them: 100 issues per 1.5 + 100 x 0.2 = 21.5 s, 4.7 issues/s; the search alone 67
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from datetime import UTC, datetime
@@ -26,7 +25,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from ingest import bench_main, machine
+from github import print_machine, recorded_lines, rounds_main
+from ingest import machine
 
 RECORDED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded-api" / "jira"
 PER_PAGE = 100
@@ -36,8 +36,7 @@ _SHIFTED = ("statuses", "issue_types", "projects", "sprints", "issues")
 
 
 def _records() -> list[tuple[str, dict[str, Any]]]:
-    return [(path.name, json.loads(line)) for path in sorted(RECORDED.glob("*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(name, json.loads(line)) for name, line in recorded_lines(RECORDED)]
 
 
 def _shift(value: Any, n: int) -> Any:
@@ -139,9 +138,7 @@ def run(rounds: int, tmp: Path) -> dict[str, Any]:
 
 
 def report(res: dict[str, Any]) -> None:
-    m = res["machine"]
-    print(f"machine: {m['nproc']} cores, {m['cpu']}, {m['ram_gb']} GB; Python {m['python']},"
-          f" DuckDB {m['duckdb']}, httpx {m['httpx']}, leadlens at {m.get('leadlens', '?')}")
+    print_machine(res["machine"])
     print(f"{'':16}{'objects':>10}{'wall s':>9}{'objects/s':>11}")
     for name in ("map_only", "map_and_load"):
         r = res[name]
@@ -157,9 +154,7 @@ def report(res: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--rounds", type=int, default=50, help="replays of the recording (default 50)")
-    bench_main(ap, lambda args, tmp: run(args.rounds, tmp), report)
+    rounds_main(__doc__, run, report)
 
 
 if __name__ == "__main__":

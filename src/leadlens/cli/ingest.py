@@ -111,43 +111,22 @@ def ingest_github_cmd(
     if (repo is None) == (from_dir is None):
         raise UserError("name one repository (OWNER/REPO) or pass --from-dir DIR, not both")
 
-    def on_wait(wait: Wait) -> None:
-        until = datetime.now(UTC) + timedelta(seconds=wait.seconds)
-        err.print(f"waiting {wait.seconds:,.0f}s for {safe_text(wait.reason)}"
-                  f" (until {until:%H:%M:%S} UTC)", highlight=False)
-
     source: Source
     if from_dir is not None:
         source = GithubReplay(from_dir)
     else:
         source = GithubSource(repo or "", token_env=token_env, api_url=api_url,
                               trust_settings_api_url=trust_settings_api_url,
-                              max_requests=max_requests, max_wait=max_wait, on_wait=on_wait)
+                              max_requests=max_requests, max_wait=max_wait, on_wait=_on_wait)
         url = source.api_url_in(settings)  # refused here, before the store opens, if it must be
         if not is_default_api(url):
             # The parsed form: hosts in punycode (a look-alike name shows), nothing unprintable.
             where = "--api-url" if api_url is not None else "the github_api_url setting"
             err.print(f"GitHub API: {httpx.URL(url)} ({where}); the token in {token_env} is sent"
                       " there", highlight=False, markup=False)
-    bar = Bar(enabled=err.is_terminal and not quiet)
     # Each page is stored with its cursor: an interrupted sweep goes on from the last one.
-    session.keeps = "the pages of GitHub data read so far"
-    with open_store(store or settings.store) as st:
-        try:
-            summary = pipeline.ingest(st, source, settings, bar, derive_after=derive)
-        finally:
-            bar.stop()
-    data = summary.to_json()
-    if not quiet:
-        if fmt == "json":
-            emit(json.dumps(data, indent=2) + "\n", None)
-        else:
-            _github_table(data)
-    _github_notes(data)
-    if summary.failed and summary.stopped:
-        raise UserError(summary.stopped)
-    if summary.malformed:
-        raise typer.Exit(2)
+    _ingest_api(source, settings, store, "the pages of GitHub data read so far", derive=derive,
+                quiet=quiet, fmt=fmt)
 
 
 @ingest_app.command("jira")
@@ -191,35 +170,14 @@ def ingest_jira_cmd(
     else:
         if not keys:
             raise UserError("name at least one Jira project key (ABC), or replay with --from-dir")
-
-        def on_wait(wait: Wait) -> None:
-            until = datetime.now(UTC) + timedelta(seconds=wait.seconds)
-            err.print(f"waiting {wait.seconds:,.0f}s for {safe_text(wait.reason)}"
-                      f" (until {until:%H:%M:%S} UTC)", highlight=False)
-
         jira = JiraSource(keys, url=url, token_env=token_env, email_env=email_env,
                           store_emails=store_emails or None,
-                          trust_settings_url=trust_settings_url, on_wait=on_wait)
+                          trust_settings_url=trust_settings_url, on_wait=_on_wait)
         jira.url_in(settings)  # refused here, before the store opens, if it must be
         source = jira
-    bar = Bar(enabled=err.is_terminal and not quiet)
-    session.keeps = "the pages of Jira issues read so far"
-    with open_store(store or settings.store) as st:
-        try:
-            summary = pipeline.ingest(st, source, settings, bar, derive_after=derive)
-        finally:
-            bar.stop()
-    data = summary.to_json()
-    if not quiet:
-        if fmt == "json":
-            emit(json.dumps(data, indent=2) + "\n", None)
-        else:
-            _github_table(data, "Jira", ", ".join(safe_text(k) for k in keys) or "all projects")
-    _github_notes(data)
-    if summary.failed and summary.stopped:
-        raise UserError(summary.stopped)
-    if summary.malformed:
-        raise typer.Exit(2)
+    _ingest_api(source, settings, store, "the pages of Jira issues read so far", derive=derive,
+                quiet=quiet, fmt=fmt, system="Jira",
+                what=", ".join(safe_text(k) for k in keys) or "all projects")
 
 
 @app.command("summary")
@@ -259,6 +217,39 @@ def report_store(paths: list[Path] | None, store: Path | None, settings: Setting
         warn_stale(st, settings)
         limit_memory(st, settings.memory_limit)
         yield st, ok
+
+
+def _on_wait(wait: Wait) -> None:
+    """Say a wait an API source sits out (a rate limit, a retry back-off) and until when."""
+    until = datetime.now(UTC) + timedelta(seconds=wait.seconds)
+    err.print(f"waiting {wait.seconds:,.0f}s for {safe_text(wait.reason)}"
+              f" (until {until:%H:%M:%S} UTC)", highlight=False)
+
+
+def _ingest_api(source: Source, settings: Settings, store: Path | None, keeps: str, *,
+                derive: bool, quiet: bool, fmt: str, system: str = "GitHub",
+                what: str | None = None) -> None:
+    """Run an API source (GitHub, Jira; live or replay) through the pipeline and report it: its
+    table (or JSON), then skipped objects, malformed lines and warnings. ``keeps`` is what an
+    interrupted run keeps. Exit 2 on a failed stop or a malformed line."""
+    bar = Bar(enabled=err.is_terminal and not quiet)
+    session.keeps = keeps
+    with open_store(store or settings.store) as st:
+        try:
+            summary = pipeline.ingest(st, source, settings, bar, derive_after=derive)
+        finally:
+            bar.stop()
+    data = summary.to_json()
+    if not quiet:
+        if fmt == "json":
+            emit(json.dumps(data, indent=2) + "\n", None)
+        else:
+            _github_table(data, system, what)
+    _github_notes(data)
+    if summary.failed and summary.stopped:
+        raise UserError(summary.stopped)
+    if summary.malformed:
+        raise typer.Exit(2)
 
 
 def _github_table(data: dict[str, Any], system: str = "GitHub", what: str | None = None) -> None:

@@ -3,10 +3,13 @@ which field and what it held, never a crash or a row the store cannot hold (JSON
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+# The readers every source shares, from the source contract (re-exported: the mapping imports them
+# from here).
+from leadlens.sources.base import MappingError, need, nested, raw_json, time_offset, utf8, wrong
 
 __all__ = [
     "INT64", "MappingError", "as_int", "flag", "integer", "labels", "login", "need", "need_flag",
@@ -15,29 +18,8 @@ __all__ = [
 ]
 
 
-class MappingError(ValueError):
-    """An object lacks a field the mapping needs, or has one of the wrong type."""
-
-
 # Every integer column is a BIGINT.
 INT64 = range(-(2**63), 2**63)
-
-
-def shown(value: object) -> str:
-    """A wrong value as a reason shows it: short, whatever it holds."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def wrong(key: str, what: str, value: object) -> MappingError:
-    return MappingError(f"field {key!r} is not {what}: {shown(value)}")
-
-
-def need(obj: Mapping[str, Any], key: str) -> Any:
-    value = obj.get(key)
-    if value is None:
-        raise MappingError(f"missing field {key!r}")
-    return value
 
 
 def as_int(value: object, key: str) -> int:
@@ -85,26 +67,9 @@ def need_flag(obj: Mapping[str, Any], key: str) -> bool:
     return value
 
 
-def nested(obj: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    """A nested object (``base``, ``head``, ``commit``); empty when absent."""
-    value = obj.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise wrong(key, "an object", value)
-    return value
-
-
 def time(value: object, key: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise wrong(key, "a time", value)
-    try:
-        at = datetime.fromisoformat(value)
-        return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):  # OverflowError: year 9999 west of UTC, say
-        raise wrong(key, "a time", value) from None
+    found = time_offset(value, key)
+    return found[0] if found else None
 
 
 def need_time(obj: Mapping[str, Any], key: str) -> datetime:
@@ -130,25 +95,3 @@ def labels(obj: Mapping[str, Any]) -> list[str]:
 
 def url_in(obj: Mapping[str, Any], key: str) -> str | None:
     return text(obj, key)
-
-
-def raw_json(obj: object) -> str | None:
-    """``obj`` as the JSON the ``raw`` columns keep (characters as they are, not escaped, so that a
-    lone surrogate can be replaced); None if it is nested too deeply to write."""
-    try:
-        return utf8(json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
-    except RecursionError:
-        return None
-
-
-def utf8(text: str) -> str:
-    """``text`` with lone surrogates (a ``\\ud800`` escape in JSON: not UTF-8, which the store
-    refuses) replaced by U+FFFD, as undecodable bytes are."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # Through UTF-16, where a lone surrogate is one bad unit: one U+FFFD, not three.
-        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return text

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
 
-from leadlens.errors import UserError
-from leadlens.sources.base import QUIET, Progress, RunSummary
+from leadlens.sources.base import QUIET, Progress, RunSummary, recorded_files, recorded_objects
 from leadlens.sources.github.load import Batch, write_batch
 from leadlens.sources.github.mapping import Context, route, utf8
 from leadlens.store import Store
@@ -35,13 +30,7 @@ def replay_dir(store: Store, directory: Path, *,
     missing or of the wrong type) go to ``skipped_objects``. Nothing is lost to a bad line but that
     line. Files are read a line at a time, and only regular files: a FIFO or a device named
     ``*.jsonl`` (or a link to one) is refused before anything is read."""
-    if not directory.is_dir():
-        raise UserError(f"--from-dir {directory}: not a directory")
-    files = sorted(directory.glob("*.jsonl"))
-    if not files:
-        raise UserError(f"--from-dir {directory}: no *.jsonl files (recorded API objects) in it")
-    for path in files:
-        _check_regular(path)
+    files = recorded_files(directory)
     summary = RunSummary(mode="replay")
     fetched_at = datetime.now(UTC)
     batches: dict[str, Batch] = {}
@@ -57,24 +46,9 @@ def replay_dir(store: Store, directory: Path, *,
 
     pending = 0
     for path in files:
-        for lineno, line in _lines(path):
-            where = f"{path.name}:{lineno}"
-            if line is None:
-                summary.malformed.append(f"{where}: longer than {MAX_LINE_BYTES:,} bytes")
-                continue
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                summary.malformed.append(f"{where}: not JSON ({exc.msg} at column {exc.colno})")
-                continue
-            except RecursionError:
-                summary.malformed.append(f"{where}: JSON nested too deeply")
-                continue
-            if not isinstance(record, dict) or not isinstance(record.get("url"), str) \
-                    or "data" not in record:
-                summary.malformed.append(f"{where}: not a recorded API object (url, data)")
+        for where, record, problem in recorded_objects(path, MAX_LINE_BYTES):
+            if problem is not None:
+                summary.malformed.append(f"{where}: {problem}")
                 continue
             url = utf8(record["url"])
             routed = route(url)
@@ -136,49 +110,3 @@ class _Kinds:
         if number in self.issues.get(repo, ()):
             return "issue_events"
         return None
-
-
-def _check_regular(path: Path) -> None:
-    try:
-        mode = path.stat().st_mode  # follows links: a link to /dev/zero is a device
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from exc
-    if not stat.S_ISREG(mode):
-        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode)
-                or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file")
-        raise UserError(f"--from-dir: {path} is {kind}, not a regular file; replay reads recorded"
-                        " files only")
-
-
-def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
-    """(line number, text) of each line, decoded (undecodable bytes replaced); None for a line over
-    MAX_LINE_BYTES, which is skipped without being held in memory."""
-    try:
-        # O_NONBLOCK: should the file have been swapped for a FIFO since it was checked, opening
-        # it does not wait for a writer; the check below then refuses it.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from exc
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise UserError(f"--from-dir: {path} is not a regular file; replay reads recorded"
-                            " files only")
-        try:
-            yield from _read_lines(fh)
-        except OSError as exc:
-            raise UserError(f"cannot read {path}: {exc.strerror}") from exc
-
-
-def _read_lines(fh: BinaryIO) -> Iterator[tuple[int, str | None]]:
-    lineno = 0
-    while True:
-        raw = fh.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            return
-        lineno += 1
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            while raw and not raw.endswith(b"\n"):  # the rest of the long line, a chunk at a time
-                raw = fh.readline(2**20)
-            yield lineno, None
-            continue
-        yield lineno, raw.decode("utf-8", "replace")

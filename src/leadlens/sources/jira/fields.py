@@ -3,10 +3,13 @@ field and what it held, never a crash or a row the store cannot hold (JSON gives
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+# The readers every source shares, from the source contract (re-exported: the mapping imports them
+# from here).
+from leadlens.sources.base import MappingError, need, nested, raw_json, time_offset, utf8, wrong
 
 __all__ = [
     "MappingError",
@@ -31,26 +34,6 @@ __all__ = [
 MAX_ADF_DEPTH = 64
 _BLOCKS = frozenset({"paragraph", "heading", "blockquote", "codeBlock", "listItem", "tableRow",
                      "panel", "rule", "mediaSingle", "expand", "nestedExpand"})
-
-
-class MappingError(ValueError):
-    """An object lacks a field the mapping needs, or has one of the wrong type."""
-
-
-def _shown(value: object) -> str:
-    shown = repr(value)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
-
-
-def wrong(key: str, what: str, value: object) -> MappingError:
-    return MappingError(f"field {key!r} is not {what}: {_shown(value)}")
-
-
-def need(obj: Mapping[str, Any], key: str) -> Any:
-    value = obj.get(key)
-    if value is None:
-        raise MappingError(f"missing field {key!r}")
-    return value
 
 
 def text(obj: Mapping[str, Any], key: str, label: str | None = None) -> str | None:
@@ -88,16 +71,6 @@ def number(obj: Mapping[str, Any], key: str) -> float | None:
     return float(value)
 
 
-def nested(obj: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    """A nested object (``fields``, ``status``); empty when absent or null."""
-    value = obj.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise wrong(key, "an object", value)
-    return value
-
-
 def items(obj: Mapping[str, Any], key: str) -> list[Any]:
     """A list field; empty when absent or null."""
     value = obj.get(key)
@@ -106,26 +79,6 @@ def items(obj: Mapping[str, Any], key: str) -> list[Any]:
     if not isinstance(value, list):
         raise wrong(key, "a list", value)
     return value
-
-
-def time_offset(value: object, key: str) -> tuple[datetime, int] | None:
-    """Jira's ``2021-01-25T11:09:27.985+0800`` as a UTC time and the offset it was written with
-    (minutes east of UTC); None for null. A time without an offset is read as UTC."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise wrong(key, "a time", value)
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        raise wrong(key, "a time", value) from None
-    offset = at.utcoffset()
-    if offset is None:
-        return at.replace(tzinfo=UTC), 0
-    try:
-        return at.astimezone(UTC), int(offset.total_seconds() // 60)
-    except OverflowError:  # year 9999 west of UTC, say
-        raise wrong(key, "a time", value) from None
 
 
 def time(obj: Mapping[str, Any], key: str) -> datetime | None:
@@ -185,22 +138,3 @@ def _flatten(node: Mapping[str, Any], out: list[str], depth: int, key: str) -> N
                 _flatten(child, out, depth + 1, key)
     if kind in _BLOCKS and out and not out[-1].endswith("\n"):
         out.append("\n")
-
-
-def raw_json(obj: object) -> str | None:
-    """``obj`` as the JSON the ``raw`` columns keep; None if nested too deeply to write."""
-    try:
-        return utf8(json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
-    except RecursionError:
-        return None
-
-
-def utf8(value: str) -> str:
-    """``value`` with lone surrogates (not UTF-8, which the store refuses) replaced by U+FFFD."""
-    if value.isascii():
-        return value
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return value

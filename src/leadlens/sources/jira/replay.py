@@ -7,9 +7,7 @@ name the issue in ``input.issue_id`` or in the URL (``/issue/10063/worklog``).
 
 from __future__ import annotations
 
-import json
 import re
-import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +17,7 @@ from typing import Any
 import httpx
 
 from leadlens.errors import UserError
-from leadlens.sources.base import QUIET, Progress, RunSummary
+from leadlens.sources.base import QUIET, Progress, RunSummary, recorded_files, recorded_objects
 from leadlens.sources.jira.load import Batch, write_batch
 from leadlens.sources.jira.mapping import Context
 from leadlens.store import Store
@@ -77,13 +75,7 @@ def replay_dir(store: Store, directory: Path, projects: Sequence[str] = (), *,
                store_emails: bool = False, progress: Progress = QUIET) -> RunSummary:
     """Load every ``*.jsonl`` of ``directory`` (only ``projects``' issues and their objects when
     named; a project the recording does not hold is refused before anything is written)."""
-    if not directory.is_dir():
-        raise UserError(f"--from-dir {directory}: not a directory")
-    files = sorted(directory.glob("*.jsonl"))
-    if not files:
-        raise UserError(f"--from-dir {directory}: no *.jsonl files (recorded API objects) in it")
-    for path in files:
-        _check_regular(path)
+    files = recorded_files(directory)
     summary = RunSummary(mode="replay")
     wanted = {p.upper() for p in projects}
     kept: set[str] | None = None
@@ -163,25 +155,7 @@ def _records(files: list[Path], summary: RunSummary | None) -> Iterator[_Record]
     """Every routed record; malformed lines and unrouted objects are counted in ``summary`` (when
     given: a second pass over the same files counts nothing again)."""
     for path in files:
-        for lineno, line in _lines(path):
-            where = f"{path.name}:{lineno}"
-            problem = None
-            record: Any = None
-            if line is None:
-                problem = f"longer than {MAX_LINE_BYTES:,} bytes"
-            elif not line.strip():
-                continue
-            else:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    problem = f"not JSON ({exc.msg} at column {exc.colno})"
-                except RecursionError:
-                    problem = "JSON nested too deeply"
-            if problem is None and (not isinstance(record, dict)
-                                    or not isinstance(record.get("url"), str)
-                                    or "data" not in record):
-                problem = "not a recorded API object (url, data)"
+        for where, record, problem in recorded_objects(path, MAX_LINE_BYTES):
             if problem is not None:
                 if summary is not None:
                     summary.malformed.append(f"{where}: {problem}")
@@ -192,30 +166,3 @@ def _records(files: list[Path], summary: RunSummary | None) -> Iterator[_Record]
                     summary.not_stored[path.stem] += 1
                 continue
             yield _Record(where, record["url"], *routed, record.get("input"), record["data"])
-
-
-def _check_regular(path: Path) -> None:
-    try:
-        mode = path.stat().st_mode  # follows links: a link to /dev/zero is a device
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from exc
-    if not stat.S_ISREG(mode):
-        raise UserError(f"--from-dir: {path} is not a regular file; replay reads recorded files"
-                        " only")
-
-
-def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
-    try:
-        fh = path.open("rb")
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from exc
-    with fh:
-        lineno = 0
-        while raw := fh.readline(MAX_LINE_BYTES + 1):
-            lineno += 1
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                while raw and not raw.endswith(b"\n"):
-                    raw = fh.readline(2**20)
-                yield lineno, None
-                continue
-            yield lineno, raw.decode("utf-8", "replace")
