@@ -17,6 +17,7 @@ schema lacks the field) turns that part off for the run with one warning; the RE
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,9 +70,14 @@ def _time(text: object) -> datetime | None:
     return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
 
 
+# Control characters (terminal escapes) in what GitHub says: shown as spaces.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _messages(errors: list[Mapping[str, Any]]) -> str:
-    return "; ".join(sorted({str(e.get("message") or e.get("type") or "error")[:300]
-                             for e in errors}))
+    """GitHub's error messages, each once, shortened and without control characters."""
+    return "; ".join(sorted({_CONTROL.sub(" ", str(e.get("message") or e.get("type") or "error"))
+                             [:300] for e in errors}))
 
 
 @dataclass

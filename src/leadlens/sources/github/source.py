@@ -228,7 +228,9 @@ class _Sync:
             save_cursor(con, self.repo, SOURCE, resource.name, cursor)
         batch.report_to(self.summary)
         stored = ", ".join(f"{n:,} {r}" for r, n in sorted(self.summary.stored.items()))
-        self.progress.update(f"{self.repo}: {stored or 'nothing new'}; {self.api.requests:,} requests")
+        points = f" ({self.gql.points:,} GraphQL points)" if self.gql and self.gql.points else ""
+        self.progress.update(f"{self.repo}: {stored or 'nothing new'}; {self.api.requests:,}"
+                             f" requests{points}")
 
     def pages(self, resource: Resource, cursor: Mapping[str, Any], params: dict[str, Any],
               etag: str | None) -> Iterator[Any]:
