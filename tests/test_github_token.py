@@ -32,10 +32,18 @@ class Served:
         self.base = httpx.URL(base)
         self.fake = FakeGitHub()
         self.seen: list[tuple[str, str | None]] = []
+        self.graphql: list[str] = []  # the GraphQL URLs asked
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.seen.append((request.url.host, request.headers.get("authorization")))
         prefix = self.base.path.rstrip("/")
+        # GraphQL: beside REST's /api/v3 on GitHub Enterprise Server (/api/graphql), else under it.
+        graphql = prefix.removesuffix("/v3") + "/graphql" if prefix.endswith("/api/v3") \
+            else prefix + "/graphql"
+        if request.method == "POST" and request.url.path == graphql:
+            self.graphql.append(str(request.url))
+            return self.fake(httpx.Request("POST", API + "/graphql", content=request.content,
+                                           headers=request.headers))
         path = request.url.path.removeprefix(prefix)
         response = self.fake(httpx.Request("GET", httpx.URL(API + path, params=request.url.params),
                                            headers=request.headers))
@@ -97,6 +105,8 @@ def test_an_api_url_from_the_settings_file_needs_the_command_line(store: Store,
     assert not _ingest(store, served, settings, trust_settings_api_url=True).failed
     assert not _ingest(store, served, settings, api_url="https://ghe.example.com/api/v3").failed
     assert {host for host, _ in served.seen} == {"ghe.example.com"}
+    # GraphQL on GitHub Enterprise Server is /api/graphql, beside REST's /api/v3.
+    assert served.graphql and set(served.graphql) == {"https://ghe.example.com/api/graphql"}
 
 
 def test_the_default_api_in_a_settings_file_needs_nothing(store: Store, tmp_path: Path) -> None:

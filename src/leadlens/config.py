@@ -309,9 +309,10 @@ class Settings(BaseModel):
     )
     ready_statuses: StatusMap = Field(
         default_factory=dict,
-        description="Per project (its key, or `*` for all): the statuses that mean ready for work"
-        " (item_ready is the first move into one); unset: the first move into a To Do status that"
-        " is not the item's initial one.",
+        description="Per project (a Jira project's key, a GitHub OWNER/REPO for its issues' Projects"
+        " v2 statuses, or `*` for all): the statuses that mean ready for work (item_ready is the"
+        " first move into one); unset: for Jira the first move into a To Do status that is not the"
+        " item's initial one, for GitHub none.",
     )
     in_progress_statuses: StatusMap = Field(
         default_factory=dict,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,44 @@ class FakeGitHub:
         # Server answers an endpoint it lacks (sub-issues, dependencies).
         self.not_served: Callable[[str], bool] | None = None
 
+        # GraphQL (POST /graphql): per pull request, the issues it closes (OWNER/REPO, number);
+        # per issue, its Projects v2 timeline events as GraphQL nodes (served PAGE at a time).
+        self.closing: dict[int, list[tuple[str, int]]] = {}
+        self.project_events: dict[int, list[dict[str, Any]]] = {}
+        # A query's whole answer instead of the data (errors, say), or None for the data.
+        self.graphql_answer: Callable[[str], httpx.Response | None] | None = None
+        self.graphql_log: list[dict[str, Any]] = []  # the bodies posted (`log` says graphql)
+
+    def _graphql(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.graphql_log.append(body)
+        self.log.append("graphql")
+        query = body["query"]
+        if self.graphql_answer and (answer := self.graphql_answer(query)) is not None:
+            return answer
+        assert body["variables"] == {"owner": REPO.split("/")[0], "name": REPO.split("/")[1]}
+        repository: dict[str, Any] = {}
+        for n in re.findall(r"\bp(\d+): pullRequest\(number: (?:\d+)\)", query):
+            refs = self.closing.get(int(n), [])
+            repository[f"p{n}"] = {"closingIssuesReferences": {"totalCount": len(refs), "nodes": [
+                {"number": num, "repository": {"nameWithOwner": repo}} for repo, num in refs]}}
+        for n, after in re.findall(r"\bi(\d+): issue\(number: \d+\) \{ timelineItems\(first: \d+,"
+                                   r" after: (null|\"c\d+\")", query):
+            events = self.project_events.get(int(n), [])
+            start = 0 if after == "null" else int(after.strip('"')[1:])
+            chunk = events[start:start + PAGE]
+            more = start + PAGE < len(events)
+            repository[f"i{n}"] = {"timelineItems": {
+                "pageInfo": {"hasNextPage": more, "endCursor": f"c{start + PAGE}" if more else None},
+                "nodes": chunk}}
+        data = {"rateLimit": {"cost": 1, "remaining": 4999, "resetAt": "2030-01-01T00:00:00Z"},
+                "repository": repository}
+        return httpx.Response(200, json={"data": data}, headers={"x-ratelimit-remaining": "4999",
+                                                                  "x-ratelimit-resource": "graphql"})
+
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path == "/graphql":
+            return self._graphql(request)
         path = request.url.path.removeprefix(f"/repos/{REPO}").strip("/")
         query = dict(request.url.params)
         self.log.append(f"{path}?{urlencode(sorted(query.items()))}" if query else path)

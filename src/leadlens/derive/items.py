@@ -133,14 +133,25 @@ SELECT item_id, row_number() OVER (PARTITION BY item_id ORDER BY "at", history_i
 FROM moves
 """
 
-_GITHUB_TRANSITIONS = """
+# GitHub issues: closed/reopened, and their status changes in Projects v2 (live runs read them
+# through GraphQL: the new status in `detail`, the previous one in the raw event). A project
+# status takes its category from the settings (the project being OWNER/REPO), else GitHub's
+# default Status options by name (Todo, In Progress, Done); any other status is left unmapped.
+_GITHUB_STATUS = ("CASE lower(trim({s})) WHEN 'todo' THEN 'to_do' WHEN 'in progress'"
+                  " THEN 'in_progress' WHEN 'done' THEN 'done' END")
+
+_GITHUB_TRANSITIONS = f"""
 INSERT INTO _item_new_transitions
 SELECT w.id, row_number() OVER (PARTITION BY w.id ORDER BY e."at", e.id), e."at",
-       CASE e.event WHEN 'closed' THEN 'open' ELSE 'closed' END,
-       CASE e.event WHEN 'closed' THEN 'closed' ELSE 'open' END,
-       CASE e.event WHEN 'closed' THEN 'done' ELSE 'to_do' END, e.actor
+       CASE e.event WHEN 'closed' THEN 'open' WHEN 'reopened' THEN 'closed'
+            ELSE nullif(json_extract_string(e.raw, '$.previousStatus'), '') END,
+       CASE e.event WHEN 'closed' THEN 'closed' WHEN 'reopened' THEN 'open' ELSE e.detail END,
+       CASE e.event WHEN 'closed' THEN 'done' WHEN 'reopened' THEN 'to_do'
+            ELSE coalesce({_override('w.project', 'e.detail')},
+                          {_GITHUB_STATUS.format(s='e.detail')}) END,
+       e.actor
 FROM issue_events e JOIN _item_new_items w ON w.source = 'github' AND w.native_id = e.repo || '#' || e.number
-WHERE e.event IN ('closed', 'reopened')
+WHERE e.event IN ('closed', 'reopened', 'project_v2_status_changed')
 """
 
 # A status's category: the site's status list, else what issues in that status carried (a status

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -139,6 +139,31 @@ class GitHubAPI:
             yield page
 
     def get(self, url: str, params: dict[str, Any] | None = None, etag: str | None = None) -> Page:
+        resp, data = self._send("GET", url, params=params, etag=etag)
+        if resp.status_code == 304:  # costs no rate limit: nothing changed since the ETag
+            self.not_modified += 1
+            return Page(str(resp.url), None, None, etag, not_modified=True)
+        link = resp.links.get("next", {}).get("url")
+        return Page(str(resp.url), data, link, resp.headers.get("etag"))
+
+    def post(self, url: str, body: Mapping[str, Any]) -> tuple[httpx.Response, Any]:
+        """POST ``body`` as JSON (a GraphQL query): the response and its JSON, with the limits,
+        retries and budget of :meth:`get`."""
+        return self._send("POST", url, body=body)
+
+    def wait_for_limit(self, resp: httpx.Response, attempt: int, what: str) -> None:
+        """Wait out a rate limit a response reported in its body (GraphQL's ``RATE_LIMITED`` comes
+        with 200): until ``x-ratelimit-reset``, else a minute doubling on repeats."""
+        if attempt > self.retries * 2:
+            raise TransientSourceError(f"GitHub kept rate-limiting {what}; try again later")
+        reset = header_float(resp, "x-ratelimit-reset")
+        seconds = (max(reset - self.clock.now(), 0.0) + 1.0 if reset is not None
+                   else SECONDARY_WAIT * 2.0 ** (attempt - 1))
+        self._wait(seconds, f"GitHub's rate limit ({resp.headers.get('x-ratelimit-resource', what)})")
+
+    def _send(self, method: str, url: str, *, params: dict[str, Any] | None = None,
+              etag: str | None = None, body: Mapping[str, Any] | None = None
+              ) -> tuple[httpx.Response, Any]:
         attempt = 0
         while True:
             self._wait_for_reset()
@@ -147,16 +172,18 @@ class GitHubAPI:
                                          " is spent")
             self.requests += 1
             try:
-                resp = self.client.get(url, params=params,
-                                       headers={"If-None-Match": etag} if etag else None)
+                if method == "POST":
+                    resp = self.client.post(url, json=body)
+                else:
+                    resp = self.client.get(url, params=params,
+                                           headers={"If-None-Match": etag} if etag else None)
             except httpx.TransportError as exc:
                 attempt = self._retry(attempt, url, f"{type(exc).__name__}: {exc}")
                 continue
             self._note_primary(resp)
             status = resp.status_code
-            if status == 304:  # costs no rate limit: nothing changed since the ETag
-                self.not_modified += 1
-                return Page(str(resp.url), None, None, etag, not_modified=True)
+            if status == 304:
+                return resp, None
             if status in (403, 429) and self._limited(resp):
                 attempt += 1
                 if attempt > self.retries * 2:
@@ -169,13 +196,10 @@ class GitHubAPI:
             if status >= 400:
                 raise self._error(resp, url)
             try:
-                data = resp.json()
+                return resp, resp.json()
             except ValueError:
                 # A truncated transfer looks like this too: worth another try, then a clear stop.
                 attempt = self._retry(attempt, url, "malformed JSON", fatal=True)
-                continue
-            link = resp.links.get("next", {}).get("url")
-            return Page(str(resp.url), data, link, resp.headers.get("etag"))
 
     def _error(self, resp: httpx.Response, url: str) -> FatalSourceError:
         status, text = resp.status_code, _message(resp)

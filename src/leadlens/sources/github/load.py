@@ -79,6 +79,10 @@ class Batch:
         marked.add(key)
         return seen
 
+    def put(self, table: str, row: Row) -> None:
+        """Keep a row made elsewhere than the REST mapping (GraphQL), counted under its table."""
+        self._keep(table, table, row)
+
     def _keep(self, counted: str, table: str, row: Row) -> None:
         key = tuple(row[k] for k in KEYS[table])
         self.rows.setdefault(table, {})[key] = row

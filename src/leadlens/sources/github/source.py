@@ -27,6 +27,7 @@ from leadlens.errors import FatalSourceError, TransientSourceError, UserError
 from leadlens.sources.base import QUIET, Progress, RunSummary
 from leadlens.sources.github.client import GitHubAPI, NotFoundError, RequestBudgetSpent
 from leadlens.sources.github.events import RELATIONS
+from leadlens.sources.github.graphql import GraphQL
 from leadlens.sources.github.load import Batch, write_batch
 from leadlens.sources.github.mapping import SOURCE, Context
 from leadlens.store import Store
@@ -79,6 +80,8 @@ def _pr_children(sync: _Sync, pr: Mapping[str, Any], batch: Batch) -> None:
     for page in api.pages(f"{base}/issues/{number}/timeline", {"per_page": PER_PAGE}):
         for obj in _items(page.data, None):
             batch.add("pr_events", obj, _with_number(ctx_for(page.url), number))
+    if sync.gql is not None:
+        sync.gql.pulls.append(number)
     head = pr.get("head")
     head = head.get("sha") if isinstance(head, Mapping) else None
     if isinstance(head, str) and head:
@@ -110,6 +113,8 @@ def _issue_children(sync: _Sync, issue: Mapping[str, Any], batch: Batch) -> None
         return
     if sync.stored_as(number, issue.get("updated_at")):
         return
+    if sync.gql is not None:
+        sync.gql.issues.append(number)
     base = f"repos/{sync.repo}/issues/{number}"
     for page in sync.api.pages(f"{base}/timeline", {"per_page": PER_PAGE}):
         for obj in _items(page.data, None):
@@ -207,6 +212,7 @@ class _Sync:
     progress: Progress
     # Per relation endpoint: whether this run found it served (absent: not asked yet).
     relations: dict[str, bool] = field(default_factory=dict)
+    gql: GraphQL | None = None  # what GraphQL adds to the REST objects (live runs)
 
     def ctx_for(self, url: str) -> Context:
         return Context(self.repo, url, datetime.now(UTC))
@@ -222,7 +228,9 @@ class _Sync:
             save_cursor(con, self.repo, SOURCE, resource.name, cursor)
         batch.report_to(self.summary)
         stored = ", ".join(f"{n:,} {r}" for r, n in sorted(self.summary.stored.items()))
-        self.progress.update(f"{self.repo}: {stored or 'nothing new'}; {self.api.requests:,} requests")
+        points = f" ({self.gql.points:,} GraphQL points)" if self.gql and self.gql.points else ""
+        self.progress.update(f"{self.repo}: {stored or 'nothing new'}; {self.api.requests:,}"
+                             f" requests{points}")
 
     def pages(self, resource: Resource, cursor: Mapping[str, Any], params: dict[str, Any],
               etag: str | None) -> Iterator[Any]:
@@ -269,6 +277,8 @@ class _Sync:
                     batch.add(resource.name, obj, self.ctx_for(page.url))
                     if resource.children and isinstance(obj, Mapping):
                         resource.children(self, obj, batch)
+                if self.gql is not None:
+                    self.gql.flush(batch)
                 rest = {k: v for k, v in cursor.items() if k != "sweep"}
                 if i + step < len(keep) and not resource.sweep:
                     # `since` lists (issues) move on a whole page at a time: a resumed run reads
@@ -291,9 +301,10 @@ class _Sync:
 
 def sync_repo(store: Store, api: GitHubAPI, repo: str, *,
               overlap: timedelta = _DEFAULT_OVERLAP, progress: Progress = QUIET,
-              resources: Iterable[Resource] = RESOURCES) -> RunSummary:
+              resources: Iterable[Resource] = RESOURCES, graphql: bool = True) -> RunSummary:
     """Bring ``repo``'s GitHub data in the store up to date. A spent request budget, or a rate
-    limit beyond ``--max-wait``, ends the run early (``complete`` false); all stored pages stay."""
+    limit beyond ``--max-wait``, ends the run early (``complete`` false); all stored pages stay.
+    ``graphql``: also read what only GitHub's GraphQL API says (``graphql.py``)."""
     check_repo_name(repo)
     summary = RunSummary(repos=[repo])
     try:
@@ -301,7 +312,8 @@ def sync_repo(store: Store, api: GitHubAPI, repo: str, *,
     except NotFoundError:
         raise FatalSourceError(f"repository {repo} does not exist on GitHub or is not visible to "
                                f"the token in {api.token_env}") from None
-    sync = _Sync(store, api, repo, overlap, summary, progress)
+    sync = _Sync(store, api, repo, overlap, summary, progress,
+                 gql=GraphQL(api, repo, summary.warnings) if graphql else None)
     try:
         for resource in resources:
             sync.run(resource)
