@@ -1,0 +1,215 @@
+"""The facts of every change in the store (`leadlens audit`): what the rules read, set-wise.
+
+One query per family of facts over the whole scope (files, commits, reviews, checks, pull
+requests), grouped per change in Python: never one query per change. What the store cannot say is
+None, and a rule that needs it says "unknown" (docs/audit.md, What the store cannot say):
+
+- added lines' text: the store keeps line counts, not lines (``FileChange.added_lines`` None);
+- approvals: None for a change with neither pull-request data nor review trailers;
+- checks: None when the repository has no CI data (no builds at all);
+- labels: None without the change's pull request;
+- CODEOWNERS: not stored; the text of ``--codeowners FILE`` applies to every change when given.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from leadlens.attribution import Rules
+from leadlens.conventions import BotRule
+from leadlens.engines import rows as run_rows
+from leadlens.metrics import flow as fm
+from leadlens.metrics.ai import ai_commits, change_ai, pr_ai
+from leadlens.policy.model import Approval, ChangeFacts, Check, CommitFacts, FileChange
+
+__all__ = ["History", "history"]
+
+
+@dataclass
+class History:
+    """The scope's changes, in merge order, and the flow they were read through (for outcomes)."""
+
+    changes: list[ChangeFacts]
+    flow: fm.Flow
+    repos_with_builds: frozenset[str]
+    repos_with_prs: frozenset[str]
+
+
+def _table(backend: ibis.BaseBackend, expr: ir.Table) -> list[dict[str, Any]]:
+    return run_rows(backend, expr)
+
+
+def _grouped(found: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in found:
+        out[r["cid"]].append(r)
+    return out
+
+
+def history(backend: ibis.BaseBackend, filters: fm.Filters, rules: Rules,
+            codeowners: str | None = None, codeowners_path: str | None = None) -> History:
+    """Every change merged in ``filters``' window, with the facts the rules read. The caller
+    releases ``History.flow`` when done with the outcomes."""
+    fl = fm.flow(backend, filters)
+    try:
+        return _history(backend, fl, filters, rules, codeowners, codeowners_path)
+    except BaseException:
+        fl.release()
+        raise
+
+
+def _history(backend: ibis.BaseBackend, fl: fm.Flow, f: fm.Filters, rules: Rules,
+             codeowners: str | None, codeowners_path: str | None) -> History:
+    s = fl.scope
+    scope = _table(backend, s.select("cid", "repo", "id", "number", "author", "merge_sha",
+                                     "merged_at", n_commits=s.commits).order_by("cid"))
+    keys = s.select("cid", "repo", "merge_sha", n_commits=s.commits, change_id=s.id)
+    cc = backend.table("change_commits").select("repo", "change_id", "sha", "committer_time")
+    mine = cc.join(keys, ["repo", "change_id"])
+    files = _files(backend, mine)
+    ai_table = ai_commits(backend, rules, f.repos)
+    commits, trailer_reviews = _commits(backend, mine, rules, f, ai_table)
+    ai = change_ai(backend, fl, fl.upload(ai_table),
+                   fl.upload(pr_ai(backend, rules, f.repos)))
+    ai_cids = {r["cid"] for r in _table(backend, ai.select("cid"))}
+    pushed = {r["cid"]: r["at"] for r in _table(backend, mine.group_by("cid").aggregate(
+        at=mine.committer_time.max()))}
+    prs, pr_repos = _pulls(backend, s)
+    approvals = _reviews(backend, s)
+    build_repos = frozenset(r["repo"] for r in _table(
+        backend, backend.table("builds").select("repo").distinct()))
+    checks = _checks(backend, s, build_repos)
+    out = []
+    for c in scope:
+        cid, pr = c["cid"], prs.get(c["cid"])
+        last_push = pr["last_push"] if pr and pr["last_push"] else pushed.get(cid)
+        out.append(ChangeFacts(
+            id=c["id"], repo=c["repo"], author=c["author"],
+            files=files.get(cid, ()), commits=commits.get(cid, ()),
+            approvals=_approvals(approvals.get(cid), trailer_reviews.get(cid), pr, last_push,
+                                 f.bots),
+            checks=checks.get(cid, ()) if c["repo"] in build_repos else None,
+            labels=tuple(pr["labels"] or ()) if pr else None,
+            ai_assisted=cid in ai_cids, merged_at=c["merged_at"], last_push_at=last_push,
+            codeowners=codeowners, codeowners_path=codeowners_path))
+    return History(out, fl, build_repos, pr_repos)
+
+
+def _files(backend: ibis.BaseBackend, mine: ir.Table) -> dict[int, tuple[FileChange, ...]]:
+    """Per change, the paths of its work commits (the landing merge only when it is alone, as
+    the AI line share counts them), lines summed over its commits."""
+    work = mine.filter((mine.sha != mine.merge_sha) | (mine.n_commits == 1))
+    cf = backend.table("commit_files")
+    j = work.join(cf, ["repo", "sha"])
+    per = j.group_by(["cid", "path"]).aggregate(
+        added=j.added.sum(), deleted=j.deleted.sum(), binary=j.is_binary.any(),
+        old_path=j.old_path.max())
+    found = _grouped(_table(backend, per.order_by(["cid", "path"])))
+    return {cid: tuple(FileChange(
+        path=r["path"], added=None if r["binary"] else _int(r["added"]),
+        deleted=None if r["binary"] else _int(r["deleted"]),
+        status="R" if r["old_path"] else "M", old_path=r["old_path"]) for r in rs)
+        for cid, rs in found.items()}
+
+
+def _int(v: Any) -> int | None:
+    return None if v is None else int(v)
+
+
+def _commits(backend: ibis.BaseBackend, mine: ir.Table, rules: Rules, f: fm.Filters,
+             ai_table: pa.Table) -> tuple[dict[int, tuple[CommitFacts, ...]], dict[int, list[Approval]]]:
+    commits = backend.table("commits").select(
+        "repo", "sha", "author_name", "author_email", "subject", "body", "trailers",
+        "review_evidence", "committer_time")
+    j = mine.select("cid", "repo", "sha").join(commits, ["repo", "sha"])
+    found = _grouped(_table(backend, j.order_by(["cid", "committer_time", "sha"])))
+    ai = {(r["repo"], r["sha"]): r["evidence"] for r in ai_table.to_pylist()}
+    out: dict[int, tuple[CommitFacts, ...]] = {}
+    reviews: dict[int, list[Approval]] = {}
+    for cid, rs in found.items():
+        facts = []
+        for r in rs:
+            evidence = ai.get((r["repo"], r["sha"]))
+            message = r["subject"] or ""
+            if r["body"]:
+                message = f"{message}\n\n{r['body']}"
+            author = f"{r['author_name'] or ''} <{r['author_email'] or ''}>"
+            facts.append(CommitFacts(
+                sha=r["sha"], author=author, message=message,
+                trailers=tuple((t["key"], t["value"]) for t in r["trailers"] or ()),
+                ai_assisted=evidence is not None,
+                ai_tool=rules.tool_of((e["rule"], e["tool"]) for e in evidence) if evidence else None,
+                committed_at=r["committer_time"]))
+            for e in r["review_evidence"] or ():
+                if e["person"]:
+                    reviews.setdefault(cid, []).append(Approval(
+                        reviewer=e["person"], at=None, after_last_push=None,
+                        is_bot=f.bots.matches(e["person"]), is_ai=f.bots.is_ai_reviewer(e["person"])))
+        out[cid] = tuple(facts)
+    return out, reviews
+
+
+def _pulls(backend: ibis.BaseBackend, s: ir.Table) -> tuple[dict[int, dict[str, Any]], frozenset[str]]:
+    """Per change with a pull request: labels, head sha and the last push (its commits' newest
+    committer time as the forge lists them)."""
+    pr = backend.table("pull_requests")
+    repos = frozenset(r["repo"] for r in _table(backend, pr.select("repo").distinct()))
+    j = s.select("cid", "repo", "number").join(pr.select("repo", "number", "labels", "head_sha"),
+                                                ["repo", "number"])
+    pc = backend.table("pr_commits")
+    last = pc.group_by(["repo", "number"]).aggregate(last_push=pc.committer_time.max())
+    j = j.left_join(last, ["repo", "number"]).select(
+        "cid", "labels", "head_sha", last_push=last.last_push)
+    return {r["cid"]: r for r in _table(backend, j)}, repos
+
+
+def _reviews(backend: ibis.BaseBackend, s: ir.Table) -> dict[int, list[dict[str, Any]]]:
+    rv = backend.table("reviews")
+    rv = rv.filter((rv.state == "APPROVED") & rv.reviewer.notnull())
+    j = s.select("cid", "repo", "number").join(
+        rv.select("repo", "number", "reviewer", "reviewer_is_bot", "submitted_at"), ["repo", "number"])
+    return _grouped(_table(backend, j.select("cid", "reviewer", "reviewer_is_bot", "submitted_at")
+                           .order_by(["cid", "submitted_at", "reviewer"])))
+
+
+def _approvals(reviews: list[dict[str, Any]] | None, trailers: list[Approval] | None,
+               pr: dict[str, Any] | None, last_push: datetime | None, bots: BotRule
+               ) -> tuple[Approval, ...] | None:
+    """The change's approvals: its pull request's approving reviews (after the last push when
+    submitted at or after its newest commit) and its commits' review trailers. None when neither
+    a pull request nor a trailer says anything."""
+    if pr is None and not trailers:
+        return None
+    found = [Approval(
+        reviewer=r["reviewer"], at=r["submitted_at"],
+        after_last_push=(None if r["submitted_at"] is None or last_push is None
+                         else r["submitted_at"] >= last_push),
+        is_bot=bool(r["reviewer_is_bot"]) or bots.matches(r["reviewer"]),
+        is_ai=bots.is_ai_reviewer(r["reviewer"])) for r in reviews or ()]
+    return (*found, *(trailers or ()))
+
+
+
+def _checks(backend: ibis.BaseBackend, s: ir.Table, repos: frozenset[str]
+            ) -> dict[int, tuple[Check, ...]]:
+    """Per change of a repository with CI data: the check runs on its head commit (the pull
+    request's head, else the landing commit), the latest run per name."""
+    if not repos:
+        return {}
+    pr = backend.table("pull_requests").select("repo", "number", "head_sha")
+    j = s.select("cid", "repo", "number", "merge_sha").left_join(pr, ["repo", "number"])
+    heads = j.select("cid", "repo", head=j.head_sha.fill_null(j.merge_sha))
+    b = backend.table("builds")
+    b = b.filter((b.kind == "check_run") & b.name.notnull())
+    hit = heads.join(b.select("repo", "id", "name", "head_sha", "conclusion"),
+                     [heads.repo == b.repo, heads.head == b.head_sha])
+    latest = hit.group_by(["cid", "name"]).aggregate(conclusion=hit.conclusion.argmax(hit.id))
+    found = _grouped(_table(backend, latest.order_by(["cid", "name"])))
+    return {cid: tuple(Check(r["name"], r["conclusion"]) for r in rs) for cid, rs in found.items()}

@@ -1,0 +1,161 @@
+"""`leadlens audit`: every rule over the store's history, and the outcome rates of compliant vs
+violating changes, on a repository whose rates are known by construction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.stats
+
+from gitfixtures import Git
+from leadlens import engines
+from leadlens.attribution import Rules
+from leadlens.metrics.flow import Filters
+from leadlens.pipeline import ingest_git
+from leadlens.policy.audit import (
+    DEFECT_REASON,
+    INCIDENT_REASON,
+    NO_LINES_REASON,
+    audit,
+    audit_history,
+    failure_rows,
+)
+from leadlens.policy.model import ChangeFacts, Finding
+from leadlens.store import open_store
+
+ALICE = "Alice Liddell <alice@example.com>"
+VIOLATING_REVERTED = range(0, 20, 2)  # every violating change (even i) of the first ten
+COMPLIANT_REVERTED = (1, 3)
+
+
+def needs_tests(facts: ChangeFacts) -> list[Finding]:
+    """A tiny local rule: a change adding lines under src/ needs a change under tests/."""
+    src = [f.path for f in facts.files if f.path.startswith("src/") and (f.added or 0) > 0]
+    if not src:
+        return [Finding("tests", "tests-with-code", "not_applicable", "no source change")]
+    if any(f.path.startswith("tests/") for f in facts.files):
+        return [Finding("tests", "tests-with-code", "pass", "tests changed")]
+    return [Finding("tests", "tests-with-code", "fail", "source without tests", fix="add a test",
+                    files=tuple(src))]
+
+
+def build(path: Path) -> dict[int, str]:
+    """A README, then 40 changes (even i: source only, violating; odd i: source and test,
+    compliant), 25 merged in January 2024 and 15 in February; in March, reverts of 10 violating
+    and 2 compliant changes (deletions only: the rule does not apply to them)."""
+    g = Git(path)
+    g.write("README.md", "hello\n")
+    g.commit("Initial commit", author=ALICE, date="2023-12-20T10:00:00Z")
+    shas: dict[int, str] = {}
+    for i in range(40):
+        date = (f"2024-01-{i + 1:02d}T10:00:00Z" if i < 25 else f"2024-02-{i - 24:02d}T10:00:00Z")
+        g.write(f"src/mod{i}.py", f"x = {i}\n")
+        if i % 2:
+            g.write(f"tests/test_mod{i}.py", f"assert {i}\n")
+        shas[i] = g.commit(f"Change {i}", author=ALICE, date=date)
+    for n, i in enumerate([*VIOLATING_REVERTED, *COMPLIANT_REVERTED]):
+        (path / f"src/mod{i}.py").unlink()
+        g.commit(f'Revert "Change {i}"\n\nThis reverts commit {shas[i]}.\n', author=ALICE,
+                 date=f"2024-03-{n + 1:02d}T10:00:00Z")
+    return shas
+
+
+@pytest.fixture(scope="module")
+def audit_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("audit")
+    build(root / "app")
+    path = root / "store.duckdb"
+    with open_store(path) as st:
+        ingest_git(st, [root / "app"])
+    return path
+
+
+def run_audit(audit_store: Path, filters: Filters | None = None):  # type: ignore[no-untyped-def]
+    with open_store(audit_store, read_only=True) as st:
+        return audit(engines.connect(st), filters or Filters(), Rules.configured(), needs_tests,
+                     [("tests", "tests-with-code")])
+
+
+def test_counts_compliance_per_month_and_the_revert_rates_known_by_construction(
+        audit_store: Path) -> None:
+    result, judged = run_audit(audit_store)
+    assert result.changes == 53  # README + 40 changes + 12 reverts
+    (rule,) = result.rules
+    assert (rule.rule, rule.kind) == ("tests", "tests-with-code")
+    assert (rule.passed, rule.failed, rule.unknown, rule.not_applicable) == (20, 20, 0, 13)
+    assert rule.compliance == 0.5
+    # January: i = 0..24, 13 even (violating) and 12 odd; February: i = 25..39, 7 and 8.
+    assert [(m.month, m.passed, m.failed, m.compliance) for m in rule.months] == [
+        ("2024-01", 12, 13, 12 / 25), ("2024-02", 8, 7, 8 / 15)]
+    revert, incident, rework, defects = rule.outcomes
+    assert (revert.n_compliant, revert.n_violating) == (20, 20)
+    assert revert.rate_compliant == pytest.approx(0.1) and revert.rate_violating == pytest.approx(0.5)
+    assert revert.difference == pytest.approx(0.4) and revert.enough and revert.method == "BCa"
+    # scipy's own BCa bootstrap of the same difference of proportions agrees within resampling noise.
+    violating = np.array([1.0] * 10 + [0.0] * 10)
+    compliant = np.array([1.0] * 2 + [0.0] * 18)
+    ref = scipy.stats.bootstrap(
+        (violating, compliant), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis),
+        n_resamples=9999, method="BCa", vectorized=True, paired=False, random_state=1)
+    assert revert.ci_low == pytest.approx(ref.confidence_interval.low, abs=0.03)
+    assert revert.ci_high == pytest.approx(ref.confidence_interval.high, abs=0.03)
+    assert revert.ci_low > 0  # here, untested changes really were reverted more
+    assert (incident.difference, incident.reason) == (None, INCIDENT_REASON)
+    assert (rework.difference, rework.reason) == (None, NO_LINES_REASON)
+    assert (defects.difference, defects.reason) == (None, DEFECT_REASON)
+    assert result.failures == 20 and len(judged) == 53
+
+
+def test_the_facts_read_from_the_store(audit_store: Path) -> None:
+    _, judged = run_audit(audit_store)
+    by_title = {c.commits[0].message.splitlines()[0]: c for c, _ in judged}
+    c1 = by_title["Change 1"]
+    assert [(f.path, f.added, f.deleted) for f in c1.files] == [
+        ("src/mod1.py", 1, 0), ("tests/test_mod1.py", 1, 0)]
+    assert c1.author and c1.approvals is None and c1.checks is None and c1.labels is None
+    assert c1.ai_assisted is False and c1.codeowners is None
+    assert c1.merged_at == datetime(2024, 1, 2, 10, tzinfo=UTC)
+    revert = by_title['Revert "Change 0"']
+    assert [(f.path, f.added, f.deleted) for f in revert.files] == [("src/mod0.py", 0, 1)]
+
+
+def test_failure_rows_name_change_rule_files_and_fix(audit_store: Path) -> None:
+    _, judged = run_audit(audit_store)
+    rows = list(failure_rows(judged))
+    assert len(rows) == 20
+    first = rows[0]
+    assert first["rule"] == "tests" and first["outcome"] == "fail" and first["fix"] == "add a test"
+    assert first["files"] == ["src/mod0.py"] and first["merged_at"] == "2024-01-01T10:00:00Z"
+    assert first["id"].endswith(first["id"].split("@")[-1]) and "@" in first["id"]
+
+
+def test_the_window_scopes_the_audit(audit_store: Path) -> None:
+    feb = Filters(since=datetime(2024, 2, 1, tzinfo=UTC), until=datetime(2024, 3, 1, tzinfo=UTC))
+    result, _ = run_audit(audit_store, feb)
+    (rule,) = result.rules
+    assert (result.changes, rule.passed, rule.failed) == (15, 8, 7)
+    revert = rule.outcomes[0]
+    assert not revert.enough and revert.difference is None
+    assert revert.reason == "not enough evidence: 8 compliant changes and 7 violating changes, need 20"
+
+
+def test_an_empty_scope_says_so() -> None:
+    result = audit_history([], [("tests", "tests-with-code")])
+    assert result.changes == 0 and result.notes == ("no merged change in scope: nothing to audit",)
+    (rule,) = result.rules
+    assert rule.compliance is None and rule.months == () and rule.passed == 0
+
+
+def test_several_findings_of_one_rule_count_once_at_their_worst() -> None:
+    change = ChangeFacts(id="a/b@1", repo="a/b", author=None, files=(),
+                         merged_at=datetime(2024, 5, 1, tzinfo=UTC))
+    findings = [Finding("r", "size", "pass", "ok"), Finding("r", "size", "unknown", "?"),
+                Finding("s", "size", "fail", "no")]
+    result = audit_history([(change, findings)])
+    r, s = result.rules
+    assert (r.rule, r.passed, r.unknown, r.compliance) == ("r", 0, 1, None)
+    assert (s.rule, s.failed, s.compliance) == ("s", 1, 0.0)
+    assert [(m.month, m.unknown) for m in r.months] == [("2024-05", 1)]
