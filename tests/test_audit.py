@@ -3,6 +3,7 @@ violating changes, on a repository whose rates are known by construction."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -159,3 +160,34 @@ def test_several_findings_of_one_rule_count_once_at_their_worst() -> None:
     assert (r.rule, r.passed, r.unknown, r.compliance) == ("r", 0, 1, None)
     assert (s.rule, s.failed, s.compliance) == ("s", 1, 0.0)
     assert [(m.month, m.unknown) for m in r.months] == [("2024-05", 1)]
+
+
+def test_the_summary_renders_as_json_table_and_html(audit_store: Path) -> None:
+    from leadlens.policy.audit import document
+    from leadlens.report.audit import audit_table, render_audit_html
+
+    result, _ = run_audit(audit_store)
+    doc = document(result, "policy.toml")
+    assert json.loads(json.dumps(doc)) == doc  # plain JSON: no dates or dataclasses left
+    (rule,) = doc["rules"]
+    assert rule["months"][0] == {"month": "2024-01", "passed": 12, "failed": 13, "unknown": 0,
+                                 "compliance": 12 / 25}
+    assert [o["outcome"] for o in rule["outcomes"]] == ["revert", "incident", "rework", "defect_escape"]
+    text = audit_table(doc)
+    assert "tests (tests-with-code): compliance 50.0% - pass 20, fail 20" in text
+    assert "revert: 50.0% violating vs 10.0% compliant: +40.0 pp [" in text
+    assert "defect_escape: " + DEFECT_REASON in text
+    html = render_audit_html(doc, datetime(2024, 6, 1, tzinfo=UTC))
+    assert html.startswith("<!DOCTYPE html>") and "<h2>tests</h2>" in html
+    assert "+40.0 pp" in html and "2024-02" in html
+
+
+def test_repository_text_is_escaped_in_the_html() -> None:
+    from leadlens.policy.audit import document
+    from leadlens.report.audit import render_audit_html
+
+    change = ChangeFacts(id="a/b@1", repo="a/b", author=None, files=(),
+                         merged_at=datetime(2024, 5, 1, tzinfo=UTC))
+    doc = document(audit_history([(change, [Finding("<script>x</script>", "size", "fail", "m")])]))
+    html = render_audit_html(doc, datetime(2024, 6, 1, tzinfo=UTC))
+    assert "<script>x" not in html and "&lt;script&gt;x" in html

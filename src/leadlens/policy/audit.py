@@ -9,9 +9,10 @@ changes, each difference with a 95% BCa interval, or "not enough evidence" below
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ from leadlens.policy.history import History, history
 from leadlens.policy.model import ChangeFacts, Finding
 
 __all__ = ["FAILURE_FIELDS", "OUTCOMES", "Audit", "Evaluate", "MonthCompliance", "OutcomeComparison",
-           "RuleAudit", "audit", "audit_history", "failure_rows"]
+           "RuleAudit", "audit", "audit_history", "document", "failure_rows"]
 
 Evaluate = Callable[[ChangeFacts], list[Finding]]
 
@@ -228,3 +229,11 @@ def failure_rows(judged: Sequence[tuple[ChangeFacts, list[Finding]]]) -> Iterato
                        "merged_at": _iso(change.merged_at), "rule": f.rule, "kind": f.kind,
                        "outcome": f.outcome, "files": list(f.files), "message": f.message,
                        "fix": f.fix}
+
+
+def document(result: Audit, policy_path: str | None = None) -> dict[str, Any]:
+    """The audit as JSON (docs/audit.md, Output): times as ISO strings, nulls kept."""
+    doc = asdict(result)
+    doc["since"], doc["until"] = _iso(result.since), _iso(result.until)
+    plain: dict[str, Any] = json.loads(json.dumps({"policy": policy_path, **doc}))  # tuples: lists
+    return plain
