@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import ibis
+import numpy as np
 
+from leadlens.analysis.rates import rate_difference
 from leadlens.analysis.stats import MIN_N, compare
 from leadlens.attribution import Rules
 from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_REWORK_DAYS, DEFAULT_SEED
@@ -169,7 +171,7 @@ def _rule(name: str, kind: str | None, n: int, verdicts: list[tuple[ChangeFacts,
     violating = [c for c, o in verdicts if o == "fail"]
     outcomes = (
         _compare("revert", [float(c.id in reverted) for c in compliant],
-                 [float(c.id in reverted) for c in violating], resamples, seed),
+                 [float(c.id in reverted) for c in violating], resamples, seed, binary=True),
         _null("incident", len(compliant), len(violating), INCIDENT_REASON),
         (_null("rework", 0, 0, NO_LINES_REASON) if rework is None else _compare(
             "rework", [rework[c.id] for c in compliant if c.id in rework],
@@ -195,7 +197,7 @@ def _null(outcome: str, n_compliant: int, n_violating: int, reason: str) -> Outc
 
 
 def _compare(outcome: str, compliant: list[float], violating: list[float], resamples: int,
-             seed: int) -> OutcomeComparison:
+             seed: int, *, binary: bool = False) -> OutcomeComparison:
     def rate(xs: list[float]) -> float | None:
         return sum(xs) / len(xs) if xs else None
 
@@ -205,6 +207,13 @@ def _compare(outcome: str, compliant: list[float], violating: list[float], resam
         return OutcomeComparison(outcome, len(compliant), len(violating), rate(compliant),
                                  rate(violating), None, None, None, None, False,
                                  f"not enough evidence: {' and '.join(short)}, need {MIN_N}")
+    if binary:  # a rate: binomial resampling, the same bootstrap at any size (analysis/rates.py)
+        found = rate_difference(np.asarray(compliant, dtype=np.float64),
+                                np.asarray(violating, dtype=np.float64), resamples=resamples,
+                                seed=seed)
+        return OutcomeComparison(outcome, len(compliant), len(violating), rate(compliant),
+                                 rate(violating), found.estimate, found.low, found.high,
+                                 found.method, True, None)
     c = compare(outcome, compliant, violating, statistic="mean", labels=("compliant", "violating"),
                 resamples=resamples, seed=seed)
     return OutcomeComparison(outcome, c.n_baseline, c.n_treatment, c.mean_baseline, c.mean_treatment,
