@@ -192,3 +192,48 @@ def test_repository_text_is_escaped_in_the_html() -> None:
     doc = document(audit_history([(change, [Finding("<script>x</script>", "size", "fail", "m")])]))
     html = render_audit_html(doc, datetime(2024, 6, 1, tzinfo=UTC))
     assert "<script>x" not in html and "&lt;script&gt;x" in html
+
+
+def test_approvals_checks_and_labels_come_from_the_forge_rows(tmp_path: Path) -> None:
+    import forgefixtures as ff
+
+    g = Git(tmp_path / "forge")
+    g.write("README.md", "hi\n")
+    g.commit("Initial commit", author=ALICE, date="2024-03-01T10:00:00Z")
+    g.write("auth/login.py", "x = 1\n")
+    c1 = g.commit("Add login (#1)\n\nReviewed-by: Carol Danvers <carol@example.com>\n",
+                  author=ALICE, date="2024-03-02T10:00:00Z")
+    g.write("docs/x.md", "x\n")
+    g.commit("Add docs (#2)", author=ALICE, date="2024-03-03T10:00:00Z")
+    path = tmp_path / "store.duckdb"
+    with open_store(path) as st:
+        ingest_git(st, [tmp_path / "forge"])
+        (repo,) = st.con.execute("SELECT DISTINCT repo FROM changes").fetchone() or ("",)
+        ff.pr(st.con, repo, 1, created="2024-03-02T08:00", merged="2024-03-02T10:00",
+              merge_sha=c1, labels=("risky",))
+        ff.pr(st.con, repo, 2, created="2024-03-03T08:00", merged="2024-03-03T10:00")
+        st.con.execute("UPDATE pull_requests SET head_sha = ? WHERE number = 1", [c1])
+        ff.pr_commit(st.con, repo, 1, c1, authored="2024-03-02T09:00", message="Add login")
+        ff.review(st.con, repo, 1, "dan", "APPROVED", "2024-03-02T09:30")
+        ff.review(st.con, repo, 1, "erin", "APPROVED", "2024-03-02T08:30")
+        ff.review(st.con, repo, 1, "frank", "CHANGES_REQUESTED", "2024-03-02T09:40")
+        for id_, name, conclusion in ((1, "test", "success"), (2, "test", "failure"),
+                                      (3, "lint", "success")):
+            st.con.execute("INSERT INTO builds (repo, kind, id, name, head_sha, conclusion, source,"
+                           " fetched_at) VALUES (?, 'check_run', ?, ?, ?, ?, 'github', now())",
+                           [repo, id_, name, c1, conclusion])
+    with open_store(path, read_only=True) as st:
+        _, judged = audit(engines.connect(st), Filters(), Rules.configured(),
+                          lambda facts: [], codeowners="* @dan\n", codeowners_path="CODEOWNERS")
+    by_number = {c.id.rsplit("#", 1)[-1] if "#" in c.id else "none": c for c, _ in judged}
+    one, two, none = by_number["1"], by_number["2"], by_number["none"]
+    assert one.labels == ("risky",) and two.labels == () and none.labels is None
+    # The last push: the newest of the pull request's commits as the forge lists them.
+    assert one.last_push_at == datetime(2024, 3, 2, 9, tzinfo=UTC)
+    assert [(a.reviewer, a.after_last_push) for a in one.approvals or ()] == [
+        ("erin", False), ("dan", True), ("Carol Danvers <carol@example.com>", None)]
+    assert two.approvals == () and none.approvals is None  # a PR without reviews; no PR at all
+    assert sorted((c.name, c.conclusion) for c in one.checks or ()) == [
+        ("lint", "success"), ("test", "failure")]  # the latest run of a name wins
+    assert two.checks == () and none.checks == ()  # the repository has CI data: none ran here
+    assert one.codeowners == "* @dan\n" and one.codeowners_path == "CODEOWNERS"

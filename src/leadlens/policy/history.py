@@ -59,7 +59,8 @@ def _values(column: pa.ChunkedArray) -> list[Any]:
     if pa.types.is_timestamp(column.type):
         micros = column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_pylist()
         return [None if us is None else _EPOCH + timedelta(microseconds=us) for us in micros]
-    return column.to_pylist()
+    values: list[Any] = column.to_pylist()
+    return values
 
 
 def _grouped(found: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
@@ -101,7 +102,7 @@ def _history(backend: ibis.BaseBackend, fl: fm.Flow, f: fm.Filters, rules: Rules
     approvals = _reviews(backend, s)
     build_repos = frozenset(r["repo"] for r in _table(
         backend, backend.table("builds").select("repo").distinct()))
-    checks = _checks(backend, s, build_repos)
+    checks = _checks(backend, fl, build_repos)
     out = []
     for c in scope:
         cid, pr = c["cid"], prs.get(c["cid"])
@@ -213,19 +214,21 @@ def _approvals(reviews: list[dict[str, Any]] | None, trailers: list[Approval] | 
 
 
 
-def _checks(backend: ibis.BaseBackend, s: ir.Table, repos: frozenset[str]
+def _checks(backend: ibis.BaseBackend, fl: fm.Flow, repos: frozenset[str]
             ) -> dict[int, tuple[Check, ...]]:
     """Per change of a repository with CI data: the check runs on its head commit (the pull
     request's head, else the landing commit), the latest run per name."""
     if not repos:
         return {}
-    pr = backend.table("pull_requests").select("repo", "number", "head_sha")
+    s = fl.scope
+    pr = backend.table("pull_requests").select("repo", "number", pr_head="head_sha")
     j = s.select("cid", "repo", "number", "merge_sha").left_join(pr, ["repo", "number"])
-    heads = j.select("cid", "repo", head=j.head_sha.fill_null(j.merge_sha))
+    # Materialised: Ibis 12 will not join a join's derived column again.
+    heads = fl.cache(j.select("cid", "repo", head_commit=j.pr_head.fill_null(j.merge_sha)))
     b = backend.table("builds")
-    b = b.filter((b.kind == "check_run") & b.name.notnull())
-    hit = heads.join(b.select("repo", "id", "name", "head_sha", "conclusion"),
-                     [heads.repo == b.repo, heads.head == b.head_sha])
+    b = b.filter((b.kind == "check_run") & b.name.notnull()).select(
+        "id", "name", "conclusion", run_repo="repo", run_head="head_sha")
+    hit = heads.join(b, (heads.repo == b.run_repo) & (heads.head_commit == b.run_head))
     latest = hit.group_by(["cid", "name"]).aggregate(conclusion=hit.conclusion.argmax(hit.id))
     found = _grouped(_table(backend, latest.order_by(["cid", "name"])))
     return {cid: tuple(Check(r["name"], r["conclusion"]) for r in rs) for cid, rs in found.items()}
