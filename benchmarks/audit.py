@@ -4,8 +4,8 @@ The git tables come from benchmarks/report.py's generator (merges of short branc
 merges, direct pushes and reverts, by people and bots), derived as there. On top, forge rows for
 every change with a pull-request number, each a hash of the change so the same size gives the
 same store: its pull request (a label on one in ten), an approving review on seven in ten (after
-the last push on most), and check runs `test` and `lint` on the head of eight in ten (one in ten
-failing). Then `leadlens audit --format json` runs as a whole process, with a policy holding
+the last push on most; half of them by one of the ten seniors), check runs `test` and `lint`
+on the head of eight in ten (one in ten failing), and a test file in six changes in ten. Then `leadlens audit --format json` runs as a whole process, with a policy holding
 every built-in rule kind; the goal is under 30 s.
 """
 
@@ -38,7 +38,10 @@ _FORGE = [
        WHERE c.number IS NOT NULL""",
     """INSERT INTO reviews BY NAME
        SELECT p.repo, p.number, row_number() OVER (ORDER BY p.repo, p.number) AS id,
-              'dev' || (hash(p.repo, p.number, 'rv') % 400) AS reviewer, FALSE AS reviewer_is_bot,
+              'dev' || CASE WHEN hash(p.repo, p.number, 'sr') % 2 = 0
+                            THEN 1 + hash(p.repo, p.number, 'rv') % 10
+                            ELSE hash(p.repo, p.number, 'rv') % 400 END AS reviewer,
+              FALSE AS reviewer_is_bot,
               'APPROVED' AS state,
               p.merged_at - CASE WHEN hash(p.repo, p.number, 't') % 5 = 0 THEN INTERVAL 3 DAY
                                  ELSE INTERVAL 1 MINUTE END AS submitted_at,
@@ -53,6 +56,12 @@ _FORGE = [
               'github' AS source, now() AS fetched_at
        FROM pull_requests p, (SELECT unnest(['test', 'lint']) AS name) n
        WHERE hash(p.repo, p.number, 'b') % 10 < 8""",
+    # A test file beside the source on six changes in ten (in a work commit of the change).
+    """INSERT INTO commit_files
+       SELECT c.repo, min(cc.sha), 'tests/test_' || (hash(c.id) % 40) || '.py', NULL, 5, 0, FALSE
+       FROM changes c JOIN change_commits cc ON cc.repo = c.repo AND cc.change_id = c.id
+       WHERE (cc.sha <> c.merge_sha OR c.commits = 1) AND hash(c.id, 't') % 10 < 6
+       GROUP BY c.repo, c.id""",
 ]
 
 # Every built-in rule kind (docs/policy.md).
@@ -109,7 +118,7 @@ name = "ai-review"
 rule = "ai-human-review"
 """
 
-CODEOWNERS = "* @bench/all\n/src/area1/ @dev1 @bench/seniors\n/src/area2/ @dev2\n"
+CODEOWNERS = "* @dev1 @dev2 @dev3 @dev4 @dev5\n/src/area1/ @dev1\n/src/area2/ @dev2 @dev3\n"
 
 
 def say(msg: str) -> None:

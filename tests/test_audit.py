@@ -230,6 +230,9 @@ def test_approvals_checks_and_labels_come_from_the_forge_rows(tmp_path: Path) ->
     assert one.labels == ("risky",) and two.labels == () and none.labels is None
     # The last push: the newest of the pull request's commits as the forge lists them.
     assert one.last_push_at == datetime(2024, 3, 2, 9, tzinfo=UTC)
+    # A pull request's single commit is its squash, made on merge: its push time is unknown; a
+    # direct push's commit was pushed about when it was committed.
+    assert two.last_push_at is None and none.last_push_at == datetime(2024, 3, 1, 10, tzinfo=UTC)
     assert [(a.reviewer, a.after_last_push) for a in one.approvals or ()] == [
         ("erin", False), ("dan", True), ("Carol Danvers <carol@example.com>", None)]
     assert two.approvals == () and none.approvals is None  # a PR without reviews; no PR at all

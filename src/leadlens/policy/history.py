@@ -96,9 +96,14 @@ def _history(backend: ibis.BaseBackend, fl: fm.Flow, f: fm.Filters, rules: Rules
     ai = change_ai(backend, fl, fl.upload(ai_table),
                    fl.upload(pr_ai(backend, rules, f.repos)))
     ai_cids = {r["cid"] for r in _table(backend, ai.select("cid"))}
-    pushed = {r["cid"]: r["at"] for r in _table(backend, mine.group_by("cid").aggregate(
-        at=mine.committer_time.max()))}
     prs, pr_repos = _pulls(backend, s)
+    # Git's guess at the last push, when the forge lists no commits: the newest work commit (the
+    # landing merge is made at merge time). A pull request's single commit is its squash, made on
+    # merge: it says nothing (unknown).
+    work = mine.filter((mine.sha != mine.merge_sha) | (mine.n_commits == 1))
+    pushed = {r["cid"]: r["at"] for r in _table(backend, work.group_by("cid").aggregate(
+        at=work.committer_time.max(), single=(work.n_commits.max() == 1)))
+        if not (r["single"] and r["cid"] in prs)}
     approvals = _reviews(backend, s)
     build_repos = frozenset(r["repo"] for r in _table(
         backend, backend.table("builds").select("repo").distinct()))
@@ -119,58 +124,59 @@ def _history(backend: ibis.BaseBackend, fl: fm.Flow, f: fm.Filters, rules: Rules
     return History(out, fl, build_repos, pr_repos)
 
 
+def _columns(backend: ibis.BaseBackend, expr: ir.Table) -> list[list[Any]]:
+    """``expr``'s columns as Python lists, in its order (for the families with a million rows:
+    no dict per row)."""
+    t = backend.to_pyarrow(expr)
+    return [_values(t.column(n)) for n in t.column_names]
+
+
 def _files(backend: ibis.BaseBackend, mine: ir.Table) -> dict[int, tuple[FileChange, ...]]:
     """Per change, the paths of its work commits (the landing merge only when it is alone, as
-    the AI line share counts them), lines summed over its commits."""
+    the AI line share counts them), lines summed over its commits (None for a binary file)."""
     work = mine.filter((mine.sha != mine.merge_sha) | (mine.n_commits == 1))
     cf = backend.table("commit_files")
     j = work.join(cf, ["repo", "sha"])
     per = j.group_by(["cid", "path"]).aggregate(
-        added=j.added.sum(), deleted=j.deleted.sum(), binary=j.is_binary.any(),
+        added=ibis.ifelse(j.is_binary.any(), ibis.null("int64"), j.added.sum().cast("int64")),
+        deleted=ibis.ifelse(j.is_binary.any(), ibis.null("int64"), j.deleted.sum().cast("int64")),
         old_path=j.old_path.max())
-    found = _grouped(_table(backend, per.order_by(["cid", "path"])))
-    return {cid: tuple(FileChange(
-        path=r["path"], added=None if r["binary"] else _int(r["added"]),
-        deleted=None if r["binary"] else _int(r["deleted"]),
-        status="R" if r["old_path"] else "M", old_path=r["old_path"]) for r in rs)
-        for cid, rs in found.items()}
-
-
-def _int(v: Any) -> int | None:
-    return None if v is None else int(v)
+    out: dict[int, list[FileChange]] = defaultdict(list)
+    for cid, path, added, deleted, old in zip(*_columns(backend, per.order_by(["cid", "path"])),
+                                              strict=True):
+        out[cid].append(FileChange(path, added, deleted, "R" if old else "M", old))
+    return {cid: tuple(fs) for cid, fs in out.items()}
 
 
 def _commits(backend: ibis.BaseBackend, mine: ir.Table, rules: Rules, f: fm.Filters,
              ai_table: pa.Table) -> tuple[dict[int, tuple[CommitFacts, ...]], dict[int, list[Approval]]]:
-    commits = backend.table("commits").select(
-        "repo", "sha", "author_name", "author_email", "subject", "body", "trailers",
-        "review_evidence", "committer_time")
+    """Per change, its commits (author as ``name <email>``, the message as git wrote it: subject,
+    blank line, body), and the approvals its review trailers give."""
+    c = backend.table("commits")
+    commits = c.select(
+        "repo", "sha", "trailers", "review_evidence", "committer_time",
+        author=c.author_name.fill_null("") + " <" + c.author_email.fill_null("") + ">",
+        message=ibis.ifelse(c.body.fill_null("") == "", c.subject.fill_null(""),
+                            c.subject.fill_null("") + "\n\n" + c.body))
     j = mine.select("cid", "repo", "sha").join(commits, ["repo", "sha"])
-    found = _grouped(_table(backend, j.order_by(["cid", "committer_time", "sha"])))
+    j = j.select("cid", "repo", "sha", "author", "message", "trailers", "review_evidence",
+                 "committer_time").order_by(["cid", "committer_time", "sha"])
     ai = {(r["repo"], r["sha"]): r["evidence"] for r in ai_table.to_pylist()}
-    out: dict[int, tuple[CommitFacts, ...]] = {}
+    out: dict[int, list[CommitFacts]] = defaultdict(list)
     reviews: dict[int, list[Approval]] = {}
-    for cid, rs in found.items():
-        facts = []
-        for r in rs:
-            evidence = ai.get((r["repo"], r["sha"]))
-            message = r["subject"] or ""
-            if r["body"]:
-                message = f"{message}\n\n{r['body']}"
-            author = f"{r['author_name'] or ''} <{r['author_email'] or ''}>"
-            facts.append(CommitFacts(
-                sha=r["sha"], author=author, message=message,
-                trailers=tuple((t["key"], t["value"]) for t in r["trailers"] or ()),
-                ai_assisted=evidence is not None,
-                ai_tool=rules.tool_of((e["rule"], e["tool"]) for e in evidence) if evidence else None,
-                committed_at=r["committer_time"]))
-            for e in r["review_evidence"] or ():
-                if e["person"]:
-                    reviews.setdefault(cid, []).append(Approval(
-                        reviewer=e["person"], at=None, after_last_push=None,
-                        is_bot=f.bots.matches(e["person"]), is_ai=f.bots.is_ai_reviewer(e["person"])))
-        out[cid] = tuple(facts)
-    return out, reviews
+    for cid, repo, sha, author, message, trailers, evidence_of_review, at in zip(
+            *_columns(backend, j), strict=True):
+        evidence = ai.get((repo, sha)) if ai else None
+        out[cid].append(CommitFacts(
+            sha, author, message, tuple((t["key"], t["value"]) for t in trailers) if trailers else (),
+            evidence is not None,
+            rules.tool_of((e["rule"], e["tool"]) for e in evidence) if evidence else None, at))
+        for e in evidence_of_review or ():
+            if e["person"]:
+                reviews.setdefault(cid, []).append(Approval(
+                    reviewer=e["person"], at=None, after_last_push=None,
+                    is_bot=f.bots.matches(e["person"]), is_ai=f.bots.is_ai_reviewer(e["person"])))
+    return {cid: tuple(cs) for cid, cs in out.items()}, reviews
 
 
 def _pulls(backend: ibis.BaseBackend, s: ir.Table) -> tuple[dict[int, dict[str, Any]], frozenset[str]]:
