@@ -3,7 +3,11 @@ violating changes, on a repository whose rates are known by construction."""
 
 from __future__ import annotations
 
+import csv
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -240,3 +244,83 @@ def test_approvals_checks_and_labels_come_from_the_forge_rows(tmp_path: Path) ->
         ("lint", "success"), ("test", "failure")]  # the latest run of a name wins
     assert two.checks == () and none.checks == ()  # the repository has CI data: none ran here
     assert one.codeowners == "* @dan\n" and one.codeowners_path == "CODEOWNERS"
+
+
+# The command, as a user runs it.
+
+POLICY = """\
+[[rules]]
+name = "tests"
+rule = "tests-with-code"
+source = ["src/**"]
+tests = ["tests/**"]
+"""
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("LEADLENS_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "leadlens", "audit", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, check=False)
+
+
+def failed_cleanly(proc: subprocess.CompletedProcess[str], needle: str) -> bool:
+    lines = proc.stderr.strip().splitlines()
+    return (proc.returncode == 2 and "Traceback" not in proc.stderr and len(lines) == 1
+            and needle in lines[0])
+
+
+def test_the_command_exports_what_would_have_failed(audit_store: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY)
+    base = ("--store", str(audit_store), "--policy", str(policy))
+    summary = json.loads(cli(*base, "--format", "json").stdout)
+    (rule,) = summary["rules"]
+    # The store keeps no file status: a revert deleting src/modN.py reads as a source change
+    # without a test, so the built-in rule fails the 12 reverts as well as the 20 untested changes.
+    assert (rule["passed"], rule["failed"], rule["not_applicable"]) == (20, 32, 1)
+    assert summary["policy"] == str(policy)
+    lines = cli(*base, "--format", "jsonl").stdout.splitlines()
+    rows = [json.loads(x) for x in lines]
+    assert len(rows) == 32 and {r["rule"] for r in rows} == {"tests"}
+    assert rows[0]["files"] == ["src/mod0.py"] and rows[0]["fix"]
+    out = tmp_path / "fails.csv"
+    proc = cli(*base, "--format", "csv", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    table = list(csv.DictReader(out.open()))
+    assert len(table) == 32 and table[0]["files"] == "src/mod0.py"
+    assert list(table[0]) == ["id", "repo", "merged_at", "rule", "kind", "outcome", "files",
+                              "message", "fix"]
+    html = tmp_path / "audit.html"
+    assert cli(*base, "--format", "html", "--out", str(html)).returncode == 0
+    assert "<h2>tests</h2>" in html.read_text()
+    assert "tests (tests-with-code): compliance" in cli(*base).stdout
+
+
+def test_bad_input_fails_in_one_line(audit_store: Path, tmp_path: Path) -> None:
+    store = ("--store", str(audit_store))
+    assert failed_cleanly(cli(*store, cwd=tmp_path), "no policy rules in")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[rules]]\nname = "x"\nrule = "no-such-rule"\n')
+    assert failed_cleanly(cli(*store, "--policy", str(bad)), "unknown rule 'no-such-rule'")
+    assert failed_cleanly(cli(*store, "--policy", str(tmp_path / "none.toml")), "does not exist")
+    good = tmp_path / "policy.toml"
+    good.write_text(POLICY)
+    assert failed_cleanly(cli(*store, "--policy", str(good), "--codeowners", str(tmp_path / "CO")),
+                          "CODEOWNERS file")
+    assert failed_cleanly(cli("--store", str(tmp_path / "no.duckdb"), "--policy", str(good)),
+                          "no store at")
+    assert failed_cleanly(cli(*store, "--policy", str(good), "--format", "xml"), "--format must be")
+
+
+def test_an_empty_store_audits_nothing_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "empty.duckdb"
+    with open_store(path):
+        pass
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY)
+    proc = cli("--store", str(path), "--policy", str(policy), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["changes"] == 0 and doc["rules"][0]["compliance"] is None
+    assert "no merged change in scope" in proc.stderr
