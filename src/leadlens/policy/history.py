@@ -109,6 +109,7 @@ def _history(backend: ibis.BaseBackend, fl: fm.Flow, f: fm.Filters, rules: Rules
         backend, backend.table("builds").select("repo").distinct()))
     checks = _checks(backend, fl, build_repos)
     out = []
+    who = _Who(f.bots)
     for c in scope:
         cid, pr = c["cid"], prs.get(c["cid"])
         last_push = pr["last_push"] if pr and pr["last_push"] else pushed.get(cid)
@@ -116,7 +117,7 @@ def _history(backend: ibis.BaseBackend, fl: fm.Flow, f: fm.Filters, rules: Rules
             id=c["id"], repo=c["repo"], author=c["author"],
             files=files.get(cid, ()), commits=commits.get(cid, ()),
             approvals=_approvals(approvals.get(cid), trailer_reviews.get(cid), pr, last_push,
-                                 f.bots),
+                                 who),
             checks=checks.get(cid, ()) if c["repo"] in build_repos else None,
             labels=tuple(pr["labels"] or ()) if pr else None,
             ai_assisted=cid in ai_cids, merged_at=c["merged_at"], last_push_at=last_push,
@@ -202,8 +203,21 @@ def _reviews(backend: ibis.BaseBackend, s: ir.Table) -> dict[int, list[dict[str,
                            .order_by(["cid", "submitted_at", "reviewer"])))
 
 
+class _Who:
+    """Whether a reviewer is a bot or an AI reviewer, matched once per name (RE2 patterns)."""
+
+    def __init__(self, bots: BotRule) -> None:
+        self.bots = bots
+        self.seen: dict[str, tuple[bool, bool]] = {}
+
+    def __call__(self, name: str) -> tuple[bool, bool]:
+        if name not in self.seen:
+            self.seen[name] = (self.bots.matches(name), self.bots.is_ai_reviewer(name))
+        return self.seen[name]
+
+
 def _approvals(reviews: list[dict[str, Any]] | None, trailers: list[Approval] | None,
-               pr: dict[str, Any] | None, last_push: datetime | None, bots: BotRule
+               pr: dict[str, Any] | None, last_push: datetime | None, who: _Who
                ) -> tuple[Approval, ...] | None:
     """The change's approvals: its pull request's approving reviews (after the last push when
     submitted at or after its newest commit) and its commits' review trailers. None when neither
@@ -214,8 +228,8 @@ def _approvals(reviews: list[dict[str, Any]] | None, trailers: list[Approval] | 
         reviewer=r["reviewer"], at=r["submitted_at"],
         after_last_push=(None if r["submitted_at"] is None or last_push is None
                          else r["submitted_at"] >= last_push),
-        is_bot=bool(r["reviewer_is_bot"]) or bots.matches(r["reviewer"]),
-        is_ai=bots.is_ai_reviewer(r["reviewer"])) for r in reviews or ()]
+        is_bot=bool(r["reviewer_is_bot"]) or who(r["reviewer"])[0],
+        is_ai=who(r["reviewer"])[1]) for r in reviews or ()]
     return (*found, *(trailers or ()))
 
 
