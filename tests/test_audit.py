@@ -324,3 +324,18 @@ def test_an_empty_store_audits_nothing_and_says_so(tmp_path: Path) -> None:
     doc = json.loads(proc.stdout)
     assert doc["changes"] == 0 and doc["rules"][0]["compliance"] is None
     assert "no merged change in scope" in proc.stderr
+
+
+def test_a_codeowners_file_with_bad_lines_is_named_line_by_line(audit_store: Path,
+                                                               tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[[rules]]\nname = "owners"\nrule = "codeowners"\n')
+    owners = tmp_path / "CODEOWNERS"
+    owners.write_text("* @alice\nsrc/ not-an-owner!\n")
+    proc = cli("--store", str(audit_store), "--policy", str(policy), "--codeowners", str(owners),
+               "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert f"warning: {owners}: line 2: " in proc.stderr and "(line skipped)" in proc.stderr
+    (rule,) = json.loads(proc.stdout)["rules"]
+    # Git alone: no pull request, no review trailer, so nobody's approval is known.
+    assert rule["unknown"] == 53 and rule["compliance"] is None

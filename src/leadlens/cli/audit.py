@@ -90,6 +90,13 @@ def audit_cmd(
     check_out(out_file, store_path)
     policy = load(policy_file)
     owners = _read(codeowners, "CODEOWNERS file") if codeowners is not None else None
+    if owners is not None:
+        from leadlens.policy.codeowners import parse
+
+        # As GitHub does: a bad line is skipped, the others apply; each is named, on stderr.
+        for problem in parse(owners, str(codeowners)).errors:
+            err.print(f"warning: {codeowners}: {problem} (line skipped)", highlight=False,
+                      markup=False)
     if not store_path.exists():
         raise UserError(f"no store at {store_path}: run leadlens ingest first")
     from leadlens import engines
