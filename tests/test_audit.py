@@ -339,3 +339,25 @@ def test_a_codeowners_file_with_bad_lines_is_named_line_by_line(audit_store: Pat
     (rule,) = json.loads(proc.stdout)["rules"]
     # Git alone: no pull request, no review trailer, so nobody's approval is known.
     assert rule["unknown"] == 53 and rule["compliance"] is None
+
+
+@pytest.mark.parametrize(("nb", "kb", "nt", "kt"), [(150, 12, 200, 40), (400, 4, 300, 9)])
+def test_binomial_resampling_agrees_with_scipys_bca(nb: int, kb: int, nt: int, kt: int) -> None:
+    from leadlens.analysis.rates import BINOMIAL, rate_difference
+
+    b = np.array([1.0] * kb + [0.0] * (nb - kb))
+    t = np.array([1.0] * kt + [0.0] * (nt - kt))
+    found = rate_difference(b, t, resamples=9999, seed=0)
+    ref = scipy.stats.bootstrap(
+        (t, b), lambda x, y, axis: x.mean(axis=axis) - y.mean(axis=axis), n_resamples=9999,
+        method="BCa", vectorized=True, random_state=3).confidence_interval
+    assert found.estimate == pytest.approx(kt / nt - kb / nb) and found.method == BINOMIAL
+    assert found.low == pytest.approx(ref.low, abs=0.01)
+    assert found.high == pytest.approx(ref.high, abs=0.01)
+
+
+def test_rates_refuse_what_is_not_a_rate() -> None:
+    from leadlens.analysis.rates import rate_difference
+
+    with pytest.raises(ValueError, match="0/1 values"):
+        rate_difference(np.array([0.0, 0.5]), np.array([0.0, 1.0]), resamples=99, seed=0)
