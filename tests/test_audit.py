@@ -179,7 +179,7 @@ def test_the_summary_renders_as_json_table_and_html(audit_store: Path) -> None:
                                  "compliance": 12 / 25}
     assert [o["outcome"] for o in rule["outcomes"]] == ["revert", "incident", "rework", "defect_escape"]
     text = audit_table(doc)
-    assert "tests (tests-with-code): compliance 50.0% - pass 20, fail 20" in text
+    assert "tests (tests-with-code): compliance 50.0%; pass 20, fail 20" in text
     assert "revert: 50.0% violating vs 10.0% compliant: +40.0 pp [" in text
     assert "defect_escape: " + DEFECT_REASON in text
     html = render_audit_html(doc, datetime(2024, 6, 1, tzinfo=UTC))

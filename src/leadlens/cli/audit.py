@@ -114,7 +114,7 @@ def audit_cmd(
             codeowners_path=str(codeowners) if codeowners else None,
             rework_days=settings.rework_days)
     doc = document(result, policy.path or (str(policy_file) if policy_file else None))
-    for note in result.notes:
+    for note in result.notes if fmt != "table" else ():  # the table says them itself
         err.print(f"note: {note}", highlight=False, markup=False)
     if fmt in ("jsonl", "csv"):
         _export(fmt, judged, out_file, store_path)

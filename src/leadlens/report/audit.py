@@ -36,7 +36,7 @@ def audit_table(doc: dict[str, Any]) -> str:
     for r in doc["rules"]:
         lines.append("")
         lines.append(f"{safe_text(r['rule'])} ({r['kind']}): compliance {pct(r['compliance'])}"
-                     f" - pass {count(r['passed'])}, fail {count(r['failed'])}, unknown"
+                     f"; pass {count(r['passed'])}, fail {count(r['failed'])}, unknown"
                      f" {count(r['unknown'])}, not applicable {count(r['not_applicable'])}")
         if r["months"]:
             lines.append("  month    compliance  pass  fail  unknown")
