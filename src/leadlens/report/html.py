@@ -14,9 +14,15 @@ from leadlens.report import charts
 from leadlens.report.format import count, duration, metric_label, pct, signed_pct, value
 from leadlens.report.model import AiSection, Report
 
-__all__ = ["render", "render_ai_html", "render_html"]
+__all__ = ["environment", "render", "render_ai_html", "render_html"]
 
-_TEMPLATES = ("base.html.j2", "report.html.j2", "ai_section.html.j2", "ai_report.html.j2")
+_TEMPLATES = ("base.html.j2", "report.html.j2", "ai_section.html.j2", "ai_report.html.j2",
+              "audit.html.j2")
+
+
+def environment() -> jinja2.Environment:
+    """The templates (base.html.j2 and the pages extending it) with the report's filters."""
+    return _environment()
 
 
 def _environment() -> jinja2.Environment:
@@ -38,7 +44,8 @@ def _environment() -> jinja2.Environment:
 def render_ai_html(section: AiSection, generated_at: datetime) -> str:
     """`leadlens ai report --format html`: the AI section as a page of its own."""
     chart = charts.predicted_vs_measured(section)
-    return _environment().get_template("ai_report.html.j2").render(
+    return _environment().get_template("ai_report.html.j2",
+              "audit.html.j2").render(
         a=section, chart=_markup(chart), version=__version__, generated_at=generated_at,
         plotly_js=_markup(plotly.offline.get_plotlyjs()) if chart else "")
 
