@@ -67,7 +67,10 @@ def translate(pattern: str) -> str:
 class GlobSet:
     """Globs compiled once into one RE2 set: which of them match a path."""
 
-    __slots__ = ("_set", "patterns")
+    __slots__ = ("_matched", "_set", "patterns")
+
+    # An audit asks about the same paths change after change: answers are kept, up to a bound.
+    _REMEMBERED = 200_000
 
     def __init__(self, patterns: Sequence[str]) -> None:
         self.patterns = tuple(patterns)
@@ -80,15 +83,21 @@ class GlobSet:
                 raise GlobError(f"not a valid glob: {exc}") from exc
         if self._set is not None:
             self._set.Compile()
+        self._matched: dict[str, tuple[int, ...]] = {}
 
     def matching(self, path: str) -> list[int]:
         """The indices of the globs that match ``path``, ascending."""
         if self._set is None:
             return []
-        return sorted(self._set.Match(path) or ())
+        found = self._matched.get(path)
+        if found is None:
+            if len(self._matched) >= self._REMEMBERED:
+                self._matched.clear()
+            found = self._matched[path] = tuple(sorted(self._set.Match(path) or ()))
+        return list(found)
 
     def matches(self, path: str) -> bool:
-        return self._set is not None and bool(self._set.Match(path))
+        return bool(self.matching(path))
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
