@@ -293,7 +293,7 @@ def test_the_command_exports_what_would_have_failed(audit_store: Path, tmp_path:
                               "message", "fix"]
     html = tmp_path / "audit.html"
     assert cli(*base, "--format", "html", "--out", str(html)).returncode == 0
-    assert "<h2>tests</h2>" in html.read_text()
+    assert "<h3>tests</h3>" in html.read_text()
     assert "tests (tests-with-code): compliance" in cli(*base).stdout
 
 
@@ -361,3 +361,26 @@ def test_rates_refuse_what_is_not_a_rate() -> None:
 
     with pytest.raises(ValueError, match="0/1 values"):
         rate_difference(np.array([0.0, 0.5]), np.array([0.0, 1.0]), resamples=99, seed=0)
+
+
+def test_the_report_carries_the_audit_when_asked(audit_store: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY)
+    env = {**os.environ, "COLUMNS": "200"}
+
+    def report(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "leadlens", "report", "--store",
+                               str(audit_store), *args], capture_output=True, text=True,
+                              env=env, check=False)
+
+    doc = json.loads(report("--format", "json", "--audit", "--policy", str(policy)).stdout)
+    (rule,) = doc["audit"]["rules"]
+    assert (rule["passed"], rule["failed"]) == (20, 32)  # as `leadlens audit` says
+    assert json.loads(report("--format", "json").stdout)["audit"] is None
+    html = tmp_path / "r.html"
+    assert report("--format", "html", "--out", str(html), "--audit", "--policy",
+                  str(policy)).returncode == 0
+    page = html.read_text()
+    assert '<h2 id="audit">Policy audit</h2>' in page and "<h3>tests</h3>" in page
+    bad = report("--audit", "--policy", str(tmp_path / "none.toml"))
+    assert bad.returncode == 2 and "none.toml" in bad.stderr

@@ -23,13 +23,14 @@ from leadlens.cli.options import (
     open_out,
     to_terminal,
 )
-from leadlens.config import load_settings
+from leadlens.config import Settings, load_settings
 from leadlens.errors import UserError
 from leadlens.report.text import safe_text
-from leadlens.store import open_store
+from leadlens.store import Store, open_store
 from leadlens.store.db import limit_memory
 
 if TYPE_CHECKING:
+    from leadlens.metrics.flow import Filters
     from leadlens.policy.spec import Policy
 
 __all__: list[str] = []
@@ -61,6 +62,39 @@ def load(policy_file: Path | None) -> Policy:
     return policy
 
 
+def audit_of(st: Store, scope: Filters, settings: Settings, policy: Policy,
+             policy_file: Path | None, owners: str | None, codeowners: Path | None
+             ) -> tuple[Any, Any, dict[str, Any]]:
+    """The audit of ``st``'s changes in ``scope``: its result, the judged changes and the
+    document (`leadlens audit` and `leadlens report --audit` share it)."""
+    from leadlens import engines
+    from leadlens.attribution import Rules
+    from leadlens.policy.audit import audit, document
+    from leadlens.policy.evaluator import evaluate
+
+    rules = Rules.of(settings.ai)
+    result, judged = audit(
+        engines.connect(st), scope, rules, lambda facts: evaluate(policy, facts, ai_rules=rules),
+        [(r.name, r.kind) for r in policy.rules], codeowners=owners,
+        codeowners_path=str(codeowners) if codeowners else None,
+        rework_days=settings.rework_days)
+    return result, judged, document(result, policy.path or (str(policy_file) if policy_file
+                                                             else None))
+
+
+def read_codeowners(codeowners: Path | None) -> str | None:
+    """``--codeowners FILE``'s text, its bad lines named on standard error (skipped, as GitHub
+    skips them)."""
+    owners = _read(codeowners, "CODEOWNERS file") if codeowners is not None else None
+    if owners is not None:
+        from leadlens.policy.codeowners import parse
+
+        for problem in parse(owners, str(codeowners)).errors:
+            err.print(f"warning: {codeowners}: {problem} (line skipped)", highlight=False,
+                      markup=False)
+    return owners
+
+
 @app.command("audit")
 def audit_cmd(
     store: StoreOpt = None,
@@ -89,31 +123,13 @@ def audit_cmd(
     store_path = Path(store or settings.store)
     check_out(out_file, store_path)
     policy = load(policy_file)
-    owners = _read(codeowners, "CODEOWNERS file") if codeowners is not None else None
-    if owners is not None:
-        from leadlens.policy.codeowners import parse
-
-        # As GitHub does: a bad line is skipped, the others apply; each is named, on stderr.
-        for problem in parse(owners, str(codeowners)).errors:
-            err.print(f"warning: {codeowners}: {problem} (line skipped)", highlight=False,
-                      markup=False)
+    owners = read_codeowners(codeowners)
     if not store_path.exists():
         raise UserError(f"no store at {store_path}: run leadlens ingest first")
-    from leadlens import engines
-    from leadlens.attribution import Rules
-    from leadlens.policy.audit import audit, document
-    from leadlens.policy.evaluator import evaluate
-
-    rules = Rules.of(settings.ai)
     with open_store(store_path, read_only=True) as st:
         warn_stale(st, settings)
         limit_memory(st, settings.memory_limit)
-        result, judged = audit(
-            engines.connect(st), scope, rules, lambda facts: evaluate(policy, facts, ai_rules=rules),
-            [(r.name, r.kind) for r in policy.rules], codeowners=owners,
-            codeowners_path=str(codeowners) if codeowners else None,
-            rework_days=settings.rework_days)
-    doc = document(result, policy.path or (str(policy_file) if policy_file else None))
+        result, judged, doc = audit_of(st, scope, settings, policy, policy_file, owners, codeowners)
     for note in result.notes if fmt != "table" else ():  # the table says them itself
         err.print(f"note: {note}", highlight=False, markup=False)
     if fmt in ("jsonl", "csv"):

@@ -54,6 +54,13 @@ def report_cmd(
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Measure as of this time (default: now, UTC): in-flight ages, and the"
         " trend's twelve-month windows, which end here.")] = None,
+    audit: Annotated[bool, typer.Option(
+        "--audit", help="Add the policy audit of the scope's changes (docs/audit.md).")] = False,
+    policy_file: Annotated[Path | None, typer.Option(
+        "--policy", help="With --audit: the policy file (default: leadlens.toml's [policy], or"
+        " .leadlens/policy.toml).")] = None,
+    codeowners: Annotated[Path | None, typer.Option(
+        "--codeowners", help="With --audit: a CODEOWNERS file to apply.")] = None,
 ) -> None:
     """Where does delivery time go, and what could speeding up any stage buy?"""
     check_format(fmt, REPORT_FORMATS)
@@ -68,9 +75,19 @@ def report_cmd(
     from leadlens.report.build import build_report
 
     Rules.of(settings.ai)  # bad AI rule settings fail now, not after the ingest and the flow
+    policy = owners = None
+    if audit:  # a bad policy fails now, not after the ingest and the report
+        from leadlens.cli.audit import load, read_codeowners
+
+        policy, owners = load(policy_file), read_codeowners(codeowners)
     with report_store(paths, store, settings, line_history) as (st, ok):
         report = build_report(engines.connect(st), scope, k=k, rework_days=settings.rework_days,
                               as_of=at, settings=settings, ai=Cohorts(per_metric=False))
+        if policy is not None:
+            from leadlens.cli.audit import audit_of
+
+            doc = audit_of(st, scope, settings, policy, policy_file, owners, codeowners)[2]
+            report = report.model_copy(update={"audit": doc})
     deliver(fmt, report, store=store_path, to_file=out_file, html_name="report.html",
             ingest_ok=ok)
 

@@ -11,13 +11,14 @@ from markupsafe import Markup
 
 from leadlens import __version__
 from leadlens.report import charts
+from leadlens.report.audit import signed_points
 from leadlens.report.format import count, duration, metric_label, pct, signed_pct, value
 from leadlens.report.model import AiSection, Report
 
 __all__ = ["environment", "render", "render_ai_html", "render_html"]
 
 _TEMPLATES = ("base.html.j2", "report.html.j2", "ai_section.html.j2", "ai_report.html.j2",
-              "audit.html.j2")
+              "audit.html.j2", "audit_section.html.j2")
 
 
 def environment() -> jinja2.Environment:
@@ -44,8 +45,7 @@ def _environment() -> jinja2.Environment:
 def render_ai_html(section: AiSection, generated_at: datetime) -> str:
     """`leadlens ai report --format html`: the AI section as a page of its own."""
     chart = charts.predicted_vs_measured(section)
-    return _environment().get_template("ai_report.html.j2",
-              "audit.html.j2").render(
+    return _environment().get_template("ai_report.html.j2").render(
         a=section, chart=_markup(chart), version=__version__, generated_at=generated_at,
         plotly_js=_markup(plotly.offline.get_plotlyjs()) if chart else "")
 
@@ -65,7 +65,7 @@ def render_html(report: Report) -> str:
     return template.render(
         r=report, version=report.leadlens_version,
         figures={k: _markup(v) for k, v in figures.items()}, ai_chart=_markup(ai_chart),
-        trend_chart=_markup(trend_chart),
+        trend_chart=_markup(trend_chart), a=report.audit, points=signed_points,
         plotly_js=_markup(plotly.offline.get_plotlyjs())
         if figures or ai_chart or trend_chart else "")
 

@@ -6,6 +6,7 @@ Its AI section is also what `leadlens ai report --format json` prints on its own
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -145,3 +146,4 @@ class Report(FlowFigures, _Header):
     review: ReviewSignals | None = None
     abandoned: int | None = None  # PRs created in scope, closed unmerged; null without PR data
     items: ItemFigures | None = None  # work items: spec → production; null without work items
+    audit: dict[str, Any] | None = None  # `leadlens report --audit`: the audit (docs/audit.md)
