@@ -1,0 +1,183 @@
+"""The facts of one change for ``leadlens gate``: from git (``--base --head``, reviews from
+trailers and the store) or from a pull request (``--github``). Sources give plain data; this turns
+it into the policy's :class:`ChangeFacts`. Unknown stays None (docs/gate.md, "What the gate reads").
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from leadlens.attribution import CommitText, PullRequestText, Rules
+from leadlens.config import Settings
+from leadlens.conventions import BotRule
+from leadlens.policy.model import Approval, ChangeFacts, Check, CommitFacts, FileChange
+
+if TYPE_CHECKING:
+    from leadlens.sources.git.client import GitRepo
+
+__all__ = ["Gathered", "approvals_of", "git_facts", "github_facts"]
+
+# Trailers that record a review in the commit itself (kernel and Gerrit practice).
+REVIEW_TRAILERS = ("reviewed-by", "approved-by")
+
+
+@dataclass
+class Gathered:
+    facts: ChangeFacts
+    notes: list[str]
+    policy_text: tuple[str, str] | None = None  # (path, text) of the policy at the base, if read
+
+
+def _commit_facts(sha: str, author: str, committer: str, message: str,
+                  trailers: tuple[tuple[str, str], ...], at: object, rules: Rules) -> CommitFacts:
+    text = CommitText.of_message(author, committer, message)
+    evidence = rules.classify(text)
+    return CommitFacts(
+        sha=sha, author=author, message=message, trailers=trailers,
+        ai_assisted=bool(evidence),
+        ai_tool=rules.tool_of((e.rule, e.tool) for e in evidence) if evidence else None,
+        committed_at=at if hasattr(at, "tzinfo") else None,  # type: ignore[arg-type]
+    )
+
+
+def _trailer_approvals(commits: Iterable[CommitFacts], bots: BotRule) -> list[Approval]:
+    seen: dict[str, Approval] = {}
+    for c in commits:
+        for key, value in c.trailers:
+            if key.lower() in REVIEW_TRAILERS and value.strip():
+                name = value.strip()
+                seen.setdefault(name.lower(), Approval(
+                    reviewer=name, at=None, after_last_push=None,
+                    is_bot=bots.matches(name.split(" <", 1)[0]),
+                    is_ai=bots.is_ai_reviewer(name.split(" <", 1)[0])))
+    return list(seen.values())
+
+
+def approvals_of(reviews: Sequence[tuple[str, str, object, str | None, bool]], head_sha: str,
+                 bots: BotRule) -> list[Approval]:
+    """GitHub's reading of reviews: each reviewer's latest APPROVED / CHANGES_REQUESTED /
+    DISMISSED review stands (COMMENTED ones change nothing); an approval is after the last push
+    when it reviewed the head commit. ``reviews``: (login, state, at, commit_id, is_bot), oldest
+    first."""
+    latest: dict[str, tuple[str, str, object, str | None, bool]] = {}
+    for review in reviews:
+        if review[1] in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
+            latest[review[0].lower()] = review
+    out = []
+    for login, state, at, commit_id, flagged in latest.values():
+        if state != "APPROVED":
+            continue
+        out.append(Approval(
+            reviewer=login, at=at if hasattr(at, "tzinfo") else None,  # type: ignore[arg-type]
+            after_last_push=None if not commit_id or not head_sha else commit_id == head_sha,
+            is_bot=bots.matches(login, flagged), is_ai=bots.is_ai_reviewer(login)))
+    return out
+
+
+def _change_ai(commits: Sequence[CommitFacts]) -> bool | None:
+    return any(c.ai_assisted for c in commits) if commits else None
+
+
+def git_facts(path: Path, base: str, head: str, settings: Settings,
+              store: Path | None) -> Gathered:
+    """``git diff BASE...HEAD`` and ``git log BASE..HEAD`` in ``path``; approvals from review
+    trailers and from the store's pull request of HEAD, when the store exists and has one."""
+    from leadlens.sources.git import diff
+    from leadlens.sources.git.client import check_git, open_repo
+
+    check_git()
+    repo = open_repo(path)
+    base_sha = diff.resolve(repo, base, "--base")
+    head_sha = diff.resolve(repo, head, "--head")
+    rules, bots = Rules.of(settings.ai), BotRule.of(settings.bots)
+    files = tuple(FileChange(path=f.path, added=f.added, deleted=f.deleted, status=f.status,
+                             old_path=f.old_path, added_lines=f.added_lines)
+                  for f in diff.files(repo, base_sha, head_sha))
+    commits = tuple(_commit_facts(c.sha, c.author, c.committer, c.message, c.trailers,
+                                  c.committed_at, rules) for c in diff.commits(repo, base_sha, head_sha))
+    notes: list[str] = []
+    approvals: list[Approval] | None = _trailer_approvals(commits, bots) or None
+    labels: tuple[str, ...] | None = None
+    if store is not None and store.is_file():
+        from leadlens.store import open_store
+        from leadlens.store.pulls import pull_for_head
+
+        with open_store(store, read_only=True) as st:
+            pull = pull_for_head(st, head_sha)
+        if pull is not None:
+            notes.append(f"reviews and labels from the store: {pull.repo}#{pull.number}")
+            labels = pull.labels
+            approvals = [*(approvals or ()), *approvals_of(
+                [(r.reviewer, r.state, r.at, r.commit_id, r.is_bot) for r in pull.reviews],
+                head_sha, bots)]
+    if approvals is None:
+        notes.append("no review data: no Reviewed-by/Approved-by trailers and no stored pull"
+                     " request of HEAD, so approval rules are unknown")
+    owners_path, owners = diff.codeowners(repo, base_sha)
+    policy = _policy_at(repo, base_sha)
+    return Gathered(ChangeFacts(
+        id=f"{base}...{head}", repo=None, author=commits[0].author if commits else None,
+        files=files, commits=commits, approvals=tuple(approvals) if approvals is not None else None,
+        checks=None, labels=labels, ai_assisted=_change_ai(commits),
+        codeowners=owners, codeowners_path=owners_path), notes, policy)
+
+
+# Where the policy is read from, in this order (docs/policy.md).
+POLICY_PATHS = (".leadlens/policy.toml", "leadlens.toml")
+
+
+def _policy_at(repo: GitRepo, rev: str) -> tuple[str, str] | None:
+    from leadlens.sources.git.diff import blob
+
+    for name in POLICY_PATHS:
+        text = blob(repo, rev, name)
+        if text is not None and (name != "leadlens.toml" or "[policy" in text):
+            return name, text
+    return None
+
+
+def github_facts(target: str, settings: Settings, *, token_env: str, api_url: str | None,
+                 trust_settings_api_url: bool, transport: httpx.BaseTransport | None = None
+                 ) -> Gathered:
+    """The pull request ``OWNER/REPO#N`` through the GitHub source's client."""
+    from leadlens.sources.github.client import GitHubAPI, SystemClock, api_url_for, make_client
+    from leadlens.sources.github.pull import fetch_pull, fetch_text, parse_target
+
+    repo, number = parse_target(target)
+    url = api_url_for(api_url, settings.github.api_url, trust_setting=trust_settings_api_url)
+    token = os.environ.get(token_env, "").strip() or None
+    rules, bots = Rules.of(settings.ai), BotRule.of(settings.bots)
+    with make_client(token, url, transport) as client:
+        api = GitHubAPI(client, token_env=token_env, clock=SystemClock(), max_wait=60.0)
+        pr = fetch_pull(api, repo, number)
+        policy = None
+        for name in POLICY_PATHS:
+            text = fetch_text(api, repo, name, pr.base_ref, pr.notes)
+            if text is not None and (name != "leadlens.toml" or "[policy" in text):
+                policy = (name, text)
+                break
+    if token is None:
+        pr.notes.insert(0, f"no token in {token_env}: anonymous requests (public repositories"
+                           " only, 60 an hour)")
+    commits = tuple(_commit_facts(c.sha, c.author, c.committer, c.message, c.trailers,
+                                  c.committed_at, rules) for c in pr.commits)
+    approvals = approvals_of([(r.reviewer, r.state, r.at, r.commit_id, r.is_bot)
+                              for r in pr.reviews],
+                             pr.head_sha, bots)
+    pr_ai = rules.classify_pull_request(PullRequestText(
+        author=pr.author or "", body=pr.body, labels=pr.labels, head_ref=pr.head_ref))
+    ai = bool(pr_ai) or bool(_change_ai(commits))
+    checks = None if pr.checks is None else tuple(Check(n, c) for n, c in pr.checks)
+    return Gathered(ChangeFacts(
+        id=f"{repo}#{number}", repo=repo, author=pr.author,
+        files=tuple(FileChange(path=f.path, added=f.added, deleted=f.deleted, status=f.status,
+                               old_path=f.old_path, added_lines=f.added_lines) for f in pr.files),
+        commits=commits, approvals=tuple(approvals), checks=checks, labels=pr.labels,
+        ai_assisted=ai, merged_at=pr.merged_at,
+        codeowners=pr.codeowners, codeowners_path=pr.codeowners_path), pr.notes, policy)
