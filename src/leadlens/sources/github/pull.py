@@ -80,7 +80,7 @@ class PullRequestData:
 def parse_target(text: str) -> tuple[str, int]:
     """``OWNER/REPO#N`` -> (repo, N); a one-line error otherwise."""
     m = _TARGET.match(text.strip())
-    if not m:
+    if not m or any(part in (".", "..") for part in m.group(1).split("/")):
         raise UserError(f"--github {text!r}: use OWNER/REPO#NUMBER (e.g. octo/app#42)")
     return check_repo_name(m.group(1)), int(m.group(2))
 
