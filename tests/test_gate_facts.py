@@ -44,7 +44,7 @@ def build_change(path: Path) -> dict[str, str]:
     commits) edits app.py, renames old.md, adds a test, a hostile name and a binary file."""
     g = Git(path)
     g.write(".github/CODEOWNERS", "* @octo/everyone\nsrc/ @octo/core\n")
-    g.write(".leadlens/policy.toml", "[policy]\n")
+    g.write(".leadlens/policy.toml", "rules = []\n")
     g.write("src/app.py", "def f():\n    return 1\n")
     g.write("docs/old.md", "one\ntwo\nthree\n")
     base = g.commit("base", date="2024-01-01T10:00:00Z")
@@ -103,7 +103,7 @@ def test_git_facts(change_repo: tuple[Path, dict[str, str]]) -> None:
     assert facts.checks is None and facts.labels is None  # git cannot say: unknown
     assert facts.codeowners_path == ".github/CODEOWNERS"
     assert facts.codeowners == "* @octo/everyone\nsrc/ @octo/core\n"
-    assert g.policy_text == (".leadlens/policy.toml", "[policy]\n")
+    assert g.policy_text == (".leadlens/policy.toml", "rules = []\n")
 
 
 def test_no_trailers_means_no_review_data(change_repo: tuple[Path, dict[str, str]]) -> None:
@@ -162,7 +162,7 @@ class Served:
         path = request.url.path.removeprefix(f"/repos/{REPO}/")
         if path.startswith("contents/"):
             assert request.url.params.get("ref") == "master"
-            files = {"CODEOWNERS": "* @panjf2000\n", ".leadlens/policy.toml": "[policy]\n"}
+            files = {"CODEOWNERS": "* @panjf2000\n", ".leadlens/policy.toml": "rules = []\n"}
             name = path.removeprefix("contents/")
             if name not in files:
                 return httpx.Response(404, json={"message": "Not Found"})
@@ -205,7 +205,7 @@ def test_pull_request_facts(monkeypatch: pytest.MonkeyPatch) -> None:
     assert f.approvals is not None
     assert ("panjf2000", True) in [(a.reviewer, a.after_last_push) for a in f.approvals]
     assert (f.codeowners_path, f.codeowners) == ("CODEOWNERS", "* @panjf2000\n")
-    assert g.policy_text == (".leadlens/policy.toml", "[policy]\n")
+    assert g.policy_text == (".leadlens/policy.toml", "rules = []\n")
     assert all(r.url.host == "api.github.com" and r.headers["authorization"] == "Bearer t0ken"
                for r in served.requests)
     assert any(r.url.path.endswith(f"/commits/{HEAD_41}/check-runs") for r in served.requests)
@@ -301,3 +301,16 @@ def test_json_and_terminal() -> None:
                          " 1 not applicable")
     assert GateResult("x", FINDINGS[2:]).exit_code == 0
     assert GateResult("x", FINDINGS[2:], strict=True).exit_code == 1
+
+
+def test_the_policy_is_found_in_load_policys_order() -> None:
+    from leadlens.cli.gate_facts import pick_policy
+
+    files = {"leadlens.toml": "store = 'x'\n", ".leadlens/policy.toml": "rules = []\n",
+             "pyproject.toml": "[tool.leadlens.policy]\nrules = []\n"}
+    assert pick_policy(files.get) == (".leadlens/policy.toml", "rules = []\n")
+    assert pick_policy({"pyproject.toml": files["pyproject.toml"]}.get) == (
+        "pyproject.toml", files["pyproject.toml"])
+    assert pick_policy({"pyproject.toml": "[tool.black]\n"}.get) is None
+    with pytest.raises(UserError, match=r"both leadlens\.toml and \.leadlens/policy\.toml"):
+        pick_policy({**files, "leadlens.toml": "[policy]\nrules = []\n"}.get)

@@ -6,7 +6,8 @@ it into the policy's :class:`ChangeFacts`. Unknown stays None (docs/gate.md, "Wh
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,12 +17,13 @@ import httpx
 from leadlens.attribution import CommitText, PullRequestText, Rules
 from leadlens.config import Settings
 from leadlens.conventions import BotRule
+from leadlens.errors import UserError
 from leadlens.policy.model import Approval, ChangeFacts, Check, CommitFacts, FileChange
 
 if TYPE_CHECKING:
     from leadlens.sources.git.client import GitRepo
 
-__all__ = ["Gathered", "approvals_of", "git_facts", "github_facts"]
+__all__ = ["Gathered", "approvals_of", "git_facts", "github_facts", "pick_policy"]
 
 # Trailers that record a review in the commit itself (kernel and Gerrit practice).
 REVIEW_TRAILERS = ("reviewed-by", "approved-by")
@@ -128,18 +130,40 @@ def git_facts(path: Path, base: str, head: str, settings: Settings,
         codeowners=owners, codeowners_path=owners_path), notes, policy)
 
 
-# Where the policy is read from, in this order (docs/policy.md).
-POLICY_PATHS = (".leadlens/policy.toml", "leadlens.toml")
+# Where the policy is read from, in load_policy's order (docs/policy.md): the file and the table.
+POLICY_FILES = (("leadlens.toml", ("policy",)), (".leadlens/policy.toml", ()),
+                ("pyproject.toml", ("tool", "leadlens", "policy")))
+
+
+def pick_policy(read: Callable[[str], str | None]) -> tuple[str, str] | None:
+    """(path, text) of the policy among the files ``read`` gives (None: no such file), in
+    ``load_policy``'s order; a policy in both leadlens.toml and .leadlens/policy.toml is refused."""
+    found: list[tuple[str, str]] = []
+    for name, table in POLICY_FILES:
+        text = read(name)
+        if text is not None and (not table or _has_table(text, table)):
+            found.append((name, text))
+    if len(found) > 1 and found[0][0] == "leadlens.toml" and found[1][0] == ".leadlens/policy.toml":
+        raise UserError("a policy in both leadlens.toml and .leadlens/policy.toml: keep one")
+    return found[0] if found else None
+
+
+def _has_table(text: str, table: tuple[str, ...]) -> bool:
+    try:
+        data: object = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return True  # parse_policy says where it is broken
+    for part in table:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
 
 
 def _policy_at(repo: GitRepo, rev: str) -> tuple[str, str] | None:
     from leadlens.sources.git.diff import blob
 
-    for name in POLICY_PATHS:
-        text = blob(repo, rev, name)
-        if text is not None and (name != "leadlens.toml" or "[policy" in text):
-            return name, text
-    return None
+    return pick_policy(lambda name: blob(repo, rev, name))
 
 
 def github_facts(target: str, settings: Settings, *, token_env: str, api_url: str | None,
@@ -156,12 +180,7 @@ def github_facts(target: str, settings: Settings, *, token_env: str, api_url: st
     with make_client(token, url, transport) as client:
         api = GitHubAPI(client, token_env=token_env, clock=SystemClock(), max_wait=60.0)
         pr = fetch_pull(api, repo, number)
-        policy = None
-        for name in POLICY_PATHS:
-            text = fetch_text(api, repo, name, pr.base_ref, pr.notes)
-            if text is not None and (name != "leadlens.toml" or "[policy" in text):
-                policy = (name, text)
-                break
+        policy = pick_policy(lambda name: fetch_text(api, repo, name, pr.base_ref, pr.notes))
     if token is None:
         pr.notes.insert(0, f"no token in {token_env}: anonymous requests (public repositories"
                            " only, 60 an hour)")
