@@ -398,6 +398,8 @@ def load_settings(directory: Path | None = None) -> Settings:
         found = tool.get("leadlens") if isinstance(tool, dict) else None
         if isinstance(found, dict):
             data, source = found, pyproject
+    # [policy] is the policy file's own table (policy/config.py reads it), not a setting.
+    data = {key: value for key, value in data.items() if key != "policy"}
     try:
         return _valid_pattern(Settings.model_validate(data))
     except ValidationError as exc:

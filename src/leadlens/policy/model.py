@@ -49,6 +49,7 @@ class Approval:
     after_last_push: bool | None  # None when unknown (a trailer, no push times)
     is_bot: bool = False
     is_ai: bool = False
+    teams: tuple[str, ...] = ()  # @org/team names the review was given for (a team's review request)
 
 
 @dataclass(frozen=True)
