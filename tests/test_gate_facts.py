@@ -155,6 +155,7 @@ class Served:
             {"filename": "b.py", "status": "renamed", "previous_filename": "a.py",
              "additions": 0, "deletions": 0}]
         self.checks_status = checks_status
+        self.policy = "rules = []\n"
         self.requests: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -162,7 +163,7 @@ class Served:
         path = request.url.path.removeprefix(f"/repos/{REPO}/")
         if path.startswith("contents/"):
             assert request.url.params.get("ref") == "master"
-            files = {"CODEOWNERS": "* @panjf2000\n", ".leadlens/policy.toml": "rules = []\n"}
+            files = {"CODEOWNERS": "* @panjf2000\n", ".leadlens/policy.toml": self.policy}
             name = path.removeprefix("contents/")
             if name not in files:
                 return httpx.Response(404, json={"message": "Not Found"})

@@ -94,11 +94,14 @@ def _judge(gathered: Gathered, policy_file: Path | None, strict: bool, settings:
         raise UserError(f"no policy for {gathered.facts.id}: the base has neither"
                         " .leadlens/policy.toml nor a [policy] table in leadlens.toml (or pass"
                         " --policy FILE)")
-    rules = parse_policy(text, where)
-    findings = evaluate(rules, gathered.facts, ai_rules=Rules.of(settings.ai))
+    policy = parse_policy(text, where)
+    if not policy.rules:
+        raise UserError(f"{where}: the policy has no rules: nothing to gate on")
+    findings = evaluate(policy, gathered.facts, ai_rules=Rules.of(settings.ai))
     return GateResult(change=gathered.facts.id, findings=findings, strict=strict,
                       policy_path=where if policy_file is None else None,
-                      notes=tuple(gathered.notes))
+                      notes=tuple(gathered.notes),
+                      rule_lines={r.name: r.line for r in policy.rules if r.line})
 
 
 def descriptions() -> dict[str, str]:

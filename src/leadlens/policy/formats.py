@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -34,6 +34,7 @@ class GateResult:
     strict: bool = False
     policy_path: str | None = None  # where the rules are written (the location of change-wide findings)
     notes: Sequence[str] = ()  # facts that could not be read, and why
+    rule_lines: Mapping[str, int] = field(default_factory=dict)  # rule name -> its line there
 
     @property
     def failed(self) -> list[Finding]:
@@ -108,7 +109,8 @@ def _uri(path: str) -> str:
     return quote(path, safe="/")
 
 
-def _locations(f: Finding, policy_path: str | None) -> list[dict[str, Any]]:
+def _locations(f: Finding, policy_path: str | None, rule_line: int | None
+               ) -> list[dict[str, Any]]:
     locs: list[dict[str, Any]] = []
     for path, line in f.lines:
         locs.append({"physicalLocation": {"artifactLocation": {"uri": _uri(path)},
@@ -117,7 +119,10 @@ def _locations(f: Finding, policy_path: str | None) -> list[dict[str, Any]]:
     locs.extend({"physicalLocation": {"artifactLocation": {"uri": _uri(p)}}}
                 for p in f.files if p not in lined)
     if not locs and policy_path:  # a change-wide finding (checks, approvals): where the rule is
-        locs.append({"physicalLocation": {"artifactLocation": {"uri": _uri(policy_path)}}})
+        where: dict[str, Any] = {"artifactLocation": {"uri": _uri(policy_path)}}
+        if rule_line:
+            where["region"] = {"startLine": rule_line}
+        locs.append({"physicalLocation": where})
     return locs[:MAX_LOCATIONS]
 
 
@@ -155,7 +160,7 @@ def sarif(result: GateResult, descriptions: Mapping[str, str]) -> str:
             "kind": "fail" if fails else "open",
             "level": f.level if fails else "none",
             "message": {"text": text},
-            "locations": _locations(f, result.policy_path),
+            "locations": _locations(f, result.policy_path, result.rule_lines.get(f.rule)),
             "properties": {"outcome": f.outcome, "change": result.change},
         })
     doc = {
