@@ -9,6 +9,7 @@ the policy's facts (sources never import the policy).
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,10 +65,13 @@ def files(repo: GitRepo, base: str, head: str) -> list[DiffFile]:
     """Every path ``base...head`` touches, with line counts and the added lines (numbered in the
     new file). ``base`` and ``head`` are commit SHAs (see :func:`resolve`)."""
     span = f"{base}...{head}"
-    raw = _run([*_CONFIG, "diff", *_DIFF, "--raw", "--numstat", "-z", span], repo.path)
+    # The two diffs run at once (each is mostly git's own I/O wait).
+    with ThreadPoolExecutor(1) as pool:
+        patch_job = pool.submit(_run, [*_CONFIG, "diff", *_DIFF, "-U0", "--src-prefix=a/",
+                                       "--dst-prefix=b/", span], repo.path)
+        raw = _run([*_CONFIG, "diff", *_DIFF, "--raw", "--numstat", "-z", span], repo.path)
+        patch = patch_job.result()
     entries = _parse_raw(raw)
-    patch = _run([*_CONFIG, "diff", *_DIFF, "-U0", "--src-prefix=a/", "--dst-prefix=b/", span],
-                 repo.path)
     # git writes one `diff --git` section per file pair, in the order of the raw listing.
     sections = re.split(rb"(?m)^diff --git ", patch)[1:]
     if len(sections) != len(entries):
