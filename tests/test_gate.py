@@ -246,3 +246,46 @@ def test_a_pull_request_that_does_not_exist_exits_2(monkeypatch: pytest.MonkeyPa
     assert (code, out) == (2, "")
     assert err == (f"leadlens: error: pull request {REPO}#9999 does not exist or is not visible"
                    " to the token in GITHUB_TOKEN\n")
+
+
+def test_not_a_repository_exits_2(monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = gate(monkeypatch, capsys, tmp_path / "x", str(tmp_path / "nowhere"),
+                          "--base", "main")
+    assert (code, out) == (2, "")
+    assert err.startswith("leadlens: error: ") and "no such file or directory" in err
+    assert err.count("\n") == 1
+
+
+def test_reviews_from_the_store(monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """git alone has no reviews; the store's pull request of HEAD brings them (and its labels)."""
+    from leadlens.store import open_store
+
+    g = Git(tmp_path / "repo")
+    g.write(".leadlens/policy.toml", '[[rules]]\nname = "two"\nrule = "risk-paths"\n'
+            'paths = ["auth/**"]\napprovals = 3\nafter_last_push = true\n')
+    g.commit("base", date="2024-01-01T10:00:00Z")
+    g.write("auth/login.py", "x = 1\n")
+    head = g.commit("login", date="2024-01-02T10:00:00Z")
+    store = tmp_path / "store.duckdb"
+    with open_store(store) as st:
+        st.con.execute(
+            "INSERT INTO pull_requests (repo, number, author, state, created_at, updated_at, head_sha,"
+            " labels, source, fetched_at) VALUES ('o/r', 7, 'alice', 'open', now(), now(), ?,"
+            " ['risky'], 'github', now())", [head])
+        for rid, who, commit in ((1, "bob", head), (2, "carol", "an-older-push"),
+                                 (3, "dave", head)):
+            st.con.execute(
+                "INSERT INTO reviews (repo, number, id, reviewer, state, submitted_at, commit_id,"
+                " source, fetched_at) VALUES ('o/r', 7, ?, ?, 'APPROVED', now(), ?, 'github', now())",
+                [rid, who, commit])
+    args = (str(g.path), "--base", "HEAD~1", "--format", "json", "--store", str(store))
+    code, out, _ = gate(monkeypatch, capsys, g.path, *args)
+    doc = json.loads(out)
+    # bob and dave approved the head; carol an older push, which does not count: 2 of 3.
+    assert (code, [f["outcome"] for f in doc["findings"]]) == (1, ["fail"])
+    assert "2" in doc["findings"][0]["message"]
+    assert "reviews and labels from the store: o/r#7" in doc["notes"]
+    code, out, _ = gate(monkeypatch, capsys, g.path, *args[:-2])  # no store: nothing known
+    assert (code, [f["outcome"] for f in json.loads(out)["findings"]]) == (0, ["unknown"])
