@@ -9,6 +9,7 @@ import os
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,14 +38,15 @@ class Gathered:
 
 
 def _commit_facts(sha: str, author: str, committer: str, message: str,
-                  trailers: tuple[tuple[str, str], ...], at: object, rules: Rules) -> CommitFacts:
+                  trailers: tuple[tuple[str, str], ...], at: datetime | None, rules: Rules
+                  ) -> CommitFacts:
     text = CommitText.of_message(author, committer, message)
     evidence = rules.classify(text)
     return CommitFacts(
         sha=sha, author=author, message=message, trailers=trailers,
         ai_assisted=bool(evidence),
         ai_tool=rules.tool_of((e.rule, e.tool) for e in evidence) if evidence else None,
-        committed_at=at if hasattr(at, "tzinfo") else None,  # type: ignore[arg-type]
+        committed_at=at,
     )
 
 
@@ -61,13 +63,16 @@ def _trailer_approvals(commits: Iterable[CommitFacts], bots: BotRule) -> list[Ap
     return list(seen.values())
 
 
-def approvals_of(reviews: Sequence[tuple[str, str, object, str | None, bool]], head_sha: str,
+Review = tuple[str, str, "datetime | None", "str | None", bool]  # login, state, at, commit, bot
+
+
+def approvals_of(reviews: Sequence[Review], head_sha: str,
                  bots: BotRule) -> list[Approval]:
     """GitHub's reading of reviews: each reviewer's latest APPROVED / CHANGES_REQUESTED /
     DISMISSED review stands (COMMENTED ones change nothing); an approval is after the last push
     when it reviewed the head commit. ``reviews``: (login, state, at, commit_id, is_bot), oldest
     first."""
-    latest: dict[str, tuple[str, str, object, str | None, bool]] = {}
+    latest: dict[str, Review] = {}
     for review in reviews:
         if review[1] in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
             latest[review[0].lower()] = review
@@ -76,7 +81,7 @@ def approvals_of(reviews: Sequence[tuple[str, str, object, str | None, bool]], h
         if state != "APPROVED":
             continue
         out.append(Approval(
-            reviewer=login, at=at if hasattr(at, "tzinfo") else None,  # type: ignore[arg-type]
+            reviewer=login, at=at,
             after_last_push=None if not commit_id or not head_sha else commit_id == head_sha,
             is_bot=bots.matches(login, flagged), is_ai=bots.is_ai_reviewer(login)))
     return out
