@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadlens.policy.codeowners import parse
 
@@ -85,3 +87,51 @@ def test_escaped_spaces_and_comments() -> None:
     co = parse("# a comment\n\n   \nMy\\ File.txt @a # trailing\n")
     assert co.owners_of("My File.txt") == ("@a",)
     assert [e.line for e in co.entries] == [4]
+
+
+@pytest.mark.parametrize(("glob", "matches", "misses"), [
+    ("*.py", ["a.py", "src/deep/b.py"], ["a.pyc", "py"]),
+    ("auth/**", ["auth/a", "auth/x/y.py"], ["auth", "web/auth/a"]),
+    ("**/logs", ["logs", "a/logs/x", "a/b/logs"], ["a/logsx"]),
+    ("a/**/b", ["a/b", "a/x/y/b", "a/x/b/c"], ["x/a/b"]),
+    ("src/*.py", ["src/a.py"], ["src/x/a.py", "lib/src/a.py"]),
+    ("docs", ["docs", "docs/a.md", "x/docs/b"], ["docsy"]),
+    ("/docs/", ["docs/a.md"], ["x/docs/a.md"]),
+    ("file?.txt", ["file1.txt"], ["file/.txt", "file12.txt"]),
+    ("**/openapi*.{yaml,yml,json}", ["openapi.yaml", "api/openapi-v2.json"], ["api/openapi.toml"]),
+])
+def test_policy_globs_read_as_git_does(glob: str, matches: list[str], misses: list[str]) -> None:
+    from leadlens.policy.spec import globs_of
+
+    globs = globs_of((glob,))
+    assert [p for p in matches if not globs.matches(p)] == []
+    assert [p for p in misses if globs.matches(p)] == []
+
+
+_PART = st.sampled_from(["a", "b", "*", "**", "a*", "?", "x.py", "*.py"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=st.tuples(st.booleans(), st.lists(_PART, min_size=1, max_size=3), st.booleans()),
+       path=st.lists(st.sampled_from(["a", "b", "ab", "x.py", "a.py"]), min_size=1, max_size=4))
+def test_the_re2_translation_matches_as_pathspec_does(pattern: tuple[bool, list[str], bool],
+                                                      path: list[str]) -> None:
+    """RE2 runs pathspec's own regular expression as Python's re does; and it matches what
+    pathspec matches, but for our one documented difference: a pattern whose last part has a
+    wildcard matches files only, never what is below them."""
+    import re
+
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+    from leadlens.policy.globs import GlobSet, translate
+
+    lead, parts, trail = pattern
+    glob = ("/" if lead else "") + "/".join(parts) + ("/" if trail else "")
+    target = "/".join(path)
+    ours = GlobSet([glob]).matches(target)
+    assert ours is (re.search(translate(glob), target) is not None)
+    last = parts[-1]
+    if trail or last == "**" or not ("*" in last or "?" in last):
+        assert ours is (GitIgnoreSpecPattern(glob).match_file(target) is not None)
+    elif ours:
+        assert GitIgnoreSpecPattern(glob).match_file(target) is not None

@@ -78,3 +78,17 @@ def test_every_package_is_on_the_architecture_page() -> None:
     names |= {p.name for p in src.iterdir() if (p / "__init__.py").is_file()}
     for name in sorted(names):
         assert f"`{name}" in text, f"{name} is not on docs/architecture.md"
+
+
+def test_every_policy_rule_and_setting_is_documented() -> None:
+    from leadlens.policy.config import SCOPE_KEYS
+    from leadlens.policy.rules import RULES
+
+    text = (DOCS / "policy.md").read_text()
+    for kind, rule in RULES.items():
+        assert f"### `{kind}`" in text, f"policy rule {kind} has no section in docs/policy.md"
+        section = text.split(f"### `{kind}`", 1)[1].split("\n### ", 1)[0]
+        for name in rule.params:
+            assert f"`{name}`" in section, f"setting {name} of {kind} is not in its docs/policy.md section"
+    for key in SCOPE_KEYS:
+        assert f"`{key}`" in text, f"scope key {key} is not in docs/policy.md"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from leadlens import attribution
 from leadlens.model import Trailer
@@ -17,6 +18,7 @@ _NAME_MAIL = re.compile(r"^(.*?)\s*<([^<>]*)>\s*$")  # fixed, linear
 _NOREPLY = re.compile(r"^(?:\d+\+)?([A-Za-z0-9-]+)@users\.noreply\.github\.com$")
 
 
+@lru_cache(maxsize=4096)
 def identities(who: str) -> frozenset[str]:
     """The names one person goes by in ``who`` (``login``, ``@login``, ``Name <email>``),
     lower-cased: the login, the e-mail address, the login of a GitHub noreply address."""
@@ -36,6 +38,12 @@ def same_person(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and bool(identities(a) & identities(b))
 
 
+@lru_cache(maxsize=32)
+def _parsed(text: str, path: str | None) -> Codeowners:
+    """CODEOWNERS parsed and compiled once for the many changes of an audit."""
+    return parse(text, path)
+
+
 @dataclass
 class Context:
     """Built once per change by the evaluator; rules read it, never change it."""
@@ -50,7 +58,7 @@ class Context:
     @property
     def codeowners(self) -> Codeowners | None:
         if self._codeowners is None and self.facts.codeowners is not None:
-            self._codeowners = parse(self.facts.codeowners, self.facts.codeowners_path)
+            self._codeowners = _parsed(self.facts.codeowners, self.facts.codeowners_path)
         return self._codeowners
 
     def in_scope(self, spec: RuleSpec) -> tuple[FileChange, ...]:

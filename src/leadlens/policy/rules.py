@@ -117,8 +117,11 @@ def codeowners(spec: RuleSpec, facts: ChangeFacts, ctx: Context) -> Finding:
                         "an approval from a code owner of each file", tuple(owned), errors=errors)
     missing: dict[str, tuple[str, ...]] = {}
     unsure: list[str] = []
+    counted: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
     for path, owners in owned.items():
-        sure, maybe = _count(ctx, facts.approvals, _owned_by(ctx, owners), after)
+        if owners not in counted:
+            counted[owners] = _count(ctx, facts.approvals, _owned_by(ctx, owners), after)
+        sure, maybe = counted[owners]
         if sure:
             continue
         if maybe:
