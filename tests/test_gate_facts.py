@@ -315,3 +315,13 @@ def test_the_policy_is_found_in_load_policys_order() -> None:
     assert pick_policy({"pyproject.toml": "[tool.black]\n"}.get) is None
     with pytest.raises(UserError, match=r"both leadlens\.toml and \.leadlens/policy\.toml"):
         pick_policy({**files, "leadlens.toml": "[policy]\nrules = []\n"}.get)
+
+
+def test_blobs_in_one_cat_file(change_repo: tuple[Path, dict[str, str]]) -> None:
+    from leadlens.sources.git.diff import blobs
+
+    path, sha = change_repo
+    got = blobs(open_repo(path), sha["base"], ["src", "nope", ".github/CODEOWNERS", "docs/old.md"])
+    assert got == {"src": None, "nope": None,  # a directory, and nothing: neither is a file
+                   ".github/CODEOWNERS": "* @octo/everyone\nsrc/ @octo/core\n",
+                   "docs/old.md": "one\ntwo\nthree\n"}

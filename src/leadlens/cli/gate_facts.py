@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
 
@@ -20,9 +19,6 @@ from leadlens.config import Settings
 from leadlens.conventions import BotRule
 from leadlens.errors import UserError
 from leadlens.policy.model import Approval, ChangeFacts, Check, CommitFacts, FileChange
-
-if TYPE_CHECKING:
-    from leadlens.sources.git.client import GitRepo
 
 __all__ = ["Gathered", "approvals_of", "git_facts", "github_facts", "pick_policy"]
 
@@ -126,8 +122,9 @@ def git_facts(path: Path, base: str, head: str, settings: Settings,
     if approvals is None:
         notes.append("no review data: no Reviewed-by/Approved-by trailers and no stored pull"
                      " request of HEAD, so approval rules are unknown")
-    owners_path, owners = diff.codeowners(repo, base_sha)
-    policy = _policy_at(repo, base_sha)
+    texts = diff.blobs(repo, base_sha, [*diff.CODEOWNERS_PATHS, *(n for n, _ in POLICY_FILES)])
+    owners_path, owners = diff.codeowners(texts)
+    policy = pick_policy(texts.get)
     return Gathered(ChangeFacts(
         id=f"{base}...{head}", repo=None, author=commits[0].author if commits else None,
         files=files, commits=commits, approvals=tuple(approvals) if approvals is not None else None,
@@ -163,12 +160,6 @@ def _has_table(text: str, table: tuple[str, ...]) -> bool:
             return False
         data = data[part]
     return True
-
-
-def _policy_at(repo: GitRepo, rev: str) -> tuple[str, str] | None:
-    from leadlens.sources.git.diff import blob
-
-    return pick_policy(lambda name: blob(repo, rev, name))
 
 
 def github_facts(target: str, settings: Settings, *, token_env: str, api_url: str | None,

@@ -9,6 +9,7 @@ the policy's facts (sources never import the policy).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,7 @@ from leadlens.errors import UserError
 from leadlens.sources.git.client import GitRepo, _run
 from leadlens.sources.git.parse import decode
 
-__all__ = ["CODEOWNERS_PATHS", "DiffCommit", "DiffFile", "added_lines", "blob", "codeowners", "commits",
+__all__ = ["CODEOWNERS_PATHS", "DiffCommit", "DiffFile", "added_lines", "blobs", "codeowners", "commits",
            "files", "resolve"]
 
 # Where GitHub looks for CODEOWNERS, in its order: the first found is the one it uses.
@@ -28,7 +29,7 @@ _CONFIG = ("-c", "color.ui=never", "-c", "core.quotePath=true", "-c", "diff.nopr
            "-c", "diff.mnemonicPrefix=false", "-c", "log.showSignature=false")
 _DIFF = ("--no-color", "--no-ext-diff", "--no-textconv", "--no-relative", "-M",
          "--submodule=short", "--ignore-submodules=none")
-_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +110,13 @@ def added_lines(section: bytes) -> tuple[tuple[int, str], ...]:
     out: list[tuple[int, str]] = []
     line_no = 0
     in_hunk = False
-    for line in section.split(b"\n"):
-        if line.startswith(b"@@"):
+    for line in decode(section).split("\n"):
+        if line.startswith("@@"):
             m = _HUNK.match(line)
             in_hunk = m is not None
             line_no = int(m.group(1)) if m else 0
-        elif in_hunk and line.startswith(b"+"):
-            out.append((line_no, decode(line[1:]).rstrip("\r")))
+        elif in_hunk and line.startswith("+"):
+            out.append((line_no, line[1:].rstrip("\r")))
             line_no += 1
     return tuple(out)
 
@@ -139,19 +140,33 @@ def commits(repo: GitRepo, base: str, head: str) -> list[DiffCommit]:
     return out
 
 
-def codeowners(repo: GitRepo, rev: str) -> tuple[str, str] | tuple[None, None]:
-    """(path, text) of the CODEOWNERS file GitHub would use at ``rev``; (None, None) if none."""
+def codeowners(texts: Mapping[str, str | None]) -> tuple[str, str] | tuple[None, None]:
+    """(path, text) of the CODEOWNERS file GitHub would use among ``texts`` (see :func:`blobs`
+    of :data:`CODEOWNERS_PATHS`); (None, None) if none."""
     for path in CODEOWNERS_PATHS:
-        text = blob(repo, rev, path)
+        text = texts.get(path)
         if text is not None:
             return path, text
     return None, None
 
 
-def blob(repo: GitRepo, rev: str, path: str) -> str | None:
-    """The text of ``path`` at commit ``rev``; None when it is not a file there."""
-    spec = f"{rev}:{path}"
-    kind = decode(_run(["cat-file", "-t", spec], repo.path, check=False)).strip()
-    if kind != "blob":
-        return None
-    return decode(_run(["cat-file", "blob", spec], repo.path))
+def blobs(repo: GitRepo, rev: str, paths: Sequence[str]) -> dict[str, str | None]:
+    """The text of each of ``paths`` at commit ``rev`` (one ``git cat-file --batch``); None for
+    a path that is not a file there. ``paths`` are ours (fixed names), one line each."""
+    if any("\n" in p for p in paths):
+        raise ValueError("a path with a line break")
+    spec = "".join(f"{rev}:{p}\n" for p in paths).encode()
+    raw = _run(["cat-file", "--batch"], repo.path, stdin=spec)
+    out: dict[str, str | None] = {}
+    pos = 0
+    for path in paths:
+        end = raw.index(b"\n", pos)
+        header = raw[pos:end].split(b" ")
+        pos = end + 1
+        if len(header) != 3 or not header[2].isdigit():  # "<spec> missing", "ambiguous"
+            out[path] = None
+            continue
+        size = int(header[2])
+        out[path] = decode(raw[pos:pos + size]) if header[1] == b"blob" else None
+        pos += size + 1
+    return out
