@@ -11,14 +11,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from leadlens.attribution import CommitText, PullRequestText, Rules
 from leadlens.config import Settings
 from leadlens.conventions import BotRule
 from leadlens.errors import UserError
 from leadlens.policy.model import Approval, ChangeFacts, Check, CommitFacts, FileChange
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Gathered", "approvals_of", "git_facts", "github_facts", "pick_policy"]
 
