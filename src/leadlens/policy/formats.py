@@ -18,7 +18,6 @@ __all__ = ["GateResult", "escape_data", "escape_property", "failing", "github_an
            "sarif", "terminal_lines", "to_json"]
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/leadlens/leadlens/blob/main/docs/gate.md"
 # GitHub shows 10 error annotations per step; more than that are dropped by it, not by us.
 MAX_ANNOTATIONS_PER_FINDING = 10
 # GitHub code scanning keeps the first 1,000 locations of a result.
@@ -139,7 +138,6 @@ def sarif(result: GateResult, descriptions: Mapping[str, str]) -> str:
             rules.append({
                 "id": f.rule, "name": f.kind,
                 "shortDescription": {"text": descriptions.get(f.kind) or f"{f.kind} rule"},
-                "helpUri": INFORMATION_URI,
                 "defaultConfiguration": {"level": f.level},
                 "properties": {"kind": f.kind},
             })
@@ -167,8 +165,7 @@ def sarif(result: GateResult, descriptions: Mapping[str, str]) -> str:
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "leadlens", "version": __version__,
-                                "informationUri": INFORMATION_URI, "rules": rules}},
+            "tool": {"driver": {"name": "leadlens", "version": __version__, "rules": rules}},
             "automationDetails": {"id": "leadlens-gate/"},
             "results": results,
             "invocations": [{"executionSuccessful": True,
