@@ -289,3 +289,42 @@ def test_reviews_from_the_store(monkeypatch: pytest.MonkeyPatch,
     assert "reviews and labels from the store: o/r#7" in doc["notes"]
     code, out, _ = gate(monkeypatch, capsys, g.path, *args[:-2])  # no store: nothing known
     assert (code, [f["outcome"] for f in json.loads(out)["findings"]]) == (0, ["unknown"])
+
+
+def test_the_pre_push_hook(tmp_path: Path) -> None:
+    """examples/hooks/pre-push gates the branch against origin's default branch: exit 1 on a
+    failing rule, 0 once it is fixed (leadlens from this interpreter's environment)."""
+    import os
+    import shutil
+    import subprocess
+
+    from gitfixtures import git_env
+
+    hook = Path(__file__).resolve().parents[1] / "examples" / "hooks" / "pre-push"
+    origin = tmp_path / "origin"
+    g = Git(origin)
+    g.write(".leadlens/policy.toml", POLICY)
+    g.write("src/app.py", "x = 1\n")
+    g.commit("base", date="2024-01-01T10:00:00Z")
+    env = {**git_env(tmp_path), "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
+           f"{os.environ['PATH']}", "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    if shutil.which("leadlens", path=env["PATH"]) is None:
+        pytest.skip("no leadlens command in this environment")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(origin), str(clone)], env=env, check=True)
+    work = Git.open(clone)
+    work.run("checkout", "-q", "-b", "feature")
+    work.write("src/app.py", "x = 2\n")
+    work.commit("code without a test", date="2024-01-02T10:00:00Z")
+
+    def push() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["sh", str(hook), "origin", str(origin)], cwd=clone, env=env,
+                              capture_output=True, text=True, check=False)
+
+    run = push()
+    assert run.returncode == 1, run.stderr
+    assert "FAIL    tests" in run.stdout
+    work.write("tests/test_app.py", "def test(): pass\n")
+    work.commit("and its test", date="2024-01-02T11:00:00Z")
+    run = push()
+    assert run.returncode == 0, run.stdout + run.stderr
