@@ -17,7 +17,15 @@ from typing import NoReturn
 import pyarrow as pa
 import typer
 
-from leadlens.cli import ai, audit, derive, ingest, items, report  # noqa: F401  (they register their commands)
+from leadlens.cli import (  # noqa: F401  (they register their commands)
+    ai,
+    audit,
+    derive,
+    gate,
+    ingest,
+    items,
+    report,
+)
 from leadlens.cli.app import app, err, session
 from leadlens.errors import UserError
 from leadlens.report.text import safe_text

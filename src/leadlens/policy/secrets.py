@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from functools import cache
 
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.core.scan import _process_line_based_plugins
 from detect_secrets.settings import cache_bust, configure_settings_from_baseline
 
 from leadlens.policy.model import FileChange
+from leadlens.policy.secret_lines import scan
 
 __all__ = ["find_secrets"]
 
@@ -36,7 +36,7 @@ def find_secrets(files: Iterable[FileChange]) -> list[tuple[str, int, str]]:
             continue
         _configure()
         seen: set[tuple[int, str]] = set()
-        for secret in _process_line_based_plugins(list(f.added_lines), filename=f.path):
+        for secret in scan(list(f.added_lines), f.path):  # the lines a plugin could flag
             key = (int(secret.line_number), str(secret.type))
             if key not in seen:
                 seen.add(key)
