@@ -183,7 +183,7 @@ def test_the_summary_renders_as_json_table_and_html(audit_store: Path) -> None:
     assert "revert: 50.0% violating vs 10.0% compliant: +40.0 pp [" in text
     assert "defect_escape: " + DEFECT_REASON in text
     html = render_audit_html(doc, datetime(2024, 6, 1, tzinfo=UTC))
-    assert html.startswith("<!DOCTYPE html>") and "<h2>tests</h2>" in html
+    assert html.startswith("<!DOCTYPE html>") and "<h3>tests</h3>" in html
     assert "+40.0 pp" in html and "2024-02" in html
 
 
