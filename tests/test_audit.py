@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -22,14 +22,14 @@ from leadlens.metrics.flow import Filters
 from leadlens.pipeline import ingest_git
 from leadlens.policy.audit import (
     DEFECT_REASON,
-    INCIDENT_REASON,
+    NO_ISSUES_REASON,
     NO_LINES_REASON,
     audit,
     audit_history,
     failure_rows,
 )
 from leadlens.policy.model import ChangeFacts, Finding
-from leadlens.store import open_store
+from leadlens.store import Store, open_store
 
 ALICE = "Alice Liddell <alice@example.com>"
 VIOLATING_REVERTED = range(0, 20, 2)  # every violating change (even i) of the first ten
@@ -109,7 +109,7 @@ def test_counts_compliance_per_month_and_the_revert_rates_known_by_construction(
     assert revert.ci_low == pytest.approx(ref.confidence_interval.low, abs=0.03)
     assert revert.ci_high == pytest.approx(ref.confidence_interval.high, abs=0.03)
     assert revert.ci_low > 0  # here, untested changes really were reverted more
-    assert (incident.difference, incident.reason) == (None, INCIDENT_REASON)
+    assert (incident.difference, incident.reason) == (None, NO_ISSUES_REASON)  # git alone
     assert (rework.difference, rework.reason) == (None, NO_LINES_REASON)
     assert (defects.difference, defects.reason) == (None, DEFECT_REASON)
     assert result.failures == 20 and len(judged) == 53
@@ -384,3 +384,111 @@ def test_the_report_carries_the_audit_when_asked(audit_store: Path, tmp_path: Pa
     assert '<h2 id="audit">Policy audit</h2>' in page and "<h3>tests</h3>" in page
     bad = report("--audit", "--policy", str(tmp_path / "none.toml"))
     assert bad.returncode == 2 and "none.toml" in bad.stderr
+
+
+# Incident-linked changes, on forge rows whose rates are known by construction.
+
+# Repository o/inc, no clone: PR n (1..40) merged on day n of 2024 at 10:00 and shipped by
+# deployment 100+n at 12:00, except 15 and 29, which ship with 16 and 30. Even PRs violate the
+# rule, odd ones comply. Incident issues: "Caused by #2/#4/#6/#8", "caused by: #20" and an
+# "Outage" naming #18 (named directly); "Caused by <a commit of #10>"; "Caused by #16" (its
+# shipment also shipped 15); unnamed ones 1 h after the deployments of 12 and of 29+30 (the
+# window links them there). So violating 2 4 6 8 10 12 16 18 20 30 (10 of 20) and compliant 15
+# 29 (2 of 20) are incident-linked. Decoys: a "bug" issue naming #22 (not an incident), an
+# incident naming a PR that does not exist and an unnamed one weeks after the last deployment
+# (both unlinked: they mark nothing).
+INC_VIOLATING = (2, 4, 6, 8, 10, 12, 16, 18, 20, 30)
+INC_COMPLIANT = (15, 29)
+
+
+def _day(n: int, hour: int) -> str:
+    return (datetime(2024, 1, 1, hour, tzinfo=UTC) + timedelta(days=n - 1)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _commit(n: int) -> str:
+    return f"{n:04x}" + "e" * 36
+
+
+def incident_store(st: Store, repo: str, *, issues: bool = True) -> None:
+    import forgefixtures as ff
+    from leadlens.derive.forge import derive_forge
+
+    con = st.con
+    for n in range(1, 41):
+        ff.pr(con, repo, n, created=_day(n, 8), merged=_day(n, 10), merge_sha=f"{n:04x}" + "d" * 36)
+        ff.pr_commit(con, repo, n, _commit(n), authored=_day(n, 9), message=f"work {n}")
+        if n not in (15, 29):
+            ff.deployment(con, repo, 100 + n, f"{n:04x}" + "d" * 36, at=_day(n, 12))
+    if issues:
+        for k, n in enumerate((2, 4, 6, 8, 16)):
+            ff.issue(con, repo, 500 + k, created=f"2024-04-0{k + 1}T09:00", body=f"Caused by #{n}")
+        ff.issue(con, repo, 510, created="2024-04-10T09:00", body="caused by: #20")
+        ff.issue(con, repo, 511, created="2024-04-11T09:00", labels=("Outage",), body="Caused by #18")
+        ff.issue(con, repo, 512, created="2024-04-12T09:00", body=f"Caused by {_commit(10)[:12]}")
+        ff.issue(con, repo, 513, created=_day(12, 13))  # window: deployment 112
+        ff.issue(con, repo, 514, created=_day(30, 13))  # window: deployment 130 (29 and 30)
+        ff.issue(con, repo, 520, created="2024-04-20T09:00", labels=("bug",), body="Caused by #22")
+        ff.issue(con, repo, 521, created="2024-04-21T09:00", body="Caused by #99")
+        ff.issue(con, repo, 522, created="2024-04-22T09:00")
+    derive_forge(st, repo)
+
+
+def by_parity(facts: ChangeFacts) -> list[Finding]:
+    """Even pull requests violate, odd ones comply."""
+    if int(facts.id.rsplit("#", 1)[1]) % 2:
+        return [Finding("even", "size", "pass", "odd")]
+    return [Finding("even", "size", "fail", "even", fix="be odd")]
+
+
+def test_incident_linked_rates_known_by_construction(tmp_path: Path) -> None:
+    from leadlens.config import DoraSettings
+    from leadlens.metrics.dora import incident_linked
+
+    path = tmp_path / "store.duckdb"
+    with open_store(path) as st:
+        incident_store(st, "o/inc")
+        incident_store(st, "o/quiet", issues=False)  # no issue at all: unknown, not 0
+    with open_store(path, read_only=True) as st:
+        db = engines.connect(st)
+        flags = incident_linked(db, db.table("changes"))
+        result, _ = audit(db, Filters(), Rules.configured(), by_parity, [("even", "size")])
+        outage_only, _ = audit(db, Filters(repos=("o/inc",)), Rules.configured(), by_parity,
+                               dora=DoraSettings(incident_labels=("outage",)))
+    assert {k for k, v in flags.items() if v == 1} == {
+        f"o/inc#{n}" for n in (*INC_VIOLATING, *INC_COMPLIANT)}
+    assert sum(v == 0 for v in flags.values()) == 28
+    assert [k for k, v in flags.items() if v is None] == [k for k in flags if k.startswith("o/quiet")]
+    assert len(flags) == 80
+    (rule,) = result.rules
+    revert, incident = rule.outcomes[:2]
+    assert (revert.n_compliant, revert.n_violating) == (40, 40)  # both repositories
+    # Only o/inc's changes are known: 20 each, 2 and 10 of them incident-linked.
+    assert (incident.n_compliant, incident.n_violating) == (20, 20)
+    assert incident.rate_compliant == pytest.approx(0.1)
+    assert incident.rate_violating == pytest.approx(0.5)
+    assert incident.difference == pytest.approx(0.4) and incident.enough and incident.reason is None
+    assert incident.method == "BCa (binomial resampling)"
+    # scipy's BCa bootstrap of the same difference of proportions (0.15 .. 0.65) agrees.
+    ref = scipy.stats.bootstrap(
+        (np.array([1.0] * 10 + [0.0] * 10), np.array([1.0] * 2 + [0.0] * 18)),
+        lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis), n_resamples=9999,
+        method="BCa", vectorized=True, paired=False, random_state=1).confidence_interval
+    assert incident.ci_low == pytest.approx(ref.low, abs=0.03) and incident.ci_low > 0
+    assert incident.ci_high == pytest.approx(ref.high, abs=0.03)
+    (only,) = outage_only.rules
+    linked = only.outcomes[1]
+    assert (linked.rate_compliant, linked.rate_violating) == (0.0, pytest.approx(1 / 20))
+
+
+def test_incident_rate_is_null_without_issues(tmp_path: Path) -> None:
+    path = tmp_path / "store.duckdb"
+    with open_store(path) as st:
+        incident_store(st, "o/quiet", issues=False)
+    with open_store(path, read_only=True) as st:
+        result, _ = audit(engines.connect(st), Filters(), Rules.configured(), by_parity)
+    (rule,) = result.rules
+    revert, incident = rule.outcomes[:2]
+    assert revert.rate_violating == 0.0 and revert.n_violating == 20  # the revert rate is known
+    assert (incident.n_compliant, incident.n_violating, incident.rate_compliant,
+            incident.difference, incident.enough) == (0, 0, None, None, False)
+    assert incident.reason == NO_ISSUES_REASON

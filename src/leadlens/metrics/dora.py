@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 from leadlens.config import DoraSettings
 from leadlens.engines import sql_connection
 
-__all__ = ["EDITION", "Dora", "dora", "levels"]
+__all__ = ["EDITION", "Dora", "dora", "incident_linked", "levels"]
 
 EDITION = "DORA Accelerate State of DevOps Report 2024"
 _DAY = 86400.0
@@ -109,15 +109,23 @@ _SQL = [
     LEFT JOIN changes t ON t.repo = r.repo AND t.id = r.target_id
     GROUP BY r.repo, r.revert_id""",
     """CREATE OR REPLACE TEMP TABLE _dora_incidents AS
+    WITH issue AS (
+        SELECT i.repo, i.number, i.created_at, i.closed_at,
+               nullif(regexp_extract(coalesce(i.body, ''), '(?i)caused by:?\\s+#(\\d+)', 1), '') AS pr,
+               nullif(regexp_extract(coalesce(i.body, ''), '(?i)caused by:?\\s+([0-9a-f]{7,40})', 1),
+                      '') AS sha
+        FROM issues i WHERE i.repo IN (SELECT repo FROM _dora_repos)
+          AND list_has_any([lower(l) FOR l IN coalesce(i.labels, [])], $labels)),
+    -- "Caused by <sha>" may abbreviate: hash-join on the first 7 characters, then check all.
+    by_sha AS (
+        SELECT i.repo, i.number, any_value(cc.change_id) AS change_id
+        FROM issue i JOIN change_commits cc ON cc.repo = i.repo AND left(cc.sha, 7) = left(i.sha, 7)
+          AND starts_with(cc.sha, i.sha)
+        GROUP BY i.repo, i.number)
     SELECT i.repo, 'issue' AS kind, '#' || i.number AS key, i.created_at AS started_at,
            i.closed_at AS resolved_at,
-           CASE WHEN regexp_matches(coalesce(i.body, ''), '(?i)caused by:?\\s+#\\d+')
-                THEN i.repo || '#' || regexp_extract(i.body, '(?i)caused by:?\\s+#(\\d+)', 1)
-                ELSE (SELECT any_value(cc.change_id) FROM change_commits cc WHERE cc.repo = i.repo
-                      AND starts_with(cc.sha, nullif(regexp_extract(coalesce(i.body, ''),
-                          '(?i)caused by:?\\s+([0-9a-f]{7,40})', 1), ''))) END AS names
-    FROM issues i WHERE i.repo IN (SELECT repo FROM _dora_repos)
-      AND list_has_any([lower(l) FOR l IN coalesce(i.labels, [])], $labels)
+           CASE WHEN i.pr IS NOT NULL THEN i.repo || '#' || i.pr ELSE b.change_id END AS names
+    FROM issue i LEFT JOIN by_sha b ON b.repo = i.repo AND b.number = i.number
     UNION ALL
     SELECT repo, 'revert', revert_id, merged_at, resolved_at, target_id
     FROM _dora_revert_merges WHERE NOT caught
@@ -230,21 +238,66 @@ def dora(backend: ibis.BaseBackend, scope: ir.Table, repos: Sequence[str], *,
     """DORA over ``repos``: shipments and incidents in ``[since, until)``; change lead time over
     the changes of ``scope`` (a table with ``repo``, ``id``)."""
     con = sql_connection(backend)
-    settings = settings or DoraSettings()
+    try:
+        _prepare(con, backend, scope, repos, settings or DoraSettings())
+        return _figures(con, since, until)
+    finally:
+        _drop(con)
+
+
+# Per change of the scope: 1 when an incident issue names it ("Caused by #N / <sha>") or is
+# linked to the shipment that first shipped it; 0 when neither; NULL in a repository with no
+# issue stored at all (no incident data: unknown, not 0).
+_INCIDENT_LINKED = """
+WITH named AS (SELECT DISTINCT repo, names AS change_id FROM _dora_incidents
+               WHERE kind = 'issue' AND names IS NOT NULL),
+shipped AS (SELECT DISTINCT s.repo, s.change_id FROM _dora_ship s
+            SEMI JOIN _dora_linked l ON l.repo = s.repo AND l.deploy_key = s.key
+              AND l.kind = 'issue'),
+known AS (SELECT DISTINCT repo FROM issues WHERE repo IN (SELECT repo FROM _dora_repos))
+SELECT c.id AS change_id,
+       CASE WHEN k.repo IS NULL THEN NULL
+            WHEN n.change_id IS NOT NULL OR s.change_id IS NOT NULL THEN 1 ELSE 0 END
+         AS incident_linked
+FROM _dora_scope c LEFT JOIN known k ON k.repo = c.repo
+LEFT JOIN named n ON n.repo = c.repo AND n.change_id = c.id
+LEFT JOIN shipped s ON s.repo = c.repo AND s.change_id = c.id"""
+
+
+def incident_linked(backend: ibis.BaseBackend, scope: ir.Table, *,
+                    settings: DoraSettings | None = None) -> dict[str, int | None]:
+    """Each change of ``scope`` (a table with ``repo``, ``id``) by id: 1 when it is
+    incident-linked (an incident issue names it, or is linked to the shipment that first shipped
+    it, as DORA links them), 0 when not, None in a repository with no issue in the store
+    (docs/audit.md)."""
+    con = sql_connection(backend)
+    try:
+        _prepare(con, backend, scope, None, settings or DoraSettings())
+        return dict(con.execute(_INCIDENT_LINKED).fetchall())
+    finally:
+        _drop(con)
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, backend: ibis.BaseBackend, scope: ir.Table,
+             repos: Sequence[str] | None, settings: DoraSettings) -> None:
+    """The temporary tables of _SQL over ``repos`` (None: the scope's repositories)."""
     scope_sql = str(backend.compile(scope.select("repo", "id")))
-    con.execute("CREATE OR REPLACE TEMP TABLE _dora_repos AS SELECT unnest($r::VARCHAR[]) AS repo",
-                {"r": list(repos)})
     con.execute(f"CREATE OR REPLACE TEMP TABLE _dora_scope AS SELECT repo, id FROM ({scope_sql})")
+    if repos is None:
+        con.execute("CREATE OR REPLACE TEMP TABLE _dora_repos AS SELECT DISTINCT repo FROM _dora_scope")
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE _dora_repos AS SELECT unnest($r::VARCHAR[]) AS repo",
+                    {"r": list(repos)})
     params: dict[str, Any] = {"production": settings.production_pattern,
                               "labels": [x.lower() for x in settings.incident_labels],
                               "window": timedelta(hours=settings.incident_window_hours)}
-    try:
-        for sql in _SQL:
-            con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
-        return _figures(con, since, until)
-    finally:
-        for name in _TEMP:
-            con.execute(f"DROP TABLE IF EXISTS {name}")
+    for sql in _SQL:
+        con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def _drop(con: duckdb.DuckDBPyConnection) -> None:
+    for name in _TEMP:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def _median(interval: str) -> str:

@@ -22,9 +22,10 @@ import numpy as np
 from leadlens.analysis.rates import rate_difference
 from leadlens.analysis.stats import MIN_N, compare
 from leadlens.attribution import Rules
-from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_REWORK_DAYS, DEFAULT_SEED
+from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_REWORK_DAYS, DEFAULT_SEED, DoraSettings
 from leadlens.engines import rows as run_rows
 from leadlens.metrics import flow as fm
+from leadlens.metrics.dora import incident_linked
 from leadlens.metrics.rework import rework_by_change
 from leadlens.policy.history import History, history
 from leadlens.policy.model import ChangeFacts, Finding
@@ -34,10 +35,10 @@ __all__ = ["FAILURE_FIELDS", "OUTCOMES", "Audit", "Evaluate", "MonthCompliance",
 
 Evaluate = Callable[[ChangeFacts], list[Finding]]
 
-# The outcomes compared, in order, and why one is null whatever the store holds.
+# The outcomes compared, in order, and why one is null when the store cannot tell.
 OUTCOMES = ("revert", "incident", "rework", "defect_escape")
-INCIDENT_REASON = ("incidents link to shipments (deployments, releases), not to single changes:"
-                   " a per-change incident flag is not computed yet")
+NO_ISSUES_REASON = ("no issue stored for any repository in scope: ingest the forge's issues"
+                    " (incidents are issues labelled per incident_labels) for the incident rate")
 DEFECT_REASON = "needs issue #10 (defects linked to the changes that caused them)"
 NO_LINES_REASON = ("no change in scope has line history: run leadlens ingest git --line-history"
                    " for the rework rate")
@@ -97,18 +98,20 @@ class Audit:
 def audit(backend: ibis.BaseBackend, filters: fm.Filters, rules: Rules, evaluate: Evaluate,
           rule_names: Sequence[tuple[str, str]] = (), *, codeowners: str | None = None,
           codeowners_path: str | None = None, rework_days: float = DEFAULT_REWORK_DAYS,
-          resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED
-          ) -> tuple[Audit, list[tuple[ChangeFacts, list[Finding]]]]:
+          dora: DoraSettings | None = None, resamples: int = DEFAULT_RESAMPLES,
+          seed: int = DEFAULT_SEED) -> tuple[Audit, list[tuple[ChangeFacts, list[Finding]]]]:
     """The audit over the store's changes in ``filters``' scope, and each change's findings (for
     the export of failures). ``rule_names``: (name, kind) of every rule in the policy, so a rule
-    no change touched still has its row."""
+    no change touched still has its row. ``dora``: the incident labels, production pattern and
+    window incidents are linked by (default: DoraSettings's)."""
     h = history(backend, filters, rules, codeowners, codeowners_path)
     try:
         reverted, rework = _outcomes(backend, h, rework_days)
+        incidents = _incidents(backend, h, dora)
     finally:
         h.flow.release()
     judged = [(c, evaluate(c)) for c in h.changes]
-    result = audit_history(judged, rule_names, reverted, rework, filters=filters,
+    result = audit_history(judged, rule_names, reverted, rework, incidents, filters=filters,
                            resamples=resamples, seed=seed)
     return result, judged
 
@@ -125,12 +128,24 @@ def _outcomes(backend: ibis.BaseBackend, h: History, days: float
     return reverted, (found or None)
 
 
+def _incidents(backend: ibis.BaseBackend, h: History, settings: DoraSettings | None
+               ) -> dict[str, float] | None:
+    """Each change's incident-linked flag (1.0 or 0.0) where its repository has incident data
+    (None: no repository in scope has)."""
+    s = h.flow.scope
+    found = incident_linked(backend, s.select("repo", "id"), settings=settings)
+    known = {cid: float(v) for cid, v in found.items() if v is not None}
+    return known or None
+
+
 def audit_history(judged: Sequence[tuple[ChangeFacts, list[Finding]]],
                   rule_names: Sequence[tuple[str, str]] = (), reverted: frozenset[str] = frozenset(),
-                  rework: dict[str, float] | None = None, *, filters: fm.Filters | None = None,
-                  resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> Audit:
+                  rework: dict[str, float] | None = None, incidents: dict[str, float] | None = None,
+                  *, filters: fm.Filters | None = None, resamples: int = DEFAULT_RESAMPLES,
+                  seed: int = DEFAULT_SEED) -> Audit:
     """The audit of changes already judged: ``judged`` pairs each change with its findings (a
-    rule without a finding for a change did not apply to it)."""
+    rule without a finding for a change did not apply to it). ``incidents``: each change's
+    incident-linked flag (1.0 or 0.0), for the changes of repositories with incident data."""
     kinds: dict[str, str | None] = {name: kind for name, kind in rule_names}
     verdicts: dict[str, list[tuple[ChangeFacts, str]]] = defaultdict(list)
     for change, findings in judged:
@@ -139,8 +154,8 @@ def audit_history(judged: Sequence[tuple[ChangeFacts, list[Finding]]],
         for f in findings:
             kinds.setdefault(f.rule, f.kind)
     n = len(judged)
-    audits = tuple(_rule(name, kind, n, verdicts.get(name, []), reverted, rework, resamples, seed)
-                   for name, kind in kinds.items())
+    audits = tuple(_rule(name, kind, n, verdicts.get(name, []), reverted, rework, incidents,
+                         resamples, seed) for name, kind in kinds.items())
     failures = sum(r.failed for r in audits)
     scope = filters or fm.Filters()
     notes = () if n else ("no merged change in scope: nothing to audit",)
@@ -160,8 +175,8 @@ def _per_rule(findings: list[Finding]) -> dict[str, str]:
 
 
 def _rule(name: str, kind: str | None, n: int, verdicts: list[tuple[ChangeFacts, str]],
-          reverted: frozenset[str], rework: dict[str, float] | None, resamples: int,
-          seed: int) -> RuleAudit:
+          reverted: frozenset[str], rework: dict[str, float] | None,
+          incidents: dict[str, float] | None, resamples: int, seed: int) -> RuleAudit:
     counts = Counter(outcome for _, outcome in verdicts)
     months: dict[str, Counter[str]] = defaultdict(Counter)
     for change, outcome in verdicts:
@@ -172,10 +187,9 @@ def _rule(name: str, kind: str | None, n: int, verdicts: list[tuple[ChangeFacts,
     outcomes = (
         _compare("revert", [float(c.id in reverted) for c in compliant],
                  [float(c.id in reverted) for c in violating], resamples, seed, binary=True),
-        _null("incident", len(compliant), len(violating), INCIDENT_REASON),
-        (_null("rework", 0, 0, NO_LINES_REASON) if rework is None else _compare(
-            "rework", [rework[c.id] for c in compliant if c.id in rework],
-            [rework[c.id] for c in violating if c.id in rework], resamples, seed)),
+        _known("incident", incidents, NO_ISSUES_REASON, compliant, violating, resamples, seed,
+               binary=True),
+        _known("rework", rework, NO_LINES_REASON, compliant, violating, resamples, seed),
         _null("defect_escape", len(compliant), len(violating), DEFECT_REASON),
     )
     return RuleAudit(
@@ -194,6 +208,18 @@ def _share(passed: int, failed: int) -> float | None:
 def _null(outcome: str, n_compliant: int, n_violating: int, reason: str) -> OutcomeComparison:
     return OutcomeComparison(outcome, n_compliant, n_violating, None, None, None, None, None, None,
                              False, reason)
+
+
+def _known(outcome: str, values: dict[str, float] | None, reason: str,
+           compliant: list[ChangeFacts], violating: list[ChangeFacts], resamples: int, seed: int,
+           *, binary: bool = False) -> OutcomeComparison:
+    """The comparison over the changes ``values`` knows the outcome of; null with ``reason`` when
+    it knows none."""
+    if values is None:
+        return _null(outcome, 0, 0, reason)
+    return _compare(outcome, [values[c.id] for c in compliant if c.id in values],
+                    [values[c.id] for c in violating if c.id in values], resamples, seed,
+                    binary=binary)
 
 
 def _compare(outcome: str, compliant: list[float], violating: list[float], resamples: int,
