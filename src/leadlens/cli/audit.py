@@ -77,7 +77,7 @@ def audit_of(st: Store, scope: Filters, settings: Settings, policy: Policy,
         engines.connect(st), scope, rules, lambda facts: evaluate(policy, facts, ai_rules=rules),
         [(r.name, r.kind) for r in policy.rules], codeowners=owners,
         codeowners_path=str(codeowners) if codeowners else None,
-        rework_days=settings.rework_days)
+        rework_days=settings.rework_days, dora=settings.dora)
     return result, judged, document(result, policy.path or (str(policy_file) if policy_file
                                                              else None))
 
