@@ -11,7 +11,6 @@ import typer
 from rich import box
 from rich.table import Table
 
-from leadlens import pipeline
 from leadlens.cli.app import ai_app, out
 from leadlens.cli.ingest import report_store
 from leadlens.cli.options import (
@@ -112,6 +111,8 @@ def ai_share_cmd(
     fmt: FormatOpt = "table",
 ) -> None:
     """AI share of shipped code: lines at --to that commits after --from wrote, AI vs human."""
+    from leadlens import pipeline
+
     check_format(fmt)
     settings = load_settings()
     with blame_bar() as progress:
