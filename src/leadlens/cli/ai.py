@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
 from leadlens.cli.app import ai_app, out
 from leadlens.cli.ingest import report_store
@@ -32,7 +30,6 @@ from leadlens.cli.options import (
     names,
     when,
 )
-from leadlens.cli.progress import blame_bar
 from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_SEED, load_settings
 from leadlens.errors import UserError
 from leadlens.report.text import safe_text
@@ -115,6 +112,8 @@ def ai_share_cmd(
 
     check_format(fmt)
     settings = load_settings()
+    from leadlens.cli.progress import blame_bar
+
     with blame_bar() as progress:
         shares = pipeline.ai_share(path, from_rev, to_rev, settings, releases=releases,
                                    include=include or (), exclude=exclude or (),
@@ -123,6 +122,9 @@ def ai_share_cmd(
         data: Any = [s.to_json() for s in shares] if releases else shares[0].to_json()
         emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n", None)
         return
+    from rich import box
+    from rich.table import Table
+
     table = Table(title="AI share of shipped code", title_justify="left", box=box.SIMPLE_HEAD)
     for col in ("from", "to"):
         table.add_column(col, overflow="fold")

@@ -10,13 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
 from leadlens.cli.app import app, err, ingest_app, labelled, out, session
 from leadlens.cli.derive import print_rederived, warn_stale
 from leadlens.cli.options import FormatOpt, StoreOpt, check_format, emit
-from leadlens.cli.progress import Bar
 from leadlens.config import (
     DEFAULT_GITHUB_MAX_WAIT,
     DEFAULT_GITHUB_TOKEN_ENV,
@@ -28,7 +25,8 @@ from leadlens.config import (
 from leadlens.errors import UserError
 from leadlens.report.text import safe_text
 
-if TYPE_CHECKING:  # the pipeline, sources and store load on use: `leadlens gate` needs none
+if TYPE_CHECKING:  # the pipeline, sources, store and progress bars load on use: `gate` needs none
+    from leadlens.cli.progress import Bar
     from leadlens.sources.base import Source, Wait
     from leadlens.sources.git import IngestReport
     from leadlens.store import Store
@@ -61,6 +59,7 @@ def ingest_git_cmd(
     fmt: FormatOpt = "table",
 ) -> None:
     """Ingest git history: commits, files, refs and tags; only new commits on later runs."""
+    from leadlens.cli.progress import Bar
     from leadlens.store import open_store
     from leadlens.store.inventory import inventory
 
@@ -215,6 +214,7 @@ def report_store(paths: list[Path] | None, store: Path | None, settings: Setting
                  line_history: bool) -> Iterator[tuple[Store, bool]]:
     """The store for a report: read-only, unless PATHs are ingested first (incrementally); and
     whether that ingest went without failures."""
+    from leadlens.cli.progress import Bar
     from leadlens.store import open_store
     from leadlens.store.db import limit_memory
 
@@ -244,6 +244,7 @@ def _ingest_api(source: Source, settings: Settings, store: Path | None, keeps: s
     table (or JSON), then skipped objects, malformed lines and warnings. ``keeps`` is what an
     interrupted run keeps. Exit 2 on a failed stop or a malformed line."""
     from leadlens import pipeline
+    from leadlens.cli.progress import Bar
     from leadlens.store import open_store
 
     bar = Bar(enabled=err.is_terminal and not quiet)
@@ -268,6 +269,9 @@ def _ingest_api(source: Source, settings: Settings, store: Path | None, keeps: s
 
 def _github_table(data: dict[str, Any], system: str = "GitHub", what: str | None = None) -> None:
     repos = what or ", ".join(safe_text(r) for r in data["repos"])
+    from rich import box
+    from rich.table import Table
+
     table = Table(title=f"{system} {data['mode']}: {repos or 'nothing'}",
                   title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("resource")
@@ -344,6 +348,9 @@ def render_inventory(rows: list[RepoInventory], fmt: str) -> None:
         out.print("The store is empty: run `leadlens ingest git PATH`.")
         return
     with_prs = any(r.pull_requests for r in rows)
+    from rich import box
+    from rich.table import Table
+
     table = Table(title="leadlens store", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("repository", overflow="fold", min_width=12)
     table.add_column("mainline", overflow="ellipsis", max_width=10)
