@@ -14,7 +14,6 @@ import os
 import sys
 from typing import NoReturn
 
-import pyarrow as pa
 import typer
 
 from leadlens.cli import (  # noqa: F401  (they register their commands)
@@ -29,16 +28,12 @@ from leadlens.cli import (  # noqa: F401  (they register their commands)
 from leadlens.cli.app import app, err, session
 from leadlens.errors import UserError
 from leadlens.report.text import safe_text
-from leadlens.store.db import interrupted_query
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
     """Console entry point: one-line errors, never a traceback (LEADLENS_DEBUG=1 shows it)."""
-    # Arrow's default pool (mimalloc) keeps freed batches mapped; the system allocator returns
-    # them, which keeps a long ingest's memory flat (docs/benchmarks.md).
-    pa.set_memory_pool(pa.system_memory_pool())
     try:
         code = app(standalone_mode=False)  # returns the exit code of a typer.Exit
         if code == 130:  # Typer turns a KeyboardInterrupt inside a command into Exit(130)
@@ -70,9 +65,19 @@ def main() -> None:
             _internal_error(exc)
         _cannot_write(exc)
     except Exception as exc:
-        if interrupted_query(exc):
+        if _interrupted_query(exc):
             _interrupted()
         _internal_error(exc)
+
+
+def _interrupted_query(exc: BaseException) -> bool:
+    """DuckDB's answer to a Ctrl-C; only a command that loaded the store can get one (a command
+    that never does, `leadlens gate` on git, does not pay for loading DuckDB here)."""
+    if "leadlens.store.db" not in sys.modules:
+        return False
+    from leadlens.store.db import interrupted_query
+
+    return interrupted_query(exc)
 
 
 # A device that takes no more output (a full disk or quota, `> /dev/full`): the user's to fix.

@@ -8,10 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
-from leadlens import pipeline
 from leadlens.cli.app import ai_app, out
 from leadlens.cli.ingest import report_store
 from leadlens.cli.options import (
@@ -33,7 +30,6 @@ from leadlens.cli.options import (
     names,
     when,
 )
-from leadlens.cli.progress import blame_bar
 from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_SEED, load_settings
 from leadlens.errors import UserError
 from leadlens.report.text import safe_text
@@ -112,8 +108,12 @@ def ai_share_cmd(
     fmt: FormatOpt = "table",
 ) -> None:
     """AI share of shipped code: lines at --to that commits after --from wrote, AI vs human."""
+    from leadlens import pipeline
+
     check_format(fmt)
     settings = load_settings()
+    from leadlens.cli.progress import blame_bar
+
     with blame_bar() as progress:
         shares = pipeline.ai_share(path, from_rev, to_rev, settings, releases=releases,
                                    include=include or (), exclude=exclude or (),
@@ -122,6 +122,9 @@ def ai_share_cmd(
         data: Any = [s.to_json() for s in shares] if releases else shares[0].to_json()
         emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n", None)
         return
+    from rich import box
+    from rich.table import Table
+
     table = Table(title="AI share of shipped code", title_justify="left", box=box.SIMPLE_HEAD)
     for col in ("from", "to"):
         table.add_column(col, overflow="fold")

@@ -12,7 +12,8 @@ from rich.text import Text
 from leadlens import __version__
 from leadlens.report.text import SafeConsole, safe_text
 
-__all__ = ["Session", "ai_app", "app", "err", "ingest_app", "labelled", "out", "session"]
+__all__ = ["Session", "ai_app", "app", "err", "ingest_app", "labelled", "out", "session",
+           "system_allocator"]
 
 app = typer.Typer(
     name="leadlens",
@@ -59,10 +60,26 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# Commands that read no table through Arrow, and start faster for not loading it (a gate on a
+# 5,000-file change: docs/benchmarks.md).
+_NO_ARROW = frozenset({"gate"})
+
+
+def system_allocator() -> None:
+    """Arrow's default pool (mimalloc) keeps freed batches mapped; the system allocator returns
+    them, which keeps a long ingest's memory flat (docs/benchmarks.md)."""
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """leadlens: where does work wait, and what can speeding up any stage buy?"""
     session.keeps = None  # a new command (an in-process caller may run several) has kept nothing
+    if ctx.invoked_subcommand not in _NO_ARROW:
+        system_allocator()

@@ -26,12 +26,11 @@ from leadlens.cli.options import (
 from leadlens.config import Settings, load_settings
 from leadlens.errors import UserError
 from leadlens.report.text import safe_text
-from leadlens.store import Store, open_store
-from leadlens.store.db import limit_memory
 
 if TYPE_CHECKING:
     from leadlens.metrics.flow import Filters
     from leadlens.policy.spec import Policy
+    from leadlens.store import Store
 
 __all__: list[str] = []
 
@@ -126,6 +125,9 @@ def audit_cmd(
     owners = read_codeowners(codeowners)
     if not store_path.exists():
         raise UserError(f"no store at {store_path}: run leadlens ingest first")
+    from leadlens.store import open_store
+    from leadlens.store.db import limit_memory
+
     with open_store(store_path, read_only=True) as st:
         warn_stale(st, settings)
         limit_memory(st, settings.memory_limit)

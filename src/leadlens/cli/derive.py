@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from leadlens import derive
 from leadlens.cli.app import app, err, labelled, session
 from leadlens.cli.options import StoreOpt
 from leadlens.config import Settings, load_settings
 from leadlens.errors import UserError
-from leadlens.store import Store, open_store
-from leadlens.store.db import scalar
+
+if TYPE_CHECKING:  # derive and the store load on use: `leadlens gate` needs neither
+    from leadlens.store import Store
 
 __all__ = ["print_rederived", "warn_stale"]
 
@@ -27,6 +27,10 @@ def derive_cmd(
     store: StoreOpt = None,
 ) -> None:
     """Derive changes and milestones again from the stored data, whatever they were derived from."""
+    from leadlens import derive
+    from leadlens.store import open_store
+    from leadlens.store.db import scalar
+
     settings = load_settings()
     # Each repository's derive is its own transaction: what finished is kept, the rest is still
     # stale and the next ingest or derive does it.
@@ -84,6 +88,8 @@ def print_rederived(rederived: dict[str, str]) -> None:
 def warn_stale(store: Store, settings: Settings) -> None:
     """Say when what a reader is about to read was derived from other data or settings than the
     store and settings now hold (a derive interrupted or skipped, a setting changed since)."""
+    from leadlens import derive
+
     stale = derive.stale(store, settings)
     if not stale:
         return

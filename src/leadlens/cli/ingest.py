@@ -7,17 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
-from leadlens import pipeline
 from leadlens.cli.app import app, err, ingest_app, labelled, out, session
 from leadlens.cli.derive import print_rederived, warn_stale
 from leadlens.cli.options import FormatOpt, StoreOpt, check_format, emit
-from leadlens.cli.progress import Bar
 from leadlens.config import (
     DEFAULT_GITHUB_MAX_WAIT,
     DEFAULT_GITHUB_TOKEN_ENV,
@@ -28,11 +24,13 @@ from leadlens.config import (
 )
 from leadlens.errors import UserError
 from leadlens.report.text import safe_text
-from leadlens.sources.base import Source, Wait
-from leadlens.sources.git import IngestReport
-from leadlens.store import Store, open_store
-from leadlens.store.db import limit_memory
-from leadlens.store.inventory import RepoInventory, inventory
+
+if TYPE_CHECKING:  # the pipeline, sources, store and progress bars load on use: `gate` needs none
+    from leadlens.cli.progress import Bar
+    from leadlens.sources.base import Source, Wait
+    from leadlens.sources.git import IngestReport
+    from leadlens.store import Store
+    from leadlens.store.inventory import RepoInventory
 
 __all__ = ["ingest_paths", "report_store"]
 
@@ -61,6 +59,10 @@ def ingest_git_cmd(
     fmt: FormatOpt = "table",
 ) -> None:
     """Ingest git history: commits, files, refs and tags; only new commits on later runs."""
+    from leadlens.cli.progress import Bar
+    from leadlens.store import open_store
+    from leadlens.store.inventory import inventory
+
     settings = load_settings()
     if name and len(paths) > 1:
         raise UserError("--name names one repository; pass a single PATH with it")
@@ -183,6 +185,9 @@ def ingest_jira_cmd(
 @app.command("summary")
 def summary_cmd(store: StoreOpt = None, fmt: FormatOpt = "table") -> None:
     """What the store holds: repositories, commits and their time span."""
+    from leadlens.store import open_store
+    from leadlens.store.inventory import inventory
+
     check_format(fmt)
     with open_store(store or load_settings().store, read_only=True) as st:
         render_inventory(inventory(st), fmt)
@@ -192,6 +197,8 @@ def ingest_paths(st: Store, paths: list[Path], settings: Settings, bar: Bar, *,
                  name: str | None = None, branch: str | None = None, line_history: bool = False,
                  jobs: int | None = None, derive: bool = True) -> IngestReport:
     """Ingest git PATHs with the settings and a progress bar; print one line per repository."""
+    from leadlens import pipeline
+
     try:
         result = pipeline.ingest_git(st, paths, settings=settings, name=name, branch=branch,
                                      line_history=line_history, jobs=jobs, progress=bar,
@@ -207,6 +214,10 @@ def report_store(paths: list[Path] | None, store: Path | None, settings: Setting
                  line_history: bool) -> Iterator[tuple[Store, bool]]:
     """The store for a report: read-only, unless PATHs are ingested first (incrementally); and
     whether that ingest went without failures."""
+    from leadlens.cli.progress import Bar
+    from leadlens.store import open_store
+    from leadlens.store.db import limit_memory
+
     ok = True
     if paths:
         session.keeps = _COMMITS_KEPT
@@ -232,6 +243,10 @@ def _ingest_api(source: Source, settings: Settings, store: Path | None, keeps: s
     """Run an API source (GitHub, Jira; live or replay) through the pipeline and report it: its
     table (or JSON), then skipped objects, malformed lines and warnings. ``keeps`` is what an
     interrupted run keeps. Exit 2 on a failed stop or a malformed line."""
+    from leadlens import pipeline
+    from leadlens.cli.progress import Bar
+    from leadlens.store import open_store
+
     bar = Bar(enabled=err.is_terminal and not quiet)
     session.keeps = keeps
     with open_store(store or settings.store) as st:
@@ -254,6 +269,9 @@ def _ingest_api(source: Source, settings: Settings, store: Path | None, keeps: s
 
 def _github_table(data: dict[str, Any], system: str = "GitHub", what: str | None = None) -> None:
     repos = what or ", ".join(safe_text(r) for r in data["repos"])
+    from rich import box
+    from rich.table import Table
+
     table = Table(title=f"{system} {data['mode']}: {repos or 'nothing'}",
                   title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("resource")
@@ -330,6 +348,9 @@ def render_inventory(rows: list[RepoInventory], fmt: str) -> None:
         out.print("The store is empty: run `leadlens ingest git PATH`.")
         return
     with_prs = any(r.pull_requests for r in rows)
+    from rich import box
+    from rich.table import Table
+
     table = Table(title="leadlens store", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("repository", overflow="fold", min_width=12)
     table.add_column("mainline", overflow="ellipsis", max_width=10)

@@ -21,8 +21,6 @@ from leadlens.cli.options import (
 )
 from leadlens.cli.report import _one_line
 from leadlens.config import load_settings
-from leadlens.store import open_store
-from leadlens.store.db import limit_memory
 
 __all__: list[str] = []
 
@@ -51,6 +49,8 @@ def items_cmd(
     from leadlens import engines
     from leadlens.report.changes import write_jsonl
     from leadlens.report.items import ItemScope, item_rows, write_items_csv
+    from leadlens.store import open_store
+    from leadlens.store.db import limit_memory
 
     scope = ItemScope(flt.since, flt.until, tuple(project or ()), include_bots=not exclude_bots)
     with open_store(store_path, read_only=True) as st:

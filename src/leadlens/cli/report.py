@@ -31,8 +31,6 @@ from leadlens.cli.options import (
 from leadlens.config import DEFAULT_K, load_settings
 from leadlens.errors import UserError
 from leadlens.report.text import safe_text
-from leadlens.store import open_store
-from leadlens.store.db import limit_memory
 
 __all__: list[str] = []
 
@@ -120,6 +118,8 @@ def changes_cmd(
     from leadlens import engines
     from leadlens.attribution import Rules
     from leadlens.report.changes import change_rows, write_csv, write_jsonl
+    from leadlens.store import open_store
+    from leadlens.store.db import limit_memory
 
     with open_store(store_path, read_only=True) as st:
         warn_stale(st, settings)

@@ -67,9 +67,11 @@ def translate(pattern: str) -> str:
 class GlobSet:
     """Globs compiled once into one RE2 set: which of them match a path."""
 
-    __slots__ = ("_matched", "_set", "patterns")
+    __slots__ = ("_hits", "_matched", "_set", "patterns")
 
     # An audit asks about the same paths change after change: answers are kept, up to a bound.
+    # Two memos: ``matches`` (most rules) keeps a bool, ``matching`` (CODEOWNERS) the sorted
+    # indices, so that the common question costs one dict look-up or one RE2 search, no more.
     _REMEMBERED = 200_000
 
     def __init__(self, patterns: Sequence[str]) -> None:
@@ -84,20 +86,29 @@ class GlobSet:
         if self._set is not None:
             self._set.Compile()
         self._matched: dict[str, tuple[int, ...]] = {}
+        self._hits: dict[str, bool] = {}
 
-    def matching(self, path: str) -> list[int]:
+    def matching(self, path: str) -> tuple[int, ...]:
         """The indices of the globs that match ``path``, ascending."""
-        if self._set is None:
-            return []
         found = self._matched.get(path)
         if found is None:
+            if self._set is None:
+                return ()
             if len(self._matched) >= self._REMEMBERED:
                 self._matched.clear()
             found = self._matched[path] = tuple(sorted(self._set.Match(path) or ()))
-        return list(found)
+        return found
 
     def matches(self, path: str) -> bool:
-        return bool(self.matching(path))
+        """Whether any glob matches ``path``."""
+        hit = self._hits.get(path)
+        if hit is None:
+            if self._set is None:
+                return False
+            if len(self._hits) >= self._REMEMBERED:
+                self._hits.clear()
+            hit = self._hits[path] = bool(self._set.Match(path))
+        return hit
 
     def __bool__(self) -> bool:
         return bool(self.patterns)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,12 +65,11 @@ def files(repo: GitRepo, base: str, head: str) -> list[DiffFile]:
     """Every path ``base...head`` touches, with line counts and the added lines (numbered in the
     new file). ``base`` and ``head`` are commit SHAs (see :func:`resolve`)."""
     span = f"{base}...{head}"
-    # The two diffs run at once (each is mostly git's own I/O wait).
-    with ThreadPoolExecutor(1) as pool:
-        patch_job = pool.submit(_run, [*_CONFIG, "diff", *_DIFF, "-U0", "--src-prefix=a/",
-                                       "--dst-prefix=b/", span], repo.path)
-        raw = _run([*_CONFIG, "diff", *_DIFF, "--raw", "--numstat", "-z", span], repo.path)
-        patch = patch_job.result()
+    # One diff: the raw records and counts (-z: NUL-separated), one NUL, then the -U0 patch. Git
+    # reads each blob once, where a second diff for the patch read them all again.
+    out = _run([*_CONFIG, "diff", *_DIFF, "--raw", "--numstat", "-z", "--patch", "-U0",
+                "--src-prefix=a/", "--dst-prefix=b/", span], repo.path)
+    raw, _, patch = out.partition(b"\0\0")  # no listing has an empty field: this is the seam
     entries = _parse_raw(raw)
     # git writes one `diff --git` section per file pair, in the order of the raw listing.
     sections = re.split(rb"(?m)^diff --git ", patch)[1:]
