@@ -8,15 +8,13 @@ import json
 import sys
 from pathlib import Path
 
-import httpx
 import jsonschema
 import pytest
 
 from fakes.github import REPO
 from gitfixtures import Git
 from leadlens.cli import main
-from leadlens.sources.github import client as gh_client
-from test_gate_facts import SCHEMA, Served
+from test_gate_facts import SCHEMA, Served, serve
 
 POLICY = """\
 [[rules]]
@@ -194,14 +192,7 @@ GITHUB_POLICY = POLICY.replace('max_files = 10', 'max_files = 2')
 
 def github_gate(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                 tmp_path: Path, served: Served, *args: str) -> tuple[int, str, str]:
-    real = gh_client.make_client
-
-    def client(token: str | None, api_url: str = "https://api.github.com",
-               transport: httpx.BaseTransport | None = None) -> httpx.Client:
-        return real(token, api_url, httpx.MockTransport(served))
-
-    monkeypatch.setattr(gh_client, "make_client", client)
-    monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    serve(monkeypatch, served)
     return gate(monkeypatch, capsys, tmp_path / "x", "--github", *args)
 
 

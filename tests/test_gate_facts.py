@@ -178,8 +178,8 @@ class Served:
         return self.fake(request)
 
 
-def pull_facts(monkeypatch: pytest.MonkeyPatch, served: Served, target: str = f"{REPO}#41"
-               ) -> Any:
+def serve(monkeypatch: pytest.MonkeyPatch, served: Served) -> None:
+    """Every GitHub client the gate makes talks to ``served``, with a token in GITHUB_TOKEN."""
     real = gh_client.make_client
 
     def client(token: str | None, api_url: str = "https://api.github.com",
@@ -188,6 +188,11 @@ def pull_facts(monkeypatch: pytest.MonkeyPatch, served: Served, target: str = f"
 
     monkeypatch.setattr(gh_client, "make_client", client)
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+
+
+def pull_facts(monkeypatch: pytest.MonkeyPatch, served: Served, target: str = f"{REPO}#41"
+               ) -> Any:
+    serve(monkeypatch, served)
     return github_facts(target, Settings(), token_env="GITHUB_TOKEN", api_url=None,
                         trust_settings_api_url=False)
 

@@ -16,10 +16,10 @@ from leadlens.cli.options import (
     check_format,
     check_out,
     filters,
+    one_line,
     open_out,
     to_terminal,
 )
-from leadlens.cli.report import _one_line
 from leadlens.config import load_settings
 
 __all__: list[str] = []
@@ -58,7 +58,7 @@ def items_cmd(
         limit_memory(st, settings.memory_limit)
         stages, rows = item_rows(engines.connect(st), flt, scope)
         if to_terminal(out_file):
-            rows = (_one_line(r) for r in rows)
+            rows = (one_line(r) for r in rows)
         with open_out(out_file, store=store_path) as fh:
             if fmt == "csv":
                 write_items_csv(rows, fh, stages)

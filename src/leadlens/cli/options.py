@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Protocol, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TextIO
 
 import typer
 
@@ -43,6 +43,7 @@ __all__ = [
     "emit",
     "filters",
     "names",
+    "one_line",
     "open_out",
     "to_terminal",
     "when",
@@ -138,6 +139,17 @@ class _Stripped:
 def to_terminal(path: Path | None) -> bool:
     """Whether output meant for ``path`` goes to a terminal (no ``--out``, stdout a tty)."""
     return path is None and sys.stdout.isatty()
+
+
+def one_line(value: Any) -> Any:
+    """A row's strings, at any depth, stripped for a terminal (line breaks become spaces)."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {k: one_line(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [one_line(v) for v in value]
+    return value
 
 
 def check_out(path: Path | None, store: Path | None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -24,13 +24,13 @@ from leadlens.cli.options import (
     check_out,
     deliver,
     filters,
+    one_line,
     open_out,
     to_terminal,
     when,
 )
 from leadlens.config import DEFAULT_K, load_settings
 from leadlens.errors import UserError
-from leadlens.report.text import safe_text
 
 __all__: list[str] = []
 
@@ -128,20 +128,9 @@ def changes_cmd(
         for note in notes:  # standard error: standard output is the data
             err.print(f"note: {note}", highlight=False, markup=False)
         if to_terminal(out_file):  # one change, one line: a title's line break is not ours
-            rows = (_one_line(r) for r in rows)
+            rows = (one_line(r) for r in rows)
         with open_out(out_file, store=store_path) as fh:
             if fmt == "csv":
                 write_csv(rows, fh, stages)
             else:
                 write_jsonl(rows, fh)
-
-
-def _one_line(value: Any) -> Any:
-    """A row's strings, at any depth, stripped for a terminal (line breaks become spaces)."""
-    if isinstance(value, str):
-        return safe_text(value)
-    if isinstance(value, dict):
-        return {k: _one_line(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_one_line(v) for v in value]
-    return value
