@@ -82,8 +82,15 @@ def item_figures(backend: ibis.BaseBackend, fl_changes: fm.Flow, filters: fm.Fil
     if not has_items(backend):
         return None
     fl = fl or item_flow(backend, filters, fl_changes.cache)
-    counts = one(backend, fl.items.aggregate(
-        items=fl.items.count(where=~fl.items.is_bot), bots=fl.items.count(where=fl.items.is_bot)))
+    # Every item count in one pass: items, bots', and (bots' left out unless asked for) those
+    # with no linked change and those whose linked changes are not all released yet.
+    sp = fl.spans.select("item_id", "done")
+    it = fl.items.left_join(sp, fl.items.id == sp.item_id)
+    kept = it.is_bot.isin([False, filters.include_bots])
+    counts = one(backend, it.aggregate(
+        items=it.count(where=~it.is_bot), bots=it.count(where=it.is_bot),
+        without=it.count(where=kept & (it.changes == 0)),
+        in_flight=it.count(where=kept & (it.changes > 0) & ~it.done.fill_null(False))))
     done = _window(delivered_items(fl, filters), filters)
     dist = one(backend, done.aggregate(total=done.lead_time_s.sum(),
                                        ooo=done.out_of_order.sum(),
@@ -94,18 +101,11 @@ def item_figures(backend: ibis.BaseBackend, fl_changes: fm.Flow, filters: fm.Fil
         active_s=segs.active_s.sum(), waiting_s=segs.waiting_s.sum(),
         changes_with_stage=segs.item_id.nunique()))
     stages = stage_figures(stage_rows, float(dist.get("total") or 0.0), k, stage_key)
-    people = fl.items if filters.include_bots else fl.items.filter(~fl.items.is_bot)
-    open_ = fl.spans.filter(~fl.spans.done).join(people.select(item_id=people.id), "item_id")
-    flight = one(backend, people.aggregate(
-        without=people.count(where=people.changes == 0)))
-    in_flight = int(backend.to_pyarrow(
-        open_.join(people.filter(people.changes > 0).select(item_id=people.id), "item_id").count()
-    ).as_py())
     return ItemFigures(
         basis="spec → production",
         items=int(counts.get("items") or 0), bot_items=int(counts.get("bots") or 0),
-        delivered=int(dist.get("n") or 0), in_flight=in_flight,
-        without_changes=int(flight.get("without") or 0),
+        delivered=int(dist.get("n") or 0), in_flight=int(counts.get("in_flight") or 0),
+        without_changes=int(counts.get("without") or 0),
         spec_to_production=Distribution(
             n=int(dist.get("n") or 0), median_s=dist.get("median_s"), p85_s=dist.get("p85_s"),
             p95_s=dist.get("p95_s"), mean_s=dist.get("mean_s")),
