@@ -152,7 +152,15 @@ def items_headline(items: ItemFigures) -> list[str]:
               and "coding" not in s.name.split("+")]
     share_before = sum(s.share for s in before)
     waits = max(items.stages, key=lambda s: s.waiting_s)
-    lines = [f"Before work starts (specification and queue) is {_share(share_before)} of spec →"
+    lines = []
+    if items.delivered == 1:
+        lines.append("Only one work item was delivered: what follows describes that item, not a"
+                     " pattern.")
+    if items.ends != "released":
+        lines.append("Spec → production ends at merge where a linked repository has no release"
+                     " signal (release tags or releases)." if items.ends == "mixed" else
+                     "With no release signal, spec → production here ends at merge.")
+    lines += [f"Before work starts (specification and queue) is {_share(share_before)} of spec →"
              f" production over {items.delivered:,} delivered work item(s); most time waits in"
              f" {waits.name} ({_share(waits.waiting_s / total)} of spec → production)."]
     coding = [s for s in items.stages if "coding" in s.name.split("+") or s.name == "delivery"]

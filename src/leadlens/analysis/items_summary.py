@@ -40,7 +40,8 @@ class UnmappedStatus(_Figure):
 class ItemFigures(_Figure):
     """`items` in the report (docs/report-json.md)."""
 
-    basis: str  # "spec → production": item_created → released (or merged: see lead_time_basis)
+    basis: str  # "spec → production": item_created → released (or merged: see ends)
+    ends: str  # released | merged (a linked repository has no release signal) | mixed
     items: int  # work items (bot items left out unless include_bots)
     bot_items: int
     delivered: int  # with spec → production in the scope's window (on their end milestone)
@@ -58,8 +59,8 @@ def delivered_items(fl: ItemFlow, filters: fm.Filters) -> ir.Table:
     bots left out unless ``filters.include_bots``."""
     sp = fl.spans.filter(fl.spans.done)
     it = fl.items if filters.include_bots else fl.items.filter(~fl.items.is_bot)
-    sp = sp.join(it.select(item_id=it.id), "item_id")
-    return sp.select("item_id", "lead_time_s", "out_of_order", delivered_at=sp.last_at)
+    sp = sp.join(it.select("end", item_id=it.id), "item_id")
+    return sp.select("item_id", "lead_time_s", "out_of_order", "end", delivered_at=sp.last_at)
 
 
 def _window(t: ir.Table, filters: fm.Filters) -> ir.Table:
@@ -92,6 +93,7 @@ def item_figures(backend: ibis.BaseBackend, fl_changes: fm.Flow, filters: fm.Fil
         without=it.count(where=kept & (it.changes == 0)),
         in_flight=it.count(where=kept & (it.changes > 0) & ~it.done.fill_null(False))))
     done = _window(delivered_items(fl, filters), filters)
+    ends = {r["end"] for r in rows(backend, done.select("end").distinct())}
     dist = one(backend, done.aggregate(total=done.lead_time_s.sum(),
                                        ooo=done.out_of_order.sum(),
                                        **fm.distribution(done.lead_time_s)))
@@ -103,6 +105,7 @@ def item_figures(backend: ibis.BaseBackend, fl_changes: fm.Flow, filters: fm.Fil
     stages = stage_figures(stage_rows, float(dist.get("total") or 0.0), k, stage_key)
     return ItemFigures(
         basis="spec → production",
+        ends=ends.pop() if len(ends) == 1 else ("mixed" if ends else "released"),
         items=int(counts.get("items") or 0), bot_items=int(counts.get("bots") or 0),
         delivered=int(dist.get("n") or 0), in_flight=int(counts.get("in_flight") or 0),
         without_changes=int(counts.get("without") or 0),
