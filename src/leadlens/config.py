@@ -33,7 +33,8 @@ __all__ = [
     "DEFAULT_JIRA_TOKEN_ENV", "DEFAULT_K", "DEFAULT_KNOWN_HOSTS", "DEFAULT_PRODUCTION_PATTERN",
     "DEFAULT_RELEASE_TAG_PATTERN", "DEFAULT_RESAMPLES", "DEFAULT_REWORK_DAYS",
     "DEFAULT_RUBBER_STAMP_LINES", "DEFAULT_RUBBER_STAMP_MINUTES", "DEFAULT_SEED", "DEFAULT_STORE",
-    "EARLIEST_PLAUSIBLE", "LONGEST_WINDOW", "AiRule", "AiSettings", "BotSettings", "DoraSettings",
+    "EARLIEST_PLAUSIBLE", "LONGEST_WINDOW", "AiRule", "AiSettings", "BotSettings",
+    "CoordinationSettings", "DoraSettings",
     "FlowSettings", "GitSettings", "GithubSettings", "ItemSettings", "JiraSettings",
     "ReviewSettings", "Settings", "load_settings",
 ]
@@ -77,6 +78,18 @@ DEFAULT_INCIDENT_LABELS: tuple[str, ...] = ("incident", "outage")
 DEFAULT_INCIDENT_WINDOW_HOURS = 72.0
 DEFAULT_RUBBER_STAMP_MINUTES = 5.0
 DEFAULT_RUBBER_STAMP_LINES = 300
+# Coordination signals (docs/metrics-coordination.md): acceptance criteria in a description (a
+# heading, a checklist, Given/When/Then), a question in a comment, bugs by label and issue type.
+DEFAULT_ACCEPTANCE_PATTERNS: tuple[str, ...] = (
+    r"(?im)^[\s#*_>]*(h[1-6]\.\s*)?[*_]*(acceptance criteria|definition of done|\bAC\b)",
+    r"(?m)^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]",
+    r"(?is)\bgiven\b.+\bwhen\b.+\bthen\b",
+)
+DEFAULT_QUESTION_PATTERNS: tuple[str, ...] = (r"\?[\s)\]*_`\"']*$",)
+DEFAULT_BUG_LABELS: tuple[str, ...] = ("bug", "type: bug", "type/bug", "kind/bug", "defect",
+                                       "regression")
+DEFAULT_BUG_ISSUE_TYPES: tuple[str, ...] = ("Bug", "Defect")
+DEFAULT_BLOCKED_STATUSES: tuple[str, ...] = ("Blocked", "On Hold")
 # Command-line defaults that are not settings: the Amdahl what-if factor, bootstrap resamples and seed.
 DEFAULT_K = 2.0
 DEFAULT_RESAMPLES = 9999
@@ -177,6 +190,20 @@ class ItemSettings:
 
 
 StatusMap = dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class CoordinationSettings:
+    """What the coordination signals read as acceptance criteria, questions, bugs, blocked
+    statuses and teams (docs/metrics-coordination.md)."""
+
+    acceptance_patterns: tuple[str, ...] = DEFAULT_ACCEPTANCE_PATTERNS
+    question_patterns: tuple[str, ...] = DEFAULT_QUESTION_PATTERNS
+    bug_labels: tuple[str, ...] = DEFAULT_BUG_LABELS  # case-insensitive
+    bug_issue_types: tuple[str, ...] = DEFAULT_BUG_ISSUE_TYPES  # case-insensitive
+    blocked_statuses: tuple[str, ...] = DEFAULT_BLOCKED_STATUSES  # case-insensitive
+    # (team, selectors): a Jira project key, an OWNER/REPO, or `component:NAME` (Jira components)
+    teams: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -325,6 +352,43 @@ class Settings(BaseModel):
         " status category.",
     )
 
+    acceptance_patterns: tuple[str, ...] = Field(
+        default=DEFAULT_ACCEPTANCE_PATTERNS,
+        description="Acceptance criteria in an item's description (regular expressions, any"
+        " matches): a heading, a checklist, Given/When/Then.",
+    )
+    question_patterns: tuple[str, ...] = Field(
+        default=DEFAULT_QUESTION_PATTERNS,
+        description="A comment is a question when one of these matches it (regular expressions);"
+        " by default, when it ends in a question mark.",
+    )
+    bug_labels: tuple[str, ...] = Field(
+        default=DEFAULT_BUG_LABELS,
+        description="Issue labels (case-insensitive) that make a GitHub issue a bug report.",
+    )
+    bug_issue_types: tuple[str, ...] = Field(
+        default=DEFAULT_BUG_ISSUE_TYPES,
+        description="Jira issue types (case-insensitive) that are bug reports.",
+    )
+    blocked_statuses: tuple[str, ...] = Field(
+        default=DEFAULT_BLOCKED_STATUSES,
+        description="Statuses (case-insensitive) in which a work item is blocked.",
+    )
+    teams: StatusMap = Field(
+        default_factory=dict,
+        description="Team name -> what belongs to it: Jira project keys, OWNER/REPO names,"
+        " `component:NAME` (Jira components); unset: each project or repository is a team.",
+    )
+
+    @field_validator("acceptance_patterns", "question_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            why = problem(pattern)
+            if why is not None:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {why}")
+        return value
+
     @field_validator("item_key_pattern")
     @classmethod
     def _key_pattern_compiles(cls, value: str | None) -> str | None:
@@ -383,6 +447,13 @@ class Settings(BaseModel):
             return tuple(sorted((k, tuple(v)) for k, v in m.items()))
         return ItemSettings(self.item_key_pattern, pairs(self.ready_statuses),
                             pairs(self.in_progress_statuses), pairs(self.done_statuses))
+
+    @property
+    def coordination(self) -> CoordinationSettings:
+        return CoordinationSettings(
+            self.acceptance_patterns, self.question_patterns, self.bug_labels,
+            self.bug_issue_types, self.blocked_statuses,
+            tuple(sorted((k, tuple(v)) for k, v in self.teams.items())))
 
 
 def load_settings(directory: Path | None = None) -> Settings:
