@@ -1,17 +1,10 @@
-"""Settings: ``leadlens.toml`` or ``[tool.leadlens]`` in ``pyproject.toml``; CLI flags override.
-
-Every default leadlens has is written here once. The file keeps flat keys (``bot_pattern``,
-``github_api_url``, ...); code reads typed sections (``settings.github``, ``settings.dora``, ...)
-so that a call takes one section, not a dozen keyword arguments.
-"""
+"""Settings: ``leadlens.toml`` or ``[tool.leadlens]`` in ``pyproject.toml``; CLI flags override."""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -22,196 +15,50 @@ from pydantic import (
     field_validator,
 )
 
+from leadlens.config.defaults import (
+    DEFAULT_ACCEPTANCE_PATTERNS,
+    DEFAULT_ACTIVITY_WINDOW_HOURS,
+    DEFAULT_AGENT_PATTERN,
+    DEFAULT_AI_REVIEWER_PATTERN,
+    DEFAULT_BLOCKED_STATUSES,
+    DEFAULT_BOT_PATTERN,
+    DEFAULT_BUG_ISSUE_TYPES,
+    DEFAULT_BUG_LABELS,
+    DEFAULT_GITHUB_API_URL,
+    DEFAULT_GITHUB_OVERLAP_MINUTES,
+    DEFAULT_INCIDENT_LABELS,
+    DEFAULT_INCIDENT_WINDOW_HOURS,
+    DEFAULT_JIRA_EMAIL_ENV,
+    DEFAULT_JIRA_OVERLAP_MINUTES,
+    DEFAULT_JIRA_TOKEN_ENV,
+    DEFAULT_KNOWN_HOSTS,
+    DEFAULT_PRODUCTION_PATTERN,
+    DEFAULT_QUESTION_PATTERNS,
+    DEFAULT_RELEASE_TAG_PATTERN,
+    DEFAULT_REWORK_DAYS,
+    DEFAULT_RUBBER_STAMP_LINES,
+    DEFAULT_RUBBER_STAMP_MINUTES,
+    DEFAULT_STORE,
+    LONGEST_WINDOW,
+)
+from leadlens.config.sections import (
+    AiRule,
+    AiSettings,
+    BotSettings,
+    CoordinationSettings,
+    DoraSettings,
+    FlowSettings,
+    GithubSettings,
+    GitSettings,
+    ItemSettings,
+    JiraSettings,
+    ReviewSettings,
+    StatusMap,
+)
 from leadlens.errors import UserError
 from leadlens.patterns import problem
 
-__all__ = [
-    "DEFAULT_ACTIVITY_WINDOW_HOURS", "DEFAULT_AGENT_PATTERN", "DEFAULT_AI_REVIEWER_PATTERN",
-    "DEFAULT_BOT_PATTERN", "DEFAULT_GITHUB_API_URL", "DEFAULT_GITHUB_MAX_WAIT",
-    "DEFAULT_GITHUB_OVERLAP_MINUTES", "DEFAULT_GITHUB_TOKEN_ENV", "DEFAULT_INCIDENT_LABELS",
-    "DEFAULT_INCIDENT_WINDOW_HOURS", "DEFAULT_JIRA_EMAIL_ENV", "DEFAULT_JIRA_OVERLAP_MINUTES",
-    "DEFAULT_JIRA_TOKEN_ENV", "DEFAULT_K", "DEFAULT_KNOWN_HOSTS", "DEFAULT_PRODUCTION_PATTERN",
-    "DEFAULT_RELEASE_TAG_PATTERN", "DEFAULT_RESAMPLES", "DEFAULT_REWORK_DAYS",
-    "DEFAULT_RUBBER_STAMP_LINES", "DEFAULT_RUBBER_STAMP_MINUTES", "DEFAULT_SEED", "DEFAULT_STORE",
-    "EARLIEST_PLAUSIBLE", "LONGEST_WINDOW", "AiRule", "AiSettings", "BotSettings",
-    "CoordinationSettings", "DoraSettings",
-    "FlowSettings", "GitSettings", "GithubSettings", "ItemSettings", "JiraSettings",
-    "ReviewSettings", "Settings", "load_settings",
-]
-
-DEFAULT_STORE = Path(".leadlens") / "leadlens.duckdb"
-# Dates before this, or after the moment they were read, are implausible (a clock at the epoch, a
-# typo'd year): kept and flagged, and left out of flow and time-series figures (DESIGN.md).
-EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
-# Repository identity (DESIGN.md): hosts whose origin URL names OWNER/REPO.
-DEFAULT_KNOWN_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org")
-# Release tags (DESIGN.md, Milestones).
-DEFAULT_RELEASE_TAG_PATTERN = r"^(?:[\w.-]+/)?v?\d+(?:\.\d+)+$"
-# Automation bots (never reviewers; their changes are reported apart): DESIGN.md, Bots and agents.
-DEFAULT_BOT_PATTERN = (r"(?i)(\[bot\]$|^(dependabot|renovate|github-actions|greenkeeper|snyk-bot"
-                       r"|pre-commit-ci|mergify|imgbot|allcontributors)\b)")
-# AI coding agents are not automation bots: their changes are AI-assisted changes.
-DEFAULT_AGENT_PATTERN = (r"(?i)^(copilot|copilot-swe-agent|devin-ai-integration|codex|jules"
-                         r"|claude|cursor-agent|cursoragent|cursor agent|openhands-agent|sweep-ai"
-                         r"|google-labs-jules|amazon-q-developer|codegen-sh)(\[bot\])?$")
-# AI code reviewers, by the login they review as: never a person's review (DESIGN.md, Bots and
-# agents). GitHub Copilot code review posts as `Copilot` or `copilot-pull-request-reviewer[bot]`;
-# the others are the GitHub Apps of CodeRabbit, Gemini Code Assist, Sourcery, Ellipsis, Greptile,
-# Qodo Merge, cubic, Korbit, Bito, OpenAI Codex code review and Cursor Bugbot. An agent
-# (DEFAULT_AGENT_PATTERN) that reviews is an AI reviewer too.
-DEFAULT_AI_REVIEWER_PATTERN = (r"(?i)^(copilot|(copilot-pull-request-reviewer|coderabbitai"
-                               r"|gemini-code-assist|sourcery-ai|ellipsis-dev|greptile-apps"
-                               r"|qodo-merge-pro|cubic-dev-ai|korbit-ai|bito-code-review"
-                               r"|chatgpt-codex-connector|cursor)\[bot\])$")
-DEFAULT_ACTIVITY_WINDOW_HOURS = 2.0
-DEFAULT_REWORK_DAYS = 21.0
-DEFAULT_GITHUB_API_URL = "https://api.github.com"
-DEFAULT_GITHUB_OVERLAP_MINUTES = 60.0
-DEFAULT_GITHUB_TOKEN_ENV = "GITHUB_TOKEN"
-DEFAULT_GITHUB_MAX_WAIT = 900.0  # seconds: the longest rate-limit wait a run sits out
-DEFAULT_JIRA_TOKEN_ENV = "JIRA_API_TOKEN"
-DEFAULT_JIRA_EMAIL_ENV = "JIRA_EMAIL"
-DEFAULT_JIRA_OVERLAP_MINUTES = 60.0
-# Production environments, matched case-insensitively (DESIGN.md, DORA).
-DEFAULT_PRODUCTION_PATTERN = r"^(prod|production|live)$"
-DEFAULT_INCIDENT_LABELS: tuple[str, ...] = ("incident", "outage")
-DEFAULT_INCIDENT_WINDOW_HOURS = 72.0
-DEFAULT_RUBBER_STAMP_MINUTES = 5.0
-DEFAULT_RUBBER_STAMP_LINES = 300
-# Coordination signals (docs/metrics-coordination.md): acceptance criteria in a description (a
-# heading, a checklist, Given/When/Then), a question in a comment, bugs by label and issue type.
-DEFAULT_ACCEPTANCE_PATTERNS: tuple[str, ...] = (
-    r"(?im)^[\s#*_>]*(h[1-6]\.\s*)?[*_]*(acceptance criteria|definition of done|\bAC\b)",
-    r"(?m)^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]",
-    r"(?is)\bgiven\b.+\bwhen\b.+\bthen\b",
-)
-DEFAULT_QUESTION_PATTERNS: tuple[str, ...] = (r"\?[\s)\]*_`\"']*$",)
-DEFAULT_BUG_LABELS: tuple[str, ...] = ("bug", "type: bug", "type/bug", "kind/bug", "defect",
-                                       "regression")
-DEFAULT_BUG_ISSUE_TYPES: tuple[str, ...] = ("Bug", "Defect")
-DEFAULT_BLOCKED_STATUSES: tuple[str, ...] = ("Blocked", "On Hold")
-# Command-line defaults that are not settings: the Amdahl what-if factor, bootstrap resamples and seed.
-DEFAULT_K = 2.0
-DEFAULT_RESAMPLES = 9999
-DEFAULT_SEED = 20240601
-# The longest a time window setting may be: every window becomes a timedelta and a DuckDB interval,
-# and no delivery question needs one longer than a century.
-LONGEST_WINDOW = timedelta(days=36525)
-
-RuleField = Literal["trailer", "author", "author_name", "committer", "subject", "message", "pr_label",
-                    "pr_body", "pr_author", "pr_head_ref"]
-
-
-class AiRule(BaseModel):
-    """One attribution rule: a regular expression (searched, case-insensitive) on one field."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(description="Named in the evidence of every match.")
-    field: RuleField = Field(
-        description="What the pattern reads: trailer (its value; `key` picks the trailer), author or"
-        " committer (`Name <email>`), subject, message (subject and body), pr_label (each label),"
-        " pr_body, pr_author (login), pr_head_ref (the branch); author_name is the name alone."
-    )
-    pattern: str = Field(description="Regular expression (RE2 syntax), searched case-insensitively.")
-    key: str | None = Field(
-        default=None, description="For trailer rules: the trailer key (case-insensitive, exact)."
-    )
-    tool: str | None = Field(
-        default=None, description="The AI tool a match names (`Claude Code`, ...); unset: the tool"
-        " the matched text names, if any."
-    )
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        why = problem(value)
-        if why is not None:
-            raise ValueError(f"not a valid regular expression: {why}")
-        return value
-
-
-@dataclass(frozen=True)
-class GitSettings:
-    known_hosts: tuple[str, ...] = DEFAULT_KNOWN_HOSTS
-    release_tag_pattern: str = DEFAULT_RELEASE_TAG_PATTERN
-    jobs: int | None = None
-
-
-@dataclass(frozen=True)
-class BotSettings:
-    bot_pattern: str = DEFAULT_BOT_PATTERN
-    agent_pattern: str = DEFAULT_AGENT_PATTERN
-    ai_reviewer_pattern: str = DEFAULT_AI_REVIEWER_PATTERN
-
-
-@dataclass(frozen=True)
-class FlowSettings:
-    activity_window: timedelta = timedelta(hours=DEFAULT_ACTIVITY_WINDOW_HOURS)
-    rework_days: float = DEFAULT_REWORK_DAYS
-
-
-@dataclass(frozen=True)
-class GithubSettings:
-    api_url: str = DEFAULT_GITHUB_API_URL
-    overlap: timedelta = timedelta(minutes=DEFAULT_GITHUB_OVERLAP_MINUTES)
-
-
-@dataclass(frozen=True)
-class JiraSettings:
-    url: str | None = None
-    token_env: str = DEFAULT_JIRA_TOKEN_ENV
-    email_env: str = DEFAULT_JIRA_EMAIL_ENV
-    overlap: timedelta = timedelta(minutes=DEFAULT_JIRA_OVERLAP_MINUTES)
-    store_emails: bool = False
-
-
-@dataclass(frozen=True)
-class DoraSettings:
-    production_pattern: str = DEFAULT_PRODUCTION_PATTERN
-    incident_labels: tuple[str, ...] = DEFAULT_INCIDENT_LABELS
-    incident_window_hours: float = DEFAULT_INCIDENT_WINDOW_HOURS
-
-
-@dataclass(frozen=True)
-class ReviewSettings:
-    rubber_stamp_minutes: float = DEFAULT_RUBBER_STAMP_MINUTES
-    rubber_stamp_lines: int = DEFAULT_RUBBER_STAMP_LINES
-
-
-@dataclass(frozen=True)
-class ItemSettings:
-    """How work items are read: which text is an item key, and which statuses mean what."""
-
-    key_pattern: str | None = None  # None: the keys of the ingested Jira projects
-    ready_statuses: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (project or "*", statuses)
-    in_progress_statuses: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    done_statuses: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-
-StatusMap = dict[str, tuple[str, ...]]
-
-
-@dataclass(frozen=True)
-class CoordinationSettings:
-    """What the coordination signals read as acceptance criteria, questions, bugs, blocked
-    statuses and teams (docs/metrics-coordination.md)."""
-
-    acceptance_patterns: tuple[str, ...] = DEFAULT_ACCEPTANCE_PATTERNS
-    question_patterns: tuple[str, ...] = DEFAULT_QUESTION_PATTERNS
-    bug_labels: tuple[str, ...] = DEFAULT_BUG_LABELS  # case-insensitive
-    bug_issue_types: tuple[str, ...] = DEFAULT_BUG_ISSUE_TYPES  # case-insensitive
-    blocked_statuses: tuple[str, ...] = DEFAULT_BLOCKED_STATUSES  # case-insensitive
-    # (team, selectors): a Jira project key, an OWNER/REPO, or `component:NAME` (Jira components)
-    teams: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-
-@dataclass(frozen=True)
-class AiSettings:
-    rules: tuple[AiRule, ...] = ()
-    disabled_rules: tuple[str, ...] = ()
-    agent_pattern: str = DEFAULT_AGENT_PATTERN
-
+__all__ = ["Settings", "load_settings"]
 
 class Settings(BaseModel):
     """Every setting leadlens reads; docs/configuration.md documents each (a test checks it)."""
