@@ -11,9 +11,11 @@ from leadlens.analysis.figures import FlowFigures, Scope
 from leadlens.analysis.impact import Impact
 from leadlens.analysis.items_summary import ItemFigures
 from leadlens.analysis.trend import MIN_N, WINDOW_MONTHS, Trend
+from leadlens.analysis.waiting import WaitingCause, largest
 from leadlens.timeline import duration
 
-__all__ = ["SPEC_STAGE_HINT", "ai_headline", "flow_headline", "items_headline", "trend_headline"]
+__all__ = ["SPEC_STAGE_HINT", "ai_headline", "flow_headline", "items_headline", "trend_headline",
+           "waiting_headline"]
 
 SPEC_STAGE_HINT = ("To start the clock at the specification (spec → production), add work items:"
                    " `leadlens ingest jira PROJECT --url URL`, or GitHub issues linked to the"
@@ -212,3 +214,24 @@ def ai_headline(impact: Impact, changes: int, ai_changes: int) -> str:
         text += (f" Median lead time {duration(a.median_lead_baseline)} →"
                  f" {duration(a.median_lead_treatment)}.")
     return text
+
+
+def waiting_headline(causes: list[WaitingCause]) -> list[str]:
+    """The largest waiting cause in one sentence (docs/metrics-coordination.md): named first when
+    a coordination signal (clarification, time zones, blocked work ...) outweighs every stage's
+    waiting; else the largest of them after the stage that waits most. Empty when nothing was
+    measured around the code."""
+    around = largest([c for c in causes if c.signal != "stages" and c.signal != "items.stages"])
+    if around is None:
+        return []
+    top = largest(causes)
+    what = f"{around.cause}, {_hours(around.hours_per_unit)} per {around.unit}"
+    detail = f" ({around.detail})" if around.detail else ""
+    if top is None or top is around:
+        return [f"The largest waiting cause is {what}{detail}."]
+    return [f"Around the code, the largest waiting cause is {what}{detail}; the most waiting"
+            f" of all is {top.cause}, {_hours(top.hours_per_unit)} per {top.unit}."]
+
+
+def _hours(h: float) -> str:
+    return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} days"

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["WaitingCause", "largest"]
+from leadlens.analysis.figures import Stage
+
+__all__ = ["WaitingCause", "largest", "stage_causes"]
 
 
 class WaitingCause(BaseModel):
@@ -27,3 +29,15 @@ def largest(causes: list[WaitingCause]) -> WaitingCause | None:
     """The cause with the most hours per unit (ties: by name); None when none was measured."""
     measured = [c for c in causes if c.units > 0]
     return max(measured, key=lambda c: (c.hours_per_unit, c.cause), default=None)
+
+
+def stage_causes(stages: list[Stage], units: int, *, unit: str, signal: str) -> list[WaitingCause]:
+    """Each stage's waiting time (DESIGN.md, Stages: time nobody acted within the activity
+    window) as a cause, in hours per delivered change or item: ``units`` is how many the stages
+    were summed over (the lead-time distribution's n)."""
+    if not units:
+        return []
+    return [WaitingCause(cause=f"waiting in {s.name}", signal=signal, unit=unit, units=units,
+                         hours_per_unit=s.waiting_s / 3600 / units,
+                         detail=f"{s.share:.0%} of lead time is {s.name}")
+            for s in stages if s.waiting_s > 0]
