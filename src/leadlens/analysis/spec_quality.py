@@ -132,7 +132,8 @@ def _item_facts(backend: ibis.BaseBackend, items: ItemFlow, fl: fm.Flow, filters
     reverted and rework lines of its changes in the report's scope."""
     started = sq.started_items(items, include_bots=filters.include_bots, since=filters.since,
                                until=filters.until)
-    started = started.filter(started.started_at < as_of)
+    # Small, and read by every figure below: materialised once, so each query compiles short.
+    started = fl.cache(started.filter(started.started_at < as_of))
     crit = sq.acceptance_at_start(backend, started, settings.coordination.acceptance_patterns)
     churn = sq.scope_churn(backend, started, as_of)
     bounces = sq.bounce_backs(backend, started, as_of)
@@ -243,14 +244,16 @@ def spec_quality_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Fil
     items = items or item_flow(backend, filters, fl.cache)
     facts = fl.cache(_item_facts(backend, items, fl, filters, settings, as_of))
     ro = _reopen_rows(backend, settings, filters, as_of)
-    done = {r["team"]: (int(r["done"]), int(r["reopened"])) for r in rows(backend, ro.group_by(
-        "team").aggregate(done=ro.count(), reopened=ro.count(where=ro.reopens > 0)))}
-    ra = rows(backend, ro.aggregate(done=ro.count(), reopened=ro.count(where=ro.reopens > 0),
-                                    reopens=ro.reopens.sum()))[0]
-    n_done = int(ra["done"])
-    reopens = Reopens(done=n_done, reopened=int(ra["reopened"]),
-                      rate=_share(int(ra["reopened"]), n_done), reopens=int(ra["reopens"] or 0))
-    a = rows(backend, facts.aggregate(**_aggregate(facts)))[0]
+    # Per team in the engine; the overall figures are the teams' sums (every one is a count).
+    ro_rows = rows(backend, ro.group_by("team").aggregate(
+        done=ro.count(), reopened=ro.count(where=ro.reopens > 0), reopens=ro.reopens.sum()))
+    done = {r["team"]: (int(r["done"]), int(r["reopened"])) for r in ro_rows}
+    n_done, n_reopened = (sum(int(r[k]) for r in ro_rows) for k in ("done", "reopened"))
+    reopens = Reopens(done=n_done, reopened=n_reopened, rate=_share(n_reopened, n_done),
+                      reopens=sum(int(r["reopens"] or 0) for r in ro_rows))
+    team_rows = rows(backend, facts.group_by("team").aggregate(**_aggregate(facts)).order_by(
+        "team"))
+    a = {k: sum(int(r[k] or 0) for r in team_rows) for k in _aggregate(facts)}
     started = int(a["started"])
     null_reasons: dict[str, str] = {}
     if not n_done:
@@ -280,8 +283,6 @@ def spec_quality_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Fil
     lead, revert, rework = _differences(backend.to_pyarrow(facts.select(
         "criteria", "lead_time_s", "changes", "reverted", "changed_lines", "recent_lines")),
         resamples, seed)
-    team_rows = rows(backend, facts.group_by("team").aggregate(**_aggregate(facts)).order_by(
-        "team"))
     people = None
     if per_person:
         humans = facts.filter(~facts.is_bot & facts.author.notnull())

@@ -135,11 +135,10 @@ def reopens(backend: ibis.BaseBackend, as_of: datetime) -> ir.Table:
     time), and how many times it moved from a done status back to a mapped status that is not done
     (a move to a status nobody mapped is not counted: its category is unknown)."""
     mv = _moves(backend)
-    mv = mv.filter(mv.at_ts < as_of)
     per = mv.group_by("item_id").aggregate(
         first_done=mv.at_ts.min(where=mv.to_category == "done"),
         reopens=mv.count(where=(mv.prev_category == "done") & mv.to_category.notnull()
-                         & (mv.to_category != "done")))
+                         & (mv.to_category != "done") & (mv.at_ts < as_of)))
     wi = backend.table("work_items")
     j = wi.left_join(per, wi.id == per.item_id)
     done_now = ibis.ifelse(j.status_category == "done",
