@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import ibis
+import pyarrow as pa
 import pytest
 from tests.forgefixtures import FETCHED, issue
 from tests.gitfixtures import Git
@@ -17,8 +18,13 @@ from tests.itemfixtures import changelog, jira_issue, jira_status, t
 
 from fakes.jira import RECORDED
 from leadlens import derive
-from leadlens.analysis.spec_quality import NO_DESCRIPTION_HISTORY, NO_ITEMS, SpecQuality, \
-    spec_quality_figures
+from leadlens.analysis.spec_quality import (
+    NO_DESCRIPTION_HISTORY,
+    NO_ITEMS,
+    SpecQuality,
+    differences,
+    spec_quality_figures,
+)
 from leadlens.config import Settings
 from leadlens.engines import connect, rows
 from leadlens.metrics import flow as fm
@@ -304,3 +310,32 @@ def test_recorded_jira(tmp_path: Path) -> None:
     assert f.bounce_backs is not None and f.bounce_backs.bounces == 0
     assert f.lead_time is not None and f.lead_time.reason is not None  # no changes: not delivered
     assert [t.team for t in f.teams] == ["EE"]
+
+
+def test_differences_with_intervals() -> None:
+    # 20 specified items delivered in 1..20 days, 20 underspecified in 3..22 days: medians 10.5 d
+    # and 12.5 d, difference 2 d. Reverted: 2 of 20 against 6 of 20. Rework: 1 against 3 recent
+    # lines of 10 changed. Two items of unknown specification (a GitHub issue) are left out.
+    n = 20
+    facts = pa.table({
+        "criteria": [True] * n + [False] * n + [None, None],
+        "lead_time_s": [d * DAY for d in range(1, n + 1)] + [d * DAY for d in range(3, n + 3)]
+        + [1000 * DAY, 1000 * DAY],
+        "changes": [1] * (2 * n + 2),
+        "reverted": [i < 2 for i in range(n)] + [i < 6 for i in range(n)] + [True, True],
+        "changed_lines": [10] * (2 * n + 2),
+        "recent_lines": [1] * n + [3] * n + [10, 10],
+    }, schema=pa.schema([("criteria", pa.bool_()), ("lead_time_s", pa.float64()),
+                         ("changes", pa.int64()), ("reverted", pa.bool_()),
+                         ("changed_lines", pa.int64()), ("recent_lines", pa.int64())]))
+    lead, revert, rework = differences(facts, resamples=999, seed=1)
+    assert (lead.n_specified, lead.n_underspecified) == (20, 20)
+    assert (lead.specified, lead.underspecified, lead.difference) == (10.5 * DAY, 12.5 * DAY,
+                                                                      2 * DAY)
+    assert revert.difference == pytest.approx(0.2) and rework.difference == pytest.approx(0.2)
+    for d in (lead, revert, rework):
+        assert d.reason is None and d.method is not None
+        assert d.ci_low is not None and d.ci_high is not None
+        assert d.ci_low <= d.difference <= d.ci_high  # type: ignore[operator]
+    # Every rework rate is exact (0.1 against 0.3): the interval cannot be wider than the values
+    assert rework.ci_low == pytest.approx(0.2) and rework.ci_high == pytest.approx(0.2)

@@ -25,7 +25,7 @@ from leadlens.metrics.items import ItemFlow, item_flow
 from leadlens.metrics.teams import item_teams
 
 __all__ = ["BASIS", "BounceBacks", "Difference", "PersonSpecQuality", "Reopens", "ScopeChurn",
-           "SpecQuality", "TeamSpecQuality", "spec_quality_figures"]
+           "SpecQuality", "TeamSpecQuality", "differences", "spec_quality_figures"]
 
 BASIS = "items whose work started in the window (reopens: items first done in it)"
 NO_ITEMS = "no work items: ingest Jira (leadlens ingest jira) or GitHub issues"
@@ -197,7 +197,11 @@ def _difference(metric: str, statistic: stats.Statistic, values: np.ndarray, und
                       method=c.method, reason=c.reason)
 
 
-def _differences(facts: pa.Table, resamples: int, seed: int) -> list[Difference]:
+def differences(facts: pa.Table, resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED
+                ) -> list[Difference]:
+    """Lead time (median), revert rate and rework rate (means) of underspecified minus specified
+    items, from one row per started item: ``criteria`` (NULL: unknown, left out),
+    ``lead_time_s``, ``changes`` (in scope), ``reverted``, ``changed_lines``, ``recent_lines``."""
     crit = facts.column("criteria")
     known = np.asarray(pc.is_valid(crit).to_numpy(zero_copy_only=False), dtype=bool)
     under = ~np.asarray(pc.fill_null(crit, True).to_numpy(zero_copy_only=False), dtype=bool)
@@ -207,25 +211,33 @@ def _differences(facts: pa.Table, resamples: int, seed: int) -> list[Difference]
     changed, recent = _column(facts, "changed_lines"), _column(facts, "recent_lines")
     with np.errstate(invalid="ignore", divide="ignore"):
         rework = np.where(changed > 0, recent / changed, np.nan)
+    no_changes = "no started item with a known specification has a change in scope"
     return [
         _difference("lead_time_s", "median", lead, under, known, resamples, seed,
                     "no started item with a known specification was delivered"),
-        _difference("revert_rate", "mean", reverted, under, known, resamples, seed,
-                    "no started item with a known specification has a change in scope"),
+        _difference("revert_rate", "mean", reverted, under, known, resamples, seed, no_changes),
         _difference("rework_rate", "mean", rework, under, known, resamples, seed,
                     "no line history for the items' changes: run leadlens ingest git"
-                    " --line-history"),
+                    " --line-history" if np.any(known & (changes > 0)) else no_changes),
     ]
 
 
-def _team(r: dict[str, Any], done: dict[str | None, tuple[int, int]]) -> TeamSpecQuality:
-    n_done, reopened = done.get(r["team"], (0, 0))
-    return TeamSpecQuality(
-        team=r["team"], started=int(r["started"]), criteria_known=int(r["known"]),
-        underspecified=int(r["under"]), underspecified_share=_share(int(r["under"]), int(r["known"])),
-        churned_share=_share(int(r["churned"]), int(r["churn_known"])),
-        bounce_rate=_share(int(r["bounced"]), int(r["started"])), done=n_done,
-        reopen_rate=_share(reopened, n_done))
+def _teams(team_rows: list[dict[str, Any]], done: dict[str | None, tuple[int, int]]
+           ) -> list[TeamSpecQuality]:
+    """Every team with a started item or an item done in the window, by name."""
+    started = {r["team"]: r for r in team_rows}
+    out = []
+    for team in sorted(set(started) | set(done), key=lambda t: (t is None, t or "")):
+        r = started.get(team) or {}
+        n, known, under = (int(r.get(k) or 0) for k in ("started", "known", "under"))
+        n_done, reopened = done.get(team, (0, 0))
+        out.append(TeamSpecQuality(
+            team=team, started=n, criteria_known=known, underspecified=under,
+            underspecified_share=_share(under, known),
+            churned_share=_share(int(r.get("churned") or 0), int(r.get("churn_known") or 0)),
+            bounce_rate=_share(int(r.get("bounced") or 0), n), done=n_done,
+            reopen_rate=_share(reopened, n_done)))
+    return out
 
 
 def spec_quality_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
@@ -280,7 +292,7 @@ def spec_quality_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Fil
     bounces = int(a["bounces"] or 0)
     bb = BounceBacks(items=started, bounced=int(a["bounced"]), rate=int(a["bounced"]) / started,
                      bounces=bounces, per_item=bounces / started)
-    lead, revert, rework = _differences(backend.to_pyarrow(facts.select(
+    lead, revert, rework = differences(backend.to_pyarrow(facts.select(
         "criteria", "lead_time_s", "changes", "reverted", "changed_lines", "recent_lines")),
         resamples, seed)
     people = None
@@ -297,4 +309,4 @@ def spec_quality_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Fil
         criteria_known=known, with_criteria=int(a["with"]), underspecified=under,
         underspecified_share=_share(under, known), scope_churn=churn, reopens=reopens,
         bounce_backs=bb, lead_time=lead, revert_rate=revert, rework_rate=rework,
-        teams=[_team(r, done) for r in team_rows], people=people)
+        teams=_teams(team_rows, done), people=people)
