@@ -79,8 +79,9 @@ def _jira(store: Store) -> None:
         changelog(con, id, at, frm=frm, to=to, to_id=to_id)
 
     # ABC-1: specified — its acceptance criteria were written (01-02) before work started (01-03).
-    issue_with("101", "ABC-1", "2024-01-01T10:00", "h2. Acceptance criteria\n* finds by name")
-    _description(con, "101", "2024-01-02T10:00", None, "h2. Acceptance criteria\n* finds by name")
+    spec = "Search by name\n\nh2. Acceptance criteria\n* finds by name"
+    issue_with("101", "ABC-1", "2024-01-01T10:00", spec)
+    _description(con, "101", "2024-01-02T10:00", None, spec)
     move("101", "2024-01-03T10:00", "Backlog", "In Progress", "3")
     move("101", "2024-01-10T10:00", "In Progress", "Done", "4")
     # ABC-2: underspecified — the criteria came only after work started (edit on 01-05).
@@ -99,7 +100,8 @@ def _jira(store: Store) -> None:
     move("103", "2024-01-10T10:00", "In Progress", "Done", "4")
     # ABC-4: specified (a checklist); bounced from In Review back to In Progress once; story
     # points changed before (not churn) and after work started; a link added and one removed.
-    issue_with("104", "ABC-4", "2024-01-01T10:00", "- [ ] login works\n- [ ] logout works")
+    issue_with("104", "ABC-4", "2024-01-01T10:00",
+               "Login page\n- [ ] login works\n- [ ] logout works")
     changelog(con, "104", "2024-01-02T10:00", field="Story Points", frm="2", to="3")
     move("104", "2024-01-03T10:00", "Backlog", "In Progress", "3")
     move("104", "2024-01-04T10:00", "In Progress", "In Review", "6")
@@ -127,6 +129,13 @@ def _jira(store: Store) -> None:
             "INSERT INTO issue_events (repo, number, id, event, actor, actor_is_bot, \"at\","
             " detail, source, fetched_at, raw) VALUES ('app', 7, ?, ?, 'ann', FALSE, ?, ?,"
             " 'github', ?, ?)", [id, event, t(at), detail, FETCHED, raw])
+    # app#8: opened by an AI agent (its work counts; it is never a person), started 01-04 12:00.
+    issue(con, "app", 8, created="2024-01-02T10:00", labels=())
+    con.execute("UPDATE issues SET author = 'copilot-swe-agent[bot]' WHERE number = 8")
+    con.execute(
+        "INSERT INTO issue_events (repo, number, id, event, actor, actor_is_bot, \"at\","
+        " detail, source, fetched_at, raw) VALUES ('app', 8, 'e4', 'project_v2_status_changed',"
+        " 'ann', FALSE, ?, 'In Progress', 'github', ?, ?)", [t("2024-01-04T12:00"), FETCHED, raw])
 
 
 def _make(base: Path) -> tuple[Store, dict[str, str]]:
@@ -185,9 +194,9 @@ def _once(store: Store, settings: Settings) -> SpecQuality:
 def test_acceptance_criteria_at_work_start(scenario: Built) -> None:
     f = scenario.default
     assert f.reason is None
-    # Started: ABC-1..4 and app#7 (ABC-5 never started, ABC-6 is a bot's).
-    assert f.started == 5
-    # Known: the four Jira items; app#7 keeps no body history. With criteria when work started:
+    # Started: ABC-1..4, app#7 and app#8 (ABC-5 never started, ABC-6 is a bot's).
+    assert f.started == 6
+    # Known: the four Jira items; GitHub issues keep no body history. With criteria when work started:
     # ABC-1 (heading, written before start), ABC-3 (Given/When/Then), ABC-4 (checklist); ABC-2's
     # description at start was "Make it faster": underspecified although today's text has them.
     assert (f.criteria_known, f.with_criteria, f.underspecified) == (4, 3, 1)
@@ -212,7 +221,7 @@ def test_reopens_and_bounce_backs(scenario: Built) -> None:
     assert (f.reopens.done, f.reopens.reopened, f.reopens.reopens, f.reopens.rate) == (5, 2, 2, 0.4)
     # ABC-4 went In Review -> In Progress once (In Progress -> In Review is not a bounce).
     b = f.bounce_backs
-    assert (b.items, b.bounced, b.bounces, b.rate, b.per_item) == (5, 1, 1, 0.2, 0.2)
+    assert (b.items, b.bounced, b.bounces, b.rate, b.per_item) == (6, 1, 1, 1 / 6, 1 / 6)
 
 
 def test_lead_time_revert_and_rework_by_specification(
@@ -241,11 +250,12 @@ def test_per_team_and_per_person(scenario: Built) -> None:
     p, a = teams["platform"], teams["app"]
     assert (p.started, p.criteria_known, p.underspecified, p.underspecified_share) == (4, 4, 1, 0.25)
     assert (p.churned_share, p.bounce_rate, p.done, p.reopen_rate) == (0.5, 0.25, 4, 0.25)
-    # app#7: criteria and churn unknown (null), not zero
-    assert (a.started, a.criteria_known, a.underspecified_share, a.churned_share) == (1, 0, None, None)
+    # app#7 and app#8: criteria and churn unknown (null), not zero
+    assert (a.started, a.criteria_known, a.underspecified_share, a.churned_share) == (2, 0, None, None)
     assert (a.bounce_rate, a.done, a.reopen_rate) == (0.0, 1, 1.0)
     people = f.people
     assert people is not None
+    # the agent that opened app#8 is not a person
     assert [(x.person, x.started, x.underspecified_share) for x in people] == [
         ("acc-1", 4, 0.25), ("ops", 1, None)]
 
@@ -253,16 +263,16 @@ def test_per_team_and_per_person(scenario: Built) -> None:
 def test_bots_window_and_as_of(scenario: Built) -> None:
     with_bots = _figures(scenario, fm.Filters(include_bots=True))
     # ABC-6 (a bot's, no description) counts only when bots are included
-    assert (with_bots.started, with_bots.underspecified) == (6, 2)
-    # Window on work started: only app#7 started on 01-04 or later
+    assert (with_bots.started, with_bots.underspecified) == (7, 2)
+    # Window on work started: only app#7 and app#8 started on 01-04 or later
     late = _figures(scenario, fm.Filters(since=t("2024-01-04T00:00")))
     assert late.people is None  # people only when asked for
-    assert (late.started, late.criteria_known, late.underspecified_share) == (1, 0, None)
+    assert (late.started, late.criteria_known, late.underspecified_share) == (2, 0, None)
     assert late.null_reasons["underspecified_share"] == NO_DESCRIPTION_HISTORY
     assert late.scope_churn is None and "scope_churn" in late.null_reasons
     # As of 01-05 00:00: ABC-2's description edit, ABC-3's reopening, app#7's closing are later
     early = _figures(scenario, fm.Filters(), as_of=t("2024-01-05T00:00"))
-    assert early.started == 5
+    assert early.started == 6
     assert early.scope_churn is not None and early.scope_churn.description_edits == 0
     assert early.scope_churn.story_point_changes == 1
     assert early.reopens is not None and (early.reopens.done, early.reopens.reopened) == (0, 0)

@@ -297,7 +297,9 @@ def spec_quality_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Fil
         resamples, seed)
     people = None
     if per_person:
-        humans = facts.filter(~facts.is_bot & facts.author.notnull())
+        # Bots and AI agents are never people (an agent may open an issue)
+        humans = facts.filter(~facts.is_bot & facts.author.notnull()
+                              & ~filters.bots.ai_ibis(facts.author))
         people = [PersonSpecQuality(
             person=r["author"], started=int(r["started"]), criteria_known=int(r["known"]),
             underspecified=int(r["under"]),
