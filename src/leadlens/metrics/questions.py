@@ -26,7 +26,7 @@ import ibis.expr.types as ir
 from leadlens.conventions import BotRule
 from leadlens.timeline import seconds_between
 
-__all__ = ["ITEM", "PULL_REQUEST", "has_threads", "item_threads", "posts", "questions",
+__all__ = ["ITEM", "PULL_REQUEST", "has_threads", "item_threads", "posts", "questions", "thread",
            "thread_teams", "waited"]
 
 ITEM = "item"
@@ -34,7 +34,8 @@ PULL_REQUEST = "pull_request"
 _TS = "timestamp('UTC', 6)"
 
 
-def _thread(repo: ir.StringValue, number: ir.IntegerValue) -> ir.StringValue:
+def thread(repo: ir.StringValue, number: ir.IntegerValue) -> ir.StringValue:
+    """``OWNER/REPO#N``: the thread of a pull request (or the id of a GitHub issue's item)."""
     return repo + "#" + number.cast("string")
 
 
@@ -43,8 +44,8 @@ def _person(bots: BotRule, who: ir.StringValue, flag: ir.BooleanValue | None) ->
     return who.notnull() & ~bots.ibis(who, flag).fill_null(False) & ~bots.ai_ibis(who)
 
 
-def posts(backend: ibis.BaseBackend, bots: BotRule, as_of: datetime) -> ir.Table:
-    """Every post by a person up to ``as_of``: ``thread``, ``kind`` (item | pull_request),
+def posts(backend: ibis.BaseBackend, bots: BotRule, as_of: datetime | None) -> ir.Table:
+    """Every post by a person (up to ``as_of`` when given): ``thread``, ``kind`` (item | pull_request),
     ``item_id`` (item threads), ``repo`` and ``number`` (GitHub threads), ``author`` (a stable
     identity: login or Jira account id), ``name`` (what a per-person view shows), ``at`` (created),
     ``body``, ``post`` (a key that orders posts of one instant)."""
@@ -66,7 +67,7 @@ def posts(backend: ibis.BaseBackend, bots: BotRule, as_of: datetime) -> ir.Table
     # GitHub: a comment on a pull request's number is that pull request's; on an issue's, the item's.
     gh = wi.filter(wi.source == "github").select(item_id=wi.id, native=wi.native_id)
     cm = c.filter(_person(bots, c.author, c.author_is_bot))
-    cm = cm.mutate(thread=_thread(cm.repo, cm.number)).left_join(prs, ["repo", "number"])
+    cm = cm.mutate(thread=thread(cm.repo, cm.number)).left_join(prs, ["repo", "number"])
     on_pr = cm.filter(cm.pr.fill_null(False))
     pposts = on_pr.select(
         thread=on_pr.thread, kind=ibis.literal(PULL_REQUEST), item_id=ibis.null(s),
@@ -87,18 +88,18 @@ def posts(backend: ibis.BaseBackend, bots: BotRule, as_of: datetime) -> ir.Table
                   & _person(bots, r.reviewer, r.reviewer_is_bot))
     rv = rv.semi_join(prs, ["repo", "number"])
     rposts = rv.select(
-        thread=_thread(rv.repo, rv.number), kind=ibis.literal(PULL_REQUEST), item_id=ibis.null(s),
+        thread=thread(rv.repo, rv.number), kind=ibis.literal(PULL_REQUEST), item_id=ibis.null(s),
         repo=rv.repo, number=rv.number.cast(num), author=rv.reviewer, name=rv.reviewer,
         at=rv.submitted_at.cast(at), body=rv.body, post=("r" + rv.id.cast("string")).cast(s))
     out = jposts.union(pposts, iposts, rposts, distinct=False)
-    return out.filter(out.at <= ibis.literal(as_of).cast(at))
+    return out if as_of is None else out.filter(out.at <= ibis.literal(as_of).cast(at))
 
 
-def questions(ps: ir.Table, patterns: Sequence[str], as_of: datetime) -> ir.Table:
+def questions(ps: ir.Table, patterns: Sequence[str], as_of: datetime | None) -> ir.Table:
     """One row per question of ``ps`` (:func:`posts`): ``thread``, ``kind``, ``item_id``, ``repo``,
     ``number``, ``turn`` (with ``thread``, its key), ``asker``, ``asker_name``, ``asked_at``,
-    ``answered_at`` and ``answerer`` (null while open), ``answer_s`` (null while open) and
-    ``age_s`` (open: ``as_of`` − asked; null once answered)."""
+    ``answered_at``, ``answerer`` and ``answerer_name`` (null while open), ``answer_s`` (null while
+    open) and ``age_s`` (open: ``as_of`` − asked; null once answered, or without ``as_of``)."""
     is_q = ibis.literal(False)
     for pattern in patterns:
         is_q = is_q | ps.body.re_search(pattern).fill_null(False)
@@ -114,15 +115,16 @@ def questions(ps: ir.Table, patterns: Sequence[str], as_of: datetime) -> ir.Tabl
         started_at=p.at.min(), asked_at=p.at.min(where=p.is_q))
     nxt = ibis.window(group_by="thread", order_by="turn")
     turns = turns.mutate(answered_at=turns.started_at.lead().over(nxt),
-                         answerer=turns.asker.lead().over(nxt))
+                         answerer=turns.asker.lead().over(nxt),
+                         answerer_name=turns.asker_name.lead().over(nxt))
     q = turns.filter(turns.asked_at.notnull())
-    now = ibis.literal(as_of).cast(_TS)
+    age = (ibis.null("float64") if as_of is None
+           else seconds_between(ibis.literal(as_of).cast(_TS), q.asked_at))
     return q.select(
         "thread", "kind", "item_id", "repo", "number", "turn", "asker", "asker_name", "asked_at",
-        "answered_at", "answerer",
+        "answered_at", "answerer", "answerer_name",
         answer_s=seconds_between(q.answered_at, q.asked_at),
-        age_s=ibis.ifelse(q.answered_at.isnull(), seconds_between(now, q.asked_at),
-                          ibis.null("float64")))
+        age_s=ibis.ifelse(q.answered_at.isnull(), age, ibis.null("float64")))
 
 
 def has_threads(backend: ibis.BaseBackend) -> bool:
@@ -144,18 +146,19 @@ def item_threads(backend: ibis.BaseBackend) -> ir.Table:
         "repo", "number", change_id=ibis._.id)
     j = links.join(ch, ["repo", "change_id"])
     return own.union(j.select(item_id=j.item_id.cast("string"),
-                              thread=_thread(j.repo, j.number).cast("string")))
+                              thread=thread(j.repo, j.number).cast("string")), distinct=True)
 
 
 def thread_teams(backend: ibis.BaseBackend, qs: ir.Table, item_team: ir.Table,
                  change_team: ir.Table) -> ir.Table:
     """``qs`` with ``team``: an item thread's item's team; a pull request's, its change's team
     (``change_team``: ``repo``, ``id``, ``team`` over the threads' ``OWNER/REPO#N``)."""
-    it = item_team.select(t_item=item_team.item_id, t_team=item_team.team)
-    ct = change_team.select(t_thread=change_team.id, c_team=change_team.team)
-    j = qs.left_join(it, qs.item_id == it.t_item).left_join(ct, qs.thread == ct.t_thread)
-    return j.mutate(team=ibis.ifelse(j.kind == ITEM, j.t_team, j.c_team)).drop(
-        "t_item", "t_team", "t_thread", "c_team")
+    # Joined by column name: ``change_team`` is often made from ``qs`` itself (a self-join).
+    it = item_team.select("item_id", t_team=item_team.team)
+    ct = change_team.select(thread=change_team.id, c_team=change_team.team)
+    j = qs.left_join(it, "item_id").left_join(ct, "thread")
+    j = j.mutate(team=ibis.ifelse(j.kind == ITEM, j.t_team, j.c_team))
+    return j.select(*qs.columns, "team")
 
 
 def waited(spans: ir.Table, key: str) -> ir.Table:
