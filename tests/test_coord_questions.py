@@ -301,3 +301,40 @@ def test_git_only_store_is_null_with_the_reason(tmp_path: Path, store: Store) ->
     flags = rows(db, question_change_flags(db, fl, SETTINGS))
     assert len(flags) == 2
     assert {(r["clarified"], r["questions"]) for r in flags} == {(None, None)}
+
+
+RECORDED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded-api" / "github"
+
+
+def test_recorded_github_history(store: Store) -> None:
+    """panjf2000/ants as recorded, counted by SQL apart from leadlens: 102 comments by people on
+    its pull requests and issues (the 8 of codecov[bot] left out) and 5 review bodies (the other
+    25 reviews have none): 107 posts in 26 threads. One ends in a question mark: panjf2000's
+    review comment on #41, 2019-08-20 03:59:00 — its replies were not recorded, so it is open,
+    and #41 closed: not among the open ones now. It waited through the rest of #41's work, to its
+    merge at 10:55:19: 24979 s, over the 21 changes with a lead time."""
+    from leadlens.pipeline import replay_github
+
+    replay_github(store, RECORDED)
+    db = connect(store)
+    fl = fm.flow(db, fm.Filters())
+    as_of = t("2025-01-01T00:00")
+    q = questions_figures(db, fl, fm.Filters(), Settings(), as_of)
+    assert (q.reason, q.posts, q.threads) == (None, 107, 26)
+    d = q.decision_latency
+    assert d is not None and (d.questions, d.answered, d.open) == (1, 0, 1)
+    assert q.longest_open == []
+    change = next(w for w in q.waiting if w.unit == "change")
+    assert change.units == 21
+    assert change.hours_per_unit == pytest.approx(24979 / 21 / H)
+    flags = {r["id"]: (r["clarified"], r["questions"])
+             for r in rows(db, question_change_flags(db, fl, Settings()))}
+    assert flags.pop("panjf2000/ants#41") == (True, 1)
+    assert set(flags.values()) == {(False, 0)}
+    # Any question mark: panjf2000's review comment on #40 (09:38:21) is a question too, answered
+    # by Anteoy at 09:50:06 (his own two follow-ups between are not answers): 705 s.
+    qs = questions(posts(db, BotRule(), as_of), (r"\?",), as_of)
+    got = [(r["thread"], r["asked_at"], r["answerer"], r["answer_s"])
+           for r in rows(db, qs.order_by("thread"))]
+    assert got == [("panjf2000/ants#40", t("2019-07-26T09:38:21"), "Anteoy", 705.0),
+                   ("panjf2000/ants#41", t("2019-08-20T03:59:00"), None, None)]

@@ -177,12 +177,17 @@ def questions_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filter
     items = has_items(backend)
     clar, waiting = None, []
     if items:
+        # One table per item (when its work started, when it was delivered): built once.
         ifl = item_flow(backend, filters)
-        started = fl.cache(mc.item_started(backend, ifl))
+        st = mc.item_started(backend, ifl)
+        dv = delivered_items(ifl, filters)
+        timed = fl.cache(st.left_join(dv, st.item_id == dv.item_id).select(
+            st.item_id, st.started_at, dv.delivered_at))
+        started = timed.select("item_id", "started_at")
         clar = _clarification(backend, every, started, filters)
-        done = _window(delivered_items(ifl, filters).select("item_id", "delivered_at"),
-                       "delivered_at", filters)
-        waiting = _item_waiting(backend, every, started, fl.cache(done), as_of)
+        done = timed.filter(timed.delivered_at.notnull()).select("item_id", "delivered_at")
+        waiting = _item_waiting(backend, every, started, _window(done, "delivered_at", filters),
+                                as_of)
     if clar is None:
         nulls["clarification"] = ("no work items: clarification is measured on items"
                                   if not items else "no item's work started in scope")
