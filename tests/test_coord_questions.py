@@ -47,9 +47,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from forgefixtures import FETCHED, pr, pr_commit, t
 from itemfixtures import changelog, jira_issue, jira_status
-
 from leadlens import derive
 from leadlens.analysis.questions import (
     NO_THREADS,

@@ -99,7 +99,7 @@ def questions(ps: ir.Table, patterns: Sequence[str], as_of: datetime | None) -> 
     """One row per question of ``ps`` (:func:`posts`): ``thread``, ``kind``, ``item_id``, ``repo``,
     ``number``, ``turn`` (with ``thread``, its key), ``asker``, ``asker_name``, ``asked_at``,
     ``answered_at``, ``answerer`` and ``answerer_name`` (null while open), ``answer_s`` (null while
-    open) and ``age_s`` (open: ``as_of`` − asked; null once answered, or without ``as_of``)."""
+    open) and ``age_s`` (open: ``as_of`` - asked; null once answered, or without ``as_of``)."""
     is_q = ibis.literal(False)
     for pattern in patterns:
         is_q = is_q | ps.body.re_search(pattern).fill_null(False)
