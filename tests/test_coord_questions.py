@@ -16,8 +16,8 @@ PR #2 "ABC-2 async" by bob: first commit 10th 08:00, merged 11th 09:00.
   erin's review body 10th 14:00 "Looks good."                    answers Q2: 4 h
 PR #3 by bob, open: bob 12th 10:00 "Can someone check the migration?", bob 11:00 "I checked it
   myself." — one open question, 72 h old at as_of (15th 10:00), its thread still open.
-PR #4 by bob: first commit 13th 08:00, merged 13th 12:00, no comment: no question (a zero: the
-  forge was read).
+PR #4 by bob: first commit 13th 08:00, merged 13th 12:00; only an AI reviewer (coderabbitai[bot])
+  asks "Did you consider a test?": no post, no question (a zero: the forge was read).
 ABC-1: created 1st 09:00, In Progress 2nd 09:00 (its work started). Jira comments:
   Ann 1st 10:00 "Which regions are in scope?"   (before work started) -> Bob J 12:00: 2 h
   Ann 2nd 10:00 "Do we need a feature flag?"    (after)  -> Automation (a Jira app) 11:00 "?"
@@ -44,6 +44,7 @@ Changes: #1 from 3rd 08:00 to 5th 10:00 waits 30 h (ABC-1's questions were befor
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,7 @@ from leadlens.conventions import BotRule
 from leadlens.derive.forge import derive_forge
 from leadlens.engines import connect, rows
 from leadlens.metrics import flow as fm
-from leadlens.metrics.questions import posts, questions
+from leadlens.metrics.questions import posts, questions, waited
 from leadlens.pipeline import ingest_git
 from leadlens.store import Store, open_store
 
@@ -118,6 +119,8 @@ def scenario(store: Store) -> None:
     _comment(con, 3, "bob", "2024-06-12T11:00", "I checked it myself.")
     pr(con, R, 4, created="2024-06-13T09:00", merged="2024-06-13T12:00", merge_sha="4" * 40)
     pr_commit(con, R, 4, "c" * 40, authored="2024-06-13T08:00", message="small")
+    _comment(con, 4, "coderabbitai[bot]", "2024-06-13T10:00", "Did you consider a test?",
+             kind="review")  # an AI reviewer (not flagged a bot by the source): never a person
     derive_forge(store, R)
     jira_status(con, "1", "To Do", "new")
     jira_status(con, "3", "In Progress", "indeterminate")
@@ -271,7 +274,8 @@ def test_change_flags(made: Store) -> None:
     fl = fm.flow(db, fm.Filters())
     got = {r["id"]: (r["clarified"], r["questions"]) for r in rows(
         db, question_change_flags(db, fl, SETTINGS))}
-    # #1: Q1 after its first commit, and ABC-1's two; #2: Q2; #4: none, known (the forge was read)
+    # #1: Q1 after its first commit, and ABC-1's two; #2: Q2; #4: none (the AI reviewer's is no
+    # question), known: the forge was read
     assert got == {"o/r#1": (True, 3), "o/r#2": (True, 1), "o/r#4": (False, 0)}
 
 
@@ -301,6 +305,22 @@ def test_git_only_store_is_null_with_the_reason(tmp_path: Path, store: Store) ->
     flags = rows(db, question_change_flags(db, fl, SETTINGS))
     assert len(flags) == 2
     assert {(r["clarified"], r["questions"]) for r in flags} == {(None, None)}
+
+
+def test_overlapping_waits_count_once() -> None:
+    """a: 0-10 h and 5-12 h overlap (12 h), then 20-21 h: 13 h; b: 0-1 h; an empty span none."""
+    import ibis
+    import pyarrow as pa
+
+    def at(h: float) -> datetime:
+        return t("2024-06-01T00:00") + timedelta(hours=h)
+
+    spans = ibis.memtable(pa.table({"k": ["a", "a", "a", "b", "c"],
+                                    "start": [at(5), at(0), at(20), at(0), at(3)],
+                                    "end": [at(12), at(10), at(21), at(1), at(3)]}))
+    got = {r["k"]: r["waited_s"]
+           for r in ibis.duckdb.connect().to_pyarrow(waited(spans, "k")).to_pylist()}
+    assert got == {"a": 13 * H, "b": 1 * H}
 
 
 RECORDED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded-api" / "github"
