@@ -65,7 +65,11 @@ DEFAULT_ACCEPTANCE_PATTERNS: tuple[str, ...] = (
     r"(?m)^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]",
     r"(?is)\bgiven\b.+\bwhen\b.+\bthen\b",
 )
-DEFAULT_QUESTION_PATTERNS: tuple[str, ...] = (r"\?[\s)\]*_`\"']*$",)
+# A question ends in a question mark (ASCII, or the full-width U+FF1F), perhaps followed by
+# closing quotes, brackets, emphasis, or mentions of whom it asks (`Can we drop v1? @alice`, Jira's
+# `[~accountid:…]`).
+DEFAULT_QUESTION_PATTERNS: tuple[str, ...] = (
+    r"[?\x{FF1F}][\s)\]*_`\"'\x{2019}\x{201D}]*(?:(?:@[\w.-]+|\[~[^\]\n]*\])[\s,]*)*$",)
 DEFAULT_BUG_LABELS: tuple[str, ...] = ("bug", "type: bug", "type/bug", "kind/bug", "defect",
                                        "regression")
 DEFAULT_BUG_ISSUE_TYPES: tuple[str, ...] = ("Bug", "Defect")
