@@ -136,7 +136,8 @@ def _item_facts(backend: ibis.BaseBackend, items: ItemFlow, fl: fm.Flow, filters
     started = fl.cache(started.filter(started.started_at < as_of))
     crit = sq.acceptance_at_start(backend, started, settings.coordination.acceptance_patterns)
     churn = sq.scope_churn(backend, started, as_of)
-    bounces = sq.bounce_backs(backend, started, as_of)
+    bounces = sq.bounce_backs(backend, started, as_of,
+                               settings.coordination.review_status_pattern)
     lead = delivered_items(items, fm.Filters(include_bots=True)).select("item_id", "lead_time_s")
     rw = sq.item_rework(backend, fl.scope, items.links, fm.reverts(backend, fl),
                         settings.flow.rework_days)

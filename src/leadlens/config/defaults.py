@@ -14,7 +14,7 @@ __all__ = [
     "DEFAULT_INCIDENT_LABELS", "DEFAULT_INCIDENT_WINDOW_HOURS", "DEFAULT_JIRA_EMAIL_ENV",
     "DEFAULT_JIRA_OVERLAP_MINUTES", "DEFAULT_JIRA_TOKEN_ENV", "DEFAULT_K", "DEFAULT_KNOWN_HOSTS",
     "DEFAULT_PRODUCTION_PATTERN", "DEFAULT_QUESTION_PATTERNS", "DEFAULT_RELEASE_TAG_PATTERN",
-    "DEFAULT_RESAMPLES", "DEFAULT_REWORK_DAYS", "DEFAULT_RUBBER_STAMP_LINES",
+    "DEFAULT_RESAMPLES", "DEFAULT_REVIEW_STATUS_PATTERN", "DEFAULT_REWORK_DAYS", "DEFAULT_RUBBER_STAMP_LINES",
     "DEFAULT_RUBBER_STAMP_MINUTES", "DEFAULT_SEED", "DEFAULT_STORE", "EARLIEST_PLAUSIBLE",
     "LONGEST_WINDOW", "RuleField",
 ]
@@ -74,6 +74,9 @@ DEFAULT_BUG_LABELS: tuple[str, ...] = ("bug", "type: bug", "type/bug", "kind/bug
                                        "regression")
 DEFAULT_BUG_ISSUE_TYPES: tuple[str, ...] = ("Bug", "Defect")
 DEFAULT_BLOCKED_STATUSES: tuple[str, ...] = ("Blocked", "On Hold")
+# A review or QA status, by its name: "In Review", "Code Review", "QA", "In Test", "Testing",
+# "Verification", "Validating", ... A move from one into an in-progress status is a bounce-back.
+DEFAULT_REVIEW_STATUS_PATTERN = r"(?i)(review|\bqa\b|test|verif|validat)"
 # Command-line defaults that are not settings: the Amdahl what-if factor, bootstrap resamples and seed.
 DEFAULT_K = 2.0
 DEFAULT_RESAMPLES = 9999

@@ -28,6 +28,7 @@ from leadlens.config.defaults import (
     DEFAULT_PRODUCTION_PATTERN,
     DEFAULT_QUESTION_PATTERNS,
     DEFAULT_RELEASE_TAG_PATTERN,
+    DEFAULT_REVIEW_STATUS_PATTERN,
     DEFAULT_REWORK_DAYS,
     DEFAULT_RUBBER_STAMP_LINES,
     DEFAULT_RUBBER_STAMP_MINUTES,
@@ -140,6 +141,7 @@ class CoordinationSettings:
     bug_labels: tuple[str, ...] = DEFAULT_BUG_LABELS  # case-insensitive
     bug_issue_types: tuple[str, ...] = DEFAULT_BUG_ISSUE_TYPES  # case-insensitive
     blocked_statuses: tuple[str, ...] = DEFAULT_BLOCKED_STATUSES  # case-insensitive
+    review_status_pattern: str = DEFAULT_REVIEW_STATUS_PATTERN
     # (team, selectors): a Jira project key, an OWNER/REPO, or `component:NAME` (Jira components)
     teams: tuple[tuple[str, tuple[str, ...]], ...] = ()
 

@@ -35,6 +35,7 @@ from leadlens.config.defaults import (
     DEFAULT_PRODUCTION_PATTERN,
     DEFAULT_QUESTION_PATTERNS,
     DEFAULT_RELEASE_TAG_PATTERN,
+    DEFAULT_REVIEW_STATUS_PATTERN,
     DEFAULT_REWORK_DAYS,
     DEFAULT_RUBBER_STAMP_LINES,
     DEFAULT_RUBBER_STAMP_MINUTES,
@@ -221,6 +222,11 @@ class Settings(BaseModel):
         default=DEFAULT_BLOCKED_STATUSES,
         description="Statuses (case-insensitive) in which a work item is blocked.",
     )
+    review_status_pattern: str = Field(
+        default=DEFAULT_REVIEW_STATUS_PATTERN,
+        description="Status names that are review or QA (a regular expression): a move from one"
+        " into an in-progress status is a bounce-back.",
+    )
     teams: StatusMap = Field(
         default_factory=dict,
         description="Team name -> what belongs to it: Jira project keys, OWNER/REPO names,"
@@ -299,7 +305,7 @@ class Settings(BaseModel):
     def coordination(self) -> CoordinationSettings:
         return CoordinationSettings(
             self.acceptance_patterns, self.question_patterns, self.bug_labels,
-            self.bug_issue_types, self.blocked_statuses,
+            self.bug_issue_types, self.blocked_statuses, self.review_status_pattern,
             tuple(sorted((k, tuple(v)) for k, v in self.teams.items())))
 
 
@@ -330,7 +336,7 @@ def load_settings(directory: Path | None = None) -> Settings:
 
 def _valid_pattern(settings: Settings) -> Settings:
     for name in ("release_tag_pattern", "bot_pattern", "agent_pattern", "ai_reviewer_pattern",
-                 "production_pattern"):
+                 "production_pattern", "review_status_pattern"):
         why = problem(getattr(settings, name))
         if why is not None:
             raise UserError(f"{name} is not a valid regular expression: {why}")

@@ -20,13 +20,9 @@ from leadlens.metrics.flow import Filters, Flow
 from leadlens.metrics.items import ItemFlow, item_flow
 from leadlens.metrics.rework import rework_by_change
 
-__all__ = ["REVIEW_STATUS", "acceptance_at_start", "bounce_backs", "item_rework", "reopens",
+__all__ = ["acceptance_at_start", "bounce_backs", "item_rework", "reopens",
            "scope_churn", "spec_change_flags", "started_items"]
 
-# A review or QA status, by its name (case-insensitive): "In Review", "Code Review", "QA",
-# "In Test", "Testing", "Verification", "Validating", ... A move from one of them into an
-# in-progress status is a bounce-back.
-REVIEW_STATUS = r"(?i)(review|\bqa\b|test|verif|validat)"
 
 _TS = "timestamp('UTC', 6)"
 
@@ -149,11 +145,12 @@ def reopens(backend: ibis.BaseBackend, as_of: datetime) -> ir.Table:
     return out.filter(out.done_at.notnull() & (out.done_at < as_of))
 
 
-def bounce_backs(backend: ibis.BaseBackend, started: ir.Table, as_of: datetime) -> ir.Table:
+def bounce_backs(backend: ibis.BaseBackend, started: ir.Table, as_of: datetime,
+                 review_status_pattern: str) -> ir.Table:
     """``item_id``, ``bounces`` for started items: moves (before ``as_of``) from a status whose
-    name is a review or QA status (``REVIEW_STATUS``) into an in-progress status."""
+    name is a review or QA status (``review_status_pattern``) into an in-progress status."""
     mv = _moves(backend)
-    hit = mv.filter((mv.to_category == "in_progress") & mv.left.re_search(REVIEW_STATUS)
+    hit = mv.filter((mv.to_category == "in_progress") & mv.left.re_search(review_status_pattern)
                     & (mv.at_ts < as_of))
     per = hit.group_by("item_id").aggregate(n=hit.count())
     out = started.left_join(per, "item_id")
