@@ -1,0 +1,263 @@
+"""The time-zone figures of the report (`coordination.time_zones`): does working across time zones
+cost hours per change? Pickup and round trips by author–reviewer distance, what the distance adds,
+and the share of pickup waiting that falls outside the reviewer's working hours."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import ibis
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from leadlens.analysis import stats
+from leadlens.analysis.bootstrap import Sample, intervals
+from leadlens.analysis.waiting import WaitingCause
+from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_SEED, Settings
+from leadlens.conventions import BotRule
+from leadlens.engines import rows
+from leadlens.metrics import flow as fm
+from leadlens.metrics import time_zones as tz
+from leadlens.metrics.teams import change_teams
+
+__all__ = ["MIN_INTERVAL", "NO_OFFSETS", "NO_PULL_REQUESTS", "NO_REVIEWS", "Bucket", "Extra",
+           "PersonHours", "PersonOffset", "TeamTimeZones", "TimeZoneFigures",
+           "time_zone_figures"]
+
+NO_PULL_REQUESTS = ("no pull request data for the changes in scope: git alone has no reviews, so"
+                    " no author–reviewer distance (`leadlens ingest github OWNER/REPO`)")
+NO_REVIEWS = "no review by a person on the merged pull requests in scope"
+NO_OFFSETS = ("no author or reviewer has a known UTC offset: offsets come from the time zones of"
+              " their commits, and none of their commits is stored (ingest the git clone too)")
+MIN_INTERVAL = 10  # values in a bucket before its median gets a 95% interval
+PERIOD = "calendar quarter (UTC)"
+CAUSE = "waiting across time zones"
+
+
+class _Figure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Extra(_Figure):
+    """What a distance adds to the 0–2 h bucket's median (hours), with its 95% interval."""
+
+    hours: float | None
+    ci_low: float | None
+    ci_high: float | None
+    method: str | None
+    reason: str | None  # why `hours` is None (not enough evidence: 20 per side)
+
+
+class Bucket(_Figure):
+    """One distance bucket of pickups or round trips (hours)."""
+
+    bucket: str  # 0–2 h | 3–5 h | 6–8 h | 9+ h | unknown
+    n: int
+    median_h: float | None
+    ci_low_h: float | None  # 95% bootstrap interval of the median (MIN_INTERVAL values or more)
+    ci_high_h: float | None
+    vs_same_zone: Extra | None  # median minus the 0–2 h median; None for 0–2 h and unknown
+
+
+class TeamTimeZones(_Figure):
+    team: str
+    reviews: int  # first reviews by people of the team's merged PRs
+    known_distance: int  # of them, with both offsets known
+    cross_tz: int  # of them, 6 h or more apart
+    pickup_median_h: float | None
+    outside_hours_share: float | None  # of pickup hours (reviews with a known reviewer offset)
+
+
+class PersonOffset(_Figure):
+    login: str
+    quarter: str  # e.g. 2024Q2
+    offset_h: float  # the mode of their commits' UTC offsets that quarter
+    commits: int
+
+
+class PersonHours(_Figure):
+    login: str
+    working_hours: list[int]  # local hours of the day (0–23)
+    activity: int  # commits, reviews and comments the histogram counts
+
+
+class TimeZoneFigures(_Figure):
+    """`coordination.time_zones` in the report (docs/report-json.md)."""
+
+    reason: str | None
+    null_reasons: dict[str, str]
+    waiting: list[WaitingCause]
+    period: str  # what a person's usual offset is taken over
+    working_share: float  # working hours hold this share of a person's activity
+    reviews: int | None  # first reviews by people (one per reviewer and merged PR in scope)
+    reviews_known_distance: int | None
+    people: int | None  # PR authors and reviewers of those reviews
+    people_unknown_offset: int | None  # of them, without a commit: offset unknown
+    pickup: list[Bucket] | None  # ready for review -> the reviewer's first review
+    round_trips: int | None
+    round_trip: list[Bucket] | None  # asked -> answered -> reviewed again
+    pickup_cross_tz_extra: Extra | None  # 6 h or more apart vs 0–2 h: pickup median
+    round_trip_cross_tz_extra: Extra | None  # ... round-trip median: hours per round trip
+    outside_hours_share: float | None  # of pickup hours, outside the reviewer's working hours
+    waiting_across_time_zones_h: float | None  # per change: see docs
+    changes_known_distance: int | None
+    teams: list[TeamTimeZones] | None
+    offsets: list[PersonOffset] | None  # per person only
+    working_hours: list[PersonHours] | None  # per person only
+
+
+def _median_ci(xs: np.ndarray, resamples: int, seed: int) -> tuple[float | None, float | None]:
+    if xs.size < MIN_INTERVAL:
+        return None, None
+    (iv,) = intervals([Sample((xs,), "median")], lambda parts: parts[0], resamples=resamples,
+                      seed=seed, confidence=0.95)
+    return iv.low, iv.high
+
+
+def _extra(base: np.ndarray, other: np.ndarray, label: str, resamples: int, seed: int) -> Extra:
+    c = stats.compare(f"hours ({label})", base, other, labels=(tz.BUCKETS[0], label),
+                      resamples=resamples, seed=seed)
+    return Extra(hours=c.difference, ci_low=c.ci_low, ci_high=c.ci_high, method=c.method,
+                 reason=c.reason)
+
+
+def _buckets(values: Sequence[tuple[str, float]], resamples: int, seed: int) -> list[Bucket]:
+    by: dict[str, np.ndarray] = {
+        b: np.array([v for k, v in values if k == b], dtype=np.float64)
+        for b in (*tz.BUCKETS, tz.UNKNOWN)}
+    out = []
+    for b, xs in by.items():
+        low, high = _median_ci(xs, resamples, seed)
+        vs = (None if b in (tz.BUCKETS[0], tz.UNKNOWN)
+              else _extra(by[tz.BUCKETS[0]], xs, b, resamples, seed))
+        out.append(Bucket(bucket=b, n=int(xs.size), median_h=float(np.median(xs)) if xs.size
+                          else None, ci_low_h=low, ci_high_h=high, vs_same_zone=vs))
+    return out
+
+
+def _cross(values: Sequence[tuple[str, float]], label: str, resamples: int, seed: int) -> Extra:
+    base = np.array([v for k, v in values if k == tz.BUCKETS[0]], dtype=np.float64)
+    far = np.array([v for k, v in values if k in tz.BUCKETS[2:]], dtype=np.float64)
+    return _extra(base, far, label, resamples, seed)
+
+
+def _share(part: float, whole: float) -> float | None:
+    return part / whole if whole > 0 else None
+
+
+def time_zone_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
+                      settings: Settings, as_of: datetime, *, per_person: bool = False,
+                      resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED
+                      ) -> TimeZoneFigures:
+    """Time-zone figures over the merged pull requests of ``fl``'s scope (its changes merged in
+    ``filters``' window; bot changes already left out). ``as_of`` is unused: every figure is of
+    reviews that happened."""
+    del as_of
+    rule = BotRule.of(settings.bots)
+    empty: dict[str, Any] = {
+        "null_reasons": {}, "waiting": [], "period": PERIOD, "working_share": tz.WORKING_SHARE,
+        "reviews": None, "reviews_known_distance": None, "people": None,
+        "people_unknown_offset": None, "pickup": None, "round_trips": None, "round_trip": None,
+        "pickup_cross_tz_extra": None, "round_trip_cross_tz_extra": None,
+        "outside_hours_share": None, "waiting_across_time_zones_h": None,
+        "changes_known_distance": None, "teams": None, "offsets": None, "working_hours": None}
+    scope = fl.scope
+    p = backend.table("pull_requests")
+    prs = scope.join(p.filter(p.merged_at.notnull()).select("repo", "number"), ["repo", "number"])
+    if not rows(backend, prs.aggregate(n=prs.count()))[0]["n"]:
+        return TimeZoneFigures(reason=NO_PULL_REQUESTS, **empty)
+    commits = fl.cache(tz.person_commits(backend, rule))
+    offs = fl.cache(tz.offsets(commits))
+    wh = fl.cache(tz.working_hours(backend, commits, offs, rule))
+    first = fl.cache(tz.outside_hours(tz.first_reviews(backend, scope, offs, rule), wh))
+    reviews = rows(backend, first.select("repo", "id", "author", "reviewer", "at", "pickup_h",
+                                         "bucket", "author_offset_min", "reviewer_offset_min",
+                                         "outside_h"))
+    if not reviews:
+        return TimeZoneFigures(reason=NO_REVIEWS, **empty)
+    trips = rows(backend, tz.round_trips(backend, scope, offs, rule).select(
+        "bucket", "round_trip_h"))
+    nulls: dict[str, str] = {}
+    pickups = [(r["bucket"], float(r["pickup_h"])) for r in reviews]
+    round_trip = [(r["bucket"], float(r["round_trip_h"])) for r in trips]
+    known = [r for r in reviews if r["bucket"] != tz.UNKNOWN]
+    people: dict[str, bool] = {}
+    for r in reviews:
+        people[r["author"]] = people.get(r["author"], False) or r["author_offset_min"] is not None
+        people[r["reviewer"]] = (people.get(r["reviewer"], False)
+                                 or r["reviewer_offset_min"] is not None)
+    timed = [r for r in reviews if r["outside_h"] is not None]
+    outside_share = _share(sum(r["outside_h"] for r in timed), sum(r["pickup_h"] for r in timed))
+    # Per change: its first review by a person (ties: by reviewer), when its distance is known.
+    firsts: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in sorted(reviews, key=lambda r: (r["at"], r["reviewer"])):
+        firsts.setdefault((r["repo"], r["id"]), r)
+    waited = [r["outside_h"] for r in firsts.values()
+              if r["bucket"] != tz.UNKNOWN and r["outside_h"] is not None]
+    waiting_h = float(np.mean(waited)) if waited else None
+    if not known:
+        for name in ("pickup_cross_tz_extra", "round_trip_cross_tz_extra", "outside_hours_share",
+                     "waiting_across_time_zones_h"):
+            nulls[name] = NO_OFFSETS
+    elif outside_share is None:
+        nulls["outside_hours_share"] = "no pickup waited at all (every review came at once)"
+    if not trips:
+        nulls["round_trip"] = ("no round trip: no review asking for changes or commenting was"
+                               " answered by the author and reviewed again")
+    waiting = [] if waiting_h is None else [WaitingCause(
+        cause=CAUSE, signal="coordination.time_zones", unit="change", units=len(waited),
+        hours_per_unit=waiting_h,
+        detail="pickup hours outside the first reviewer's working hours, per change")]
+    return TimeZoneFigures(
+        reason=None, null_reasons=nulls, waiting=waiting, period=PERIOD,
+        working_share=tz.WORKING_SHARE, reviews=len(reviews), reviews_known_distance=len(known),
+        people=len(people), people_unknown_offset=sum(1 for k in people.values() if not k),
+        pickup=_buckets(pickups, resamples, seed), round_trips=len(trips),
+        round_trip=_buckets(round_trip, resamples, seed) if trips else None,
+        pickup_cross_tz_extra=None if not known else _cross(pickups, "6 h+", resamples, seed),
+        round_trip_cross_tz_extra=(None if not known or not trips
+                                   else _cross(round_trip, "6 h+", resamples, seed)),
+        outside_hours_share=outside_share if known else None,
+        waiting_across_time_zones_h=waiting_h if known else None,
+        changes_known_distance=len(waited) if known else None,
+        teams=_teams(backend, fl, settings, reviews),
+        offsets=_offsets(backend, offs) if per_person else None,
+        working_hours=_hours(backend, wh) if per_person else None)
+
+
+def _teams(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings,
+           reviews: list[dict[str, Any]]) -> list[TeamTimeZones]:
+    team_of = {(r["repo"], r["id"]): r["team"] for r in rows(
+        backend, change_teams(fl.scope, settings.coordination.teams))}
+    by: dict[str, list[dict[str, Any]]] = {}
+    for r in reviews:
+        by.setdefault(team_of[(r["repo"], r["id"])], []).append(r)
+    out = []
+    for team, rs in sorted(by.items()):
+        timed = [r for r in rs if r["outside_h"] is not None]
+        out.append(TeamTimeZones(
+            team=team, reviews=len(rs),
+            known_distance=sum(1 for r in rs if r["bucket"] != tz.UNKNOWN),
+            cross_tz=sum(1 for r in rs if r["bucket"] in tz.BUCKETS[2:]),
+            pickup_median_h=float(np.median([r["pickup_h"] for r in rs])),
+            outside_hours_share=_share(sum(r["outside_h"] for r in timed),
+                                       sum(r["pickup_h"] for r in timed))))
+    return out
+
+
+def _offsets(backend: ibis.BaseBackend, offs: ibis.Table) -> list[PersonOffset]:
+    return [PersonOffset(login=r["login"], quarter=f"{r['quarter'] // 4}Q{r['quarter'] % 4 + 1}",
+                         offset_h=r["offset_min"] / 60, commits=int(r["commits"]))
+            for r in rows(backend, offs.order_by(["login", "quarter"]))]
+
+
+def _hours(backend: ibis.BaseBackend, wh: ibis.Table) -> list[PersonHours]:
+    by: dict[str, tuple[list[int], int]] = {}
+    for r in rows(backend, wh.order_by(["login", "hour"])):
+        hours, n = by.get(r["login"], ([], 0))
+        if r["working"]:
+            hours.append(int(r["hour"]))
+        by[r["login"]] = (hours, n + int(r["activity"]))
+    return [PersonHours(login=k, working_hours=h, activity=n) for k, (h, n) in sorted(by.items())]
