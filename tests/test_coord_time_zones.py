@@ -47,10 +47,12 @@ from leadlens.derive.forge import derive_forge
 from leadlens.engines import connect, rows
 from leadlens.metrics import flow as fm
 from leadlens.metrics.time_zones import time_zone_change_flags
+from leadlens.pipeline import replay_github
 from leadlens.store import Store
 
 R = "o/r"
 AS_OF = datetime(2024, 7, 1, tzinfo=UTC)
+RECORDED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded-api" / "github"
 _shas = iter(range(1, 10**6))
 
 
@@ -240,5 +242,23 @@ def test_intervals_and_what_a_distance_adds(store: Store) -> None:
     assert got.pickup_cross_tz_extra.hours == pytest.approx(8.0)
 
 
-def test_recorded_github_fixture_has_no_offsets(tmp_path: Path) -> None:
-    pytest.skip("filled in below")
+def test_recorded_github_fixture_has_no_offsets(store: Store) -> None:
+    """The recorded ants history has pull requests, reviews and PR commits but no git clone: no
+    commit carries a time zone, so every review's distance is unknown, never UTC. First reviews by
+    someone other than the author (panjf2000): #41 03:24:27 -> 09:19:55, #51 08:46:23 -> 12:07:36,
+    #53 08:17:20 -> 16:56:26: pickups of 5.92, 3.35 and 8.65 h. Round trips (checked by SQL): on #41
+    21m45s and 40m19s; on #53 9h26m12s, 6m27s and 30h44m59s: the median is 40m19s."""
+    replay_github(store, RECORDED)
+    derive_forge(store, "panjf2000/ants")
+    got, flags = figures(store)
+    assert got.reason is None and (got.reviews, got.reviews_known_distance) == (3, 0)
+    assert (got.people, got.people_unknown_offset) == (3, 3)
+    assert got.pickup is not None and got.round_trip is not None
+    assert {b.bucket: b.n for b in got.pickup if b.n} == {"unknown": 3}
+    unknown = got.pickup[-1]
+    assert unknown.bucket == "unknown" and unknown.median_h == pytest.approx(21328 / 3600)
+    assert got.round_trips == 5
+    assert got.round_trip[-1].median_h == pytest.approx(2419 / 3600)
+    assert got.waiting == [] and got.outside_hours_share is None
+    assert got.null_reasons["waiting_across_time_zones_h"] == NO_OFFSETS
+    assert len(flags) == 26 and set(flags.values()) == {(None, None)}

@@ -162,7 +162,8 @@ def first_reviews(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, ru
 def round_trips(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, rule: BotRule
                 ) -> ir.Table:
     """Review round trips: a person's review that requests changes or comments (``asked_at``), the
-    author's next answer (a commit on the PR or the author's own comment or review, ``answered_at``)
+    author's next answer (a commit on the PR by anyone but that reviewer, or the author's own
+    comment or review: ``answered_at``)
     and that reviewer's next review (``at``), when it comes after the answer (a review before any
     answer starts a round of its own instead). repo, id, number, reviewer, asked_at, answered_at,
     at, round_trip_h, offsets, distance_h (at ``asked_at``), bucket."""
@@ -170,20 +171,23 @@ def round_trips(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, rule
     rv = _reviews(backend, prs, rule)
     asked = rv.filter(rv.state.isin(_ASKED)).select(
         "repo", "id", "number", "author", "reviewer", asked_at=rv["at"])
+    # Answers: a commit on the PR by anyone but the reviewer (or by nobody GitHub could name),
+    # or the author's own comment or review.
     pc = backend.table("pr_commits")
     commits = pc.filter(pc.committer_time.notnull()).select(
-        "repo", "number", at=pc.committer_time)
+        "repo", "number", who=pc.author_login, at=pc.committer_time, own=ibis.literal(False))
     r, c = backend.table("reviews"), backend.table("comments")
     own_r = r.filter(r.submitted_at.notnull()).select(
         "repo", "number", who=r.reviewer, at=r.submitted_at)
-    own_c = c.filter(c.number.notnull()).select(
-        "repo", "number", who=c.author, at=c.created_at)
+    own_c = c.filter(c.number.notnull()).select("repo", "number", who=c.author, at=c.created_at)
     own = _loose(own_r).union(_loose(own_c))
     own = own.join(prs.select("repo", "number", "author"), ["repo", "number"])
-    own = own.filter(own.who == own.author).select("repo", "number", "at")
+    own = own.filter(own.who == own.author).select("repo", "number", "who", "at",
+                                                    own=ibis.literal(True))
     answers = _loose(commits).union(_loose(own))
     a = asked.join(answers, ["repo", "number"])
-    a = a.filter(a["at"] > a.asked_at)
+    a = a.filter((a["at"] > a.asked_at)
+                 & (a.own | a.who.isnull() | (a.who != a.reviewer)).fill_null(False))
     answered = a.group_by(["repo", "number", "reviewer", "asked_at"]).aggregate(
         answered_at=a["at"].min())
     n = asked.join(rv.select("repo", "number", "reviewer", next_at=rv["at"]),
