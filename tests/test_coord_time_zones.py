@@ -3,8 +3,8 @@
 Repository o/r (no clone; commit rows carry the offsets), 2024, UTC. Author ann (UTC+0).
 - kai (UTC+9): 2 commits at each local hour 09..17 and one at 20, 21, 22 (May); his reviews add
   local 09:30 (#1), 17:30 and 09:15 (#6): 24 activities, 09 holds 4, 17 holds 3, the rest 2; the
-  80% rule (19.2) keeps 09, 17, 10..16: working hours 09:00–18:00 local.
-- sam (UTC+0): the same commits in UTC; reviews at 11 (#2), 10 and 12 (#7): working 09–18.
+  80% rule (19.2) keeps 09, 17, 10..16: working hours 09:00-18:00 local.
+- sam (UTC+0): the same commits in UTC; reviews at 11 (#2), 10 and 12 (#7): working 09-18.
 - max moved: 3 commits in January at UTC+1 (local 11, 12, 13), 4 in May at UTC-5 (local 10..13);
   reviews #4 (March, +1: local 13) and #5 (June, -5: local 12). Histogram 10:1 11:2 12:3 13:3,
   80% of 9 = 7.2: working hours 11, 12, 13.
@@ -12,18 +12,18 @@ Repository o/r (no clone; commit rows carry the offsets), 2024, UTC. Author ann 
   review too and are never people.
 
 #1 ready Jun 3 17:00 (02:00 at kai's), kai approves Jun 4 00:30 (09:30 his): pickup 7.5 h, 9 h
-   apart, 7 h of it outside his working hours (only 09:00–09:30 inside).
+   apart, 7 h of it outside his working hours (only 09:00-09:30 inside).
 #2 ready Jun 5 10:00, sam 11:00: 1 h, same zone, inside.
 #3 ready Jun 7 09:00, ci-bot 09:05, coderabbitai[bot] 09:10, uma 13:00: 4 h, unknown distance.
 #4 ready Mar 12 10:00, max 12:00 (UTC+1 then): 2 h, 1 h apart (ann's offset in Q1: her first
-   quarter's, Q2); local 11:00–13:00, inside.
-#5 ready Jun 6 14:00, max 17:00 (UTC-5 now): 3 h, 5 h apart; local 09:00–12:00, 2 h outside.
+   quarter's, Q2); local 11:00-13:00, inside.
+#5 ready Jun 6 14:00, max 17:00 (UTC-5 now): 3 h, 5 h apart; local 09:00-12:00, 2 h outside.
 #6 ready Jun 10 08:00, kai requests changes 08:30 (17:30 his: inside), ann commits 12:00, kai
    approves Jun 11 00:15: pickup 0.5 h; a round trip of 15.75 h, 9 h apart.
 #7 ready Jun 12 09:00, sam comments 10:00, ann answers 11:00, sam approves 12:00: pickup 1 h, a
    round trip of 2 h, same zone.
 
-Pickup by bucket: 0–2 h [1, 2, 1] median 1; 3–5 h [3]; 6–8 h none; 9+ h [7.5, 0.5] median 4;
+Pickup by bucket: 0-2 h [1, 2, 1] median 1; 3-5 h [3]; 6-8 h none; 9+ h [7.5, 0.5] median 4;
 unknown [4]. Outside working hours: 7 + 2 = 9 of 15 known pickup hours: 0.6. Per change (first
 review, known distance): 7, 0, 0, 2, 0, 0 -> 1.5 h waiting across time zones per change.
 """
@@ -40,6 +40,7 @@ from leadlens.analysis.time_zones import (
     NO_OFFSETS,
     NO_PULL_REQUESTS,
     NO_REVIEWS,
+    TimeZoneFigures,
     time_zone_figures,
 )
 from leadlens.config import Settings
@@ -115,7 +116,8 @@ def scenario(store: Store) -> None:
         commit(store, t(f"2024-05-10T{h}:00"), -300, "max@x")
 
 
-def figures(store: Store, *, per_person: bool = False, resamples: int = 999):  # type: ignore[no-untyped-def]
+def figures(store: Store, *, per_person: bool = False, resamples: int = 999
+            ) -> tuple[TimeZoneFigures, dict[str, tuple[float | None, bool | None]]]:
     backend = connect(store)
     filters = fm.Filters()
     fl = fm.flow(backend, filters)
@@ -137,7 +139,7 @@ def test_time_zones_hand_computed(store: Store) -> None:
     assert (got.people, got.people_unknown_offset) == (5, 1)  # ann kai sam max uma; uma unknown
     assert got.pickup is not None
     pickup = {b.bucket: (b.n, b.median_h) for b in got.pickup}
-    assert pickup == {"0–2 h": (3, 1.0), "3–5 h": (1, 3.0), "6–8 h": (0, None),
+    assert pickup == {"0-2 h": (3, 1.0), "3-5 h": (1, 3.0), "6-8 h": (0, None),
                       "9+ h": (2, 4.0), "unknown": (1, 4.0)}
     assert all(b.ci_low_h is None for b in got.pickup)  # fewer than 10 values: no interval
     nine = next(b for b in got.pickup if b.bucket == "9+ h")
@@ -145,7 +147,7 @@ def test_time_zones_hand_computed(store: Store) -> None:
     assert "not enough evidence" in (nine.vs_same_zone.reason or "")
     assert got.round_trips == 2 and got.round_trip is not None
     trips = {b.bucket: (b.n, b.median_h) for b in got.round_trip if b.n}
-    assert trips == {"0–2 h": (1, 2.0), "9+ h": (1, 15.75)}
+    assert trips == {"0-2 h": (1, 2.0), "9+ h": (1, 15.75)}
     assert got.outside_hours_share == pytest.approx(0.6)
     assert got.waiting_across_time_zones_h == pytest.approx(1.5)
     assert got.changes_known_distance == 6
@@ -166,13 +168,6 @@ def test_time_zones_hand_computed(store: Store) -> None:
     assert flags == {f"{R}#1": (9.0, True), f"{R}#2": (0.0, False), f"{R}#3": (None, None),
                      f"{R}#4": (1.0, False), f"{R}#5": (5.0, False), f"{R}#6": (9.0, True),
                      f"{R}#7": (0.0, False)}
-
-
-def test_per_person_lists_only_when_asked(store: Store) -> None:
-    scenario(store)
-    got, _ = figures(store)
-    assert got.offsets is None and got.working_hours is None
-    assert got.teams is not None  # team-level figures name nobody
 
 
 def test_git_only_store_is_null_with_reason(store: Store) -> None:
@@ -201,6 +196,8 @@ def test_without_commits_every_offset_is_unknown(store: Store) -> None:
     derive_forge(store, R)
     got, flags = figures(store)
     assert got.reason is None and got.pickup is not None
+    assert got.offsets is None and got.working_hours is None  # only with per_person
+    assert got.teams is not None  # team-level figures name nobody
     assert {b.bucket: b.n for b in got.pickup if b.n} == {"unknown": 1}
     assert got.people_unknown_offset == 2
     assert got.outside_hours_share is None and got.waiting == []
@@ -211,7 +208,7 @@ def test_without_commits_every_offset_is_unknown(store: Store) -> None:
 
 def test_intervals_and_what_a_distance_adds(store: Store) -> None:
     """20 same-zone pickups of 1..20 min past the hour and 20 pickups 9 h away of 8 h plus the
-    same minutes: the 9+ h median is 8 h + 10.5 min, the 0–2 h median 10.5 min; it adds 8 h."""
+    same minutes: the 9+ h median is 8 h + 10.5 min, the 0-2 h median 10.5 min; it adds 8 h."""
     con = store.con
     for i in range(1, 41):
         far = i > 20
@@ -229,8 +226,8 @@ def test_intervals_and_what_a_distance_adds(store: Store) -> None:
     got, _ = figures(store)
     assert got.pickup is not None
     by = {b.bucket: b for b in got.pickup}
-    assert (by["0–2 h"].n, by["9+ h"].n) == (20, 20)
-    assert by["0–2 h"].median_h == pytest.approx(10.5 / 60)
+    assert (by["0-2 h"].n, by["9+ h"].n) == (20, 20)
+    assert by["0-2 h"].median_h == pytest.approx(10.5 / 60)
     assert by["9+ h"].median_h == pytest.approx(8 + 10.5 / 60)
     lo, hi = by["9+ h"].ci_low_h, by["9+ h"].ci_high_h
     assert lo is not None and hi is not None and lo <= 8 + 10.5 / 60 <= hi

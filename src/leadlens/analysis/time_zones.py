@@ -1,5 +1,5 @@
 """The time-zone figures of the report (`coordination.time_zones`): does working across time zones
-cost hours per change? Pickup and round trips by author–reviewer distance, what the distance adds,
+cost hours per change? Pickup and round trips by author-reviewer distance, what the distance adds,
 and the share of pickup waiting that falls outside the reviewer's working hours."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ __all__ = ["MIN_INTERVAL", "NO_OFFSETS", "NO_PULL_REQUESTS", "NO_REVIEWS", "Buck
            "time_zone_figures"]
 
 NO_PULL_REQUESTS = ("no pull request data for the changes in scope: git alone has no reviews, so"
-                    " no author–reviewer distance (`leadlens ingest github OWNER/REPO`)")
+                    " no author-reviewer distance (`leadlens ingest github OWNER/REPO`)")
 NO_REVIEWS = "no review by a person on the merged pull requests in scope"
 NO_OFFSETS = ("no author or reviewer has a known UTC offset: offsets come from the time zones of"
               " their commits, and none of their commits is stored (ingest the git clone too)")
@@ -41,7 +41,7 @@ class _Figure(BaseModel):
 
 
 class Extra(_Figure):
-    """What a distance adds to the 0–2 h bucket's median (hours), with its 95% interval."""
+    """What a distance adds to the 0-2 h bucket's median (hours), with its 95% interval."""
 
     hours: float | None
     ci_low: float | None
@@ -53,12 +53,12 @@ class Extra(_Figure):
 class Bucket(_Figure):
     """One distance bucket of pickups or round trips (hours)."""
 
-    bucket: str  # 0–2 h | 3–5 h | 6–8 h | 9+ h | unknown
+    bucket: str  # 0-2 h | 3-5 h | 6-8 h | 9+ h | unknown
     n: int
     median_h: float | None
     ci_low_h: float | None  # 95% bootstrap interval of the median (MIN_INTERVAL values or more)
     ci_high_h: float | None
-    vs_same_zone: Extra | None  # median minus the 0–2 h median; None for 0–2 h and unknown
+    vs_same_zone: Extra | None  # median minus the 0-2 h median; None for 0-2 h and unknown
 
 
 class TeamTimeZones(_Figure):
@@ -79,7 +79,7 @@ class PersonOffset(_Figure):
 
 class PersonHours(_Figure):
     login: str
-    working_hours: list[int]  # local hours of the day (0–23)
+    working_hours: list[int]  # local hours of the day (0-23)
     activity: int  # commits, reviews and comments the histogram counts
 
 
@@ -98,7 +98,7 @@ class TimeZoneFigures(_Figure):
     pickup: list[Bucket] | None  # ready for review -> the reviewer's first review
     round_trips: int | None
     round_trip: list[Bucket] | None  # asked -> answered -> reviewed again
-    pickup_cross_tz_extra: Extra | None  # 6 h or more apart vs 0–2 h: pickup median
+    pickup_cross_tz_extra: Extra | None  # 6 h or more apart vs 0-2 h: pickup median
     round_trip_cross_tz_extra: Extra | None  # ... round-trip median: hours per round trip
     outside_hours_share: float | None  # of pickup hours, outside the reviewer's working hours
     waiting_across_time_zones_h: float | None  # per change: see docs

@@ -1,4 +1,4 @@
-"""Time zones around reviews: each person's usual UTC offset per quarter, the author–reviewer
+"""Time zones around reviews: each person's usual UTC offset per quarter, the author-reviewer
 distance of every review, pickup and review round trips, and working hours from activity
 (docs/metrics-coordination.md, "Time zones").
 
@@ -23,11 +23,11 @@ __all__ = ["BUCKETS", "CROSS_TZ_H", "UNKNOWN", "WORKING_SHARE", "bucket", "dista
            "first_reviews", "offsets", "person_commits", "round_trips", "time_zone_change_flags",
            "working_hours"]
 
-# Distance buckets on fractional hours: [0, 2.5) "0–2 h", [2.5, 5.5) "3–5 h", [5.5, 8.5) "6–8 h",
+# Distance buckets on fractional hours: [0, 2.5) "0-2 h", [2.5, 5.5) "3-5 h", [5.5, 8.5) "6-8 h",
 # else "9+ h" (offsets such as +05:30 fall where their rounded hours would).
-BUCKETS = ("0–2 h", "3–5 h", "6–8 h", "9+ h")
+BUCKETS = ("0-2 h", "3-5 h", "6-8 h", "9+ h")
 UNKNOWN = "unknown"
-CROSS_TZ_H = 5.5  # a distance in the 6–8 h bucket or beyond is "across time zones"
+CROSS_TZ_H = 5.5  # a distance in the 6-8 h bucket or beyond is "across time zones"
 WORKING_SHARE = 0.8  # working hours: the fewest hours of the day holding 80% of the activity
 
 _EPOCH = ibis.literal(datetime(1970, 1, 1, tzinfo=UTC))
@@ -204,7 +204,7 @@ def round_trips(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, rule
 
 def working_hours(backend: ibis.BaseBackend, commits: ir.Table, offs: ir.Table, rule: BotRule
                   ) -> ir.Table:
-    """``login``, ``hour`` (0–23, local), ``activity``, ``working``, ``below``, ``size`` for every
+    """``login``, ``hour`` (0-23, local), ``activity``, ``working``, ``below``, ``size`` for every
     person with a known offset: their commits, reviews and comments by local hour of day (a
     commit's own offset; a review's or comment's the person's offset then). Working hours: the
     fewest hours holding ``WORKING_SHARE`` of the activity (most active first, ties the earlier
@@ -269,8 +269,8 @@ def outside_hours(reviews: ir.Table, wh: ir.Table) -> ir.Table:
 
 def time_zone_change_flags(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings
                            ) -> ir.Table:
-    """``repo``, ``id``, ``tz_distance_h`` (the largest author–reviewer distance of the change's
-    reviews, NULL when none is known), ``cross_tz`` (that distance is 6 h or more — the 6–8 h
+    """``repo``, ``id``, ``tz_distance_h`` (the largest author-reviewer distance of the change's
+    reviews, NULL when none is known), ``cross_tz`` (that distance is 6 h or more — the 6-8 h
     bucket or beyond — NULL when unknown) for every change of ``fl``'s scope."""
     rule = BotRule.of(settings.bots)
     offs = offsets(person_commits(backend, rule))
