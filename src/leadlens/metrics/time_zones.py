@@ -87,16 +87,18 @@ def offsets(commits: ir.Table) -> ir.Table:
 
 
 def offset_at(events: ir.Table, offs: ir.Table, login: str, at: str, name: str) -> ir.Table:
-    """``events`` (with a unique ``eid``) plus ``name``: the offset of ``events[login]`` at
-    ``events[at]`` — their quarter's, else the latest earlier quarter's, else the earliest later
-    one's; NULL for a person without commits."""
-    e = events.select(eid=events.eid, who=events[login], q=_quarter(events[at]))
-    j = e.join(offs, e.who == offs.login)
+    """``events`` plus ``name``: the offset of ``events[login]`` at ``events[at]`` — their
+    quarter's, else the latest earlier quarter's, else the earliest later one's; NULL for a person
+    without commits."""
+    q = f"_{name}_q"
+    e = events.mutate(**{q: _quarter(events[at])})
+    asked = e.select(who=e[login], q=e[q]).distinct()
+    j = asked.join(offs, asked.who == offs.login)
     after = j.quarter > j.q
     rank = ibis.ifelse(after, 1_000_000 + j.quarter - j.q, j.q - j.quarter)
-    best = j.group_by(j.eid).aggregate(**{name: j.offset_min.argmin(rank)})
-    out = events.left_join(best, events.eid == best.eid)
-    return out.drop("eid_right") if "eid_right" in out.columns else out
+    best = j.group_by(["who", "q"]).aggregate(**{name: j.offset_min.argmin(rank)})
+    out = e.left_join(best, (e[login] == best.who) & (e[q] == best.q))
+    return out.drop(q, *[c for c in ("who", "q") if c in out.columns and c not in events.columns])
 
 
 def distance_h(a: ir.IntegerValue, b: ir.IntegerValue) -> ir.FloatingValue:
@@ -139,7 +141,6 @@ def _reviews(backend: ibis.BaseBackend, prs: ir.Table, rule: BotRule) -> ir.Tabl
 
 
 def _with_distance(t: ir.Table, offs: ir.Table, at: str) -> ir.Table:
-    t = t.mutate(eid=ibis.row_number())
     t = offset_at(offset_at(t, offs, "author", at, "author_offset_min"), offs, "reviewer", at,
                   "reviewer_offset_min")
     d = distance_h(t.author_offset_min, t.reviewer_offset_min)
@@ -214,7 +215,7 @@ def working_hours(backend: ibis.BaseBackend, commits: ir.Table, offs: ir.Table, 
             .select(login=r.reviewer, at=r.submitted_at).pipe(_loose)
             .union(c.filter(_person(rule, c.author, c.author_is_bot))
                    .select(login=c.author, at=c.created_at).pipe(_loose)))
-    acts = offset_at(acts.mutate(eid=ibis.row_number()), offs, "login", "at", "offset_min")
+    acts = offset_at(acts, offs, "login", "at", "offset_min")
     acts = acts.filter(acts.offset_min.notnull()).select("login", "at", "offset_min")
     every = _loose(commits.select("login", "at", "offset_min")).union(
         _loose(acts.mutate(offset_min=acts.offset_min.cast("int32"))))
@@ -244,27 +245,28 @@ def outside_hours(reviews: ir.Table, wh: ir.Table) -> ir.Table:
         local = _hours(t[at]) + t.reviewer_offset_min / 60.0
         return local, local - (local / 24).floor() * 24  # hours since the epoch, of the day
 
-    t = reviews.mutate(eid=ibis.row_number())
+    key = ["repo", "number", "reviewer"]  # first reviews: one per reviewer and PR
+    t = reviews
     known = t.filter(t.reviewer_offset_min.notnull() & (t.pickup_h > 0))
     s, sd = clock(known, "ready_at")
     e, ed = clock(known, "at")
-    k = known.select("eid", "pickup_h", s=s, sd=sd, sh=sd.floor().cast("int32"), e=e, ed=ed,
+    k = known.select(*key, "pickup_h", s=s, sd=sd, sh=sd.floor().cast("int32"), e=e, ed=ed,
                      eh=ed.floor().cast("int32"), login=known.reviewer)
 
     # Working hours from the epoch to a local time: whole days, then the day's working hours
     # before its hour, then the part of that hour gone if it is a working hour.
     def worked(col: str) -> ir.Table:
         j = k.join(wh, (k.login == wh.login) & (k[f"{col}h"] == wh.hour))
-        return j.select("eid", **{f"g_{col}": j.size * (j[col] / 24).floor() + j.below
+        return j.select(*key, **{f"g_{col}": j.size * (j[col] / 24).floor() + j.below
                                   + ibis.ifelse(j.working, j[f"{col}d"] - j[f"{col}h"], 0.0)})
 
     gs, ge = worked("s"), worked("e")
-    m = k.join(gs, "eid").join(ge, "eid")
-    got = m.select("eid", outside_h=ibis.greatest(m.pickup_h - (m.g_e - m.g_s), 0.0))
-    out = t.left_join(got, "eid")
+    m = k.join(gs, key).join(ge, key)
+    got = m.select(*key, outside_h=ibis.greatest(m.pickup_h - (m.g_e - m.g_s), 0.0))
+    out = t.left_join(got, key)
     zero = t.reviewer_offset_min.notnull() & (t.pickup_h <= 0)
     return out.mutate(outside_h=ibis.ifelse(zero, 0.0, out.outside_h)).drop(
-        "eid", *[c for c in out.columns if c.endswith("_right")])
+        *[c for c in out.columns if c.endswith("_right")])
 
 
 def time_zone_change_flags(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings
