@@ -259,3 +259,23 @@ def test_recorded_github_fixture_has_no_offsets(store: Store) -> None:
     assert got.waiting == [] and got.outside_hours_share is None
     assert got.null_reasons["waiting_across_time_zones_h"] == NO_OFFSETS
     assert len(flags) == 26 and set(flags.values()) == {(None, None)}
+
+
+def test_a_reviewers_own_commit_is_no_answer(store: Store) -> None:
+    """#1: kai comments 10:00, pushes a commit himself 11:00 and reviews again 12:00: nobody
+    answered, no round trip. #2: the same, but the commit is by someone GitHub could not name
+    (an answer): a round trip of 2 h. Nobody's offset is known: the unknown bucket."""
+    con = store.con
+    for n in (1, 2):
+        pr(con, R, n, created=f"2024-06-0{n}T09:00", merged=f"2024-06-0{n}T13:00",
+           merge_sha=f"{n}" * 40, author="ann")
+        review(con, R, n, "kai", "COMMENTED", f"2024-06-0{n}T10:00")
+        review(con, R, n, "kai", "APPROVED", f"2024-06-0{n}T12:00")
+        con.execute("INSERT INTO pr_commits (repo, number, sha, author_login, committer_time,"
+                    " source, fetched_at) VALUES (?, ?, ?, ?, ?, 'github', ?)",
+                    [R, n, f"{n}" * 39 + "f", "kai" if n == 1 else None,
+                     t(f"2024-06-0{n}T11:00"), AS_OF])
+    derive_forge(store, R)
+    got, _ = figures(store)
+    assert got.round_trips == 1 and got.round_trip is not None
+    assert {b.bucket: (b.n, b.median_h) for b in got.round_trip if b.n} == {"unknown": (1, 2.0)}

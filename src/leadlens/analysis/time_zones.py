@@ -183,11 +183,12 @@ def time_zone_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filter
     pickups = [(r["bucket"], float(r["pickup_h"])) for r in reviews]
     round_trip = [(r["bucket"], float(r["round_trip_h"])) for r in trips]
     known = [r for r in reviews if r["bucket"] != tz.UNKNOWN]
-    people: dict[str, bool] = {}
+    people: dict[str, bool] = {}  # login -> offset known (a deleted author's PR: nobody)
     for r in reviews:
-        people[r["author"]] = people.get(r["author"], False) or r["author_offset_min"] is not None
-        people[r["reviewer"]] = (people.get(r["reviewer"], False)
-                                 or r["reviewer_offset_min"] is not None)
+        for who, offset in ((r["author"], r["author_offset_min"]),
+                            (r["reviewer"], r["reviewer_offset_min"])):
+            if who is not None:
+                people[who] = people.get(who, False) or offset is not None
     timed = [r for r in reviews if r["outside_h"] is not None]
     outside_share = _share(sum(r["outside_h"] for r in timed), sum(r["pickup_h"] for r in timed))
     # Per change: its first review by a person (ties: by reviewer), when its distance is known.
