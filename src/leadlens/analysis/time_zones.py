@@ -13,11 +13,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from leadlens.analysis import stats
-from leadlens.analysis.bootstrap import Sample, intervals
+from leadlens.analysis.bootstrap import Array, Sample, intervals, rows
 from leadlens.analysis.waiting import WaitingCause
 from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_SEED, Settings
 from leadlens.conventions import BotRule
-from leadlens.engines import rows
+from leadlens.engines import rows as fetch
 from leadlens.metrics import flow as fm
 from leadlens.metrics import time_zones as tz
 from leadlens.metrics.teams import change_teams
@@ -108,14 +108,6 @@ class TimeZoneFigures(_Figure):
     working_hours: list[PersonHours] | None  # per person only
 
 
-def _median_ci(xs: np.ndarray, resamples: int, seed: int) -> tuple[float | None, float | None]:
-    if xs.size < MIN_INTERVAL:
-        return None, None
-    (iv,) = intervals([Sample((xs,), "median")], lambda parts: parts[0], resamples=resamples,
-                      seed=seed, confidence=0.95)
-    return iv.low, iv.high
-
-
 def _extra(base: np.ndarray, other: np.ndarray, label: str, resamples: int, seed: int) -> Extra:
     c = stats.compare(f"hours ({label})", base, other, labels=(tz.BUCKETS[0], label),
                       resamples=resamples, seed=seed)
@@ -124,16 +116,44 @@ def _extra(base: np.ndarray, other: np.ndarray, label: str, resamples: int, seed
 
 
 def _buckets(values: Sequence[tuple[str, float]], resamples: int, seed: int) -> list[Bucket]:
-    by: dict[str, np.ndarray] = {
-        b: np.array([v for k, v in values if k == b], dtype=np.float64)
-        for b in (*tz.BUCKETS, tz.UNKNOWN)}
+    """Per bucket: n, the median with its interval (from MIN_INTERVAL values) and what it adds
+    to the 0-2 h median (from stats.MIN_N a side), all from ONE bootstrap: the buckets are
+    resampled independently, each interval is of its own row (a bootstrap per figure would cost
+    a dozen times as much on a large store)."""
+    names = (*tz.BUCKETS, tz.UNKNOWN)
+    by = {b: np.array([v for k, v in values if k == b], dtype=np.float64) for b in names}
+    base = tz.BUCKETS[0]
+    sampled = [b for b in names if by[b].size >= MIN_INTERVAL]
+    at = {b: i for i, b in enumerate(sampled)}
+    compared = [b for b in tz.BUCKETS[1:] if b in at and base in at
+                and min(by[b].size, by[base].size) >= stats.MIN_N]
+
+    def combine(parts: list[Array]) -> Array:
+        medians = [parts[at[b]][0] for b in sampled]
+        return rows(*medians, *[parts[at[b]][0] - parts[at[base]][0] for b in compared])
+
+    found = intervals([Sample((by[b],), "median") for b in sampled], combine,
+                      resamples=resamples, seed=seed, confidence=0.95) if sampled else []
+    ci = dict(zip(sampled, found[:len(sampled)], strict=True))
+    vs = dict(zip(compared, found[len(sampled):], strict=True))
     out = []
-    for b, xs in by.items():
-        low, high = _median_ci(xs, resamples, seed)
-        vs = (None if b in (tz.BUCKETS[0], tz.UNKNOWN)
-              else _extra(by[tz.BUCKETS[0]], xs, b, resamples, seed))
-        out.append(Bucket(bucket=b, n=int(xs.size), median_h=float(np.median(xs)) if xs.size
-                          else None, ci_low_h=low, ci_high_h=high, vs_same_zone=vs))
+    for b in names:
+        xs = by[b]
+        median = float(np.median(xs)) if xs.size else None
+        extra: Extra | None = None
+        if b not in (base, tz.UNKNOWN):
+            if b in vs:
+                iv = vs[b]
+                extra = Extra(hours=iv.estimate, ci_low=iv.low, ci_high=iv.high, method=iv.method,
+                              reason=None)
+            else:
+                extra = Extra(hours=None, ci_low=None, ci_high=None, method=None, reason=(
+                    f"not enough evidence: {by[base].size} reviews at 0-2 h and {xs.size} at"
+                    f" {b}, need {stats.MIN_N} each"))
+        iv_b = ci.get(b)
+        out.append(Bucket(bucket=b, n=int(xs.size), median_h=median,
+                          ci_low_h=iv_b.low if iv_b else None,
+                          ci_high_h=iv_b.high if iv_b else None, vs_same_zone=extra))
     return out
 
 
@@ -166,18 +186,18 @@ def time_zone_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filter
     scope = fl.scope
     p = backend.table("pull_requests")
     prs = scope.join(p.filter(p.merged_at.notnull()).select("repo", "number"), ["repo", "number"])
-    if not rows(backend, prs.aggregate(n=prs.count()))[0]["n"]:
+    if not fetch(backend, prs.aggregate(n=prs.count()))[0]["n"]:
         return TimeZoneFigures(reason=NO_PULL_REQUESTS, **empty)
     commits = fl.cache(tz.person_commits(backend, rule))
     offs = fl.cache(tz.offsets(commits))
     wh = fl.cache(tz.working_hours(backend, commits, offs, rule))
     first = fl.cache(tz.outside_hours(tz.first_reviews(backend, scope, offs, rule), wh))
-    reviews = rows(backend, first.select("repo", "id", "author", "reviewer", "at", "pickup_h",
+    reviews = fetch(backend, first.select("repo", "id", "author", "reviewer", "at", "pickup_h",
                                          "bucket", "author_offset_min", "reviewer_offset_min",
                                          "outside_h"))
     if not reviews:
         return TimeZoneFigures(reason=NO_REVIEWS, **empty)
-    trips = rows(backend, tz.round_trips(backend, scope, offs, rule).select(
+    trips = fetch(backend, tz.round_trips(backend, scope, offs, rule).select(
         "bucket", "round_trip_h"))
     nulls: dict[str, str] = {}
     pickups = [(r["bucket"], float(r["pickup_h"])) for r in reviews]
@@ -230,7 +250,7 @@ def time_zone_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filter
 
 def _teams(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings,
            reviews: list[dict[str, Any]]) -> list[TeamTimeZones]:
-    team_of = {(r["repo"], r["id"]): r["team"] for r in rows(
+    team_of = {(r["repo"], r["id"]): r["team"] for r in fetch(
         backend, change_teams(fl.scope, settings.coordination.teams))}
     by: dict[str, list[dict[str, Any]]] = {}
     for r in reviews:
@@ -251,12 +271,12 @@ def _teams(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings,
 def _offsets(backend: ibis.BaseBackend, offs: ibis.Table) -> list[PersonOffset]:
     return [PersonOffset(login=r["login"], quarter=f"{r['quarter'] // 4}Q{r['quarter'] % 4 + 1}",
                          offset_h=r["offset_min"] / 60, commits=int(r["commits"]))
-            for r in rows(backend, offs.order_by(["login", "quarter"]))]
+            for r in fetch(backend, offs.order_by(["login", "quarter"]))]
 
 
 def _hours(backend: ibis.BaseBackend, wh: ibis.Table) -> list[PersonHours]:
     by: dict[str, tuple[list[int], int]] = {}
-    for r in rows(backend, wh.order_by(["login", "hour"])):
+    for r in fetch(backend, wh.order_by(["login", "hour"])):
         hours, n = by.get(r["login"], ([], 0))
         if r["working"]:
             hours.append(int(r["hour"]))
