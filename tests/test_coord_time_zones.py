@@ -116,16 +116,18 @@ def scenario(store: Store) -> None:
         commit(store, t(f"2024-05-10T{h}:00"), -300, "max@x")
 
 
-def figures(store: Store, *, per_person: bool = False, resamples: int = 999
+def figures(store: Store, *, per_person: bool = False, resamples: int = 999,
+            settings: Settings | None = None
             ) -> tuple[TimeZoneFigures, dict[str, tuple[float | None, bool | None]]]:
+    settings = settings or Settings()
     backend = connect(store)
     filters = fm.Filters()
     fl = fm.flow(backend, filters)
     try:
-        got = time_zone_figures(backend, fl, filters, Settings(), AS_OF, per_person=per_person,
+        got = time_zone_figures(backend, fl, filters, settings, AS_OF, per_person=per_person,
                                 resamples=resamples)
         flags = {r["id"]: (r["tz_distance_h"], r["cross_tz"]) for r in rows(
-            backend, time_zone_change_flags(backend, fl, Settings()))}
+            backend, time_zone_change_flags(backend, fl, settings))}
     finally:
         fl.release()
     return got, flags
@@ -194,10 +196,11 @@ def test_without_commits_every_offset_is_unknown(store: Store) -> None:
        author="ann")
     review(store.con, R, 1, "kai", "APPROVED", "2024-06-03T11:00")
     derive_forge(store, R)
-    got, flags = figures(store)
+    got, flags = figures(store, settings=Settings(teams={"platform": [R]}))
     assert got.reason is None and got.pickup is not None
     assert got.offsets is None and got.working_hours is None  # only with per_person
-    assert got.teams is not None  # team-level figures name nobody
+    assert got.teams is not None and [(x.team, x.reviews, x.known_distance, x.pickup_median_h)
+                                      for x in got.teams] == [("platform", 1, 0, 2.0)]
     assert {b.bucket: b.n for b in got.pickup if b.n} == {"unknown": 1}
     assert got.people_unknown_offset == 2
     assert got.outside_hours_share is None and got.waiting == []
