@@ -4,12 +4,13 @@ and the share of pickup waiting that falls outside the reviewer's working hours.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import ibis
 import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from leadlens.analysis import stats
@@ -17,6 +18,7 @@ from leadlens.analysis.bootstrap import Array, Sample, intervals, rows
 from leadlens.analysis.waiting import WaitingCause
 from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_SEED, Settings
 from leadlens.conventions import BotRule
+from leadlens.engines import one
 from leadlens.engines import rows as fetch
 from leadlens.metrics import flow as fm
 from leadlens.metrics import time_zones as tz
@@ -115,13 +117,15 @@ def _extra(base: np.ndarray, other: np.ndarray, label: str, resamples: int, seed
                  reason=c.reason)
 
 
-def _buckets(values: Sequence[tuple[str, float]], resamples: int, seed: int) -> list[Bucket]:
+def _buckets(values: tuple[npt.NDArray[np.str_], Array], resamples: int, seed: int
+             ) -> list[Bucket]:
     """Per bucket: n, the median with its interval (from MIN_INTERVAL values) and what it adds
     to the 0-2 h median (from stats.MIN_N a side), all from ONE bootstrap: the buckets are
     resampled independently, each interval is of its own row (a bootstrap per figure would cost
     a dozen times as much on a large store)."""
     names = (*tz.BUCKETS, tz.UNKNOWN)
-    by = {b: np.array([v for k, v in values if k == b], dtype=np.float64) for b in names}
+    labels, hours = values
+    by = {b: hours[labels == b] for b in names}
     base = tz.BUCKETS[0]
     sampled = [b for b in names if by[b].size >= MIN_INTERVAL]
     at = {b: i for i, b in enumerate(sampled)}
@@ -157,10 +161,11 @@ def _buckets(values: Sequence[tuple[str, float]], resamples: int, seed: int) -> 
     return out
 
 
-def _cross(values: Sequence[tuple[str, float]], label: str, resamples: int, seed: int) -> Extra:
-    base = np.array([v for k, v in values if k == tz.BUCKETS[0]], dtype=np.float64)
-    far = np.array([v for k, v in values if k in tz.BUCKETS[2:]], dtype=np.float64)
-    return _extra(base, far, label, resamples, seed)
+def _cross(values: tuple[npt.NDArray[np.str_], Array], label: str, resamples: int, seed: int
+           ) -> Extra:
+    labels, hours = values
+    far = hours[np.isin(labels, tz.BUCKETS[2:])]
+    return _extra(hours[labels == tz.BUCKETS[0]], far, label, resamples, seed)
 
 
 def _share(part: float, whole: float) -> float | None:
@@ -192,80 +197,66 @@ def time_zone_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filter
     offs = fl.cache(tz.offsets(commits))
     wh = fl.cache(tz.working_hours(backend, commits, offs, rule))
     first = fl.cache(tz.outside_hours(tz.first_reviews(backend, scope, offs, rule), wh))
-    reviews = fetch(backend, first.select("repo", "id", "author", "reviewer", "at", "pickup_h",
-                                         "bucket", "author_offset_min", "reviewer_offset_min",
-                                         "outside_h"))
-    if not reviews:
+    got = backend.to_pyarrow(first.select("bucket", "pickup_h", "outside_h"))
+    if not got.num_rows:
         return TimeZoneFigures(reason=NO_REVIEWS, **empty)
-    trips = fetch(backend, tz.round_trips(backend, scope, offs, rule).select(
+    trips = backend.to_pyarrow(tz.round_trips(backend, scope, offs, rule).select(
         "bucket", "round_trip_h"))
+    pickups = _values(got["bucket"], got["pickup_h"])
+    round_trip = _values(trips["bucket"], trips["round_trip_h"])
+    known = int(np.sum(pickups[0] != tz.UNKNOWN))
+    timed = ~np.isnan(_floats(got["outside_h"]))
+    outside_share = _share(float(np.sum(_floats(got["outside_h"])[timed])),
+                           float(np.sum(pickups[1][timed])))
+    who = one(backend, tz.people(first))
+    waits = one(backend, tz.change_waits(first))
     nulls: dict[str, str] = {}
-    pickups = [(r["bucket"], float(r["pickup_h"])) for r in reviews]
-    round_trip = [(r["bucket"], float(r["round_trip_h"])) for r in trips]
-    known = [r for r in reviews if r["bucket"] != tz.UNKNOWN]
-    people: dict[str, bool] = {}  # login -> offset known (a deleted author's PR: nobody)
-    for r in reviews:
-        for who, offset in ((r["author"], r["author_offset_min"]),
-                            (r["reviewer"], r["reviewer_offset_min"])):
-            if who is not None:
-                people[who] = people.get(who, False) or offset is not None
-    timed = [r for r in reviews if r["outside_h"] is not None]
-    outside_share = _share(sum(r["outside_h"] for r in timed), sum(r["pickup_h"] for r in timed))
-    # Per change: its first review by a person (ties: by reviewer), when its distance is known.
-    firsts: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in sorted(reviews, key=lambda r: (r["at"], r["reviewer"])):
-        firsts.setdefault((r["repo"], r["id"]), r)
-    waited = [r["outside_h"] for r in firsts.values()
-              if r["bucket"] != tz.UNKNOWN and r["outside_h"] is not None]
-    waiting_h = float(np.mean(waited)) if waited else None
     if not known:
         for name in ("pickup_cross_tz_extra", "round_trip_cross_tz_extra", "outside_hours_share",
                      "waiting_across_time_zones_h"):
             nulls[name] = NO_OFFSETS
     elif outside_share is None:
         nulls["outside_hours_share"] = "no pickup waited at all (every review came at once)"
-    if not trips:
+    if not trips.num_rows:
         nulls["round_trip"] = ("no round trip: no review asking for changes or commenting was"
                                " answered by the author and reviewed again")
-    waiting = [] if waiting_h is None else [WaitingCause(
-        cause=CAUSE, signal="coordination.time_zones", unit="change", units=len(waited),
-        hours_per_unit=waiting_h,
+    waiting = [] if not waits["changes"] else [WaitingCause(
+        cause=CAUSE, signal="coordination.time_zones", unit="change", units=int(waits["changes"]),
+        hours_per_unit=float(waits["waited_h"]),
         detail="pickup hours outside the first reviewer's working hours, per change")]
     return TimeZoneFigures(
         reason=None, null_reasons=nulls, waiting=waiting, period=PERIOD,
-        working_share=tz.WORKING_SHARE, reviews=len(reviews), reviews_known_distance=len(known),
-        people=len(people), people_unknown_offset=sum(1 for k in people.values() if not k),
-        pickup=_buckets(pickups, resamples, seed), round_trips=len(trips),
-        round_trip=_buckets(round_trip, resamples, seed) if trips else None,
+        working_share=tz.WORKING_SHARE, reviews=got.num_rows, reviews_known_distance=known,
+        people=int(who["people"]), people_unknown_offset=int(who["unknown_offset"]),
+        pickup=_buckets(pickups, resamples, seed), round_trips=trips.num_rows,
+        round_trip=_buckets(round_trip, resamples, seed) if trips.num_rows else None,
         pickup_cross_tz_extra=None if not known else _cross(pickups, "6 h+", resamples, seed),
-        round_trip_cross_tz_extra=(None if not known or not trips
+        round_trip_cross_tz_extra=(None if not known or not trips.num_rows
                                    else _cross(round_trip, "6 h+", resamples, seed)),
         outside_hours_share=outside_share if known else None,
-        waiting_across_time_zones_h=waiting_h if known else None,
-        changes_known_distance=len(waited) if known else None,
-        teams=_teams(backend, fl, settings, reviews),
+        waiting_across_time_zones_h=waiting[0].hours_per_unit if known and waiting else None,
+        changes_known_distance=int(waits["changes"]) if known else None,
+        teams=_teams(backend, fl, settings, first),
         offsets=_offsets(backend, offs) if per_person else None,
         working_hours=_hours(backend, wh) if per_person else None)
 
 
-def _teams(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings,
-           reviews: list[dict[str, Any]]) -> list[TeamTimeZones]:
-    team_of = {(r["repo"], r["id"]): r["team"] for r in fetch(
-        backend, change_teams(fl.scope, settings.coordination.teams))}
-    by: dict[str, list[dict[str, Any]]] = {}
-    for r in reviews:
-        by.setdefault(team_of[(r["repo"], r["id"])], []).append(r)
-    out = []
-    for team, rs in sorted(by.items()):
-        timed = [r for r in rs if r["outside_h"] is not None]
-        out.append(TeamTimeZones(
-            team=team, reviews=len(rs),
-            known_distance=sum(1 for r in rs if r["bucket"] != tz.UNKNOWN),
-            cross_tz=sum(1 for r in rs if r["bucket"] in tz.BUCKETS[2:]),
-            pickup_median_h=float(np.median([r["pickup_h"] for r in rs])),
-            outside_hours_share=_share(sum(r["outside_h"] for r in timed),
-                                       sum(r["pickup_h"] for r in timed))))
-    return out
+def _floats(col: pa.ChunkedArray) -> Array:
+    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)  # NULL -> NaN
+
+
+def _values(labels: pa.ChunkedArray, hours: pa.ChunkedArray) -> tuple[npt.NDArray[np.str_], Array]:
+    return np.asarray(labels.to_pylist(), dtype=np.str_), _floats(hours)
+
+
+def _teams(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings, first: ibis.Table
+           ) -> list[TeamTimeZones]:
+    teams = change_teams(fl.scope, settings.coordination.teams)
+    return [TeamTimeZones(
+        team=r["team"], reviews=int(r["reviews"]), known_distance=int(r["known_distance"]),
+        cross_tz=int(r["cross_tz"]), pickup_median_h=r["pickup_median_h"],
+        outside_hours_share=_share(r["outside_h"] or 0.0, r["timed_pickup_h"] or 0.0))
+        for r in fetch(backend, tz.team_figures(first, teams))]
 
 
 def _offsets(backend: ibis.BaseBackend, offs: ibis.Table) -> list[PersonOffset]:

@@ -19,8 +19,9 @@ from leadlens.config import Settings
 from leadlens.conventions import BotRule
 from leadlens.metrics import flow as fm
 
-__all__ = ["BUCKETS", "CROSS_TZ_H", "UNKNOWN", "WORKING_SHARE", "bucket", "distance_h",
-           "first_reviews", "offsets", "person_commits", "round_trips", "time_zone_change_flags",
+__all__ = ["BUCKETS", "CROSS_TZ_H", "UNKNOWN", "WORKING_SHARE", "bucket", "change_waits",
+           "distance_h", "first_reviews", "offset_at", "offsets", "outside_hours", "people",
+           "person_commits", "round_trips", "team_figures", "time_zone_change_flags",
            "working_hours"]
 
 # Distance buckets on fractional hours: [0, 2.5) "0-2 h", [2.5, 5.5) "3-5 h", [5.5, 8.5) "6-8 h",
@@ -267,6 +268,36 @@ def outside_hours(reviews: ir.Table, wh: ir.Table) -> ir.Table:
     zero = t.reviewer_offset_min.notnull() & (t.pickup_h <= 0)
     return out.mutate(outside_h=ibis.ifelse(zero, 0.0, out.outside_h)).drop(
         *[c for c in out.columns if c.endswith("_right")])
+
+
+def people(first: ir.Table) -> ir.Table:
+    """``people``, ``unknown_offset``: the PR authors and reviewers of ``first`` (first reviews),
+    and of them those whose offset was never known."""
+    both = _loose(first.select(login=first.author, known=first.author_offset_min.notnull())).union(
+        _loose(first.select(login=first.reviewer, known=first.reviewer_offset_min.notnull())))
+    who = both.filter(both.login.notnull()).group_by("login").aggregate(known=both.known.any())
+    return who.aggregate(people=who.count(), unknown_offset=who.count(where=~who.known))
+
+
+def change_waits(first: ir.Table) -> ir.Table:
+    """``changes``, ``waited_h``: over the changes whose first review by a person (ties: by
+    reviewer) has a known distance, how many, and the mean of that pickup's hours outside its
+    reviewer's working hours."""
+    w = ibis.window(group_by=["repo", "id"], order_by=["at", "reviewer"])
+    f = first.mutate(k=ibis.row_number().over(w))
+    f = f.filter((f.k == 0) & (f.bucket != UNKNOWN) & f.outside_h.notnull())
+    return f.aggregate(changes=f.count(), waited_h=f.outside_h.mean())
+
+
+def team_figures(first: ir.Table, teams: ir.Table) -> ir.Table:
+    """Per team (``teams``: repo, id, team): reviews, known_distance, cross_tz, pickup_median_h,
+    outside_h and timed_pickup_h (pickup hours of reviews whose outside part is known)."""
+    j = first.join(teams, ["repo", "id"])
+    return j.group_by("team").aggregate(
+        reviews=j.count(), known_distance=j.count(where=j.bucket != UNKNOWN),
+        cross_tz=j.count(where=j.bucket.isin(list(BUCKETS[2:]))),
+        pickup_median_h=j.pickup_h.quantile(0.5), outside_h=j.outside_h.sum(),
+        timed_pickup_h=j.pickup_h.sum(where=j.outside_h.notnull())).order_by("team")
 
 
 def time_zone_change_flags(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings
