@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from forgefixtures import comment, pr, review, t
+from forgefixtures import comment, event, pr, review, t
 from leadlens.analysis.time_zones import (
     NO_OFFSETS,
     NO_PULL_REQUESTS,
@@ -282,3 +282,17 @@ def test_a_reviewers_own_commit_is_no_answer(store: Store) -> None:
     got, _ = figures(store)
     assert got.round_trips == 1 and got.round_trip is not None
     assert {b.bucket: (b.n, b.median_h) for b in got.round_trip if b.n} == {"unknown": (1, 2.0)}
+
+
+def test_pickup_starts_when_a_draft_is_ready(store: Store) -> None:
+    """Opened as a draft 08:00, ready for review 10:00, sam reviews 11:00: a pickup of 1 h, not
+    3 h. Before that, sam commented on the draft at 09:00 (a comment, not a review: no pickup)."""
+    pr(store.con, R, 1, created="2024-06-03T08:00", merged="2024-06-03T12:00", merge_sha="1" * 40,
+       author="ann")
+    event(store.con, R, 1, "ready_for_review", "2024-06-03T10:00", actor="ann")
+    comment(store.con, R, 1, "sam", "2024-06-03T09:00")
+    review(store.con, R, 1, "sam", "APPROVED", "2024-06-03T11:00")
+    derive_forge(store, R)
+    got, _ = figures(store)
+    assert got.pickup is not None
+    assert {b.bucket: (b.n, b.median_h) for b in got.pickup if b.n} == {"unknown": (1, 1.0)}
