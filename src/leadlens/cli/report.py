@@ -59,6 +59,12 @@ def report_cmd(
         " .leadlens/policy.toml).")] = None,
     codeowners: Annotated[Path | None, typer.Option(
         "--codeowners", help="With --audit: a CODEOWNERS file to apply.")] = None,
+    per_person: Annotated[bool, typer.Option(
+        "--per-person", help="Name people in the coordination signals (time zones, questions,"
+        " context switching, ...); team-level only by default.")] = False,
+    coordination: Annotated[bool, typer.Option(
+        "--coordination/--no-coordination", help="The specification-quality and coordination"
+        " sections (docs/metrics-coordination.md); --no-coordination is faster.")] = True,
 ) -> None:
     """Where does delivery time go, and what could speeding up any stage buy?"""
     check_format(fmt, REPORT_FORMATS)
@@ -80,7 +86,8 @@ def report_cmd(
         policy, owners = load(policy_file), read_codeowners(codeowners)
     with report_store(paths, store, settings, line_history) as (st, ok):
         report = build_report(engines.connect(st), scope, k=k, rework_days=settings.rework_days,
-                              as_of=at, settings=settings, ai=Cohorts(per_metric=False))
+                              as_of=at, settings=settings, ai=Cohorts(per_metric=False),
+                              coordination=coordination, per_person=per_person)
         if policy is not None:
             from leadlens.cli.audit import audit_of
 

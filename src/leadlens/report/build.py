@@ -11,7 +11,12 @@ import ibis
 
 from leadlens import __version__
 from leadlens.analysis.flow_summary import flow_summary
-from leadlens.analysis.headline import flow_headline, items_headline, trend_headline
+from leadlens.analysis.headline import (
+    flow_headline,
+    items_headline,
+    trend_headline,
+    waiting_headline,
+)
 from leadlens.analysis.impact import Cohorts
 from leadlens.analysis.items_summary import has_items, item_figures
 from leadlens.attribution import Rules
@@ -25,6 +30,7 @@ from leadlens.config import (
 from leadlens.metrics import flow as fm
 from leadlens.metrics import pulls
 from leadlens.metrics.items import item_flow
+from leadlens.report.coordination import coordination_sections
 from leadlens.report.model import AiSection, Report
 from leadlens.report.sections import ai_section, change_trend, forge_sections, item_trend
 
@@ -38,11 +44,13 @@ LOW_COVERAGE = 0.5
 def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = DEFAULT_K,
                  rework_days: float = DEFAULT_REWORK_DAYS, as_of: datetime | None = None,
                  settings: Settings | None = None, ai: Cohorts | None = None,
-                 resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> Report:
+                 resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
+                 coordination: bool = True, per_person: bool = False) -> Report:
     """Every figure of the report over ``filters``' scope (DESIGN.md, Aggregates), led by the
     trend over the twelve months before ``as_of`` (its own windows: ``filters``' dates do not
     apply to it; ``resamples`` and ``seed`` are its bootstrap's); with ``ai`` (the cohorts to
-    compare), the AI section too, by the settings' attribution rules."""
+    compare), the AI section too, by the settings' attribution rules; with ``coordination``, the
+    specification-quality and coordination sections (people named only with ``per_person``)."""
     as_of = as_of or datetime.now(UTC)
     settings = settings or Settings()
     # One flow for every section: they share its scope and its materialised tables.
@@ -77,14 +85,22 @@ def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = D
         headline = trend_headline(trend, end)
         if items is not None and items.delivered:
             headline += items_headline(items)
+        spec = coord = None
+        waiting: list[str] = []
+        if coordination:
+            coord, spec = coordination_sections(
+                backend, fl, filters, settings, as_of, figures=figures, items=items,
+                item_flow=ifl, per_person=per_person, resamples=resamples, seed=seed)
+            waiting = waiting_headline(coord.waiting_causes)
         section = None if ai is None else ai_section(
             backend, fl, filters, Rules.of(settings.ai), ai, rework_days=rework_days)
         return Report(leadlens_version=__version__, generated_at=datetime.now(UTC),
                       scope=summary.scope, trend=trend,
-                      headline=headline + flow_headline(figures, summary.scope),
+                      headline=headline + flow_headline(figures, summary.scope) + waiting,
                       messages=summary.messages + notes, **dict(figures),
                       ai=section, dora=dora, review=review,
-                      abandoned=pulls.abandoned(backend, filters), items=items)
+                      abandoned=pulls.abandoned(backend, filters), items=items,
+                      spec_quality=spec, coordination=coord)
     finally:
         fl.release()
 

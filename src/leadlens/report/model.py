@@ -11,13 +11,20 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from leadlens.analysis.amdahl import AmdahlCheck
+from leadlens.analysis.collisions import CollisionFigures
+from leadlens.analysis.escapes import EscapeFigures
 from leadlens.analysis.figures import FlowFigures, Scope
+from leadlens.analysis.handoffs import HandoffFigures
 from leadlens.analysis.items_summary import ItemFigures
+from leadlens.analysis.questions import QuestionFigures
+from leadlens.analysis.spec_quality import SpecQuality
 from leadlens.analysis.stats import Comparison, DiD
+from leadlens.analysis.time_zones import TimeZoneFigures
 from leadlens.analysis.trend import Trend
+from leadlens.analysis.waiting import WaitingCause
 from leadlens.metrics.dora import Dora
 
-__all__ = ["AiSection", "BacklogDay", "Report", "ReviewSignals", "RuleCount", "Survival",
+__all__ = ["AiSection", "BacklogDay", "Coordination", "Report", "ReviewSignals", "RuleCount", "Survival",
            "ToolPullRequests"]
 
 
@@ -124,6 +131,20 @@ class ReviewSignals(_Model):
     null_reasons: dict[str, str]
 
 
+class Coordination(_Model):
+    """Why work waits around the code (docs/metrics-coordination.md): each signal null with its
+    reason when the store lacks what it needs; people named only with ``per_person``."""
+
+    per_person: bool  # --per-person: the signals' per-person lists are filled
+    questions: QuestionFigures  # clarification and decision latency
+    time_zones: TimeZoneFigures
+    handoffs: HandoffFigures  # handoffs, blocked time, cross-team links, WIP, context switching
+    collisions: CollisionFigures
+    defect_escapes: EscapeFigures
+    waiting_causes: list[WaitingCause]  # every cause measured (stages' too), most hours first
+    largest_waiting_cause: WaitingCause | None  # the first of them
+
+
 class _Header(_Model):
     leadlens_version: str
     generated_at: datetime
@@ -147,3 +168,5 @@ class Report(FlowFigures, _Header):
     abandoned: int | None = None  # PRs created in scope, closed unmerged; null without PR data
     items: ItemFigures | None = None  # work items: spec → production; null without work items
     audit: dict[str, Any] | None = None  # `leadlens report --audit`: the audit (docs/audit.md)
+    spec_quality: SpecQuality | None = None  # how well work items were specified
+    coordination: Coordination | None = None  # why work waits around the code
