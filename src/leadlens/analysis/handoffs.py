@@ -70,7 +70,7 @@ class Blocked(_Figure):
 
 
 class Difference(_Figure):
-    """A median lead time without and with a property, their difference (with − without) and
+    """A median lead time without and with a property, their difference (with - without) and
     its 95% interval (analysis.stats.compare); None with the reason when evidence is lacking."""
 
     n_without: int

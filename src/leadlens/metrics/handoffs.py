@@ -18,8 +18,17 @@ from leadlens.metrics.flow import plausible_milestones
 from leadlens.metrics.teams import COMPONENT, Teams, item_teams
 from leadlens.timeline import seconds_between
 
-__all__ = ["TS", "assignee_changes", "blocked_time", "change_participants", "cross_team_links",
-           "is_person", "item_life", "loose", "item_participants"]
+__all__ = [
+    "TS",
+    "assignee_changes",
+    "blocked_time",
+    "change_participants",
+    "cross_team_links",
+    "is_person",
+    "item_life",
+    "item_participants",
+    "loose",
+]
 
 TS = "timestamp('UTC', 6)"
 

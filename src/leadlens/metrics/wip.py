@@ -63,8 +63,8 @@ def change_work(backend: ibis.BaseBackend, bots: BotRule, as_of: datetime) -> ir
     p = p.filter(is_person(bots, p.author, p.author_is_bot))
     ch = backend.table("changes").select("repo", cid="id", cnum="number")
     p = p.left_join(ch, [p.repo == ch.repo, p.number == ch.cnum])
-    prs = p.select(who=p.author, repo=p.repo, id=ibis.coalesce(p.cid, p.repo + "#pr" + p.number.cast("string")),
-                   change=p.cid,
+    pr_id = p.repo + "#pr" + p.number.cast("string")  # a pull request no change holds yet
+    prs = p.select(who=p.author, repo=p.repo, id=ibis.coalesce(p.cid, pr_id), change=p.cid,
                    start=ibis.least(p.first_commit, p.created_at).cast(TS),
                    end=ibis.coalesce(p.merged_at, p.closed_at, now).cast(TS))
     ms = plausible_milestones(backend)
