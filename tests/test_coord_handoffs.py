@@ -24,7 +24,7 @@ from leadlens.analysis.handoffs import (
 from leadlens.config import Settings
 from leadlens.engines import connect, rows
 from leadlens.metrics import flow as fm
-from leadlens.metrics.handoffs import assignee_changes, blocked_time
+from leadlens.metrics.handoffs import assignee_changes, blocked_time, cross_team_links
 from leadlens.pipeline import ingest_git
 from leadlens.sources.jira.ingest import JiraReplay
 from leadlens.store import Store, open_store
@@ -92,7 +92,7 @@ def _jira(con: duckdb.DuckDBPyConnection) -> None:
     jira_issue(con, "3", "ABC-3", created="2024-03-05T10:00", status_id="4",
                resolved="2024-03-06T06:00")
     _move(con, "3", "2024-03-06T06:00", "To Do", "Done")
-    # ABC-4: the same, but its blocker exists from 05:00: [00:00, 10:00] ∪ [05:00, +20 h] = 25 h.
+    # ABC-4: the same, but its blocker exists from 05:00: [00:00, 10:00] and [05:00, +20 h] = 25 h.
     jira_issue(con, "4", "ABC-4", created="2024-03-01T00:00", status_id="4",
                resolved="2024-03-09T00:00")
     _move(con, "4", "2024-03-04T00:00", "To Do", "In Progress")
@@ -140,18 +140,26 @@ def _figures(store: Store, filters: fm.Filters = MARCH, settings: Settings | Non
              **kw: Any) -> HandoffFigures:
     backend = connect(store)
     fl = fm.flow(backend, filters)
-    return handoff_figures(backend, fl, filters, settings or Settings(), AS_OF, resamples=199,
-                           **kw)
+    try:
+        return handoff_figures(backend, fl, filters, settings or Settings(), AS_OF,
+                               resamples=199, **kw)
+    finally:
+        fl.release()
 
 
-def test_assignee_changes(jira_store: Store) -> None:
+@pytest.fixture(scope="module")
+def jira_figs(jira_store: Store) -> HandoffFigures:
+    return _figures(jira_store, per_person=True)
+
+
+def test_assignee_changes(jira_store: Store, jira_figs: HandoffFigures) -> None:
     got = {r["item_id"]: r["handoffs"] for r in rows(connect(jira_store),
                                                       assignee_changes(connect(jira_store)))}
     # ABC-1: alice → bob → (nobody) → carol = 2; XYZ-1: erin → frank = 1; the rest none (ABC-9
     # has no changelog at all: 0, its history is in the store).
     assert got == {"ABC-1": 2, "ABC-2": 0, "ABC-3": 0, "ABC-4": 0, "ABC-5": 0, "ABC-6": 0,
                    "ABC-7": 0, "ABC-9": 0, "XYZ-1": 1}
-    f = _figures(jira_store)
+    f = jira_figs
     a = f.assignee_changes
     assert a is not None
     # nine items: [0 x7, 1, 2]; p85 at 0.85 * 8 = 6.8: 0 + 0.8 * (1 - 0)
@@ -161,8 +169,8 @@ def test_assignee_changes(jira_store: Store) -> None:
     assert by == {"ABC": (8, 0.0, 1 / 8), "XYZ": (1, 1.0, 1.0)}
 
 
-def test_participants(jira_store: Store) -> None:
-    p = _figures(jira_store).item_participants
+def test_participants(jira_figs: HandoffFigures) -> None:
+    p = jira_figs.item_participants
     # ABC-1: acc-1 (reporter, moves), alice, bob, carol, dave (a comment); the app account's
     # comment is no person's. ABC-6: acc-1, carol. XYZ-1: acc-1, erin, frank. Others: acc-1.
     # [1 x6, 2, 3, 5]: median 1, mean 16/9, p85 at 6.8: 2 + 0.8 * (3 - 2)
@@ -170,17 +178,17 @@ def test_participants(jira_store: Store) -> None:
     assert (p.n, p.median, p.mean, p.p85) == (9, 1.0, pytest.approx(16 / 9), pytest.approx(2.8))
 
 
-def test_blocked_union_and_clipping(jira_store: Store) -> None:
+def test_blocked_union_and_clipping(jira_store: Store, jira_figs: HandoffFigures) -> None:
     b = {r["item_id"]: r for r in rows(connect(jira_store), blocked_time(
         connect(jira_store), ("Blocked", "On Hold"), AS_OF))}
     hours = {k: r["blocked_s"] / H for k, r in b.items()}
     # ABC-2: flagged [03-05 00:00, 10:00] and blocked by ABC-3 [10:00, 03-06 06:00]: 10 + 20
-    # ABC-4: [00:00, 10:00] ∪ [05:00, 03-06 01:00] = 25 (not 30: the overlap counts once)
+    # ABC-4: [00:00, 10:00] and [05:00, 03-06 01:00] = 25 (not 30: the overlap counts once)
     # ABC-6: Blocked 03-03 00:00 → 12:00; ABC-7: Blocked since 03-20 00:00, as_of 05:00
     assert hours == {"ABC-2": 30.0, "ABC-4": 25.0, "ABC-6": 12.0, "ABC-7": 5.0}
     assert (b["ABC-2"]["flagged"], b["ABC-2"]["blocked_by"], b["ABC-2"]["status"]) == (
         True, True, False)
-    f = _figures(jira_store)
+    f = jira_figs
     bl = f.blocked
     assert bl is not None
     # 4 of 9 blocked, 72 h over 9 items; median of [5, 12, 25, 30]
@@ -192,8 +200,8 @@ def test_blocked_union_and_clipping(jira_store: Store) -> None:
     assert (w.cause, w.unit, w.units, w.hours_per_unit) == ("blocked", "item", 6, 12.0)
 
 
-def test_cross_team(jira_store: Store) -> None:
-    c = _figures(jira_store).cross_team
+def test_cross_team(jira_store: Store, jira_figs: HandoffFigures) -> None:
+    c = jira_figs.cross_team
     assert c is not None
     # ABC-1 → OTHER-9 (not stored: its project is its team), ABC-2 ↔ XYZ-1; ABC's blockers are
     # its own team's.
@@ -201,13 +209,15 @@ def test_cross_team(jira_store: Store) -> None:
     # no item was delivered (no changes): no lead time to compare, and the reason says so
     assert (c.lead_time.n_with, c.lead_time.n_without) == (0, 0)
     assert c.lead_time.difference_s is None and c.lead_time.reason
-    one_team = Settings(teams={"core": ["ABC", "XYZ"]})
-    c = _figures(jira_store, settings=one_team).cross_team
-    assert c is not None and (c.linked_items, c.links) == (1, 1)  # only OTHER-9 is elsewhere
+    one_team = Settings(teams={"core": ["ABC", "XYZ"]}).coordination.teams
+    backend = connect(jira_store)
+    got = {r["item_id"]: r["cross_links"]
+           for r in rows(backend, cross_team_links(backend, one_team)) if r["cross_links"]}
+    assert got == {"ABC-1": 1}  # only OTHER-9 (a project no team names) is elsewhere
 
 
-def test_wip_per_team_per_day(jira_store: Store) -> None:
-    f = _figures(jira_store)
+def test_wip_per_team_per_day(jira_figs: HandoffFigures) -> None:
+    f = jira_figs
     assert (f.first_day, f.last_day) == (date(2024, 3, 1), date(2024, 3, 10))
     series: dict[str, list[int]] = {}
     for d in f.wip_daily or []:
@@ -219,18 +229,16 @@ def test_wip_per_team_per_day(jira_store: Store) -> None:
         ("ABC", 10, 3.0, 3), ("XYZ", 10, 1.0, 1)]
 
 
-def test_context_switching_of_items(jira_store: Store) -> None:
-    f = _figures(jira_store)
+def test_context_switching_of_items(jira_figs: HandoffFigures) -> None:
+    f = jira_figs
     cs = f.context_switching
     # carol: ABC-1 03-02..03-10 (9 days), ABC-6 beside it on 03-02 and 03-03; frank: XYZ-1
-    # 03-03..03-10 (8 days). Nobody is named without per_person.
+    # 03-03..03-10 (8 days).
     assert cs is not None and (cs.person_days, cs.switching_days) == (17, 2)
-    assert f.people is None
     # no changes in scope: the change figures are null with the reason
     assert f.change_participants is None
     assert f.null_reasons == {"change_participants": "no changes in scope"}
-    people = _figures(jira_store, per_person=True).people
-    assert [(p.person, p.person_days, p.switching_days) for p in people or []] == [
+    assert [(p.person, p.person_days, p.switching_days) for p in f.people or []] == [
         ("carol", 9, 2), ("frank", 8, 0)]
 
 
@@ -292,8 +300,13 @@ PR_WINDOW = fm.Filters(since=datetime(2024, 3, 4, tzinfo=UTC),
                        until=datetime(2024, 3, 7, tzinfo=UTC))
 
 
-def test_two_prs_the_same_day(pr_store: Store) -> None:
-    f = _figures(pr_store, PR_WINDOW, per_person=True)
+@pytest.fixture(scope="module")
+def pr_figs(pr_store: Store) -> HandoffFigures:
+    return _figures(pr_store, PR_WINDOW, per_person=True)
+
+
+def test_two_prs_the_same_day(pr_figs: HandoffFigures) -> None:
+    f = pr_figs
     cs = f.context_switching
     # ann: 03-04 (#50 with #1: one stream), 03-05 (#50/#1 and #2), 03-06 (#2); ben: 03-04 (#3).
     # The bot's pull request is nobody's work.
@@ -307,8 +320,8 @@ def test_two_prs_the_same_day(pr_store: Store) -> None:
     assert lt.difference_s is None and lt.reason and "need 20" in lt.reason
 
 
-def test_github_issue_handoffs_and_participants(pr_store: Store) -> None:
-    f = _figures(pr_store, PR_WINDOW)
+def test_github_issue_handoffs_and_participants(pr_figs: HandoffFigures) -> None:
+    f = pr_figs
     a = f.assignee_changes
     # #50: ben → ann = 1; #51's repository has no issue events: unknown, not 0
     assert a is not None and (a.items, a.median) == (1, 1.0)
@@ -375,7 +388,7 @@ def test_git_only_store(tmp_path: Path) -> None:
     # two direct pushes, one author each
     c = f.change_participants
     assert c is not None and (c.n, c.median) == (2, 1.0)
-    assert f.waiting == []
+    assert f.waiting == [] and f.people is None  # nobody is named without per_person
     store.close()
 
 
@@ -405,7 +418,16 @@ def test_recorded_jira(tmp_path: Path) -> None:
     a, b, c = f.assignee_changes, f.blocked, f.cross_team
     assert a is not None and b is not None and c is not None
     assert (a.items, a.share_with_handoff) == (55, pytest.approx(5 / 55))
-    # DZFNK0168-1 is blocked by DZFNK0168-5, DZFNK0168-22 by DZFNK0168-2 (issue links); neither
-    # blocker nor blocked item is done: blocked from the later creation until as_of.
-    assert (b.blocked_items, b.by_kind["blocked_by"]) == (2, 2)
+    # DZFNK0168-1 is blocked by DZFNK0168-5 (created 2023-05-29 03:57:14), DZFNK0168-22 by
+    # DZFNK0168-2 (its creation, 03:57:08, is earlier than -22's, 03:57:49); none is done, so
+    # each waits from the later creation to as_of (2026-01-01): 81,892,966 s and 81,892,931 s.
+    # DZFNK0168-20 is blocked by IP8CUD168-35406, which is not in the store: not counted.
+    blocked = {r["item_id"]: r["blocked_s"] for r in rows(backend, blocked_time(
+        backend, ("Blocked",), datetime(2026, 1, 1, tzinfo=UTC)))}
+    assert blocked == {"DZFNK0168-1": 81892966.0, "DZFNK0168-22": 81892931.0}
+    assert (b.blocked_items, b.by_kind["blocked_by"], b.share_blocked) == (
+        2, 2, pytest.approx(2 / 55))
+    # Issue links to another project (SQL: the other key's project is not the issue's):
+    # DZFNK0168-11, -14, -16, -17 one each, -20 two (IP8CUD168-35304 and -35406).
+    assert (c.items, c.linked_items, c.links) == (55, 5, 6)
     store.close()

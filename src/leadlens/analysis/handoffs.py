@@ -5,6 +5,7 @@ flow"; JSON ``coordination.handoffs``)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -139,11 +140,9 @@ class HandoffFigures(_Figure):
     people: list[PersonSwitching] | None  # only with per_person
 
 
-def _items_in_scope(backend: ibis.BaseBackend, filters: fm.Filters, as_of: datetime
-                    ) -> ir.Table:
+def _items_in_scope(life: ir.Table, filters: fm.Filters, as_of: datetime) -> ir.Table:
     """Items (bots left out unless asked for) whose life — creation to done, or to ``as_of`` —
     meets the window ``[since, until)``."""
-    life = item_life(backend, as_of)
     life = life.filter(life.created <= as_of)
     if not filters.include_bots:
         life = life.filter(~life.is_bot)
@@ -200,8 +199,9 @@ def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     co = settings.coordination
     items = has_items(backend)
     changes = int(one(backend, fl.scope.aggregate(n=fl.scope.count()))["n"] or 0)
-    work = change_work(backend, bots, as_of)
-    life = _items_in_scope(backend, filters, as_of)
+    every = fl.cache(item_life(backend, as_of))
+    work = fl.cache(change_work(backend, bots, as_of, every))
+    life = fl.cache(_items_in_scope(every, filters, as_of))
     first, last = _days(backend, filters, as_of, work, life)
     null: dict[str, str] = {}
     if not items and not changes:
@@ -217,6 +217,8 @@ def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     if not changes:
         null["change_participants"] = "no changes in scope"
     switching, people = _switching(backend, fl, work, first, last, per_person, resamples, seed)
+    if switching is None:
+        null["context_switching"] = "no work in progress: no item or change started by then"
     if not items:
         for name in ("assignee_changes", "assignee_changes_by_team", "item_participants",
                      "blocked", "cross_team", "wip_by_team", "wip_daily"):
@@ -230,8 +232,9 @@ def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     overall, by_team = _handoffs(backend, scope, co.teams)
     ip = item_participants(backend, bots)
     per_item = scope.left_join(ip.group_by("item_id").aggregate(n=ip.who.nunique()), "item_id")
-    blocked, waiting = _blocked(backend, scope, co.blocked_statuses, as_of)
-    wip_team, wip_daily = _wip(backend, co.teams, as_of, first, last, filters.include_bots)
+    blocked, waiting = _blocked(backend, scope, co.blocked_statuses, as_of, every)
+    wip_team, wip_daily = _wip(backend, co.teams, as_of, first, last, filters.include_bots,
+                               every)
     return HandoffFigures(
         reason=None, null_reasons=null, waiting=waiting, first_day=first, last_day=last,
         assignee_changes=overall, assignee_changes_by_team=by_team,
@@ -261,8 +264,8 @@ def _handoffs(backend: ibis.BaseBackend, scope: ir.Table, teams: tuple[tuple[str
 
 
 def _blocked(backend: ibis.BaseBackend, scope: ir.Table, statuses: tuple[str, ...],
-             as_of: datetime) -> tuple[Blocked, list[WaitingCause]]:
-    b = blocked_time(backend, statuses, as_of)
+             as_of: datetime, life: ir.Table) -> tuple[Blocked, list[WaitingCause]]:
+    b = blocked_time(backend, statuses, as_of, life)
     j = scope.left_join(b, "item_id")
     secs = j.blocked_s.fill_null(0.0)
     got = one(backend, j.aggregate(
@@ -290,18 +293,22 @@ def _blocked(backend: ibis.BaseBackend, scope: ir.Table, statuses: tuple[str, ..
 def _cross_team(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, scope: ir.Table,
                 teams: tuple[tuple[str, tuple[str, ...]], ...], resamples: int, seed: int
                 ) -> CrossTeam:
-    ct = cross_team_links(backend, teams)
+    ct = fl.cache(cross_team_links(backend, teams))
     j = scope.join(ct, "item_id")
     got = one(backend, j.aggregate(items=j.count(), hit=j.count(where=j.cross_links > 0),
                                    links=j.cross_links.sum()))
     n, hit = int(got["items"] or 0), int(got["hit"] or 0)
-    done = delivered_items(item_flow(backend, filters, fl.cache), filters)
-    if filters.since is not None:
-        done = done.filter(done.delivered_at >= filters.since)
-    if filters.until is not None:
-        done = done.filter(done.delivered_at < filters.until)
-    d = done.join(ct, "item_id")
-    lt = rows(backend, d.select("lead_time_s", cross=d.cross_links > 0))
+    lt: list[dict[str, Any]] = []
+    # An item is delivered by its changes: with no item linked to a change, none is.
+    if one(backend, backend.table("item_links").aggregate(n=ibis._.count()))["n"]:
+        # Only the spans are read: the item timeline's segments are never computed here.
+        done = delivered_items(item_flow(backend, filters), filters)
+        if filters.since is not None:
+            done = done.filter(done.delivered_at >= filters.since)
+        if filters.until is not None:
+            done = done.filter(done.delivered_at < filters.until)
+        d = done.join(ct, "item_id")
+        lt = rows(backend, d.select("lead_time_s", cross=d.cross_links > 0))
     diff = _difference("spec_to_production_s",
                        [r["lead_time_s"] for r in lt if not r["cross"]],
                        [r["lead_time_s"] for r in lt if r["cross"]],
@@ -311,12 +318,12 @@ def _cross_team(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, sco
 
 
 def _wip(backend: ibis.BaseBackend, teams: tuple[tuple[str, tuple[str, ...]], ...],
-         as_of: datetime, first: date | None, last: date | None, include_bots: bool
-         ) -> tuple[list[TeamWip], list[WipDay]]:
+         as_of: datetime, first: date | None, last: date | None, include_bots: bool,
+         life: ir.Table) -> tuple[list[TeamWip], list[WipDay]]:
     if first is None or last is None:
         return [], []
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    w = item_wip(backend, teams, as_of, days, include_bots)
+    w = item_wip(backend, teams, as_of, days, include_bots, life)
     per_team = rows(backend, w.group_by("team").aggregate(
         days=w.count(), median=w.wip.quantile(0.5), max=w.wip.max()).order_by("team"))
     daily = rows(backend, w.order_by(["day", "team"]))

@@ -192,7 +192,8 @@ def change_participants(backend: ibis.BaseBackend, scope: ir.Table, bots: BotRul
 
 def _pairs(backend: ibis.BaseBackend) -> ir.Table:
     """Every link between two items: ``item_id``, ``other`` (the other item's id when it is in
-    the store), ``other_project``, ``blocked_by`` (the other item blocks this one)."""
+    the store), ``other_key`` (its key, stored or not), ``other_project``, ``blocked_by`` (the
+    other item blocks this one)."""
     links = backend.table("jira_issue_links")
     jira = _jira_items(backend)
     wi = backend.table("work_items").select(o_native="native_id", o_id="id", o_src="source")
@@ -203,12 +204,12 @@ def _pairs(backend: ibis.BaseBackend) -> ir.Table:
     j = links.join(jira, "issue_id").left_join(
         wi, [links.other_id == wi.o_native, wi.o_src == "jira"])
     key = ibis.coalesce(j.o_id, j.other_key)
-    jl = j.select(item_id=j.item_id, other=j.o_id,
+    jl = j.select(item_id=j.item_id, other=j.o_id, other_key=key,
                   other_project=key.re_extract(r"^(.*)-[0-9]+$", 1).nullif(""),
                   blocked_by=blocked_by, blocks=blocks)
     # A link is listed on both issues; one listed on one side only still counts once each way.
     rev = jl.filter(jl.other.notnull()).select(
-        item_id=jl.other, other=jl.item_id,
+        item_id=jl.other, other=jl.item_id, other_key=jl.item_id,
         other_project=jl.item_id.re_extract(r"^(.*)-[0-9]+$", 1).nullif(""),
         blocked_by=jl.blocks, blocks=jl.blocked_by)
     rel = backend.table("issue_relations")
@@ -216,14 +217,15 @@ def _pairs(backend: ibis.BaseBackend) -> ir.Table:
                      o_native=rel.other_repo + "#" + rel.other_number.cast("string"))
     gh = _github_items(backend)
     gj = rel.join(gh, "native").left_join(wi, [rel.o_native == wi.o_native, wi.o_src == "github"])
-    gl = gj.select(item_id=gj.item_id, other=gj.o_id, other_project=gj.other_repo,
+    gl = gj.select(item_id=gj.item_id, other=gj.o_id, other_key=gj.o_native,
+                   other_project=gj.other_repo,
                    blocked_by=gj.relation == "blocked_by", blocks=ibis.literal(False))
     grev = gl.filter(gl.other.notnull()).select(
-        item_id=gl.other, other=gl.item_id,
+        item_id=gl.other, other=gl.item_id, other_key=gl.item_id,
         other_project=gl.item_id.re_extract(r"^(.*)#[0-9]+$", 1), blocked_by=gl.blocks,
         blocks=gl.blocked_by)
     allp = loose(jl).union(loose(rev), loose(gl), loose(grev), distinct=False)
-    return allp.group_by(["item_id", "other", "other_project"]).aggregate(
+    return allp.group_by(["item_id", "other", "other_key", "other_project"]).aggregate(
         blocked_by=allp.blocked_by.fill_null(False).any())
 
 
@@ -251,15 +253,16 @@ def cross_team_links(backend: ibis.BaseBackend, teams: Teams) -> ir.Table:
 
 
 def blocked_time(backend: ibis.BaseBackend, blocked_statuses: tuple[str, ...],
-                 as_of: datetime) -> ir.Table:
+                 as_of: datetime, life: ir.Table | None = None) -> ir.Table:
     """``item_id``, ``blocked_s``, ``flagged``, ``status``, ``blocked_by``: per item ever blocked,
     the seconds it was blocked (the union of its blocked intervals: an hour flagged and in a
     blocked status counts once) and by what. An item is blocked while flagged (Jira changelog
     ``Flagged`` set, until cleared), while in a ``blocked_statuses`` status (until its next
     status move), and while an item linked as blocking it is not done: from the later of both
     items' creation until the blocker's ``done`` (``item_life``). Every interval ends at the
-    item's own ``done`` and at ``as_of`` (still blocked: up to now)."""
-    life = item_life(backend, as_of)
+    item's own ``done`` and at ``as_of`` (still blocked: up to now). ``life``: ``item_life``
+    when the caller has it."""
+    life = item_life(backend, as_of) if life is None else life
     now = ibis.literal(as_of).cast(TS)
     cl = backend.table("jira_changelog")
     cl = cl.filter(cl.field.lower() == "flagged")

@@ -27,11 +27,11 @@ def _days(t: ir.Table) -> ir.Table:
 
 
 def item_wip(backend: ibis.BaseBackend, teams: Teams, as_of: datetime, days: list[date],
-             include_bots: bool) -> ir.Table:
+             include_bots: bool, life: ir.Table | None = None) -> ir.Table:
     """``team``, ``day``, ``wip``: per team and each of ``days``, the items in progress on it
     (from ``started`` to ``done``, or to ``as_of`` while not done; ``item_life``); 0 on a day
     when the team had none (teams are those with any item)."""
-    life = item_life(backend, as_of)
+    life = item_life(backend, as_of) if life is None else life
     if not include_bots:
         life = life.filter(~life.is_bot)
     now = ibis.literal(as_of).cast(TS)
@@ -47,14 +47,15 @@ def item_wip(backend: ibis.BaseBackend, teams: Teams, as_of: datetime, days: lis
     return j.select(grid.team, grid.day, wip=j.wip.fill_null(0))
 
 
-def change_work(backend: ibis.BaseBackend, bots: BotRule, as_of: datetime) -> ir.Table:
+def change_work(backend: ibis.BaseBackend, bots: BotRule, as_of: datetime,
+                life: ir.Table | None = None) -> ir.Table:
     """``who``, ``stream``, ``kind``, ``start``, ``end``, ``repo``, ``id`` (the change, NULL for an
     item): each person's work in progress. A pull request is in progress from its first commit
     (or its opening, when earlier) to its merge or close (open: up to ``as_of``); a change without
     a pull request from its ``work_started`` to its ``merged``; an item from ``started`` to
     ``done`` (``item_life``) for its current assignee. A change that serves an item is part of
     that item's stream (the first item by id), so working on an item and its pull request is one
-    stream, not two."""
+    stream, not two. ``life``: ``item_life`` when the caller has it."""
     now = ibis.literal(as_of).cast(TS)
     pr = backend.table("pull_requests")
     prc = backend.table("pr_commits")
@@ -83,7 +84,7 @@ def change_work(backend: ibis.BaseBackend, bots: BotRule, as_of: datetime) -> ir
     cj = changes.left_join(served, [changes.repo == served.repo, changes.change == served.change_id])
     changes = cj.select(cj.who, stream=ibis.coalesce(cj.item, cj.id), kind=ibis.literal("change"),
                         start=cj.start, end=cj.end, repo=changes.repo, id=cj.change)
-    life = item_life(backend, as_of)
+    life = item_life(backend, as_of) if life is None else life
     assignee = _assignees(backend, bots)
     it = life.join(assignee, "item_id")
     items = it.filter(it.started.notnull()).select(
