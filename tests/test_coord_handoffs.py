@@ -348,18 +348,31 @@ def test_change_flags(pr_store: Store) -> None:
                    "org/app#3": (None, None, False)}
 
 
-def test_context_switching_lead_time_difference(tmp_path: Path) -> None:
+def test_lead_time_differences(tmp_path: Path) -> None:
     store = open_store(tmp_path / "s.duckdb")
+    con = store.con
     # 20 focused changes by 20 people, lead times 10..29 h (median 19.5 h); 10 people with two
     # pull requests in progress the same day, lead times 20..39 h (median 29.5 h).
     for k in range(20):
-        _change(store.con, 100 + k, f"f{k}", "2024-03-04T00:00",
+        _change(con, 100 + k, f"f{k}", "2024-03-04T00:00",
                 f"2024-03-04T{10 + k:02d}:00" if k < 14 else f"2024-03-05T{k - 14:02d}:00")
     for k in range(10):
         for j in range(2):
             hours = 20 + 2 * k + j
-            _change(store.con, 200 + 2 * k + j, f"s{k}", f"2024-03-04T0{j}:00",
+            _change(con, 200 + 2 * k + j, f"s{k}", f"2024-03-04T0{j}:00",
                     f"2024-03-0{4 + (j + hours) // 24}T{(j + hours) % 24:02d}:00")
+    # Each change closes its own issue, created 03-04 00:00 (spec → production: to the merge,
+    # as the repository has no release); the issues of the context-switched changes are blocked
+    # by an issue of another repository (another team).
+    for n in [*range(100, 120), *range(200, 220)]:
+        issue(con, "org/app", 1000 + n, created="2024-03-04T00:00", closed="2024-03-06T12:00",
+              labels=())
+        con.execute("INSERT INTO closing_references VALUES ('org/app', ?, 'org/app', ?,"
+                    " 'body_keyword', 'fixes', ?)", [n, 1000 + n, FETCHED])
+        if n >= 200:
+            con.execute("INSERT INTO issue_relations VALUES ('org/app', ?, 'blocked_by',"
+                        " 'org/lib', ?, ?)", [1000 + n, n, FETCHED])
+    assert derive.items(store, Settings()) is not None
     f = _figures(store, fm.Filters(), per_person=False)
     lt = f.context_switching.lead_time if f.context_switching else None
     assert lt is not None and (lt.n_without, lt.n_with) == (20, 20)
@@ -367,8 +380,15 @@ def test_context_switching_lead_time_difference(tmp_path: Path) -> None:
         19.5 * H, 29.5 * H, 10 * H)
     assert lt.ci_low_s is not None and lt.ci_high_s is not None
     assert lt.ci_low_s <= 10 * H <= lt.ci_high_s
-    # no work items: every item figure is null with the reason
-    assert f.assignee_changes is None and f.null_reasons["blocked"] == NO_ITEMS
+    c = f.cross_team
+    # the linked issues' spec → production: 20 + 2k h (first PR) and 22 + 2k h (the second,
+    # opened an hour later, 21 + 2k h long), k = 0..9: the 10th and 11th of 20 are both 30 h
+    assert c is not None and (c.items, c.linked_items, c.links) == (40, 20, 20)
+    d = c.lead_time
+    assert (d.n_without, d.n_with, d.median_without_s, d.median_with_s, d.difference_s) == (
+        20, 20, 19.5 * H, 30 * H, 10.5 * H)
+    assert d.ci_low_s is not None and d.ci_high_s is not None
+    assert d.ci_low_s <= 10.5 * H <= d.ci_high_s
     store.close()
 
 
