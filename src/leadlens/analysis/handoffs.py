@@ -28,7 +28,7 @@ from leadlens.metrics.handoffs import (
     item_participants,
 )
 from leadlens.metrics.items import item_flow
-from leadlens.metrics.teams import item_teams
+from leadlens.metrics.teams import Teams, item_teams
 from leadlens.metrics.wip import change_work, item_wip, person_days, switching_changes
 
 __all__ = ["NO_ITEMS", "Blocked", "ContextSwitching", "CrossTeam", "Difference", "HandoffFigures",
@@ -199,17 +199,17 @@ def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     co = settings.coordination
     items = has_items(backend)
     changes = int(one(backend, fl.scope.aggregate(n=fl.scope.count()))["n"] or 0)
-    every = fl.cache(item_life(backend, as_of))
-    work = fl.cache(change_work(backend, bots, as_of, every))
-    life = fl.cache(_items_in_scope(every, filters, as_of))
-    first, last = _days(backend, filters, as_of, work, life)
-    null: dict[str, str] = {}
     if not items and not changes:
         return HandoffFigures(
             reason="no work items and no changes in scope", null_reasons={}, waiting=[],
             first_day=None, last_day=None, assignee_changes=None, assignee_changes_by_team=None,
             item_participants=None, change_participants=None, blocked=None, cross_team=None,
             wip_by_team=None, wip_daily=None, context_switching=None, people=None)
+    every = fl.cache(item_life(backend, as_of))
+    work = fl.cache(change_work(backend, bots, as_of, every))
+    life = fl.cache(_items_in_scope(every, filters, as_of))
+    first, last = _days(backend, filters, as_of, work, life)
+    null: dict[str, str] = {}
     cp = change_participants(backend, fl.scope, bots)
     per_change = fl.scope.select("repo", "id").left_join(
         cp.group_by(["repo", "id"]).aggregate(n=cp.who.nunique()), ["repo", "id"])
@@ -217,8 +217,9 @@ def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     if not changes:
         null["change_participants"] = "no changes in scope"
     switching, people = _switching(backend, fl, work, first, last, per_person, resamples, seed)
+    idle = "no work in progress: no item or change started by then"
     if switching is None:
-        null["context_switching"] = "no work in progress: no item or change started by then"
+        null["context_switching"] = idle
     if not items:
         for name in ("assignee_changes", "assignee_changes_by_team", "item_participants",
                      "blocked", "cross_team", "wip_by_team", "wip_daily"):
@@ -233,8 +234,13 @@ def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     ip = item_participants(backend, bots)
     per_item = scope.left_join(ip.group_by("item_id").aggregate(n=ip.who.nunique()), "item_id")
     blocked, waiting = _blocked(backend, scope, co.blocked_statuses, as_of, every)
-    wip_team, wip_daily = _wip(backend, co.teams, as_of, first, last, filters.include_bots,
-                               every)
+    wip_team: list[TeamWip] | None = None
+    wip_daily: list[WipDay] | None = None
+    if first is not None and last is not None:
+        wip_team, wip_daily = _wip(backend, co.teams, as_of, first, last, filters.include_bots,
+                                   every)
+    else:
+        null["wip_by_team"] = null["wip_daily"] = idle
     return HandoffFigures(
         reason=None, null_reasons=null, waiting=waiting, first_day=first, last_day=last,
         assignee_changes=overall, assignee_changes_by_team=by_team,
@@ -244,7 +250,7 @@ def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
         wip_by_team=wip_team, wip_daily=wip_daily, context_switching=switching, people=people)
 
 
-def _handoffs(backend: ibis.BaseBackend, scope: ir.Table, teams: tuple[tuple[str, tuple[str, ...]], ...]
+def _handoffs(backend: ibis.BaseBackend, scope: ir.Table, teams: Teams
               ) -> tuple[TeamHandoffs, list[TeamHandoffs]]:
     h = assignee_changes(backend)
     j = scope.join(h, "item_id").join(item_teams(backend, teams), "item_id")
@@ -253,11 +259,10 @@ def _handoffs(backend: ibis.BaseBackend, scope: ir.Table, teams: tuple[tuple[str
             "p85": j.handoffs.quantile(0.85), "with_": j.count(where=j.handoffs >= 1)}
     overall = one(backend, j.aggregate(**aggs))
 
-    def fig(team: str | None, r: dict[str, object]) -> TeamHandoffs:
-        n = int(r["items"] or 0)  # type: ignore[call-overload]
-        w = int(r["with_"] or 0)  # type: ignore[call-overload]
-        return TeamHandoffs(team=team, items=n, median=r["median"],  # type: ignore[arg-type]
-                            p85=r["p85"], share_with_handoff=(w / n) if n else None)  # type: ignore[arg-type]
+    def fig(team: str | None, r: dict[str, Any]) -> TeamHandoffs:
+        n, w = int(r["items"] or 0), int(r["with_"] or 0)
+        return TeamHandoffs(team=team, items=n, median=r["median"], p85=r["p85"],
+                            share_with_handoff=(w / n) if n else None)
 
     by = rows(backend, j.group_by("team").aggregate(**aggs).order_by("team"))
     return fig(None, overall), [fig(r["team"], r) for r in by]
@@ -291,8 +296,7 @@ def _blocked(backend: ibis.BaseBackend, scope: ir.Table, statuses: tuple[str, ..
 
 
 def _cross_team(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, scope: ir.Table,
-                teams: tuple[tuple[str, tuple[str, ...]], ...], resamples: int, seed: int
-                ) -> CrossTeam:
+                teams: Teams, resamples: int, seed: int) -> CrossTeam:
     ct = fl.cache(cross_team_links(backend, teams))
     j = scope.join(ct, "item_id")
     got = one(backend, j.aggregate(items=j.count(), hit=j.count(where=j.cross_links > 0),
@@ -317,11 +321,8 @@ def _cross_team(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, sco
                      share=(hit / n) if n else None, lead_time=diff)
 
 
-def _wip(backend: ibis.BaseBackend, teams: tuple[tuple[str, tuple[str, ...]], ...],
-         as_of: datetime, first: date | None, last: date | None, include_bots: bool,
-         life: ir.Table) -> tuple[list[TeamWip], list[WipDay]]:
-    if first is None or last is None:
-        return [], []
+def _wip(backend: ibis.BaseBackend, teams: Teams, as_of: datetime, first: date, last: date,
+         include_bots: bool, life: ir.Table) -> tuple[list[TeamWip], list[WipDay]]:
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     w = item_wip(backend, teams, as_of, days, include_bots, life)
     per_team = rows(backend, w.group_by("team").aggregate(
