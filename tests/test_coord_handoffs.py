@@ -22,9 +22,15 @@ from leadlens.analysis.handoffs import (
     handoff_figures,
 )
 from leadlens.config import Settings
+from leadlens.conventions import BotRule
 from leadlens.engines import connect, rows
 from leadlens.metrics import flow as fm
-from leadlens.metrics.handoffs import assignee_changes, blocked_time, cross_team_links
+from leadlens.metrics.handoffs import (
+    assignee_changes,
+    blocked_time,
+    cross_team_links,
+    item_participants,
+)
 from leadlens.pipeline import ingest_git
 from leadlens.sources.jira.ingest import JiraReplay
 from leadlens.store import Store, open_store
@@ -433,6 +439,12 @@ def test_recorded_jira(tmp_path: Path) -> None:
     assert {k: v for k, v in handoffs.items() if v} == {
         "EE-25": 2, "EE-26": 2, "EE-3": 1, "EE-35": 1, "EE-6": 1}
     assert len(handoffs) == 55
+    # EE-17's people (SQL over its reporter, assignee, changelog authors and values, comment
+    # authors): Rankin Zheng, yuxiang and tu; the BigPicture app account is no person.
+    people = rows(backend, item_participants(backend, BotRule()).filter(
+        lambda r: r.item_id == "EE-17").select("who").order_by("who"))
+    assert [r["who"] for r in people] == ["5e9711ba34f7b90c0fbc37d3", "5ecfbd0a47d31e0c2a15fd87",
+                                          "5ecfbd0c2490cf0c09e2e598"]
     f = handoff_figures(backend, fm.flow(backend, fm.Filters()), fm.Filters(), Settings(),
                         datetime(2026, 1, 1, tzinfo=UTC), resamples=199)
     a, b, c = f.assignee_changes, f.blocked, f.cross_team

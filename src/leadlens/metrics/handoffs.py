@@ -161,7 +161,7 @@ def item_participants(backend: ibis.BaseBackend, bots: BotRule) -> ir.Table:
     g_rows = g_rows.filter(is_person(bots, g_rows.who, g_rows.bot))
     g_rows = g_rows.mutate(native=g_rows.repo + "#" + g_rows.number.cast("string"))
     g_rows = g_rows.join(gh, "native").select("item_id", "who")
-    return loose(j_rows.select("item_id", "who")).union(loose(g_rows))
+    return loose(j_rows.select("item_id", "who")).union(loose(g_rows)).distinct()
 
 
 def change_participants(backend: ibis.BaseBackend, scope: ir.Table, bots: BotRule) -> ir.Table:
