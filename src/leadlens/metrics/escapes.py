@@ -78,9 +78,9 @@ def _by_sha(named: ir.Table, backend: ibis.BaseBackend, same_repo: bool) -> ir.T
     ``repo`` — NULL: any —, ``sha``: a prefix of 7 to 40 digits) names; a prefix joins on its
     first 7 digits (a hash join), then on all of them."""
     cc = backend.table("change_commits").select("repo", "change_id", "sha")
-    cc = cc.mutate(head=cc.sha.left(7))
-    n = named.mutate(head=named.sha.left(7)).rename(named_sha="sha", named_repo="repo")
-    cond = [n.head == cc.head]
+    cc = cc.mutate(sha7=cc.sha.left(7))
+    n = named.mutate(sha7=named.sha.left(7)).rename(named_sha="sha", named_repo="repo")
+    cond = [n.sha7 == cc.sha7]
     if same_repo:
         cond.append(n.named_repo == cc.repo)
     j = n.join(cc, cond)
