@@ -91,9 +91,10 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, dict
     store.close()
 
 
-def _outcomes(store: Store) -> dict[str, tuple[bool, bool, bool, bool | None]]:
+def _outcomes(store: Store, fl: fm.Flow | None = None
+              ) -> dict[str, tuple[bool, bool, bool, bool | None]]:
     b = connect(store)
-    fl = fm.flow(b, fm.Filters())
+    fl = fl or fm.flow(b, fm.Filters())
     o = change_outcomes(b, fl, 21)
     return {r["id"]: (r["collided"], r["conflict"], r["reverted"], r["reworked"])
             for r in rows(b, o)}
@@ -101,7 +102,9 @@ def _outcomes(store: Store) -> dict[str, tuple[bool, bool, bool, bool | None]]:
 
 def test_two_prs_collide_then_a_conflict_resolution(pair: tuple[Store, dict[str, str]]) -> None:
     store, sha = pair
-    got = _outcomes(store)
+    b = connect(store)
+    fl = fm.flow(b, fm.Filters())
+    got = _outcomes(store, fl)
     # (collided, conflict, reverted, reworked). #1 and #2 were in flight together (2-4 and 3-6
     # March) on src/api/user.py. #2 holds the conflict resolution; the revert of Bob's commit
     # (10 March) lands within 21 days of #2's merge; its line 2 rewrote the line Dan's commit
@@ -116,9 +119,7 @@ def test_two_prs_collide_then_a_conflict_resolution(pair: tuple[Store, dict[str,
         f"app@{sha['push']}": (False, False, False, False),
         f"app@{sha['revert']}": (False, False, False, False),
     }
-    b = connect(store)
-    fl = fm.flow(b, fm.Filters())
-    f = collision_figures(b, fl, fm.Filters(), Settings(), AS_OF)
+    f = collision_figures(b, fl, fm.Filters(), Settings(), AS_OF, per_person=True)
     assert f.reason is None and f.null_reasons == {}
     assert (f.changes, f.collided, f.share, f.pairs, f.window_days) == (6, 2, 2 / 6, 1, 21.0)
     by = {o.outcome: o for o in f.outcomes or []}
@@ -136,10 +137,8 @@ def test_two_prs_collide_then_a_conflict_resolution(pair: tuple[Store, dict[str,
     assert [(z.repo, z.zone, z.pairs, z.changes, z.paths) for z in f.zones or []] == [
         ("app", "src/api", 1, 2, 1)]
     assert [(t.team, t.changes, t.collided) for t in f.teams or []] == [("app", 6, 2)]
-    assert f.per_person is None
     # The author of a change: the merge subject's "from <user>/", else its first commit's.
-    people = collision_figures(b, fl, fm.Filters(), Settings(), AS_OF, per_person=True)
-    assert [(p.person, p.changes, p.collided) for p in people.per_person or []] == [
+    assert [(p.person, p.changes, p.collided) for p in f.per_person or []] == [
         ("Alice Liddell", 3, 0), ("alice", 1, 0), ("bob", 1, 1), ("dan", 1, 1)]
     flags = {r["id"]: r["collided"] for r in rows(b, collision_change_flags(b, fl, Settings()))}
     assert flags["app#1"] is True and flags["app#3"] is False and len(flags) == 6
@@ -155,6 +154,7 @@ def test_window_keeps_the_other_collided_change(pair: tuple[Store, dict[str, str
     got = collision_figures(b, fl, f, Settings(), AS_OF)
     assert (got.changes, got.collided, got.pairs) == (4, 0, 0)
     assert got.zones == []
+    assert got.per_person is None  # people only when asked for
 
 
 def test_rework_needs_line_history(tmp_path: Path) -> None:
@@ -167,7 +167,7 @@ def test_rework_needs_line_history(tmp_path: Path) -> None:
     assert [o.outcome for o in f.outcomes or []] == ["conflict", "revert"]
     assert f.null_reasons == {
         "outcomes.rework": "no line history: ingest git with --line-history to see rework"}
-    assert all(v[3] is None for v in _outcomes(store).values())
+    assert all(v[3] is None for v in _outcomes(store, fl).values())
 
 
 def test_long_flight_found_weeks_later_and_bots_left_out(tmp_path: Path) -> None:
@@ -199,7 +199,7 @@ def test_long_flight_found_weeks_later_and_bots_left_out(tmp_path: Path) -> None
     _ingest(store, g.path, line_history=False)
     b = connect(store)
     fl = fm.flow(b, fm.Filters())
-    got = {k: v[:2] for k, v in _outcomes(store).items()}
+    got = {k: v[:2] for k, v in _outcomes(store, fl).items()}
     assert got == {f"lib@{root}": (False, False), "lib#6": (True, True), "lib#5": (True, True),
                    f"lib@{docs}": (False, False), f"lib@{fix}": (False, True)}
     assert f"lib@{bot}" not in got

@@ -169,11 +169,11 @@ def collision_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filter
             continue
         c = by.get((True, outcome), {})
         x = by.get((False, outcome), {})
-        collided = rate(int(c.get("hits") or 0), int(c.get("n") or 0))
+        hit = rate(int(c.get("hits") or 0), int(c.get("n") or 0))
         other = rate(int(x.get("hits") or 0), int(x.get("n") or 0))
         outcomes.append(CollisionOutcome(
-            outcome=outcome, collided=collided, other=other,
-            difference=compare_rates(other, collided, ("not collided", "collided"),
+            outcome=outcome, collided=hit, other=other,
+            difference=compare_rates(other, hit, ("not collided", "collided"),
                                      resamples=resamples, seed=seed)))
     collided = int(counts.get("collided") or 0)
     return CollisionFigures(

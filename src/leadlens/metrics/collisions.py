@@ -107,7 +107,7 @@ def change_outcomes(backend: ibis.BaseBackend, fl: fm.Flow, days: float) -> ir.T
             pairs.select(cid=pairs.b, later=pairs.later_merged))
         ends = ends.group_by("cid").aggregate(later=ends.later.max())
         s = spans.left_join(ends, "cid").drop("cid_right")
-        window = ibis.interval(seconds=int(round(days * 86400)))
+        window = ibis.interval(seconds=round(days * 86400))
         s = s.mutate(collided=s.later.notnull(),
                      until=ibis.coalesce(s.later, s.merged_at) + window).drop("later")
         s = fl.cache(s)
