@@ -107,7 +107,10 @@ def wilson(hits: int, n: int) -> tuple[float | None, float | None]:
     p = hits / n
     centre = (p + _Z * _Z / (2 * n)) / (1 + _Z * _Z / n)
     half = _Z * math.sqrt(p * (1 - p) / n + _Z * _Z / (4 * n * n)) / (1 + _Z * _Z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 and n the interval touches its bound exactly (rounding would leave 1e-18).
+    low = 0.0 if hits == 0 else max(0.0, centre - half)
+    high = 1.0 if hits == n else min(1.0, centre + half)
+    return low, high
 
 
 def rate(hits: int, n: int) -> Rate:
