@@ -189,3 +189,34 @@ def test_git_only_store_is_null_with_the_reason(tmp_path: Path) -> None:
     assert f.bugs is None and f.escape_rate is None and f.cohorts is None
     flags = rows(b, escape_change_flags(b, fl, Settings()))
     assert len(flags) == 6 and all(r["escaped"] is None for r in flags)
+
+
+RECORDED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded-api"
+
+
+def test_recorded_jira_and_github(tmp_path: Path) -> None:
+    """The recordings hold bugs (23 Jira issues of type Bug; panjf2000/ants#6 and #7 labelled
+    `bug`) but nothing links one back to a change: no fix, no `Caused by`, no clone for SZZ. So
+    the counts are there and the rates are unknown, never 0."""
+    from leadlens import derive
+    from leadlens.analysis.collisions import collision_figures
+    from leadlens.pipeline import replay_github
+    from leadlens.sources.jira.ingest import JiraReplay
+
+    store = open_store(tmp_path / "s.duckdb")
+    replay_github(store, RECORDED / "github")
+    JiraReplay(RECORDED / "jira", ()).ingest(store, Settings())
+    derive.items(store, Settings())
+    b = connect(store)
+    fl = fm.flow(b, fm.Filters())
+    f = escape_figures(b, fl, fm.Filters(), Settings(), AS_OF)
+    assert f.reason is None
+    assert (f.bugs, f.bugs_with_fix, f.linked_back, f.escaped_bugs) == (25, 0, 0, 0)
+    assert f.escape_rate is None and f.cohorts is None and f.teams is None
+    assert set(f.null_reasons) == {"links_by_how.szz", "detection", "escape_rate", "cohorts",
+                                   "comparisons", "teams"}
+    flags = rows(b, escape_change_flags(b, fl, Settings()))
+    assert len(flags) == 26 and all(r["escaped"] is None for r in flags)
+    # Pull requests without a clone: no files changed, so no collision can be seen.
+    c = collision_figures(b, fl, fm.Filters(), Settings(), AS_OF)
+    assert c.reason == "no files changed are stored: ingest the repositories with git"

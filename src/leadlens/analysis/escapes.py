@@ -125,6 +125,16 @@ def escape_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
                           p85_s=b.get("p85_s"))
     if not detection.n:
         null_reasons["detection"] = "no escaped bug: nothing was detected after a release"
+    if not linked:  # nothing to count escapes with: unknown, not a rate of zero
+        why = ("no bug links back to a change of the scope: no `Caused by`, no `Fixes: <sha>`"
+               " trailer on a fix, no line history for SZZ")
+        return EscapeFigures(
+            reason=None, null_reasons={**null_reasons, **dict.fromkeys(
+                ("escape_rate", "cohorts", "comparisons", "teams"), why)},
+            waiting=[], bugs=n_bugs, bugs_with_fix=with_fix, linked_back=0, escaped_bugs=0,
+            caught_before_release=0, links_by_how=by_how, shipped_changes=None,
+            escaped_changes=None, escape_rate=None, cohorts=None, comparisons=None,
+            detection=detection, teams=None)
     c = _flagged(backend, fl, settings, e)
     shipped = c.filter(c.shipped)
     total = one(backend, shipped.aggregate(n=shipped.count(),

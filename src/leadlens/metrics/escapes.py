@@ -198,11 +198,14 @@ def change_cohorts(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings) -
 def escape_change_flags(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings
                         ) -> ir.Table:
     """``repo``, ``id``, ``escaped`` per change in scope: a bug reported after the change shipped
-    links back to it; NULL when the store holds no bug report at all."""
+    links back to it; NULL when the store holds no bug report, or no bug links back to a change
+    of the scope (nothing tells an escape from its absence)."""
     s = fl.scope.select("repo", "id")
     if not backend.to_pyarrow(bugs(backend, settings).count()).as_py():
         return s.mutate(escaped=ibis.null("boolean"))
     e = escapes(backend, fl, settings)
+    if not backend.to_pyarrow(e.count()).as_py():  # bugs, but none links back: unknown
+        return s.mutate(escaped=ibis.null("boolean"))
     hit = e.filter(e.escaped).select("repo", id=e.change_id).distinct().mutate(
         hit=ibis.literal(True))
     out = s.left_join(hit, ["repo", "id"])
