@@ -155,7 +155,8 @@ def escapes(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings,
                         escaped=escaped.fill_null(False),
                         detection_s=ibis.ifelse(escaped, seconds_between(
                             j.created_at, j.shipped_at), ibis.null("float64")))
-    return fl.once(f"escapes:{include_bots}", build)
+    co = settings.coordination
+    return fl.once(f"escapes:{include_bots}:{co.bug_labels!r}:{co.bug_issue_types!r}", build)
 
 
 def has_line_history(backend: ibis.BaseBackend) -> bool:
@@ -192,7 +193,7 @@ def change_cohorts(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings) -
                         shipped=o.is_shipped.fill_null(False), ai_assisted=o.is_ai.fill_null(False),
                         reviewed=ibis.ifelse(seen, True, ibis.ifelse(
                             o.pr.fill_null(False), False, ibis.null("boolean"))))
-    return fl.once("escape_cohorts", build)
+    return fl.once(f"escape_cohorts:{settings.ai!r}", build)
 
 
 def escape_change_flags(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings
