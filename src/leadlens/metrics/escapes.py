@@ -30,7 +30,7 @@ from leadlens.metrics.ai import ai_commits, change_ai, pr_ai
 from leadlens.timeline import seconds_between
 
 __all__ = ["CAUSED_BY_PR", "CAUSED_BY_SHA", "FIXES_SHA", "bug_links", "bugs",
-           "change_cohorts", "escape_change_flags", "escapes", "has_line_history"]
+           "change_cohorts", "escape_change_flags", "escapes", "has_line_history", "scope_ai"]
 
 CAUSED_BY_PR = r"(?i)caused by:?\s+#(\d+)"
 CAUSED_BY_SHA = r"(?i)caused by:?\s+([0-9a-f]{7,40})\b"
@@ -163,16 +163,24 @@ def has_line_history(backend: ibis.BaseBackend) -> bool:
     return bool(backend.table("line_changes").limit(1).to_pyarrow().num_rows)
 
 
+def scope_ai(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings) -> ir.Table:
+    """metrics/ai.change_ai over the scope, built once per flow and AI settings (``fl.once``
+    key ``change_ai:<settings.ai>``: a report that builds it under that key shares it)."""
+    def build() -> ir.Table:
+        rules = Rules.of(settings.ai)
+        repos = tuple(sorted(fl.scope.select("repo").distinct().to_pyarrow()
+                             .column("repo").to_pylist()))
+        return change_ai(backend, fl, fl.upload(ai_commits(backend, rules, repos)),
+                         fl.upload(pr_ai(backend, rules, repos)))
+    return fl.once(f"change_ai:{settings.ai!r}", build)
+
+
 def change_cohorts(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings) -> ir.Table:
     """Per change in scope: ``cid``, ``repo``, ``id``, ``author``, ``size``, ``shipped`` (its end
     milestone is known), ``ai_assisted`` (metrics/ai.change_ai), ``reviewed`` (a first review by a
     person, or review trailers; False with pull request data and neither; NULL without)."""
     def build() -> ir.Table:
-        rules = Rules.of(settings.ai)
-        repos = tuple(sorted({r for r in fl.scope.select("repo").distinct().to_pyarrow()
-                              .column("repo").to_pylist()}))
-        ai = change_ai(backend, fl, fl.upload(ai_commits(backend, rules, repos)),
-                       fl.upload(pr_ai(backend, rules, repos)))
+        ai = scope_ai(backend, fl, settings)
         s = fl.scope.select("cid", "repo", "id", "number", "author", "size")
         shipped = _shipped(backend, fl).select("repo", id="change_id", is_shipped=True)
         first = fl.milestones.filter(fl.milestones.name == "first_review").select(
