@@ -197,13 +197,19 @@ def _outcome_counts(o: ibis.Table) -> ibis.Table:
 
 def _zones(backend: ibis.BaseBackend, fl: fm.Flow) -> list[CollisionZone]:
     p = collision_pairs(backend, fl)
-    p = p.mutate(zone=zone(p.path))
-    ends = p.select("repo", "zone", cid=p.a).union(p.select("repo", "zone", cid=p.b))
-    per = p.group_by(["repo", "zone"]).aggregate(
-        pairs=(p.a.cast("string") + ":" + p.b.cast("string")).nunique(), paths=p.path.nunique())
+    # The zone of each distinct path once (thousands), not of every pair and path (millions).
+    zones = p.select("repo", "path").distinct()
+    zones = zones.mutate(zone=zone(zones.path))
+    p = p.join(zones, ["repo", "path"]).select("repo", "zone", "path", "a", "b")
+    per_pair = p.select("repo", "zone", "a", "b").distinct()
+    ends = per_pair.select("repo", "zone", cid=per_pair.a).union(
+        per_pair.select("repo", "zone", cid=per_pair.b))
+    pairs = per_pair.group_by(["repo", "zone"]).aggregate(pairs=per_pair.count())
+    paths = p.select("repo", "zone", "path").distinct().group_by(["repo", "zone"]).aggregate(
+        paths=ibis._.count())
     ch = ends.group_by(["repo", "zone"]).aggregate(changes=ends.cid.nunique())
-    z = per.join(ch, ["repo", "zone"]).order_by([ibis.desc("pairs"), "repo", "zone"]).limit(
-        TOP_ZONES)
+    z = pairs.join(paths, ["repo", "zone"]).join(ch, ["repo", "zone"])
+    z = z.order_by([ibis.desc("pairs"), "repo", "zone"]).limit(TOP_ZONES)
     return [CollisionZone(zone=r["zone"], repo=r["repo"], pairs=int(r["pairs"]),
                           changes=int(r["changes"]), paths=int(r["paths"]))
             for r in rows(backend, z)]

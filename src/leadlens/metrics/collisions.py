@@ -50,13 +50,17 @@ def in_flight(fl: fm.Flow) -> ir.Table:
 
 
 def _paths(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
-    """``cid``, ``repo``, ``path``: the paths a change's non-merge commits change (git lists no
-    files for a merge; a squash or a direct push is its one commit)."""
-    keys = fl.scope.select("cid", "repo", change_id=fl.scope.id)
-    cc = backend.table("change_commits").select("repo", "change_id", "sha")
-    files = backend.table("commit_files").select("repo", "sha", "path")
-    j = cc.join(keys, ["repo", "change_id"]).join(files, ["repo", "sha"])
-    return j.select("cid", "repo", "path").distinct()
+    """``cid``, ``repo``, ``path``, ``started_at``, ``merged_at``: the paths the non-merge commits
+    of a change in flight change (git lists no files for a merge; a squash or a direct push is
+    its one commit), materialised once per report."""
+    def build() -> ir.Table:
+        keys = fl.scope.select("cid", "repo", change_id=fl.scope.id)
+        cc = backend.table("change_commits").select("repo", "change_id", "sha")
+        files = backend.table("commit_files").select("repo", "sha", "path")
+        j = cc.join(keys, ["repo", "change_id"]).join(files, ["repo", "sha"])
+        p = j.select("cid", "repo", "path").distinct()
+        return p.join(in_flight(fl).select("cid", "started_at", "merged_at"), "cid")
+    return fl.once("collision_paths", build)
 
 
 def _week(at: ir.TimestampValue) -> ir.IntegerValue:
@@ -67,9 +71,7 @@ def collision_pairs(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
     """One row per colliding pair and shared path: ``repo``, ``path``, ``a``, ``b`` (cids; ``a``
     started first, ties by cid), ``overlap_start`` (``b``'s start), ``later_merged``."""
     def build() -> ir.Table:
-        spans = in_flight(fl)
-        p = fl.cache(_paths(backend, fl).join(
-            spans.select("cid", "started_at", "merged_at"), "cid"))
+        p = _paths(backend, fl)
         a = p.select(a="cid", repo="repo", path="path", a_start="started_at",
                      a_merged="merged_at",
                      week=ibis.range(_week(p.started_at), _week(p.merged_at) + 1).unnest())
@@ -119,7 +121,8 @@ def change_outcomes(backend: ibis.BaseBackend, fl: fm.Flow, days: float) -> ir.T
         own = mine.join(cf, ["repo", "sha"]).select("cid", "at")
         files = backend.table("commit_files").select("repo", "sha", "path")
         cf_paths = files.join(cf, ["repo", "sha"]).select("repo", "path", "at")
-        on_paths = _paths(backend, fl).join(cf_paths, ["repo", "path"]).select("cid", "at")
+        on_paths = _paths(backend, fl).select("cid", "repo", "path").join(
+            cf_paths, ["repo", "path"]).select("cid", "at")
         cw = own.union(on_paths).join(keys.select("cid", "started_at", "until"), "cid")
         conflict = cw.filter((cw.at >= cw.started_at) & (cw.at <= cw.until)).select(
             "cid").distinct().mutate(conflict=ibis.literal(True))
