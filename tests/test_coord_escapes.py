@@ -159,6 +159,20 @@ def test_bot_bugs_only_when_asked(scenario: tuple[Store, dict[str, str]]) -> Non
     assert (got.bugs, got.linked_back, got.escaped_bugs) == (5, 5, 4)
 
 
+def test_window_is_on_the_introducing_change(scenario: tuple[Store, dict[str, str]]) -> None:
+    """From 5 March (on merged): #1 and the root are out of scope, so OPS-5 and app#10, which link
+    back to #1 only, are not counted; app#11 and app#12 (both to #2) are."""
+    store, _ = scenario
+    b = connect(store)
+    f = fm.Filters(since=datetime(2024, 3, 5, tzinfo=UTC))
+    fl = fm.flow(b, f)
+    got = escape_figures(b, fl, f, Settings(), AS_OF)
+    assert (got.bugs, got.linked_back, got.escaped_bugs, got.caught_before_release) == (
+        4, 2, 1, 1)
+    assert (got.shipped_changes, got.escaped_changes) == (4, 1)
+    assert got.detection is not None and got.detection.median_s == 5 * DAY
+
+
 def test_bug_labels_are_settings(scenario: tuple[Store, dict[str, str]]) -> None:
     store, _ = scenario
     b = connect(store)
