@@ -31,7 +31,8 @@ def day(n: int) -> str:
 
 def build(path: Path) -> dict[str, str]:
     """src/parse.py's lines: #1 (Bob, reviewed) rewrites b on 2 March, released as v1.0 on the
-    4th; #2 (Dan, AI-assisted) rewrites c on the 5th, released as v1.1 on the 20th. #3 (11-12
+    4th; #2 (Dan, AI-assisted, for the story OPS-2) rewrites c on the 5th, released as v1.1 on
+    the 20th. #3 (11-12
     March) fixes #1's line, #4 (14-15 March) #2's; a direct push on the 17th names OPS-5 and
     carries `Fixes: <#1's commit>`."""
     g = Git(path)
@@ -47,7 +48,7 @@ def build(path: Path) -> dict[str, str]:
     g.tag("v1.0", message="v1.0", date=day(4))
     g.run("checkout", "-q", "-b", "p2")
     g.write("src/parse.py", "a\nB1\nC2\n")
-    g.commit("Tweak c\n\nAssisted-by: Claude Code\n", author=DAN, date=day(5))
+    g.commit("OPS-2 tweak c\n\nAssisted-by: Claude Code\n", author=DAN, date=day(5))
     g.run("checkout", "-q", "main")
     g.merge("p2", message="Merge pull request #2 from dan/p2\n\nTweak", date=day(6))
     g.run("checkout", "-q", "-b", "fix3")
@@ -70,8 +71,9 @@ def build(path: Path) -> dict[str, str]:
 
 def make(base: Path, *, line_history: bool = True) -> tuple[Store, dict[str, str]]:
     """Bugs: app#10 (10 March, fixed by #3), app#11 (13 March, fixed by #4: before v1.1 shipped
-    #2), app#12 (25 March, "Caused by #2", no fix yet), Jira OPS-5 (a Bug, 16 March); app#13 is
-    an enhancement, app#14 a bug a bot reported."""
+    #2), app#12 (25 March, "Caused by #2", no fix yet), Jira OPS-5 (a Bug, 16 March), Jira OPS-7
+    (a Bug, 22 March, "is caused by" the story OPS-2); app#13 is an enhancement, app#14 a bug a
+    bot reported."""
     sha = build(base / "app")
     store = open_store(base / "s.duckdb")
     con = store.con
@@ -86,7 +88,11 @@ def make(base: Path, *, line_history: bool = True) -> tuple[Store, dict[str, str
                 " ('app', 3, 'app', 10, 'body_keyword', 'fixes', ?),"
                 " ('app', 4, 'app', 11, 'body_keyword', 'fixes', ?)", [FETCHED, FETCHED])
     jira_issue(con, "5005", "OPS-5", created="2024-03-16T12:00")
-    con.execute("UPDATE jira_issues SET issue_type = 'Bug' WHERE id = '5005'")
+    jira_issue(con, "5002", "OPS-2", created="2024-03-01T09:00")
+    jira_issue(con, "5007", "OPS-7", created="2024-03-22T12:00")
+    con.execute("UPDATE jira_issues SET issue_type = 'Bug' WHERE id IN ('5005', '5007')")
+    con.execute("INSERT INTO jira_issue_links VALUES ('5007', 'l1', 'Problem/Incident',"
+                " 'inward', 'is caused by', '5002', 'OPS-2', ?)", [FETCHED])
     report = ingest_git(store, [base / "app"], line_history=line_history, jobs=1)
     assert not report.failed, report.outcomes
     return store, sha
@@ -108,6 +114,8 @@ def test_bugs_link_back_by_every_route(scenario: tuple[Store, dict[str, str]]) -
     assert got == [
         # the push's Fixes: trailer names #1's commit; #1 shipped (v1.0) 12 days before
         ("OPS-5", "app#1", "fixes_trailer", True, 12 * DAY),
+        # Jira: OPS-7 is caused by OPS-2, which #2 serves; v1.1 shipped #2 2 days before
+        ("OPS-7", "app#2", "issue_link", True, 2 * DAY),
         # #3 rewrote the line #1's commit wrote (SZZ); v1.0 shipped it 6 days before
         ("app#10", "app#1", "szz", True, 6 * DAY),
         # #4 rewrote #2's line, but the bug came on the 13th and v1.1 on the 20th: no escape
@@ -123,17 +131,18 @@ def test_escape_figures_by_hand(scenario: tuple[Store, dict[str, str]]) -> None:
     fl = fm.flow(b, fm.Filters())
     f = escape_figures(b, fl, fm.Filters(), Settings(), AS_OF)
     assert f.reason is None and f.null_reasons == {}
-    # 4 bugs (not the enhancement, not the bot's), 3 with a fix, all 4 linked back, 3 escaped
+    # 5 bugs (not the enhancement, not the bot's), 3 with a fix, all 5 linked back, 4 escaped
     assert (f.bugs, f.bugs_with_fix, f.linked_back, f.escaped_bugs,
-            f.caught_before_release) == (4, 3, 4, 3, 1)
-    assert f.links_by_how == {"caused_by": 1, "fixes_trailer": 1, "szz": 2}
+            f.caught_before_release) == (5, 3, 5, 4, 1)
+    assert f.links_by_how == {"caused_by": 1, "fixes_trailer": 1, "issue_link": 1, "szz": 2}
     # Every change shipped (v1.0 or v1.1); #1 and #2 escaped: 2 of 6.
     assert (f.shipped_changes, f.escaped_changes) == (6, 2)
     assert f.escape_rate is not None and f.escape_rate.rate == pytest.approx(1 / 3)
-    # Detection over the 3 escaped bugs: 5, 6 and 12 days; p85 = 6 + 0.7 * (12 - 6) days.
+    # Detection over the 4 escaped bugs: 2, 5, 6 and 12 days; the median halfway between 5 and
+    # 6; p85 at rank 0.85 * 3 = 2.55: 6 + 0.55 * (12 - 6) days.
     assert f.detection is not None
     assert (f.detection.n, f.detection.median_s, f.detection.p85_s) == (
-        3, 6 * DAY, pytest.approx(10.2 * DAY))
+        4, 5.5 * DAY, pytest.approx(9.3 * DAY))
     cohorts = {(c.dimension, c.cohort): (c.rate.hits, c.rate.n) for c in f.cohorts or []}
     # #2 is AI-assisted (Assisted-by); #1 reviewed (Reviewed-by); without pull request data
     # nothing else is known to be reviewed or not.
@@ -156,21 +165,21 @@ def test_bot_bugs_only_when_asked(scenario: tuple[Store, dict[str, str]]) -> Non
     fl = fm.flow(b, f)
     got = escape_figures(b, fl, f, Settings(), AS_OF)
     # sentry[bot]'s app#14 names #1 ("Caused by #1"), 22 days after v1.0
-    assert (got.bugs, got.linked_back, got.escaped_bugs) == (5, 5, 4)
+    assert (got.bugs, got.linked_back, got.escaped_bugs) == (6, 6, 5)
 
 
 def test_window_is_on_the_introducing_change(scenario: tuple[Store, dict[str, str]]) -> None:
     """From 5 March (on merged): #1 and the root are out of scope, so OPS-5 and app#10, which link
-    back to #1 only, are not counted; app#11 and app#12 (both to #2) are."""
+    back to #1 only, are not counted; app#11, app#12 and OPS-7 (all to #2) are."""
     store, _ = scenario
     b = connect(store)
     f = fm.Filters(since=datetime(2024, 3, 5, tzinfo=UTC))
     fl = fm.flow(b, f)
     got = escape_figures(b, fl, f, Settings(), AS_OF)
     assert (got.bugs, got.linked_back, got.escaped_bugs, got.caught_before_release) == (
-        4, 2, 1, 1)
+        5, 3, 2, 1)
     assert (got.shipped_changes, got.escaped_changes) == (4, 1)
-    assert got.detection is not None and got.detection.median_s == 5 * DAY
+    assert got.detection is not None and got.detection.median_s == 3.5 * DAY  # 2 and 5 days
 
 
 def test_bug_labels_are_settings(scenario: tuple[Store, dict[str, str]]) -> None:
@@ -189,7 +198,7 @@ def test_without_line_history_szz_is_null(tmp_path: Path) -> None:
     f = escape_figures(b, fl, fm.Filters(), Settings(), AS_OF)
     assert f.null_reasons == {"links_by_how.szz": NO_LINE_HISTORY}
     assert (f.bugs, f.linked_back, f.escaped_bugs, f.links_by_how) == (
-        4, 2, 2, {"caused_by": 1, "fixes_trailer": 1})
+        5, 3, 3, {"caused_by": 1, "fixes_trailer": 1, "issue_link": 1})
 
 
 def test_git_only_store_is_null_with_the_reason(tmp_path: Path) -> None:

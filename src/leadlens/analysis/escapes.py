@@ -126,8 +126,9 @@ def escape_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     if not detection.n:
         null_reasons["detection"] = "no escaped bug: nothing was detected after a release"
     if not linked:  # nothing to count escapes with: unknown, not a rate of zero
-        why = ("no bug links back to a change of the scope: no `Caused by`, no `Fixes: <sha>`"
-               " trailer on a fix, no line history for SZZ")
+        why = ("no bug links back to a change of the scope: no `Caused by`, no Jira"
+               " \"is caused by\" link, no `Fixes: <sha>` trailer on a fix, no line history"
+               " for SZZ")
         return EscapeFigures(
             reason=None, null_reasons={**null_reasons, **dict.fromkeys(
                 ("escape_rate", "cohorts", "comparisons", "teams"), why)},

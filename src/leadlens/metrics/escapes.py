@@ -4,11 +4,13 @@
 A bug is a work item of a Jira issue type in ``bug_issue_types`` or a GitHub issue with a label in
 ``bug_labels`` (both case-insensitive). Its fix is a change linked to it (``item_links``: a
 closing reference such as ``Fixes #N``, its key in a commit, a development link). It links back to
-the change that introduced it by one of three routes (``how``):
+the change that introduced it by one of four routes (``how``):
 
 - ``caused_by``: the bug's text names it — ``Caused by #N`` (a GitHub issue: pull request N of
   its repository) or ``Caused by <sha>`` (7 to 40 hex digits: the change that holds the commit),
   the convention DORA's incidents follow (metrics/dora.py);
+- ``issue_link``: a Jira bug "is caused by" another issue (or that issue "causes" it): the
+  changes linked to that issue;
 - ``fixes_trailer``: a commit of its fix carries a ``Fixes: <sha>`` trailer (the Linux kernel's
   convention), naming a commit of the introducing change in the fix's repository;
 - ``szz``: the SZZ approach — the old lines the fix's commits rewrote or deleted were written by
@@ -38,8 +40,9 @@ FIXES_SHA = r"^([0-9a-fA-F]{7,40})\b"
 
 
 def bugs(backend: ibis.BaseBackend, settings: Settings, include_bots: bool = False) -> ir.Table:
-    """``item_id``, ``source``, ``repo`` (a GitHub issue's; NULL for Jira), ``created_at`` and
-    ``text`` (description or body) of every bug report; bots' left out unless ``include_bots``."""
+    """``item_id``, ``native_id``, ``source``, ``repo`` (a GitHub issue's; NULL for Jira),
+    ``created_at`` and ``text`` (description or body) of every bug report; bots' left out unless
+    ``include_bots``."""
     co = settings.coordination
     types = [t.lower() for t in co.bug_issue_types]
     labels = [label.lower() for label in co.bug_labels]
@@ -51,7 +54,7 @@ def bugs(backend: ibis.BaseBackend, settings: Settings, include_bots: bool = Fal
         jira = wi.filter((wi.source == "jira") & wi.type.lower().isin(types))
         ji = backend.table("jira_issues").select(native_id="id", text="description")
         jira = jira.left_join(ji, "native_id")
-        parts.append(jira.select(item_id=jira.id, source=jira.source,
+        parts.append(jira.select(item_id=jira.id, native_id=jira.native_id, source=jira.source,
                                  repo=ibis.null("string"), created_at=jira.created_at,
                                  text=jira.text))
     if labels:
@@ -61,12 +64,12 @@ def bugs(backend: ibis.BaseBackend, settings: Settings, include_bots: bool = Fal
         gi = gi.semi_join(lab, ["repo", "number"])
         gi = gi.select("repo", "body", native_id=gi.repo + "#" + gi.number.cast("string"))
         gh = wi.filter(wi.source == "github").join(gi, "native_id")
-        parts.append(gh.select(item_id=gh.id, source=gh.source, repo=gh.repo,
-                               created_at=gh.created_at, text=gh.body))
+        parts.append(gh.select(item_id=gh.id, native_id=gh.native_id, source=gh.source,
+                               repo=gh.repo, created_at=gh.created_at, text=gh.body))
     if not parts:
         return backend.table("work_items").limit(0).select(
-            item_id="id", source="source", repo=ibis.null("string"), created_at="created_at",
-            text=ibis.null("string"))
+            item_id="id", native_id="native_id", source="source", repo=ibis.null("string"),
+            created_at="created_at", text=ibis.null("string"))
     out = parts[0]
     for p in parts[1:]:
         out = out.union(p)
@@ -90,7 +93,8 @@ def _by_sha(named: ir.Table, backend: ibis.BaseBackend, same_repo: bool) -> ir.T
 
 def bug_links(backend: ibis.BaseBackend, bug: ir.Table) -> ir.Table:
     """``item_id``, ``repo``, ``change_id`` (the introducing change), ``how`` (caused_by,
-    fixes_trailer, szz) for the bugs of ``bug`` (:func:`bugs`), one row per route that found it."""
+    issue_link, fixes_trailer, szz) for the bugs of ``bug`` (:func:`bugs`), one row per route
+    that found it."""
     changes = backend.table("changes").select("repo", "number", change_id="id")
     # The bug names it.
     pr = bug.filter(bug.repo.notnull()).mutate(
@@ -101,6 +105,23 @@ def bug_links(backend: ibis.BaseBackend, bug: ir.Table) -> ir.Table:
     sha = sha.filter(sha.sha != "").select("item_id", "repo", "sha")
     caused = by_pr.union(_by_sha(sha, backend, same_repo=False)).mutate(
         how=ibis.literal("caused_by"))
+    # Jira says which issue caused it ("is caused by", or the cause's "causes"): that issue's
+    # changes.
+    jl = backend.table("jira_issue_links")
+    phrase = jl.phrase.lower()
+    wi = backend.table("work_items").select(cause_id="id", cause_native="native_id")
+    nullable = "string"  # issue_id is NOT NULL, other_id is not: one type for the union
+    named_by_bug = jl.filter(phrase == "is caused by").select(
+        native_id=jl.issue_id.cast(nullable), cause_native=jl.other_id.cast(nullable))
+    named_by_cause = jl.filter(phrase == "causes").select(
+        native_id=jl.other_id.cast(nullable), cause_native=jl.issue_id.cast(nullable))
+    causes = named_by_bug.union(named_by_cause)
+    causes = causes.join(bug.filter(bug.source == "jira").select("item_id", "native_id"),
+                         "native_id").join(wi, "cause_native")
+    il = backend.table("item_links").select(cause_id="item_id", repo="repo",
+                                            change_id="change_id")
+    by_link = causes.join(il, "cause_id").select(
+        "item_id", "repo", "change_id", how=ibis.literal("issue_link"))
     # Its fix names it: a Fixes: <sha> trailer on a commit of a change linked to the bug.
     links = backend.table("item_links").semi_join(bug.select("item_id"), "item_id")
     fixes = links.select("item_id", "repo", fix_id="change_id").distinct()
@@ -123,7 +144,7 @@ def bug_links(backend: ibis.BaseBackend, bug: ir.Table) -> ir.Table:
     szz = szz.join(born, ["repo", "born_sha"])
     szz = szz.filter(szz.change_id != szz.fix_id).select(
         "item_id", "repo", "change_id", how=ibis.literal("szz"))
-    both = caused.union(trailer).union(szz)
+    both = caused.union(by_link).union(trailer).union(szz)
     return both.select("item_id", "repo", "change_id", "how").distinct()
 
 
