@@ -225,12 +225,13 @@ def waiting_headline(causes: list[WaitingCause]) -> list[str]:
     if around is None:
         return []
     top = largest(causes)
-    what = f"{around.cause}, {_hours(around.hours_per_unit)} per {around.unit}"
+    what = (f"{around.cause}: {_hours(around.hours_per_unit)} per {around.unit} over"
+            f" {around.units:,} {around.unit}{'s' if around.units != 1 else ''}")
     detail = f" ({around.detail})" if around.detail else ""
     if top is None or top is around:
         return [f"The largest waiting cause is {what}{detail}."]
     return [f"Around the code, the largest waiting cause is {what}{detail}; the most waiting"
-            f" of all is {top.cause}, {_hours(top.hours_per_unit)} per {top.unit}."]
+            f" of all is {top.cause}: {_hours(top.hours_per_unit)} per {top.unit}."]
 
 
 def _hours(h: float) -> str:

@@ -68,6 +68,9 @@ def report_cmd(
 ) -> None:
     """Where does delivery time go, and what could speeding up any stage buy?"""
     check_format(fmt, REPORT_FORMATS)
+    if per_person and not coordination:
+        raise UserError("--per-person names people in the coordination sections, which"
+                        " --no-coordination leaves out")
     settings = load_settings()
     scope = filters(since, until, repo, include_bots, settings)
     store_path = Path(store or settings.store)

@@ -9,15 +9,16 @@ from leadlens.analysis.trend import Trend
 from leadlens.report.format import duration
 from leadlens.report.model import AiSection, Report
 
-__all__ = ["active_waiting", "amdahl_curves", "lead_time_histogram", "predicted_vs_measured",
-           "stage_shares_over_time", "trend"]
+__all__ = ["active_waiting", "amdahl_curves", "html_fragment", "lead_time_histogram",
+           "predicted_vs_measured", "stage_shares_over_time", "trend"]
 
 _LAYOUT = {"margin": {"l": 60, "r": 20, "t": 40, "b": 50}, "height": 360,
            "template": "plotly_white", "legend": {"orientation": "h", "y": -0.2}}
 ACCELERATIONS = (1, 1.25, 1.5, 2, 3, 4, 6, 8, 12, 16, 32, 64)
 
 
-def _html(fig: go.Figure) -> str:
+def html_fragment(fig: go.Figure) -> str:
+    """A figure as an HTML fragment in the report's layout (plotly.js is embedded once, apart)."""
     fig.update_layout(**_LAYOUT)
     # No repository text goes into figures (titles stay in escaped HTML tables); plotly also
     # encodes < and > inside its JSON.
@@ -72,7 +73,7 @@ def trend(t: Trend) -> str:
     fig.update_layout(title=f"Median {what} by month delivered (95% interval)",
                       xaxis_title="month delivered", yaxis_title=f"median {what} ({unit})",
                       yaxis_rangemode="tozero", xaxis_range=[t.previous.from_, t.current.to])
-    return _html(fig)
+    return html_fragment(fig)
 
 
 def lead_time_histogram(report: Report) -> str:
@@ -81,7 +82,7 @@ def lead_time_histogram(report: Report) -> str:
     fig = go.Figure(go.Bar(x=labels, y=[b.changes for b in report.lead_time_histogram],
                            marker_color="#4c78a8", name="changes"))
     fig.update_layout(title="Lead time", xaxis_title="lead time", yaxis_title="changes")
-    return _html(fig)
+    return html_fragment(fig)
 
 
 def stage_shares_over_time(report: Report) -> str:
@@ -92,7 +93,7 @@ def stage_shares_over_time(report: Report) -> str:
                              y=[m.stage_shares.get(name, 0.0) for m in report.months], name=name))
     fig.update_layout(barmode="stack", title="Stage shares of lead time, by month merged",
                       yaxis_tickformat=".0%")
-    return _html(fig)
+    return html_fragment(fig)
 
 
 def amdahl_curves(report: Report) -> str:
@@ -104,7 +105,7 @@ def amdahl_curves(report: Report) -> str:
     fig.update_layout(title="Amdahl: end-to-end speed-up when one stage gets faster",
                       xaxis_title="that stage's speed-up (×)", xaxis_type="log",
                       yaxis_title="end-to-end speed-up (×)")
-    return _html(fig)
+    return html_fragment(fig)
 
 
 def active_waiting(report: Report) -> str:
@@ -119,7 +120,7 @@ def active_waiting(report: Report) -> str:
     fig.update_layout(barmode="stack", title="Active vs waiting, per stage",
                       xaxis_title="share of all lead time", xaxis_tickformat=".0%",
                       yaxis_autorange="reversed")
-    return _html(fig)
+    return html_fragment(fig)
 
 
 def predicted_vs_measured(section: AiSection) -> str:

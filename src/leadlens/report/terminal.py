@@ -17,6 +17,7 @@ from leadlens.analysis.items_summary import ItemFigures
 from leadlens.analysis.stats import Comparison, DiD
 from leadlens.report.format import count, duration, interval, metric_label, pct, value
 from leadlens.report.model import AiSection, Report, ReviewSignals, ToolPullRequests
+from leadlens.report.terminal_coordination import render_coordination
 from leadlens.report.text import safe_text
 
 __all__ = ["render", "render_ai", "render_terminal"]
@@ -89,6 +90,8 @@ def render_terminal(report: Report, console: Console) -> None:
         console.print(f"AI: {safe_text(report.ai.headline)} (`leadlens ai report` for the"
                       " comparisons.)", highlight=False, markup=False)
     _forge_lines(report, console)
+    if report.coordination is not None:
+        render_coordination(report.coordination, report.spec_quality, console)
     for msg in report.messages:
         console.print(_note(msg))
 
