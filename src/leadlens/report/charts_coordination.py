@@ -14,7 +14,7 @@ __all__ = ["decision_latency", "pickup_by_distance"]
 
 
 def pickup_by_distance(tz: TimeZoneFigures) -> str:
-    """Median pickup (and round trip) per author–reviewer distance bucket, with the 95% interval
+    """Median pickup (and round trip) per author-reviewer distance bucket, with the 95% interval
     of each median as error bars: "" when no bucket has a median."""
     fig = go.Figure()
     for name, buckets in (("pickup", tz.pickup), ("review round trip", tz.round_trip)):
@@ -31,7 +31,7 @@ def pickup_by_distance(tz: TimeZoneFigures) -> str:
                                     and b.median_h is not None else 0 for b in shown]}))
     if not fig.data:
         return ""
-    fig.update_layout(title="Median hours by author–reviewer time-zone distance (95% CI)",
+    fig.update_layout(title="Median hours by author-reviewer time-zone distance (95% CI)",
                       xaxis_title="distance between author and reviewer", yaxis_title="hours",
                       barmode="group")
     return html_fragment(fig)

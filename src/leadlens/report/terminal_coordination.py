@@ -73,7 +73,7 @@ def render_coordination(c: Coordination, spec: SpecQuality | None, console: Cons
         outside = ("" if tz.outside_hours_share is None else
                    f"; {pct(tz.outside_hours_share)} of pickup time fell outside the reviewer's"
                    " working hours")
-        _line(console, "Time zones", f"review pickup by author–reviewer distance: {buckets}"
+        _line(console, "Time zones", f"review pickup by author-reviewer distance: {buckets}"
               f"{trip}{outside}." if buckets else "unknown: " + tz.null_reasons.get(
                   "outside_hours_share", "no review with both time zones known"))
     h = c.handoffs
