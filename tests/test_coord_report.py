@@ -134,6 +134,8 @@ def test_per_person_names_people_and_no_coordination_leaves_it_out(recorded: Sto
     proc = run("report", "--store", "nowhere.duckdb", "--per-person", "--no-coordination")
     assert proc.returncode == 2 and "--per-person" in proc.stderr
     assert "Traceback" not in proc.stderr
+    proc = run("ai", "report", "--store", "nowhere.duckdb", "--by", "happiness")
+    assert proc.returncode == 2 and "not a signal; one of underspecified" in proc.stderr
 
 
 def test_terminal_and_html_show_the_section(doc: Report) -> None:
@@ -160,3 +162,36 @@ def test_hostile_text_in_the_section_is_escaped() -> None:
         '{% set co = c %}{% for z in co.zones %}{{ z.repo }} {{ z.zone }}{% endfor %}')
     html = template.render(c=figures)
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;" in html
+
+
+def test_a_signal_as_cohort_and_stratum() -> None:
+    """40 known changes: 20 flagged taking 30 h, 20 not taking 10 h (so flagged ones take 20 h
+    longer); half of each AI-assisted, which take 2 h less in both strata (so AI within the signal
+    is -2 h); 3 changes whose signal is unknown are counted and left out."""
+    import pyarrow as pa
+
+    from leadlens.analysis.impact import Cohorts
+    from leadlens.analysis.signal_split import split_by_signal
+
+    rows = []
+    for i in range(40):
+        flagged = i < 20
+        ai = i % 2 == 0
+        rows.append({"repo": "o/r", "id": f"o/r#{i}", "done": True, "size": "S",
+                     "lead_time_s": ((30 if flagged else 10) - (2 if ai else 0)) * 3600.0,
+                     "ai_assisted": ai, "reverted": 1.0 if flagged and i < 5 else 0.0,
+                     "flag": flagged})
+    for i in range(40, 43):
+        rows.append({"repo": "o/r", "id": f"o/r#{i}", "done": True, "size": "S",
+                     "lead_time_s": 999.0, "ai_assisted": False, "reverted": 0.0, "flag": None})
+    facts = pa.Table.from_pylist(rows)
+    flags = facts.select(["repo", "id", "flag"]).rename_columns(["repo", "id", "blocked"])
+    got = split_by_signal(facts, flags, "blocked", Cohorts(resamples=999, seed=1))
+    assert (got.changes, got.flagged, got.unflagged, got.unknown) == (43, 20, 20, 3)
+    assert got.lead_time.labels == ("not blocked", "blocked")
+    assert got.lead_time.difference == pytest.approx(20 * 3600)
+    assert got.revert_rate.difference == pytest.approx(5 / 20)
+    a = got.ai_within
+    assert {s.stratum: s.difference for s in a.strata} == {
+        "blocked": pytest.approx(-2 * 3600), "not blocked": pytest.approx(-2 * 3600)}
+    assert a.stratified_difference == pytest.approx(-2 * 3600)

@@ -39,6 +39,9 @@ class Cohorts:
     # Per-metric comparisons (every stage, size, reverts, rework, by size bucket) cost a bootstrap
     # each: the main report leaves them to `leadlens ai report` and keeps the Amdahl check.
     per_metric: bool = True
+    # A coordination signal to split changes by (`ai report --by`): a cohort, and the AI
+    # comparison's stratum (analysis/signal_split.py).
+    by_signal: str | None = None
 
 
 @dataclass

@@ -59,6 +59,10 @@ def ai_report_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = DEFAULT_SEED,
     line_history: Annotated[bool, typer.Option(
         "--line-history", help="With PATHs: also ingest line history (survival, rework).")] = False,
+    by: Annotated[str | None, typer.Option(
+        "--by", help="A coordination signal as a cohort and a stratum: underspecified, clarified,"
+        " cross_tz, blocked, context_switching, collided, escaped"
+        " (docs/metrics-coordination.md).")] = None,
 ) -> None:
     """Did AI assistance change delivery? AI vs other changes, before vs after a pilot, with
     intervals; Amdahl's prediction beside the measured change."""
@@ -75,12 +79,17 @@ def ai_report_cmd(
     start = when(pilot_start)
     if (pilot_team or control_team) and start is None:
         raise UserError("--pilot-team and --control-team need --pilot-start")
+    from leadlens.report.coordination import SIGNALS
+
+    if by is not None and by not in SIGNALS:
+        raise UserError(f"--by {by!r}: not a signal; one of {', '.join(SIGNALS)}")
     cohorts = Cohorts(pilot_start=start, pilot_team=names(pilot_team),
-                      control_team=names(control_team), resamples=resamples, seed=seed)
+                      control_team=names(control_team), resamples=resamples, seed=seed,
+                      by_signal=by)
     rules = Rules.of(settings.ai)
     with report_store(paths, store, settings, line_history) as (st, ok):
         section = build_ai(engines.connect(st), scope, rules, cohorts,
-                           rework_days=settings.rework_days)
+                           rework_days=settings.rework_days, settings=settings)
     deliver(fmt, section, store=store_path, to_file=out_file, html_name="ai-report.html",
             ingest_ok=ok)
 

@@ -106,12 +106,12 @@ def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = D
 
 
 def build_ai(backend: ibis.BaseBackend, filters: fm.Filters, rules: Rules,
-             cohorts: Cohorts | None = None, *, rework_days: float = DEFAULT_REWORK_DAYS
-             ) -> AiSection:
+             cohorts: Cohorts | None = None, *, rework_days: float = DEFAULT_REWORK_DAYS,
+             settings: Settings | None = None) -> AiSection:
     """`leadlens ai report`: the AI section over ``filters``' scope."""
     fl = fm.flow(backend, filters)
     try:
         return ai_section(backend, fl, filters, rules, cohorts or Cohorts(),
-                          rework_days=rework_days)
+                          rework_days=rework_days, settings=settings)
     finally:
         fl.release()

@@ -4,25 +4,53 @@ flow, their waiting causes beside the stages', and the largest named
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import ibis
+import ibis.expr.types as ir
 
 from leadlens.analysis.collisions import collision_figures
 from leadlens.analysis.escapes import escape_figures
 from leadlens.analysis.figures import FlowFigures
-from leadlens.analysis.handoffs import handoff_figures
+from leadlens.analysis.handoffs import handoff_change_flags, handoff_figures
 from leadlens.analysis.items_summary import ItemFigures
-from leadlens.analysis.questions import questions_figures
+from leadlens.analysis.questions import question_change_flags, questions_figures
 from leadlens.analysis.spec_quality import SpecQuality, spec_quality_figures
 from leadlens.analysis.time_zones import time_zone_figures
 from leadlens.analysis.waiting import WaitingCause, largest, stage_causes
 from leadlens.config import Settings
 from leadlens.metrics import flow as fm
+from leadlens.metrics.collisions import collision_change_flags
+from leadlens.metrics.escapes import escape_change_flags
 from leadlens.metrics.items import ItemFlow
+from leadlens.metrics.spec_quality import spec_change_flags
+from leadlens.metrics.time_zones import time_zone_change_flags
 from leadlens.report.model import Coordination
 
-__all__ = ["coordination_sections"]
+__all__ = ["SIGNALS", "coordination_sections", "signal_flags"]
+
+Flags = Callable[[ibis.BaseBackend, fm.Flow, Settings], ir.Table]
+
+# The signals a change carries, usable as a cohort and a stratum in `leadlens ai report --by`:
+# each with the function that flags the changes of a flow (repo, id, and a column of its name).
+SIGNALS: dict[str, Flags] = {
+    "underspecified": spec_change_flags,
+    "clarified": question_change_flags,
+    "cross_tz": time_zone_change_flags,
+    "blocked": handoff_change_flags,
+    "context_switching": handoff_change_flags,
+    "collided": collision_change_flags,
+    "escaped": escape_change_flags,
+}
+
+
+def signal_flags(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings, signal: str
+                 ) -> ir.Table:
+    """``repo``, ``id`` and the ``signal`` column (True, False, NULL unknown) for ``fl``'s
+    changes."""
+    flags = SIGNALS[signal](backend, fl, settings)
+    return flags.select("repo", "id", signal)
 
 
 def coordination_sections(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,

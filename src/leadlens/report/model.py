@@ -17,6 +17,7 @@ from leadlens.analysis.figures import FlowFigures, Scope
 from leadlens.analysis.handoffs import HandoffFigures
 from leadlens.analysis.items_summary import ItemFigures
 from leadlens.analysis.questions import QuestionFigures
+from leadlens.analysis.signal_split import SignalSplit
 from leadlens.analysis.spec_quality import SpecQuality
 from leadlens.analysis.stats import Comparison, DiD
 from leadlens.analysis.time_zones import TimeZoneFigures
@@ -89,6 +90,7 @@ class AiSection(_Model):
     survival: list[Survival]  # empty without line history
     by_tool: list[ToolPullRequests] | None  # null without pull request data
     messages: list[str]
+    by_signal: SignalSplit | None = None  # `ai report --by SIGNAL`
 
 
 class BacklogDay(_Model):

@@ -18,6 +18,7 @@ from leadlens.analysis.headline import ai_headline
 from leadlens.analysis.impact import Cohorts, Impact, evaluate, item_pilot
 from leadlens.analysis.items_summary import delivered_items
 from leadlens.analysis.left_out import left_out
+from leadlens.analysis.signal_split import SignalSplit, split_by_signal
 from leadlens.analysis.stats import Comparison
 from leadlens.analysis.trend import WINDOW_MONTHS, Trend, months_before, trend
 from leadlens.attribution import Rules
@@ -30,6 +31,7 @@ from leadlens.metrics.cohorts import change_facts, done_stage_seconds
 from leadlens.metrics.dora import Dora, dora
 from leadlens.metrics.items import ItemFlow, item_facts, item_flow
 from leadlens.metrics.review import review
+from leadlens.report.coordination import signal_flags
 from leadlens.report.model import (
     AiSection,
     BacklogDay,
@@ -104,8 +106,10 @@ def forge_sections(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
 
 
 def ai_section(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
-               rules: Rules, cohorts: Cohorts, *, rework_days: float) -> AiSection:
-    """The AI section over a flow already built (the main report shares its own)."""
+               rules: Rules, cohorts: Cohorts, *, rework_days: float,
+               settings: Settings | None = None) -> AiSection:
+    """The AI section over a flow already built (the main report shares its own); with
+    ``cohorts.by_signal``, that coordination signal as a cohort and a stratum (by ``settings``)."""
     commits_ai = ai_commits(backend, rules, filters.repos)
     uploaded = fl.upload(commits_ai)
     ai = fl.cache(change_ai(backend, fl, uploaded,
@@ -115,6 +119,10 @@ def ai_section(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     stages = backend.to_pyarrow(done_stage_seconds(fl))
     impact = evaluate(facts, stages, cohorts)
     item_pilot, item_notes = _item_pilot(backend, fl, filters, cohorts)
+    by_signal = None if cohorts.by_signal is None else split_by_signal(
+        facts, backend.to_pyarrow(signal_flags(backend, fl, settings or Settings(),
+                                               cohorts.by_signal)),
+        cohorts.by_signal, cohorts)
     ai_rows = backend.to_pyarrow(ai).to_pylist()
     kept = {e["sha"] for row in ai_rows for e in row["ai_evidence"]}
     surv = [_survival(backend.to_pyarrow(survival(backend, fl, uploaded, d)).to_pylist(), d)
@@ -142,7 +150,7 @@ def ai_section(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
                     [RuleCount(rule=r, commits=commits[r], changes=changes[r], example=example.get(r))
                      for r in sorted(changes, key=lambda r: (-changes[r], r))], surv,
                     _by_tool(backend, fl, filters, rules),
-                    left_out(backend, fl).messages() + item_notes, item_pilot)
+                    left_out(backend, fl).messages() + item_notes, item_pilot, by_signal)
 
 
 def _by_tool(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, rules: Rules
@@ -180,7 +188,7 @@ def _item_pilot(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, coh
 def _section(impact: Impact, cohorts: Cohorts, rules: Rules, n: int, n_ai: int,
              line_share: float | None, counts: list[RuleCount], surv: list[Survival],
              by_tool: list[ToolPullRequests] | None, dropped: list[str],
-             item_pilot: list[Comparison]) -> AiSection:
+             item_pilot: list[Comparison], by_signal: SignalSplit | None) -> AiSection:
     # The comparisons are over the flow's scope: say what it leaves out, as the report does.
     messages = [*impact.messages, *dropped]
     if not surv:
@@ -196,7 +204,8 @@ def _section(impact: Impact, cohorts: Cohorts, rules: Rules, n: int, n_ai: int,
         pilot_team=list(cohorts.pilot_team), control_team=list(cohorts.control_team),
         resamples=cohorts.resamples, seed=cohorts.seed, comparisons=impact.comparisons,
         pilot=impact.pilot, item_pilot=item_pilot, did=impact.did, amdahl=impact.amdahl,
-        amdahl_basis=impact.amdahl_basis, survival=surv, by_tool=by_tool, messages=messages)
+        amdahl_basis=impact.amdahl_basis, survival=surv, by_tool=by_tool, messages=messages,
+        by_signal=by_signal)
 
 
 def _survival(rows: list[dict[str, object]], days: int) -> Survival:

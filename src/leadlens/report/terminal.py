@@ -14,6 +14,7 @@ from rich.text import Text
 
 from leadlens.analysis.figures import Stage
 from leadlens.analysis.items_summary import ItemFigures
+from leadlens.analysis.signal_split import SignalSplit
 from leadlens.analysis.stats import Comparison, DiD
 from leadlens.report.format import count, duration, interval, metric_label, pct, value
 from leadlens.report.model import AiSection, Report, ReviewSignals, ToolPullRequests
@@ -192,6 +193,27 @@ def _by_tool_table(rows: list[ToolPullRequests]) -> Table:
     return t
 
 
+def _by_signal(b: SignalSplit, console: Console) -> None:
+    """`ai report --by`: the signal as a cohort, then as the AI comparison's stratum."""
+    console.print(f"\nBy {b.signal}: {b.flagged:,} change(s) with it, {b.unflagged:,} without,"
+                  f" {b.unknown:,} unknown (left out).", highlight=False, markup=False)
+    console.print(_table(f"Changes by {b.signal}", [b.lead_time, b.revert_rate]))
+    a = b.ai_within
+    if not a.enough:
+        line = a.reason or "not enough evidence"
+    else:
+        per = "; ".join(f"{s.stratum}: {value(a.metric, s.difference, signed=True)}"
+                        for s in a.strata if s.enough)
+        line = (f"{value(a.metric, a.stratified_difference, signed=True)}"
+                f" {interval(a.metric, a.stratified_ci_low, a.stratified_ci_high)}"
+                + (f" ({per})" if per else "") if a.stratified_difference is not None else
+                f"{value(a.metric, a.difference, signed=True)}"
+                f" {interval(a.metric, a.ci_low, a.ci_high)} (not within {b.signal}:"
+                f" {a.stratified_reason})")
+    console.print(f"AI-assisted vs other, median lead time within {b.signal} and not: {line}.",
+                  highlight=False, markup=False)
+
+
 def render_ai(section: AiSection, console: Console) -> None:
     console.print(safe_text(section.headline), style="bold", highlight=False, markup=False)
     if section.ai_line_share is not None:
@@ -219,6 +241,8 @@ def render_ai(section: AiSection, console: Console) -> None:
                           markup=False)
     if section.by_tool:
         console.print(_by_tool_table(section.by_tool))
+    if section.by_signal is not None:
+        _by_signal(section.by_signal, console)
     console.print("p = Mann-Whitney U; size-adj. Δ = the difference within size buckets, weighted"
                   " by their shares (effect sizes in --format json|html).", style="dim",
                   highlight=False, markup=False)
