@@ -56,14 +56,16 @@ def split_by_signal(facts: pa.Table, flags: pa.Table, signal: str, cohorts: Coho
     rs, seed = cohorts.resamples, cohorts.seed
     b, t = off & done, on & done
     lead_time = stats.compare("lead_time_s", lead[b], lead[t], labels=labels,
-                              baseline_strata=list(size[b]), treatment_strata=list(size[t]), resamples=rs, seed=seed)
+                              baseline_strata=list(size[b]), treatment_strata=list(size[t]),
+                              resamples=rs, seed=seed)
     revert_rate = stats.compare("revert_rate", reverted[off], reverted[on], statistic="mean",
                                 labels=labels, resamples=rs, seed=seed)
     known = (on | off) & done
     strata = np.where(on, signal, f"not {signal}")
     ai_within = stats.compare(
         "lead_time_s", lead[known & ~ai], lead[known & ai],
-        baseline_strata=list(strata[known & ~ai]), treatment_strata=list(strata[known & ai]), resamples=rs, seed=seed)
+        baseline_strata=list(strata[known & ~ai]), treatment_strata=list(strata[known & ai]),
+        resamples=rs, seed=seed)
     return SignalSplit(signal=signal, changes=facts.num_rows, flagged=int(on.sum()),
                        unflagged=int(off.sum()), unknown=int(facts.num_rows - on.sum() - off.sum()),
                        lead_time=lead_time, revert_rate=revert_rate, ai_within=ai_within)
