@@ -1,0 +1,500 @@
+"""The synthetic store of `benchmarks/coordination.py`: git, GitHub and Jira rows with everything
+the coordination signals (issue 14) read, written with DuckDB SQL straight into leadlens' source
+tables (no git, no API). The derived tables come from leadlens' own derive step, run afterwards.
+
+Shape (every value a hash of its position: the same sizes give the same store):
+
+- People: ``--people`` developers ``devN`` ("Developer N") in five time zones (UTC-8 25%, UTC+0
+  15%, UTC+1 25%, UTC+5:30 20%, UTC+9 15%); one in 23 moves to UTC+1 halfway through. Their
+  commits, reviews and comments fall in their local working hours (09:00-18:00: each time of day
+  is squeezed into that window, so a reviewer far away picks up the next morning). Each
+  repository draws its people from a pool of 30. Bots: dependabot (3% of changes), the Copilot
+  agent (2%), a review bot, github-actions comments. API-only reviewers ``leadN`` never commit.
+- Changes: ``--changes`` over ``--repos`` repositories, one merge every ~20 minutes: GitHub
+  merges of branches of 1-6 commits (85%; 6% of those with a "Merge branch 'main'" commit in
+  the branch), squash merges (12%, some reverts) and direct pushes (3%). Files in a tree of 12
+  areas x 8 packages x 25 modules, skewed to a few hot ones, plus three shared files
+  (package.json, settings, changelog): changes in flight at once collide. A release tag twice a
+  week (every 252 merges) and now and then a pre-release.
+- Pull requests for merges and squashes, with review requests, 1-3 review rounds (changes
+  requested, then approved) by one reviewer (8% API-only), a review bot on 15%, 0-5 review and
+  issue comments alternating between reviewer and author (20% questions ending in '?', answered
+  by the other one next; a last question stays open), a github-actions comment on 20%, 10%
+  edited later; pr_commits with the authors' logins and shas (squash PRs: shas not on main).
+- Jira: ``--items`` issues in ``--projects`` projects (each project's items are served by the
+  changes of two repositories whose commits name them: 65% of changes), Bug 5%, Story 60%, Task
+  25%, Sub-task 10%; descriptions with acceptance criteria (heading, checklist or
+  Given/When/Then) from the start (45%), added before work starts (15%), added after it (10%),
+  extended after it (15%) or never (15%); status history Backlog -> Selected -> In Progress ->
+  In Review -> Done with Blocked spells (6%), bounce-backs from review (14%) and reopens (4%);
+  assignee changes, Flagged (5%), story-point changes (20%), "is blocked by" links (6%, a third
+  across projects), comments (0-4, 20% questions), and bugs linking the PR that introduced them
+  (60%, a remote link) while the changes that fix them name their key.
+
+No line history (line_hunks, line_changes, rewritten_lines): SZZ has nothing to read here.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from items import project_keys
+
+SLOTS = 8  # commit ids per change: the landing commit (0), its branch (1..6), a spare
+SPACING_S = 1200  # one merge per repository every 20 minutes
+RELEASE_EVERY = 252  # merges between release tags: twice a week
+BASE = "2026-04-01 00:00:00+00"
+AS_OF = "2026-10-01T00:00:00Z"  # after the last merge of the default size: fixed, reproducible
+OFFSETS = "[-480, -480, -480, -480, -480, 0, 0, 0, 60, 60, 60, 60, 60, 330, 330, 330, 330, 540, 540, 540]"
+ZONES = ("CASE off WHEN -480 THEN 'America/Los_Angeles' WHEN 0 THEN 'Europe/London' WHEN 60 THEN"
+         " 'Europe/Berlin' WHEN 330 THEN 'Asia/Kolkata' ELSE 'Asia/Tokyo' END")
+U = "((hash({}) % 1000000)::DOUBLE / 1e6)"  # a uniform [0, 1) from a hash
+
+
+def u(*parts: str) -> str:
+    return U.format(", ".join(parts))
+
+
+_MACROS = [
+    "CREATE TEMP MACRO sha(x) AS md5('leadlens-coord' || x::VARCHAR) || left(md5(x::VARCHAR), 8)",
+    f"CREATE TEMP MACRO ts(s) AS TIMESTAMPTZ '{BASE}' + to_microseconds((s * 1e6)::BIGINT)",
+    # A UTC time moved into the same local day's working hours (09:00-18:00 at offset `off`).
+    """CREATE TEMP MACRO wh(s, off) AS floor((s + off * 60) / 86400) * 86400 + 32400
+           + ((s + off * 60) - floor((s + off * 60) / 86400) * 86400) * 0.375 - off * 60""",
+    # When review round t (of `rounds`) of a pull request was submitted: spread between opening
+    # and merge, in the reviewer's working hours, in order, before the merge.
+    """CREATE TEMP MACRO rev_at(t, rounds, created_s, merged_s, roff) AS
+           least(greatest(wh(created_s + (merged_s - created_s) * (t + 1) / (rounds + 0.3), roff),
+                          created_s + 60 * (t + 1)), merged_s - 60 * (rounds - t))""",
+    f"""CREATE TEMP TABLE g_person AS
+        SELECT p, 'dev' || p AS login, 'Developer ' || p AS name, {OFFSETS}[1 + p % 20] AS off,
+               p % 23 = 11 AS mover FROM range($people) t(p)""",
+]
+
+_CHANGES = [
+    f"""CREATE TEMP TABLE g_change AS
+    WITH b AS (
+        SELECT r, i, (hash(r, i, 'kind') % 100)::BIGINT AS roll,
+               (hash(r, i, 'who') % 100)::BIGINT AS who_roll,
+               ((r * 7 + hash(r, i, 'dev') % 30) % $people)::BIGINT AS dev,
+               ((r * 7 + hash(r, i, 'rev') % 30) % $people)::BIGINT AS rdev,
+               (hash(r, i, 'rv') % 100)::BIGINT AS rv_roll,
+               i * {SPACING_S} + (hash(r, i, 'jitter') % 600)::BIGINT AS merged_s,
+               14400 + pow({u('r', 'i', "'review'")}, 2) * 259200 AS review_s,
+               1800 + pow({u('r', 'i', "'coding'")}, 2) * 345600 AS coding_s,
+               floor(pow({u('r', 'i', "'area'")}, 2) * 12)::INTEGER AS area,
+               least($ipp - 1, greatest(0, floor(i * $ipp / $per_repo)::BIGINT
+                     + (hash(r, i, 'm') % 3)::BIGINT - 1)) AS m
+        FROM range($repos) a(r) CROSS JOIN range($per_repo) c(i)),
+    k AS (
+        SELECT b.*, (r * $per_repo + i) * {SLOTS} AS land,
+               CASE WHEN i = 0 OR roll < 3 THEN 'push' WHEN roll < 15 THEN 'squash' ELSE 'merge' END
+                   AS kind,
+               roll IN (3, 4) AND i > 60 AS is_revert,
+               CASE WHEN who_roll < 3 THEN 'dependabot[bot]'
+                    WHEN who_roll < 5 THEN 'copilot-swe-agent[bot]' ELSE 'dev' || dev END AS login,
+               who_roll < 5 AS bot,
+               CASE WHEN who_roll < 5 THEN 0
+                    ELSE CASE WHEN p.mover AND merged_s > $span / 2 THEN 60 ELSE p.off END END AS off,
+               CASE WHEN rv_roll < 8 THEN 'lead' || hash(r, i, 'lead') % 6
+                    ELSE 'dev' || CASE WHEN rdev = dev THEN (rdev + 1) % $people ELSE rdev END END
+                   AS reviewer,
+               CASE WHEN rv_roll < 8 THEN 60 ELSE coalesce(q.off, 60) END AS roff,
+               who_roll >= 3 AND hash(r, i, 'names') % 100 < 65 AS names,
+               (r % $projects) + $projects * m AS item
+        FROM b JOIN g_person p ON p.p = b.dev
+        LEFT JOIN g_person q ON q.p = CASE WHEN b.rdev = b.dev THEN (b.rdev + 1) % $people
+                                           ELSE b.rdev END)
+    SELECT k.*, CASE WHEN k.bot THEN NULL ELSE 'Developer ' || k.dev END AS person,
+           CASE WHEN kind = 'merge' THEN 1 + (hash(r, i, 'len') % 6)::BIGINT ELSE 0 END AS nb,
+           1 + (hash(r, i, 'rounds') % 100 < 30)::INTEGER
+             + (hash(r, i, 'rounds') % 100 < 10)::INTEGER AS rounds,
+           kind = 'merge' AND i > 60 AND hash(r, i, 'conflict') % 100 < 6 AS conflict,
+           merged_s - review_s - coding_s AS work_s,
+           least(wh(merged_s - review_s, off) + 900, merged_s - 3600) AS created_s,
+           CASE WHEN names THEN g.gkey END AS key
+    FROM k LEFT JOIN (SELECT i AS gi, key AS gkey FROM g_item) g ON g.gi = k.item""",
+    # A merged branch has a fix commit after each review round but the last; a conflicted one a
+    # merge from main as its second commit.
+    """UPDATE g_change SET nb = greatest(nb, CASE WHEN conflict THEN rounds + 2 ELSE rounds END)
+       WHERE kind = 'merge'""",
+    # One row per commit: the landing commit (j = 0) and the branch commits j = 1..nb, in the
+    # author's working hours: before the pull request was opened, or fixes between review rounds.
+    """CREATE TEMP TABLE g_commit AS
+    SELECT c.*, c.land + j AS cid, j, j = 2 AND c.conflict AS merge_in,
+           CASE WHEN j = 0 THEN c.merged_s
+                WHEN j > c.nb - c.rounds + 1 THEN greatest(
+                    rev_at(j - c.nb + c.rounds - 2, c.rounds, c.created_s, c.merged_s, c.roff) + 60,
+                    least(wh(rev_at(j - c.nb + c.rounds - 2, c.rounds, c.created_s, c.merged_s,
+                                    c.roff) + 1800, c.off),
+                          rev_at(j - c.nb + c.rounds - 1, c.rounds, c.created_s, c.merged_s,
+                                 c.roff) - 120))
+                ELSE least(wh(c.work_s + (j - 1) * c.coding_s / greatest(c.nb - 1, 1), c.off),
+                           c.created_s - 300 * (c.nb - c.rounds - j + 2)) END AS author_s
+    FROM g_change c, (SELECT unnest(range(c.nb + 1)) AS j)""",
+    """CREATE TEMP TABLE g_file AS
+    SELECT cid, r, CASE WHEN hash(cid, fi, 'hot') % 100 < 3
+                        THEN ['package.json', 'src/config/settings.py', 'CHANGELOG.md'][
+                             (1 + hash(cid, fi, 'h') % 3)::BIGINT]
+                        ELSE 'src/' || ['api', 'core', 'web', 'db', 'auth', 'billing', 'search',
+                             'jobs', 'cli', 'ui', 'infra', 'docs'][1 + area] || '/pkg'
+                             || floor(pow(((hash(cid, fi, 's') % 1000) / 1000.0), 2) * 8)::INTEGER
+                             || '/mod' || floor(pow(((hash(cid, fi, 'f') % 1000) / 1000.0), 1.5)
+                                                * 25)::INTEGER || '.py' END AS path,
+           (hash(cid, fi, 'add') % 80)::INTEGER AS added, (hash(cid, fi, 'del') % 30)::INTEGER AS deleted
+    FROM (SELECT cid, r, area, unnest(range(CASE WHEN merge_in THEN 1 + hash(cid, 'n') % 2
+                                                 WHEN j > 0 OR kind <> 'merge' THEN 1 + hash(cid, 'n') % 4
+                                                 ELSE 0 END::BIGINT)) AS fi FROM g_commit)""",
+]
+
+_GIT = [
+    """INSERT INTO repos (repo, path, remote_url, default_branch, head_sha, head_detached, is_bare,
+           is_shallow, shallow_before, first_ingested_at, last_ingested_at, shallow_commits)
+       SELECT 'bench/repo' || r, '/bench/repo' || r, 'https://github.com/bench/repo' || r || '.git',
+              'refs/heads/main', sha((r * $per_repo + $per_repo - 1) * $slots), FALSE, TRUE, FALSE,
+              NULL, now(), now(), []::VARCHAR[] FROM range($repos) t(r)""",
+    """INSERT INTO ingest_runs SELECT r + 1, 'bench/repo' || r, 'git', '/bench/repo' || r,
+           'benchmark', now(), now(), $per_repo, 0 FROM range($repos) t(r)""",
+    """INSERT INTO refs SELECT 'bench/repo' || r, 'refs/heads/main',
+           sha((r * $per_repo + $per_repo - 1) * $slots), 'commit' FROM range($repos) t(r)""",
+    # An annotated release tag twice a week (every RELEASE_EVERY merges), a pre-release now and then.
+    """CREATE TEMP TABLE g_tag AS
+       SELECT r, land, merged_s, 'v1.' || (i // $release_every) || '.0' AS name, 7200 AS after_s
+       FROM g_change WHERE i % $release_every = $release_every - 1
+       UNION ALL
+       SELECT r, land, merged_s, 'v1.' || (i // $release_every) || '.0rc1', 3600
+       FROM g_change WHERE i % ($release_every * 4) = $release_every // 2""",
+    """INSERT INTO tags SELECT 'bench/repo' || r, name, sha(land), md5(r || name) || left(md5(name), 8),
+           TRUE, 'Release Bot', 'release@example.com', ts(merged_s + after_s), 0, 'Release ' || name
+       FROM g_tag""",
+    """INSERT INTO refs SELECT 'bench/repo' || r, 'refs/tags/' || name,
+           md5(r || name) || left(md5(name), 8), 'tag' FROM g_tag""",
+    """INSERT INTO commit_files (repo, sha, path, old_path, added, deleted, is_binary)
+       SELECT 'bench/repo' || r, sha(cid), path, NULL, added, deleted, FALSE FROM g_file""",
+    """INSERT INTO commits (repo, sha, parents, author_name, author_email, author_time,
+           author_tz_offset_min, committer_name, committer_email, committer_time,
+           committer_tz_offset_min, subject, body, trailers, is_merge, pr_number, revert_of,
+           review_evidence, date_flags, files_changed, lines_added, lines_deleted, run_id,
+           reachable, line_history)
+       SELECT 'bench/repo' || c.r, sha(c.cid),
+           CASE WHEN c.merge_in THEN [sha(c.cid - 1), sha(c.land - $slots)]
+                WHEN c.j > 1 THEN [sha(c.cid - 1)]
+                WHEN c.j = 1 THEN [sha(c.land - $slots * least(c.i, 2))]
+                WHEN c.i = 0 THEN []::VARCHAR[]
+                WHEN c.kind = 'merge' THEN [sha(c.land - $slots), sha(c.land + c.nb)]
+                ELSE [sha(c.land - $slots)] END,
+           coalesce(c.person, c.login), c.login || '@users.noreply.github.com', ts(c.author_s),
+           c.off,
+           CASE WHEN c.j = 0 AND c.kind <> 'push' THEN 'GitHub' ELSE coalesce(c.person, c.login) END,
+           CASE WHEN c.j = 0 AND c.kind <> 'push' THEN 'noreply@github.com'
+                ELSE c.login || '@users.noreply.github.com' END,
+           ts(c.author_s + CASE WHEN c.j = 0 THEN 0 ELSE hash(c.cid, 'commit') % 240 END),
+           CASE WHEN c.j = 0 AND c.kind <> 'push' THEN 0 ELSE c.off END,
+           CASE WHEN c.merge_in THEN 'Merge branch ''main'' into topic-' || c.i
+                WHEN c.j > 0 THEN coalesce(c.key || ': ', '') || 'Work on change ' || c.i
+                                  || ', step ' || c.j
+                WHEN c.is_revert THEN 'Revert "Change ' || (c.i - 1 - c.i % 50) || '"'
+                WHEN c.kind = 'merge' THEN 'Merge pull request #' || (c.i + 1) || ' from '
+                     || c.login || '/topic-' || c.i
+                WHEN c.kind = 'squash' THEN coalesce(c.key || ' ', '') || 'Change ' || c.i || ' (#'
+                     || (c.i + 1) || ')'
+                ELSE coalesce(c.key || ' ', '') || 'Change ' || c.i END,
+           CASE WHEN c.is_revert THEN 'This reverts commit ' || sha(c.land - (1 + c.i % 50) * $slots)
+                    || '.'
+                WHEN c.merge_in THEN 'Conflicts:' || chr(10) || '    src/core/pkg0/mod0.py'
+                WHEN c.kind = 'merge' AND c.j = 0 THEN 'Change ' || c.i END,
+           []::STRUCT(key VARCHAR, value VARCHAR)[], c.kind = 'merge' AND c.j = 0 OR c.merge_in,
+           CASE WHEN c.j = 0 AND c.kind <> 'push' THEN c.i + 1 END,
+           CASE WHEN c.is_revert THEN sha(c.land - (1 + c.i % 50) * $slots) END,
+           []::STRUCT(kind VARCHAR, person VARCHAR)[], []::VARCHAR[],
+           coalesce(f.n, 0), f.added, f.deleted, c.r + 1, TRUE, FALSE
+       FROM g_commit c LEFT JOIN (
+           SELECT cid, count(*)::INTEGER AS n, sum(added) AS added, sum(deleted) AS deleted
+           FROM g_file GROUP BY cid) f USING (cid)""",
+]
+
+_GITHUB = [
+    """CREATE TEMP TABLE g_pr AS
+       SELECT *, 'bench/repo' || r AS repo, i + 1 AS number,
+              CASE WHEN login = 'dependabot[bot]' THEN 0 ELSE (hash(r, i, 'nc') % 6)::BIGINT END AS nc
+       FROM g_change WHERE kind <> 'push'""",
+    """INSERT INTO pull_requests (repo, number, title, body, author, author_is_bot, state, draft,
+           created_at, updated_at, closed_at, merged_at, merge_commit_sha, base_ref, head_ref,
+           head_sha, labels, commits, source, fetched_at)
+       SELECT repo, number, coalesce(key || ': ', '') || 'Change ' || i,
+              CASE WHEN key IS NOT NULL AND hash(r, i, 'body') % 2 = 0 THEN 'Closes ' || key || '.'
+                   ELSE 'What it does: change ' || i || '.' END,
+              login, bot, 'closed', FALSE, ts(created_s), ts(merged_s), ts(merged_s), ts(merged_s),
+              sha(land), 'main', coalesce('feature/' || key, 'topic-' || i), sha(land + nb),
+              []::VARCHAR[], greatest(nb, 1), 'github', now()
+       FROM g_pr""",
+    """INSERT INTO pr_events (repo, number, id, event, actor, actor_is_bot, "at", detail, source,
+           fetched_at)
+       SELECT repo, number, 'rr-' || number, 'review_requested', login, bot, ts(created_s + 30),
+              reviewer, 'github', now() FROM g_pr""",
+    # Review rounds by one reviewer, in the reviewer's working hours, before the merge; the last
+    # approves. A review bot comments on 15% of pull requests.
+    f"""INSERT INTO reviews (repo, number, id, reviewer, reviewer_is_bot, state, submitted_at,
+           commit_id, body, source, fetched_at)
+       SELECT repo, number, (r * $per_repo + i) * 8 + t, reviewer, FALSE,
+              CASE WHEN t = rounds - 1 THEN 'APPROVED' ELSE 'CHANGES_REQUESTED' END,
+              ts(rev_at(t, rounds, created_s, merged_s, roff)),
+              sha(land + CASE WHEN kind = 'merge' THEN nb - rounds + 1 + t ELSE 0 END),
+              CASE WHEN t = rounds - 1 THEN 'LGTM' ELSE 'Please fix the tests.' END,
+              'github', now()
+       FROM g_pr, (SELECT unnest(range(rounds)) AS t)
+       UNION ALL
+       SELECT repo, number, (r * $per_repo + i) * 8 + 7, 'coderabbitai[bot]', TRUE, 'COMMENTED',
+              ts(created_s + 240), sha(land + nb), 'Summary by the review bot.', 'github', now()
+       FROM g_pr WHERE {u('r', 'i', "'botrv'")} < 0.15""",
+    # Comments alternate between the reviewer (even) and the author (odd); a question is answered
+    # by the next comment, by the other person, unless it is the last.
+    """CREATE TEMP TABLE g_comment AS
+       WITH c AS (
+           SELECT repo, r, i, number, c, created_s, merged_s,
+                  CASE WHEN c % 2 = 0 THEN reviewer ELSE login END AS author,
+                  CASE WHEN c % 2 = 0 THEN FALSE ELSE bot END AS is_bot,
+                  wh(created_s + (merged_s - created_s) * (c + 1) / (nc + 1.5),
+                     CASE WHEN c % 2 = 0 THEN roff ELSE off END) AS raw_s,
+                  hash(r, i, c, 'q') % 5 = 0 AS question,
+                  CASE WHEN hash(r, i, c, 'k') % 2 = 0 THEN 'review' ELSE 'issue' END AS kind
+           FROM g_pr, (SELECT unnest(range(nc)) AS c))
+       SELECT *, max(least(greatest(raw_s, created_s + 60), merged_s - 600)) OVER (
+                  PARTITION BY r, i ORDER BY c ROWS UNBOUNDED PRECEDING) + c * 30 AS at_s
+       FROM c""",
+    """INSERT INTO comments (repo, kind, id, number, author, author_is_bot, created_at, updated_at,
+           body, source, fetched_at)
+       SELECT repo, kind, (r * $per_repo + i) * 16 + c, number, author, is_bot, ts(at_s),
+              CASE WHEN hash(r, i, c, 'edit') % 10 = 0 THEN ts(at_s + 3600 * 30) ELSE ts(at_s) END,
+              CASE WHEN question THEN 'Should this also handle case ' || c || '?'
+                   ELSE 'Done, see the new test for case ' || c || '.' END, 'github', now()
+       FROM g_comment
+       UNION ALL
+       SELECT repo, 'issue', (r * $per_repo + i) * 16 + 15, number, 'github-actions[bot]', TRUE,
+              ts(created_s + 120), ts(created_s + 120), 'Coverage: 87%. Any questions?', 'github',
+              now()
+       FROM g_pr WHERE hash(r, i, 'ci') % 5 = 0""",
+    """INSERT INTO pr_commits (repo, number, sha, author_name, author_login, author_time,
+           committer_time, message, source, fetched_at)
+       SELECT 'bench/repo' || c.r, c.i + 1, sha(c.cid), coalesce(c.person, c.login), c.login,
+              ts(c.author_s), ts(c.author_s), 'Work on change ' || c.i || ', step ' || c.j,
+              'github', now()
+       FROM g_commit c WHERE c.j > 0
+       UNION ALL
+       SELECT p.repo, p.number, sha(p.land + 1 + x), coalesce(p.person, p.login), p.login,
+              ts(p.work_s + x * 600), ts(p.work_s + x * 600), 'Squashed step ' || x, 'github', now()
+       FROM g_pr p, (SELECT unnest(range((1 + hash(p.r, p.i, 'sq') % 3)::BIGINT)) AS x)
+       WHERE p.kind = 'squash'""",
+]
+
+_JIRA = [
+    """CREATE TEMP TABLE g_item AS
+    WITH b AS (
+        SELECT i, i % $projects AS proj, i // $projects AS m,
+               (hash(i, 'type') % 100)::INTEGER AS troll, (hash(i, 'ac') % 100)::INTEGER AS acroll,
+               (hash(i, 'flow') % 100)::INTEGER AS froll,
+               ((i % $projects) * 7 + hash(i, 'asg') % 30) % $people AS asg,
+               ((i % $projects) * 7 + hash(i, 'asg2') % 30) % $people AS asg2,
+               ((i % $projects) * 7 + hash(i, 'rep') % 30) % $people AS rep,
+               (i // $projects) * $span / $ipp + 43200 AS t_s
+        FROM range($ipp * $projects) t(i))
+    SELECT b.*, g.key AS pkey, g.key || '-' || (m + 1) AS key,
+           CASE WHEN troll < 5 THEN 'Bug' WHEN troll < 65 THEN 'Story' WHEN troll < 90 THEN 'Task'
+                ELSE 'Sub-task' END AS type,
+           CASE WHEN troll < 5 THEN 3 WHEN troll < 65 THEN 1 WHEN troll < 90 THEN 2 ELSE 4 END AS type_id,
+           t_s - CASE WHEN troll < 5 THEN 43200 ELSE 345600 END AS start_s,
+           t_s - CASE WHEN troll < 5 THEN 10800 ELSE 86400 END AS review_at_s,
+           t_s - CASE WHEN troll < 5 THEN 43200 + 14400
+                      ELSE 345600 + 86400 + hash(i, 'age') % 777600 END AS created_s,
+           t_s + 43200 AS done_s,
+           t_s + 43200 > $span - 172800 AS in_flight,
+           'As a user I want feature ' || i || ' so that my work goes faster.' AS base,
+           [chr(10) || chr(10) || 'h3. Acceptance criteria' || chr(10) || '* it saves'
+                || chr(10) || '* it is tested',
+            chr(10) || '- [ ] it saves' || chr(10) || '- [x] it is tested',
+            chr(10) || 'Given a user with a draft, when they press save, then it is stored.'][
+                (1 + hash(i, 'acform') % 3)::BIGINT] AS ac,
+           CASE WHEN hash(i, 'blk') % 100 < 6 AND m >= 3 THEN
+                CASE WHEN hash(i, 'x') % 3 = 0 THEN i - 1 ELSE i - $projects * (1 + hash(i, 'y') % 2)
+                END END AS blocker
+    FROM b JOIN g_project g ON g.p = b.proj""",
+    # The changelog, one row per changed field; description_0 is the text at creation.
+    """CREATE TEMP TABLE g_log AS
+    WITH s AS (SELECT *, created_s + (start_s - created_s) / 2 AS sel_s,
+                      CASE WHEN troll < 5 OR acroll >= 85 THEN base
+                           WHEN acroll < 45 OR acroll >= 70 THEN base || ac ELSE base END AS desc0
+               FROM g_item),
+    e(i, at_s, ord, field, from_value, from_string, to_value, to_string, who) AS (
+        SELECT i, sel_s, 1, 'status', '1', 'Backlog', '2', 'Selected for Development', rep FROM s
+        UNION ALL SELECT i, start_s, 2, 'status', '2', 'Selected for Development', '3',
+                         'In Progress', asg FROM s
+        UNION ALL SELECT i, start_s + (review_at_s - start_s) * 0.3, 3, 'status', '3', 'In Progress',
+                         '5', 'Blocked', asg FROM s WHERE froll < 6
+        UNION ALL SELECT i, start_s + (review_at_s - start_s) * 0.6, 4, 'status', '5', 'Blocked',
+                         '3', 'In Progress', asg FROM s WHERE froll < 6
+        UNION ALL SELECT i, review_at_s, 5, 'status', '3', 'In Progress', '4', 'In Review', asg
+                  FROM s
+        UNION ALL SELECT i, review_at_s + (t_s - review_at_s) * 0.3, 6, 'status', '4', 'In Review',
+                         '3', 'In Progress', rep FROM s WHERE froll >= 6 AND froll < 20
+        UNION ALL SELECT i, review_at_s + (t_s - review_at_s) * 0.6, 7, 'status', '3',
+                         'In Progress', '4', 'In Review', asg FROM s WHERE froll >= 6 AND froll < 20
+        UNION ALL SELECT i, done_s, 8, 'status', '4', 'In Review', '6', 'Done', asg FROM s
+                  WHERE NOT in_flight
+        UNION ALL SELECT i, done_s + 86400, 9, 'status', '6', 'Done', '3', 'In Progress', rep
+                  FROM s WHERE NOT in_flight AND froll >= 20 AND froll < 24
+        UNION ALL SELECT i, done_s + 172800, 10, 'status', '3', 'In Progress', '6', 'Done', asg
+                  FROM s WHERE NOT in_flight AND froll >= 20 AND froll < 24
+        UNION ALL SELECT i, sel_s + 60, 11, 'assignee', NULL, NULL, 'acc-dev' || asg,
+                         'Developer ' || asg, rep FROM s
+        UNION ALL SELECT i, start_s + (review_at_s - start_s) * 0.5, 12, 'assignee',
+                         'acc-dev' || asg, 'Developer ' || asg, 'acc-dev' || asg2,
+                         'Developer ' || asg2, rep FROM s WHERE froll % 4 = 1 AND asg <> asg2
+        UNION ALL SELECT i, created_s + (start_s - created_s) * 0.3, 13, 'description', NULL, desc0,
+                         NULL, base || ac, rep FROM s
+                  WHERE troll >= 5 AND acroll >= 45 AND acroll < 60
+        UNION ALL SELECT i, start_s + (review_at_s - start_s) * 0.2, 14, 'description', NULL, desc0,
+                         NULL, base || ac, rep FROM s
+                  WHERE troll >= 5 AND acroll >= 60 AND acroll < 70
+        UNION ALL SELECT i, start_s + (review_at_s - start_s) * 0.4, 15, 'description', NULL, desc0,
+                         NULL, desc0 || chr(10) || '* also export as CSV', rep FROM s
+                  WHERE troll >= 5 AND acroll >= 70 AND acroll < 85
+        UNION ALL SELECT i, start_s + (review_at_s - start_s) * 0.25, 16, 'Flagged', NULL, NULL,
+                         '[10019]', 'Impediment', asg FROM s WHERE hash(i, 'flag') % 100 < 5
+        UNION ALL SELECT i, start_s + (review_at_s - start_s) * 0.45, 17, 'Flagged', '[10019]',
+                         'Impediment', NULL, NULL, asg FROM s WHERE hash(i, 'flag') % 100 < 5
+        UNION ALL SELECT i, start_s + (review_at_s - start_s) * 0.35, 18, 'Story Points', '3', '3',
+                         '5', '5', rep FROM s WHERE hash(i, 'sp') % 100 < 20
+        UNION ALL SELECT s.i, s.created_s + 600, 19, 'Link', NULL, NULL, b.key,
+                         'This issue is blocked by ' || b.key, s.rep
+                  FROM s JOIN g_item b ON b.i = s.blocker)
+    SELECT e.*, row_number() OVER (PARTITION BY i ORDER BY at_s, ord) AS seq FROM e""",
+    """INSERT INTO jira_projects SELECT 'p' || p, key, 'Project ' || key, '$site', NULL, now(), NULL
+       FROM g_project""",
+    """INSERT INTO jira_issue_types (id, name, untranslated_name, subtask, hierarchy_level,
+           fetched_at) VALUES ('1', 'Story', 'Story', FALSE, 0, now()),
+           ('2', 'Task', 'Task', FALSE, 0, now()), ('3', 'Bug', 'Bug', FALSE, 0, now()),
+           ('4', 'Sub-task', 'Sub-task', TRUE, -1, now())""",
+    """INSERT INTO jira_statuses (id, name, untranslated_name, category, fetched_at) VALUES
+       ('1', 'Backlog', 'Backlog', 'new', now()),
+       ('2', 'Selected for Development', 'Selected for Development', 'new', now()),
+       ('3', 'In Progress', 'In Progress', 'indeterminate', now()),
+       ('4', 'In Review', 'In Review', 'indeterminate', now()),
+       ('5', 'Blocked', 'Blocked', 'indeterminate', now()), ('6', 'Done', 'Done', 'done', now())""",
+    f"""INSERT INTO jira_users (account_id, display_name, active, time_zone, account_type,
+           fetched_at)
+       SELECT 'acc-dev' || p, name, TRUE, {ZONES}, 'atlassian', now() FROM g_person
+       UNION ALL SELECT 'acc-lead' || n, 'Lead ' || n, TRUE, NULL, 'atlassian', now()
+                 FROM range(6) t(n)""",
+    """INSERT INTO jira_changelog (issue_id, history_id, item_index, field, field_id, from_value,
+           from_string, to_value, to_string, author, "at", fetched_at)
+       SELECT (10000 + i)::VARCHAR, ((10000 + i) * 100 + seq)::VARCHAR, 0, field,
+              CASE field WHEN 'Story Points' THEN 'customfield_10016'
+                         WHEN 'Flagged' THEN 'customfield_10021' ELSE field END,
+              from_value, from_string, to_value, to_string, 'acc-dev' || who, ts(at_s), now()
+       FROM g_log""",
+    """INSERT INTO jira_issues (id, key, project_key, project_id, issue_type_id, issue_type,
+           subtask, summary, description, status_id, status, status_category, resolution,
+           priority, creator, reporter, assignee, labels, components, parent_key, story_points,
+           sprint_ids, flagged, created_at, updated_at, resolved_at, created_offset_min, site,
+           fetched_at)
+       SELECT (10000 + g.i)::VARCHAR, g.key, g.pkey, 'p' || g.proj, g.type_id::VARCHAR, g.type,
+              g.type = 'Sub-task', g.type || ' ' || g.i,
+              coalesce(l.description_edit, CASE WHEN g.troll < 5 OR g.acroll >= 85 THEN g.base
+                  WHEN g.acroll < 45 OR g.acroll >= 70 THEN g.base || g.ac ELSE g.base END),
+              l.status_id, l.status,
+              CASE l.status_id WHEN '6' THEN 'done' WHEN '1' THEN 'new' WHEN '2' THEN 'new'
+                               ELSE 'indeterminate' END,
+              CASE WHEN l.status_id = '6' THEN 'Done' END, 'Medium', 'acc-dev' || g.rep,
+              'acc-dev' || g.rep, l.assignee, []::VARCHAR[], ['comp' || hash(g.i, 'comp') % 5],
+              CASE WHEN g.type = 'Sub-task' AND g.m > 0 THEN g.pkey || '-' || g.m END,
+              CASE WHEN l.sp THEN 5 ELSE 3 END, []::VARCHAR[], FALSE, ts(g.created_s),
+              ts(l.last_s), CASE WHEN l.status_id = '6' THEN ts(l.done_s) END, 0, '$site', now()
+       FROM g_item g JOIN (
+           SELECT i, arg_max(to_value, seq) FILTER (WHERE field = 'status') AS status_id,
+                  arg_max(to_string, seq) FILTER (WHERE field = 'status') AS status,
+                  arg_max(to_value, seq) FILTER (WHERE field = 'assignee') AS assignee,
+                  arg_max(to_string, seq) FILTER (WHERE field = 'description') AS description_edit,
+                  max(at_s) AS last_s, max(at_s) FILTER (WHERE to_value = '6') AS done_s,
+                  bool_or(field = 'Story Points') AS sp
+           FROM g_log GROUP BY i) l ON l.i = g.i""",
+    """INSERT INTO jira_issue_keys SELECT (10000 + i)::VARCHAR, key FROM g_item""",
+    # Comments: even ones by the reporter or a lead, odd ones by the assignee; 20% questions.
+    """INSERT INTO jira_comments (issue_id, id, author, body, created_at, updated_at, fetched_at)
+       WITH c AS (
+           SELECT g.i, c, CASE WHEN c % 2 = 1 THEN 'acc-dev' || g.asg
+                               WHEN hash(g.i, c, 'lead') % 4 = 0 THEN 'acc-lead' || g.i % 6
+                               ELSE 'acc-dev' || g.rep END AS author,
+                  wh(g.created_s + (least(g.done_s, $span) - g.created_s) * (c + 1) / (nc + 1),
+                     CASE WHEN c % 2 = 1 THEN a.off WHEN hash(g.i, c, 'lead') % 4 = 0 THEN 60
+                          ELSE p.off END) AS raw_s,
+                  hash(g.i, c, 'q') % 5 = 0 AS question
+           FROM (SELECT *, (hash(i, 'nc') % 5)::BIGINT AS nc FROM g_item) g
+           JOIN g_person a ON a.p = g.asg JOIN g_person p ON p.p = g.rep,
+           (SELECT unnest(range(g.nc)) AS c)),
+       t AS (SELECT *, max(raw_s) OVER (PARTITION BY i ORDER BY c ROWS UNBOUNDED PRECEDING)
+                       + c * 30 AS at_s FROM c)
+       SELECT (10000 + i)::VARCHAR, ((10000 + i) * 10 + c)::VARCHAR, author,
+              CASE WHEN question THEN 'Which endpoint should this use for step ' || c || '?'
+                   ELSE 'Use the v2 endpoint; details in the spec (' || c || ').' END,
+              ts(at_s), ts(at_s + CASE WHEN hash(i, c, 'ed') % 10 = 0 THEN 7200 ELSE 0 END), now()
+       FROM t""",
+    """INSERT INTO jira_issue_links (issue_id, id, type, direction, phrase, other_id, other_key,
+           fetched_at)
+       SELECT (10000 + s.i)::VARCHAR, 'L' || s.i, 'Blocks', 'inward', 'is blocked by',
+              (10000 + b.i)::VARCHAR, b.key, now() FROM g_item s JOIN g_item b ON b.i = s.blocker
+       UNION ALL
+       SELECT (10000 + b.i)::VARCHAR, 'L' || s.i, 'Blocks', 'outward', 'blocks',
+              (10000 + s.i)::VARCHAR, s.key, now() FROM g_item s JOIN g_item b ON b.i = s.blocker
+       UNION ALL
+       SELECT (10000 + s.i)::VARCHAR, 'R' || s.i, 'Relates', 'outward', 'relates to',
+              (10000 + o.i)::VARCHAR, o.key, now() FROM g_item s JOIN g_item o ON o.i = s.i + 1
+       WHERE hash(s.i, 'rel') % 100 < 5""",
+    # Bugs name the pull request that introduced them (an earlier change of a repository of
+    # their project); the changes that fix them name the bug's key.
+    f"""INSERT INTO jira_remote_links (issue_id, id, url, title, relationship, application,
+           fetched_at)
+       SELECT (10000 + i)::VARCHAR, '1', 'https://github.com/bench/repo'
+              || (proj + $projects * (hash(i, 'rr') % ($repos // $projects))) || '/pull/'
+              || greatest(2, floor(start_s / {SPACING_S})::BIGINT - 30 - hash(i, 'back') % 1000),
+              'Introduced by this pull request', 'caused by', 'GitHub', now()
+       FROM g_item WHERE troll < 5 AND hash(i, 'intro') % 100 < 60""",
+]
+
+
+def generate(path: Path, changes: int, repos: int, items: int, projects: int, people: int,
+             site: str = "https://bench.atlassian.net") -> dict[str, Any]:
+    """Write the synthetic source tables into a fresh store at ``path`` (no derived rows)."""
+    from leadlens.store import open_store
+
+    if projects > repos or repos % projects:
+        raise SystemExit("--repos must be a multiple of --projects")
+    per_repo = changes // repos
+    ipp = max(1, items // projects)
+    params = {"repos": repos, "per_repo": per_repo, "slots": SLOTS, "projects": projects,
+              "ipp": ipp, "people": people, "span": per_repo * SPACING_S, "site": site,
+              "release_every": RELEASE_EVERY}
+    start = time.perf_counter()
+    with open_store(path) as st:
+        con = st.con
+        con.execute("SET enable_progress_bar = false")
+        con.execute("CREATE TEMP TABLE g_project (p BIGINT, key VARCHAR)")
+        con.executemany("INSERT INTO g_project VALUES (?, ?)",
+                        list(enumerate(project_keys(projects))))
+        # Items first: changes name their keys.
+        for sql in [*_MACROS, _JIRA[0], *_CHANGES, *_GIT, *_GITHUB, *_JIRA[1:]]:
+            for key, value in sorted(params.items(), key=lambda kv: -len(kv[0])):
+                sql = sql.replace(f"${key}", str(value))
+            con.execute(sql)
+        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in (
+            "commits", "commit_files", "tags", "pull_requests", "reviews", "comments", "pr_commits",
+            "jira_issues", "jira_changelog", "jira_comments", "jira_issue_links",
+            "jira_remote_links")}
+        counts["questions"] = con.execute(
+            "SELECT count(*) FROM comments WHERE body LIKE '%?'").fetchall()[0][0]
+        counts["bugs"] = con.execute(
+            "SELECT count(*) FROM jira_issues WHERE issue_type = 'Bug'").fetchall()[0][0]
+    return {"changes": per_repo * repos, "repos": repos, "items": ipp * projects,
+            "projects": projects, "people": people, **counts,
+            "generate_s": time.perf_counter() - start}
