@@ -13,14 +13,15 @@ Shape (every value a hash of its position: the same sizes give the same store):
 - Changes: ``--changes`` over ``--repos`` repositories, one merge every ~20 minutes: GitHub
   merges of branches of 1-6 commits (85%; 6% of those with a "Merge branch 'main'" commit in
   the branch), squash merges (12%, some reverts) and direct pushes (3%). Files in a tree of 12
-  areas x 8 packages x 25 modules, skewed to a few hot ones, plus three shared files
-  (package.json, settings, changelog): changes in flight at once collide. A release tag twice a
+  areas x 8 packages x 25 modules, skewed to a few hot ones, plus three shared files (1%:
+  package.json, settings, changelog): changes in flight at once collide. A release tag twice a
   week (every 252 merges) and now and then a pre-release.
 - Pull requests for merges and squashes, with review requests, 1-3 review rounds (changes
   requested, then approved) by one reviewer (8% API-only), a review bot on 15%, 0-5 review and
   issue comments alternating between reviewer and author (20% questions ending in '?', answered
-  by the other one next; a last question stays open), a github-actions comment on 20%, 10%
-  edited later; pr_commits with the authors' logins and shas (squash PRs: shas not on main).
+  by the other one next; one last comment in ten that is a question stays open), a
+  github-actions comment on 20%, 10% edited later; pr_commits with the authors' logins and shas
+  (squash PRs: shas not on main).
 - Jira: ``--items`` issues in ``--projects`` projects (each project's items are served by the
   changes of two repositories whose commits name them: 65% of changes), Bug 5%, Story 60%, Task
   25%, Sub-task 10%; descriptions with acceptance criteria (heading, checklist or
@@ -36,6 +37,8 @@ No line history (line_hunks, line_changes, rewritten_lines): SZZ has nothing to 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -135,7 +138,7 @@ _CHANGES = [
                            c.created_s - 300 * (c.nb - c.rounds - j + 2)) END AS author_s
     FROM g_change c, (SELECT unnest(range(c.nb + 1)) AS j)""",
     """CREATE TEMP TABLE g_file AS
-    SELECT cid, r, CASE WHEN hash(cid, fi, 'hot') % 100 < 3
+    SELECT cid, r, CASE WHEN hash(cid, fi, 'hot') % 100 < 1
                         THEN ['package.json', 'src/config/settings.py', 'CHANGELOG.md'][
                              (1 + hash(cid, fi, 'h') % 3)::BIGINT]
                         ELSE 'src/' || ['api', 'core', 'web', 'db', 'auth', 'billing', 'search',
@@ -258,7 +261,7 @@ _GITHUB = [
                   CASE WHEN c % 2 = 0 THEN FALSE ELSE bot END AS is_bot,
                   wh(created_s + (merged_s - created_s) * (c + 1) / (nc + 1.5),
                      CASE WHEN c % 2 = 0 THEN roff ELSE off END) AS raw_s,
-                  hash(r, i, c, 'q') % 5 = 0 AS question,
+                  hash(r, i, c, 'q') % 5 = 0 AND (c < nc - 1 OR hash(r, i, 'open') % 10 = 0) AS question,
                   CASE WHEN hash(r, i, c, 'k') % 2 = 0 THEN 'review' ELSE 'issue' END AS kind
            FROM g_pr, (SELECT unnest(range(nc)) AS c))
        SELECT *, max(least(greatest(raw_s, created_s + 60), merged_s - 600)) OVER (
@@ -461,6 +464,13 @@ _JIRA = [
               'Introduced by this pull request', 'caused by', 'GitHub', now()
        FROM g_item WHERE troll < 5 AND hash(i, 'intro') % 100 < 60""",
 ]
+
+
+def fingerprint() -> str:
+    """What the generator writes, as a short hash: a kept store built by another one is stale."""
+    text = json.dumps([_MACROS, _CHANGES, _GIT, _GITHUB, _JIRA, SLOTS, SPACING_S, RELEASE_EVERY,
+                       BASE, OFFSETS])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def generate(path: Path, changes: int, repos: int, items: int, projects: int, people: int,
