@@ -42,6 +42,7 @@ from coordination_store import AS_OF, fingerprint, generate
 from ingest import MB, bench_main, machine, measure
 
 GOAL_S, GOAL_RSS = 20.0, 2 << 30  # all signals: under 20 s and under 2 GB (issue 14, item 10)
+SWITCH = "--no-coordination"  # the report's switch that leaves the coordination section out
 
 _DERIVE = """
 import sys, time
@@ -116,7 +117,7 @@ def has_switch() -> bool:
     """Whether `leadlens report` has --no-coordination (the integrator's report flag)."""
     help_text = subprocess.run(leadlens("report", "--help"), capture_output=True, text=True,
                                env={**os.environ, "COLUMNS": "300", "TERM": "dumb"}).stdout
-    return "--no-coordination" in help_text
+    return SWITCH in help_text
 
 
 def recipe(args: argparse.Namespace) -> dict[str, Any]:
@@ -184,7 +185,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         res["report"]["changes"] = doc.get("changes")
     if switch:
         say("leadlens report --format json --no-coordination (the reference)")
-        res["reference"] = asdict(measure(leadlens(*base, "--no-coordination", "--out",
+        res["reference"] = asdict(measure(leadlens(*base, SWITCH, "--out",
                                                    str(where / "reference-report.json"))))
     elif args.no_coordination:
         say("leadlens report --format json (no coordination section yet: the reference)")
@@ -232,7 +233,7 @@ def report(res: dict[str, Any]) -> None:
         sections = ", ".join(res["report"]["sections"]) or "no coordination section yet"
         line(f"leadlens report --format json ({sections})", res["report"], True)
     if "reference" in res:
-        line("reference: report --no-coordination" if res["switch"]
+        line(f"reference: report {SWITCH}" if res["switch"]
              else "reference: report (no coordination yet)", res["reference"], False)
     b = res.get("builders")
     if b:
@@ -243,7 +244,7 @@ def report(res: dict[str, Any]) -> None:
         print("  ".join(c.ljust(w) if i in (0, 5) else c.rjust(w)
                         for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip())
     if same and "report" in res:
-        print("\nthe report has no --no-coordination switch yet: it is its own reference")
+        print(f"\nthe report has no {SWITCH} switch yet: it is its own reference")
     if b and b["builders"]:
         print(f"\ninside the builders' process: flow over the store {b['flow_s']:.2f} s, then")
         for name, f in b["builders"].items():

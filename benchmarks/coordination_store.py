@@ -279,6 +279,24 @@ _GITHUB = [
               ts(created_s + 120), ts(created_s + 120), 'Coverage: 87%. Any questions?', 'github',
               now()
        FROM g_pr WHERE hash(r, i, 'ci') % 5 = 0""",
+    # Pull requests still open at the end (one per 200 merges): in flight, some drafts, with a
+    # reviewer's question that nobody has answered yet on most of them.
+    """CREATE TEMP TABLE g_open AS
+       SELECT r, x, 'bench/repo' || r AS repo, $per_repo + 1 + x AS number,
+              'dev' || ((r * 7 + hash(r, x, 'od') % 30) % $people) AS login,
+              'dev' || ((r * 7 + hash(r, x, 'or') % 30 + 1) % $people) AS reviewer,
+              $span - 3600 - x * 14400 - (hash(r, x, 'oj') % 3600)::BIGINT AS created_s
+       FROM range($repos) a(r) CROSS JOIN range(greatest($per_repo // 200, 1)) b(x)""",
+    """INSERT INTO pull_requests (repo, number, title, body, author, author_is_bot, state, draft,
+           created_at, updated_at, base_ref, head_ref, head_sha, labels, source, fetched_at)
+       SELECT repo, number, 'Work in progress ' || x, 'Not ready yet.', login, FALSE, 'open',
+              x % 5 = 0, ts(created_s), ts(created_s + 7200), 'main', 'wip-' || x,
+              sha(-1 - r * 100000 - x), []::VARCHAR[], 'github', now() FROM g_open""",
+    """INSERT INTO comments (repo, kind, id, number, author, author_is_bot, created_at, updated_at,
+           body, source, fetched_at)
+       SELECT repo, 'review', -1 - r * 100000 - x, number, reviewer, FALSE, ts(created_s + 5400),
+              ts(created_s + 5400), 'Which migration does this need?', 'github', now()
+       FROM g_open WHERE hash(r, x, 'oq') % 10 < 7""",
     """INSERT INTO pr_commits (repo, number, sha, author_name, author_login, author_time,
            committer_time, message, source, fetched_at)
        SELECT 'bench/repo' || c.r, c.i + 1, sha(c.cid), coalesce(c.person, c.login), c.login,
