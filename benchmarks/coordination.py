@@ -123,7 +123,7 @@ def has_switch() -> bool:
 def recipe(args: argparse.Namespace) -> dict[str, Any]:
     """What a kept store was built from: the sizes and the generator's source."""
     return {"changes": args.changes, "repos": args.repos, "items": args.items,
-            "projects": args.projects, "people": args.people,
+            "projects": args.projects, "people": args.people, "line_history": args.line_history,
             "generator": fingerprint(),
             "derive": hashlib.sha256(_DERIVE.encode()).hexdigest()[:16]}
 
@@ -145,7 +145,8 @@ def build(store: Path, args: argparse.Namespace) -> dict[str, Any]:
         p.unlink(missing_ok=True)
     say(f"generating {args.changes:,} changes in {args.repos} repositories and {args.items:,}"
         f" items in {args.projects} projects into {store}")
-    gen = generate(store, args.changes, args.repos, args.items, args.projects, args.people)
+    gen = generate(store, args.changes, args.repos, args.items, args.projects, args.people,
+                   args.line_history)
     say(f"{gen['commits']:,} commits, {gen['pull_requests']:,} pull requests, {gen['comments']:,}"
         f" comments, {gen['jira_changelog']:,} changelog rows in {gen['generate_s']:.1f} s; derive")
     der = measure([sys.executable, "-c", _DERIVE, str(store)])
@@ -157,7 +158,7 @@ def build(store: Path, args: argparse.Namespace) -> dict[str, Any]:
     with duckdb.connect(str(store), read_only=True) as con:
         derived = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in (
             "changes", "change_commits", "milestones", "work_items", "work_item_transitions",
-            "item_links")}
+            "item_links", "line_changes", "rewritten_lines")}
         derived["links_by_how"] = dict(con.execute(
             "SELECT how, count(*) FROM item_links GROUP BY how ORDER BY how").fetchall())
     built = {"recipe": want, "built_at": time.strftime("%Y-%m-%d %H:%M:%S"), "store": gen,
@@ -217,7 +218,10 @@ def report(res: dict[str, Any]) -> None:
           f" {der['self_rss'] / MB:,.0f} MB): {d['changes']:,} changes, {d['milestones']:,}"
           f" milestones, {d['work_items']:,} work items, {d['work_item_transitions']:,}"
           f" transitions, {d['item_links']:,} item links ("
-          + ", ".join(f"{k} {v:,}" for k, v in d["links_by_how"].items()) + ")\n")
+          + ", ".join(f"{k} {v:,}" for k, v in d["links_by_how"].items()) + ")"
+          + (f"; line history: {st['line_hunks']:,} hunks, {d['line_changes']:,} line changes,"
+             f" {d['rewritten_lines']:,} rewritten-line rows" if d.get("line_changes") else "")
+          + "\n")
     ref = res.get("reference") or res.get("report")
     same = "reference" not in res
     head = ("run", "wall s", "CPU s", "peak RSS MB", "vs reference", "vs goal (20 s, 2 GB)")
@@ -273,6 +277,9 @@ def main() -> None:
     ap.add_argument("--store", type=Path, metavar="PATH",
                     help="build the store here once and reuse it while the sizes and generator"
                          " are the same (default: a temporary store, removed afterwards)")
+    ap.add_argument("--line-history", action=argparse.BooleanOptionalAction, default=True,
+                    help="write line history (one hunk per commit and file), from which the derive"
+                         " makes line_changes and rewritten_lines for rework and SZZ (default: on)")
     ap.add_argument("--rebuild", action="store_true", help="build the --store again anyway")
     ap.add_argument("--no-coordination", action="store_true",
                     help="time only the reference: the report without the coordination section")

@@ -32,7 +32,9 @@ Shape (every value a hash of its position: the same sizes give the same store):
   across projects), comments (0-4, 20% questions), and bugs linking the PR that introduced them
   (60%, a remote link) while the changes that fix them name their key.
 
-No line history (line_hunks, line_changes, rewritten_lines): SZZ has nothing to read here.
+Line history (``line_hunks``, then ``line_changes`` and ``rewritten_lines`` from the derive)
+unless ``--no-line-history``: one hunk per commit and file within its first 120 lines, so that later
+commits rewrite lines earlier ones wrote (rework, SZZ).
 """
 
 from __future__ import annotations
@@ -138,7 +140,8 @@ _CHANGES = [
                            c.created_s - 300 * (c.nb - c.rounds - j + 2)) END AS author_s
     FROM g_change c, (SELECT unnest(range(c.nb + 1)) AS j)""",
     """CREATE TEMP TABLE g_file AS
-    SELECT cid, r, CASE WHEN hash(cid, fi, 'hot') % 100 < 1
+    SELECT cid, r, path, sum(added)::INTEGER AS added, sum(deleted)::INTEGER AS deleted
+    FROM (SELECT cid, r, CASE WHEN hash(cid, fi, 'hot') % 100 < 1
                         THEN ['package.json', 'src/config/settings.py', 'CHANGELOG.md'][
                              (1 + hash(cid, fi, 'h') % 3)::BIGINT]
                         ELSE 'src/' || ['api', 'core', 'web', 'db', 'auth', 'billing', 'search',
@@ -149,7 +152,8 @@ _CHANGES = [
            (hash(cid, fi, 'add') % 80)::INTEGER AS added, (hash(cid, fi, 'del') % 30)::INTEGER AS deleted
     FROM (SELECT cid, r, area, unnest(range(CASE WHEN merge_in THEN 1 + hash(cid, 'n') % 2
                                                  WHEN j > 0 OR kind <> 'merge' THEN 1 + hash(cid, 'n') % 4
-                                                 ELSE 0 END::BIGINT)) AS fi FROM g_commit)""",
+                                                 ELSE 0 END::BIGINT)) AS fi FROM g_commit))
+    GROUP BY cid, r, path""",
 ]
 
 _GIT = [
@@ -176,6 +180,12 @@ _GIT = [
            md5(r || name) || left(md5(name), 8), 'tag' FROM g_tag""",
     """INSERT INTO commit_files (repo, sha, path, old_path, added, deleted, is_binary)
        SELECT 'bench/repo' || r, sha(cid), path, NULL, added, deleted, FALSE FROM g_file""",
+    # With line history: one -U0 hunk per commit and file, somewhere in its first 120 lines (so
+    # that later commits rewrite lines earlier ones wrote: rework, SZZ).
+    """INSERT INTO line_hunks SELECT 'bench/repo' || r, sha(cid), path,
+           [1 + (hash(cid, path, 'at') % 120)::INTEGER], [deleted],
+           [1 + (hash(cid, path, 'at') % 120)::INTEGER], [added]
+       FROM g_file WHERE $line_history""",
     """INSERT INTO commits (repo, sha, parents, author_name, author_email, author_time,
            author_tz_offset_min, committer_name, committer_email, committer_time,
            committer_tz_offset_min, subject, body, trailers, is_merge, pr_number, revert_of,
@@ -212,7 +222,7 @@ _GIT = [
            CASE WHEN c.j = 0 AND c.kind <> 'push' THEN c.i + 1 END,
            CASE WHEN c.is_revert THEN sha(c.land - (1 + c.i % 50) * $slots) END,
            []::STRUCT(kind VARCHAR, person VARCHAR)[], []::VARCHAR[],
-           coalesce(f.n, 0), f.added, f.deleted, c.r + 1, TRUE, FALSE
+           coalesce(f.n, 0), f.added, f.deleted, c.r + 1, TRUE, $line_history
        FROM g_commit c LEFT JOIN (
            SELECT cid, count(*)::INTEGER AS n, sum(added) AS added, sum(deleted) AS deleted
            FROM g_file GROUP BY cid) f USING (cid)""",
@@ -492,7 +502,8 @@ def fingerprint() -> str:
 
 
 def generate(path: Path, changes: int, repos: int, items: int, projects: int, people: int,
-             site: str = "https://bench.atlassian.net") -> dict[str, Any]:
+             line_history: bool = False, site: str = "https://bench.atlassian.net"
+             ) -> dict[str, Any]:
     """Write the synthetic source tables into a fresh store at ``path`` (no derived rows)."""
     from leadlens.store import open_store
 
@@ -502,7 +513,7 @@ def generate(path: Path, changes: int, repos: int, items: int, projects: int, pe
     ipp = max(1, items // projects)
     params = {"repos": repos, "per_repo": per_repo, "slots": SLOTS, "projects": projects,
               "ipp": ipp, "people": people, "span": per_repo * SPACING_S, "site": site,
-              "release_every": RELEASE_EVERY}
+              "release_every": RELEASE_EVERY, "line_history": str(line_history).upper()}
     start = time.perf_counter()
     with open_store(path) as st:
         con = st.con
@@ -516,7 +527,8 @@ def generate(path: Path, changes: int, repos: int, items: int, projects: int, pe
                 sql = sql.replace(f"${key}", str(value))
             con.execute(sql)
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in (
-            "commits", "commit_files", "tags", "pull_requests", "reviews", "comments", "pr_commits",
+            "commits", "commit_files", "line_hunks", "tags", "pull_requests", "reviews",
+            "comments", "pr_commits",
             "jira_issues", "jira_changelog", "jira_comments", "jira_issue_links",
             "jira_remote_links")}
         counts["questions"] = con.execute(
