@@ -12,7 +12,8 @@ Shape (every value a hash of its position: the same sizes give the same store):
   agent (2%), a review bot, github-actions comments. API-only reviewers ``leadN`` never commit.
 - Changes: ``--changes`` over ``--repos`` repositories, one merge every ~20 minutes: GitHub
   merges of branches of 1-6 commits (85%; 6% of those with a "Merge branch 'main'" commit in
-  the branch), squash merges (12%, some reverts) and direct pushes (3%). Files in a tree of 12
+  the branch), squash merges (12%, some reverts; their author date is their first commit's, as
+  an interactive rebase's squash keeps it) and direct pushes (3%). Files in a tree of 12
   areas x 8 packages x 25 modules, skewed to a few hot ones, plus three shared files (1%:
   package.json, settings, changelog): changes in flight at once collide. A release tag twice a
   week (every 252 merges) and now and then a pre-release.
@@ -129,7 +130,8 @@ _CHANGES = [
     # author's working hours: before the pull request was opened, or fixes between review rounds.
     """CREATE TEMP TABLE g_commit AS
     SELECT c.*, c.land + j AS cid, j, j = 2 AND c.conflict AS merge_in,
-           CASE WHEN j = 0 THEN c.merged_s
+           CASE WHEN j = 0 AND c.kind = 'squash' THEN c.work_s
+                WHEN j = 0 THEN c.merged_s
                 WHEN j > c.nb - c.rounds + 1 THEN greatest(
                     rev_at(j - c.nb + c.rounds - 2, c.rounds, c.created_s, c.merged_s, c.roff) + 60,
                     least(wh(rev_at(j - c.nb + c.rounds - 2, c.rounds, c.created_s, c.merged_s,
@@ -203,7 +205,7 @@ _GIT = [
            CASE WHEN c.j = 0 AND c.kind <> 'push' THEN 'GitHub' ELSE coalesce(c.person, c.login) END,
            CASE WHEN c.j = 0 AND c.kind <> 'push' THEN 'noreply@github.com'
                 ELSE c.login || '@users.noreply.github.com' END,
-           ts(c.author_s + CASE WHEN c.j = 0 THEN 0 ELSE hash(c.cid, 'commit') % 240 END),
+           ts(CASE WHEN c.j = 0 THEN c.merged_s ELSE c.author_s + hash(c.cid, 'commit') % 240 END),
            CASE WHEN c.j = 0 AND c.kind <> 'push' THEN 0 ELSE c.off END,
            CASE WHEN c.merge_in THEN 'Merge branch ''main'' into topic-' || c.i
                 WHEN c.j > 0 THEN coalesce(c.key || ': ', '') || 'Work on change ' || c.i
@@ -338,7 +340,7 @@ _JIRA = [
            t_s - CASE WHEN troll < 5 THEN 43200 ELSE 345600 END AS start_s,
            t_s - CASE WHEN troll < 5 THEN 10800 ELSE 86400 END AS review_at_s,
            t_s - CASE WHEN troll < 5 THEN 43200 + 14400
-                      ELSE 345600 + 86400 + hash(i, 'age') % 777600 END AS created_s,
+                      ELSE 691200 + hash(i, 'age') % 864000 END AS created_s,
            t_s + 43200 AS done_s,
            t_s + 43200 > $span - 172800 AS in_flight,
            'As a user I want feature ' || i || ' so that my work goes faster.' AS base,
