@@ -21,7 +21,8 @@ from leadlens.metrics.flow import Flow
 from leadlens.model import Trailer
 from leadlens.timeline import seconds_between
 
-__all__ = ["EVIDENCE_TYPE", "ai_commits", "change_ai", "pr_ai", "pr_tools", "survival"]
+__all__ = ["EVIDENCE_TYPE", "ai_commits", "change_ai", "change_ai_key", "pr_ai", "pr_tools",
+           "survival"]
 
 EVIDENCE_TYPE = pa.list_(pa.struct([("rule", pa.string()), ("text", pa.string()),
                                     ("tool", pa.string())]))
@@ -178,6 +179,12 @@ def pr_tools(backend: ibis.BaseBackend, rules: Rules, repos: Sequence[str] = ())
         "number": pa.array([n for _, n in keys], pa.int64()),
         "tool": pa.array([rules.tool_of((e.rule, e.tool) for e in found[k]) for k in keys],
                          pa.string())})
+
+
+def change_ai_key(rules: Rules) -> str:
+    """The key a flow keeps :func:`change_ai` under (``Flow.once``), so that the report's AI
+    section and the coordination signals that split by AI assistance build it once."""
+    return "change_ai:" + "|".join(repr(r) for r in rules.rules)
 
 
 def change_ai(backend: ibis.BaseBackend, fl: Flow, ai: ir.Table, prs: ir.Table) -> ir.Table:

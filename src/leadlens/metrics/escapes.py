@@ -28,7 +28,7 @@ import ibis.expr.types as ir
 from leadlens.attribution import Rules
 from leadlens.config import Settings
 from leadlens.metrics import flow as fm
-from leadlens.metrics.ai import ai_commits, change_ai, pr_ai
+from leadlens.metrics.ai import ai_commits, change_ai, change_ai_key, pr_ai
 from leadlens.timeline import seconds_between
 
 __all__ = ["CAUSED_BY_PR", "CAUSED_BY_SHA", "FIXES_SHA", "bug_links", "bugs",
@@ -185,15 +185,15 @@ def has_line_history(backend: ibis.BaseBackend) -> bool:
 
 
 def scope_ai(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings) -> ir.Table:
-    """metrics/ai.change_ai over the scope, built once per flow and AI settings (``fl.once``
-    key ``change_ai:<settings.ai>``: a report that builds it under that key shares it)."""
+    """metrics/ai.change_ai over the scope, built once per flow and AI rules (``fl.once`` key
+    ``change_ai_key``: the report's AI section builds it under that key, and shares it)."""
     def build() -> ir.Table:
         rules = Rules.of(settings.ai)
         repos = tuple(sorted(fl.scope.select("repo").distinct().to_pyarrow()
                              .column("repo").to_pylist()))
         return change_ai(backend, fl, fl.upload(ai_commits(backend, rules, repos)),
                          fl.upload(pr_ai(backend, rules, repos)))
-    return fl.once(f"change_ai:{settings.ai!r}", build)
+    return fl.once(change_ai_key(Rules.of(settings.ai)), build)
 
 
 def change_cohorts(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings) -> ir.Table:

@@ -21,6 +21,7 @@ from leadlens.analysis.impact import Cohorts
 from leadlens.analysis.items_summary import has_items, item_figures
 from leadlens.attribution import Rules
 from leadlens.config import (
+    DEFAULT_COORDINATION_RESAMPLES,
     DEFAULT_K,
     DEFAULT_RESAMPLES,
     DEFAULT_REWORK_DAYS,
@@ -85,15 +86,17 @@ def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = D
         headline = trend_headline(trend, end)
         if items is not None and items.delivered:
             headline += items_headline(items)
+        # The AI section first: the coordination signals reuse its per-change AI attribution.
+        section = None if ai is None else ai_section(
+            backend, fl, filters, Rules.of(settings.ai), ai, rework_days=rework_days)
         spec = coord = None
         waiting: list[str] = []
         if coordination:
             coord, spec = coordination_sections(
                 backend, fl, filters, settings, as_of, figures=figures, items=items,
-                item_flow=ifl, per_person=per_person, resamples=resamples, seed=seed)
+                item_flow=ifl, per_person=per_person,
+                resamples=min(resamples, DEFAULT_COORDINATION_RESAMPLES), seed=seed)
             waiting = waiting_headline(coord.waiting_causes)
-        section = None if ai is None else ai_section(
-            backend, fl, filters, Rules.of(settings.ai), ai, rework_days=rework_days)
         return Report(leadlens_version=__version__, generated_at=datetime.now(UTC),
                       scope=summary.scope, trend=trend,
                       headline=headline + flow_headline(figures, summary.scope) + waiting,

@@ -26,7 +26,14 @@ from leadlens.config import Settings
 from leadlens.engines import rows
 from leadlens.metrics import flow as fm
 from leadlens.metrics import pulls
-from leadlens.metrics.ai import ai_commits, change_ai, pr_ai, pr_tools, survival
+from leadlens.metrics.ai import (
+    ai_commits,
+    change_ai,
+    change_ai_key,
+    pr_ai,
+    pr_tools,
+    survival,
+)
 from leadlens.metrics.cohorts import change_facts, done_stage_seconds
 from leadlens.metrics.dora import Dora, dora
 from leadlens.metrics.items import ItemFlow, item_facts, item_flow
@@ -112,8 +119,9 @@ def ai_section(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     ``cohorts.by_signal``, that coordination signal as a cohort and a stratum (by ``settings``)."""
     commits_ai = ai_commits(backend, rules, filters.repos)
     uploaded = fl.upload(commits_ai)
-    ai = fl.cache(change_ai(backend, fl, uploaded,
-                            fl.upload(pr_ai(backend, rules, filters.repos))))
+    # Under the key the coordination signals use: the report builds it once.
+    ai = fl.once(change_ai_key(rules), lambda: change_ai(
+        backend, fl, uploaded, fl.upload(pr_ai(backend, rules, filters.repos))))
     history = bool(backend.table("line_changes").limit(1).to_pyarrow().num_rows)
     facts = backend.to_pyarrow(change_facts(backend, fl, ai, rework_days, history))
     stages = backend.to_pyarrow(done_stage_seconds(fl))
