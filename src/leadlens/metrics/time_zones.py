@@ -241,33 +241,39 @@ def working_hours(backend: ibis.BaseBackend, commits: ir.Table, offs: ir.Table, 
 
 def outside_hours(reviews: ir.Table, wh: ir.Table) -> ir.Table:
     """``reviews`` (first reviews) plus ``outside_h``: the part of each pickup (ready → review)
-    that fell outside the reviewer's working hours (NULL when their offset is unknown)."""
+    that fell outside the reviewer's working hours (NULL when their offset is unknown).
+
+    One pass: each review looks its two clock hours up in ``wh`` (left joins on login and hour,
+    one row each), so ``reviews`` is read once, not once per side and again to join back."""
     def clock(t: ir.Table, at: str) -> tuple[ir.FloatingValue, ir.FloatingValue]:
         local = _hours(t[at]) + t.reviewer_offset_min / 60.0
         return local, local - (local / 24).floor() * 24  # hours since the epoch, of the day
 
-    key = ["repo", "number", "reviewer"]  # first reviews: one per reviewer and PR
     t = reviews
-    known = t.filter(t.reviewer_offset_min.notnull() & (t.pickup_h > 0))
-    s, sd = clock(known, "ready_at")
-    e, ed = clock(known, "at")
-    k = known.select(*key, "pickup_h", s=s, sd=sd, sh=sd.floor().cast("int32"), e=e, ed=ed,
-                     eh=ed.floor().cast("int32"), login=known.reviewer)
+    s, sd = clock(t, "ready_at")
+    e, ed = clock(t, "at")
+    k = t.mutate(_s=s, _sd=sd, _sh=sd.floor().cast("int32"), _e=e, _ed=ed,
+                 _eh=ed.floor().cast("int32"))
+    ws = wh.select(_sl=wh.login, _sh=wh.hour, _s_size=wh.size, _s_below=wh.below,
+                   _s_working=wh.working)
+    we = wh.select(_el=wh.login, _eh=wh.hour, _e_size=wh.size, _e_below=wh.below,
+                   _e_working=wh.working)
+    j = k.left_join(ws, (k.reviewer == ws._sl) & (k._sh == ws._sh)).left_join(
+        we, (k.reviewer == we._el) & (k._eh == we._eh))
 
     # Working hours from the epoch to a local time: whole days, then the day's working hours
     # before its hour, then the part of that hour gone if it is a working hour.
-    def worked(col: str) -> ir.Table:
-        j = k.join(wh, (k.login == wh.login) & (k[f"{col}h"] == wh.hour))
-        return j.select(*key, **{f"g_{col}": j.size * (j[col] / 24).floor() + j.below
-                                  + ibis.ifelse(j.working, j[f"{col}d"] - j[f"{col}h"], 0.0)})
+    def worked(side: str) -> ir.FloatingValue:
+        size, below, working = (j[f"_{side}_{c}"] for c in ("size", "below", "working"))
+        return (size * (j[f"_{side}"] / 24).floor() + below
+                + ibis.ifelse(working, j[f"_{side}d"] - j[f"_{side}h"], 0.0))
 
-    gs, ge = worked("s"), worked("e")
-    m = k.join(gs, key).join(ge, key)
-    got = m.select(*key, outside_h=ibis.greatest(m.pickup_h - (m.g_e - m.g_s), 0.0))
-    out = t.left_join(got, key)
-    zero = t.reviewer_offset_min.notnull() & (t.pickup_h <= 0)
-    return out.mutate(outside_h=ibis.ifelse(zero, 0.0, out.outside_h)).drop(
-        *[c for c in out.columns if c.endswith("_right")])
+    known = j.reviewer_offset_min.notnull()
+    timed = known & (j.pickup_h > 0) & j._sl.notnull() & j._el.notnull()
+    outside = ibis.greatest(j.pickup_h - (worked("e") - worked("s")), 0.0)
+    zero = known & (j.pickup_h <= 0)
+    return j.select(*t.columns, outside_h=ibis.ifelse(
+        zero, 0.0, ibis.ifelse(timed, outside, ibis.null("float64"))))
 
 
 def people(first: ir.Table) -> ir.Table:
