@@ -208,13 +208,14 @@ def time_zone_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filter
     commits = fl.cache(tz.person_commits(backend, rule))
     offs = fl.cache(tz.offsets(commits))
     wh = fl.cache(tz.working_hours(backend, commits, offs, rule))
-    first = fl.cache(tz.outside_hours(tz.first_reviews(backend, scope, offs, rule), wh))
+    rv = fl.cache(tz.reviews(backend, scope, rule))  # first reviews and round trips both start here
+    first = fl.cache(tz.outside_hours(tz.first_reviews(backend, scope, offs, rule, rv), wh))
     # In a fixed order: DuckDB returns rows in any order, and the m-out-of-n bootstrap subsamples
     # positions, so the intervals (and the sums) would vary from run to run with the same seed.
     got = _sorted(backend.to_pyarrow(first.select("pickup_h", "outside_h", "bucket")))
     if not got.num_rows:
         return TimeZoneFigures(reason=NO_REVIEWS, **empty)
-    trips = _sorted(backend.to_pyarrow(tz.round_trips(backend, scope, offs, rule).select(
+    trips = _sorted(backend.to_pyarrow(tz.round_trips(backend, scope, offs, rule, rv).select(
         "round_trip_h", "bucket")))
     pickups = _values(got["bucket"], got["pickup_h"])
     round_trip = _values(trips["bucket"], trips["round_trip_h"])

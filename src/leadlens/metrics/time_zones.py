@@ -21,7 +21,7 @@ from leadlens.metrics import flow as fm
 
 __all__ = ["BUCKETS", "CROSS_TZ_H", "UNKNOWN", "WORKING_SHARE", "bucket", "change_waits",
            "distance_h", "first_reviews", "offset_at", "offsets", "outside_hours", "people",
-           "person_commits", "round_trips", "team_figures", "time_zone_change_flags",
+           "person_commits", "reviews", "round_trips", "team_figures", "time_zone_change_flags",
            "working_hours"]
 
 # Distance buckets on fractional hours: [0, 2.5) "0-2 h", [2.5, 5.5) "3-5 h", [5.5, 8.5) "6-8 h",
@@ -161,12 +161,20 @@ def _with_distance(t: ir.Table, offs: ir.Table, at: str) -> ir.Table:
     return t.mutate(distance_h=d, bucket=bucket(d))
 
 
-def first_reviews(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, rule: BotRule
-                  ) -> ir.Table:
+def reviews(backend: ibis.BaseBackend, scope: ir.Table, rule: BotRule) -> ir.Table:
+    """Reviews by people other than the author of the merged PRs of ``scope``, up to the merge:
+    repo, id, number, author, ready_at, reviewer, state, at (what ``first_reviews`` and
+    ``round_trips`` start from: materialise it once when both run)."""
+    return _reviews(backend, _prs(backend, scope), rule)
+
+
+def first_reviews(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, rule: BotRule,
+                  rv: ir.Table | None = None) -> ir.Table:
     """Each person's first review of each merged PR of ``scope``: repo, id, number, author,
     reviewer, ready_at, at, pickup_h (ready → that review, 0 when it came first), author and
-    reviewer offsets at the review, distance_h, bucket."""
-    rv = _reviews(backend, _prs(backend, scope), rule)
+    reviewer offsets at the review, distance_h, bucket. ``rv``: ``reviews(backend, scope, rule)``
+    if already at hand."""
+    rv = reviews(backend, scope, rule) if rv is None else rv
     first = rv.group_by(["repo", "id", "number", "author", "ready_at", "reviewer"]).aggregate(
         at=rv["at"].min())
     pickup = _ms(first["at"], first.ready_at) / _MS_PER_H
@@ -174,16 +182,16 @@ def first_reviews(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, ru
     return _with_distance(first, offs, "at")
 
 
-def round_trips(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, rule: BotRule
-                ) -> ir.Table:
+def round_trips(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, rule: BotRule,
+                rv: ir.Table | None = None) -> ir.Table:
     """Review round trips: a person's review that requests changes or comments (``asked_at``), the
     author's next answer (a commit on the PR by anyone but that reviewer, or the author's own
     comment or review: ``answered_at``)
     and that reviewer's next review (``at``), when it comes after the answer (a review before any
     answer starts a round of its own instead). repo, id, number, reviewer, asked_at, answered_at,
-    at, round_trip_h, offsets, distance_h (at ``asked_at``), bucket."""
-    prs = _prs(backend, scope)
-    rv = _reviews(backend, prs, rule)
+    at, round_trip_h, offsets, distance_h (at ``asked_at``), bucket. ``rv``: as for
+    ``first_reviews``."""
+    rv = reviews(backend, scope, rule) if rv is None else rv
     asked = rv.filter(rv.state.isin(_ASKED)).select(
         "repo", "id", "number", "author", "reviewer", asked_at=rv["at"])
     # Answers: a commit on the PR by anyone but the reviewer (or by nobody GitHub could name),
@@ -196,7 +204,8 @@ def round_trips(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, rule
         "repo", "number", who=r.reviewer, at=r.submitted_at)
     own_c = c.filter(c.number.notnull()).select("repo", "number", who=c.author, at=c.created_at)
     own = _loose(own_r).union(_loose(own_c))
-    own = own.join(prs.select("repo", "number", "author"), ["repo", "number"])
+    # Only PRs with a review can have a round trip: their authors are those of ``rv``.
+    own = own.join(rv.select("repo", "number", "author").distinct(), ["repo", "number"])
     own = own.filter(own.who == own.author).select("repo", "number", "who", "at",
                                                     own=ibis.literal(True))
     answers = _loose(commits).union(_loose(own))
