@@ -10,7 +10,7 @@ AI reviewers (``BotRule``) are never people here.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import ibis
 import ibis.expr.types as ir
@@ -21,7 +21,7 @@ from leadlens.metrics import flow as fm
 
 __all__ = ["BUCKETS", "CROSS_TZ_H", "UNKNOWN", "WORKING_SHARE", "bucket", "change_waits",
            "distance_h", "first_reviews", "offset_at", "offsets", "outside_hours", "people",
-           "person_commits", "round_trips", "team_figures", "time_zone_change_flags",
+           "person_commits", "reviews", "round_trips", "team_figures", "time_zone_change_flags",
            "working_hours"]
 
 # Distance buckets on fractional hours: [0, 2.5) "0-2 h", [2.5, 5.5) "3-5 h", [5.5, 8.5) "6-8 h",
@@ -31,14 +31,26 @@ UNKNOWN = "unknown"
 CROSS_TZ_H = 5.5  # a distance in the 6-8 h bucket or beyond is "across time zones"
 WORKING_SHARE = 0.8  # working hours: the fewest hours of the day holding 80% of the activity
 
-_EPOCH = ibis.literal(datetime(1970, 1, 1, tzinfo=UTC))
+_EPOCH = ibis.literal(datetime(1970, 1, 1))  # UTC, as every clock below (_utc)
 _MS_PER_H = 3_600_000
 _ASKED = ("CHANGES_REQUESTED", "COMMENTED")  # reviews that wait for the author's answer
 
 
+def _utc(ts: ir.TimestampValue) -> ir.TimestampValue:
+    """``ts`` as a plain UTC clock (the store's session time zone is UTC): date arithmetic on it is
+    DuckDB's plain arithmetic, where on a time-zone-aware timestamp it goes through ICU's calendar
+    at several times the cost (the same milliseconds, years and quarters)."""
+    return ts.cast("timestamp")
+
+
+def _ms(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.IntegerValue:
+    """Milliseconds from ``earlier`` to ``later``."""
+    return _utc(later).delta(_utc(earlier), unit="millisecond")
+
+
 def _hours(ts: ir.TimestampValue) -> ir.FloatingValue:
     """Hours since the epoch (fractional): durations and local clocks are differences of these."""
-    return ts.delta(_EPOCH, unit="millisecond") / _MS_PER_H
+    return _utc(ts).delta(_EPOCH, unit="millisecond") / _MS_PER_H
 
 
 def _loose(t: ir.Table) -> ir.Table:
@@ -48,13 +60,26 @@ def _loose(t: ir.Table) -> ir.Table:
 
 def _quarter(ts: ir.TimestampValue) -> ir.IntegerValue:
     """A calendar quarter (UTC) as one integer: year * 4 + quarter - 1."""
-    return ts.year() * 4 + ts.quarter() - 1
+    u = _utc(ts)
+    return u.year() * 4 + u.quarter() - 1
 
 
 def _person(rule: BotRule, login: ir.StringValue, flag: ir.BooleanValue | None = None
             ) -> ir.BooleanValue:
     """``login`` is a person: neither an automation bot nor an AI coding agent or reviewer."""
     return login.notnull() & ~rule.ibis(login, flag).fill_null(False) & ~rule.ai_ibis(login)
+
+
+def _by_people(backend: ibis.BaseBackend, rule: BotRule, t: ir.Table, login: str, flag: str
+               ) -> ir.Table:
+    """The rows of ``t`` whose ``login`` (with its bot ``flag``) is a person (``_person``). The
+    rule's patterns run on the distinct logins and flags of reviews and comments (hundreds), not
+    on every row (a million): the same rows, a fraction of the regular-expression work."""
+    r, c = backend.table("reviews"), backend.table("comments")
+    k = (r.select(_l=r.reviewer, _f=r.reviewer_is_bot).distinct()
+         .union(c.select(_l=c.author, _f=c.author_is_bot).distinct()))
+    k = k.filter(_person(rule, k._l, k._f))
+    return t.semi_join(k, [t[login] == k._l, t[flag].identical_to(k._f)])
 
 
 def person_commits(backend: ibis.BaseBackend, rule: BotRule) -> ir.Table:
@@ -133,8 +158,8 @@ def _reviews(backend: ibis.BaseBackend, prs: ir.Table, rule: BotRule) -> ir.Tabl
     """Reviews by people other than the PR's author, up to its merge: repo, id, number, author,
     ready_at, reviewer, at, state."""
     r = backend.table("reviews")
-    r = r.filter(r.submitted_at.notnull() & (r.state != "PENDING")
-                 & _person(rule, r.reviewer, r.reviewer_is_bot))
+    r = _by_people(backend, rule, r.filter(r.submitted_at.notnull() & (r.state != "PENDING")),
+                   "reviewer", "reviewer_is_bot")
     j = prs.join(r, ["repo", "number"])
     j = j.filter((j.reviewer != j.author.fill_null("")) & (j.submitted_at <= j.merged_at))
     return j.select("repo", "id", "number", "author", "ready_at", "reviewer", "state",
@@ -148,29 +173,37 @@ def _with_distance(t: ir.Table, offs: ir.Table, at: str) -> ir.Table:
     return t.mutate(distance_h=d, bucket=bucket(d))
 
 
-def first_reviews(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, rule: BotRule
-                  ) -> ir.Table:
+def reviews(backend: ibis.BaseBackend, scope: ir.Table, rule: BotRule) -> ir.Table:
+    """Reviews by people other than the author of the merged PRs of ``scope``, up to the merge:
+    repo, id, number, author, ready_at, reviewer, state, at (what ``first_reviews`` and
+    ``round_trips`` start from: materialise it once when both run)."""
+    return _reviews(backend, _prs(backend, scope), rule)
+
+
+def first_reviews(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, rule: BotRule,
+                  rv: ir.Table | None = None) -> ir.Table:
     """Each person's first review of each merged PR of ``scope``: repo, id, number, author,
     reviewer, ready_at, at, pickup_h (ready → that review, 0 when it came first), author and
-    reviewer offsets at the review, distance_h, bucket."""
-    rv = _reviews(backend, _prs(backend, scope), rule)
+    reviewer offsets at the review, distance_h, bucket. ``rv``: ``reviews(backend, scope, rule)``
+    if already at hand."""
+    rv = reviews(backend, scope, rule) if rv is None else rv
     first = rv.group_by(["repo", "id", "number", "author", "ready_at", "reviewer"]).aggregate(
         at=rv["at"].min())
-    pickup = first["at"].delta(first.ready_at, unit="millisecond") / _MS_PER_H
+    pickup = _ms(first["at"], first.ready_at) / _MS_PER_H
     first = first.mutate(pickup_h=ibis.greatest(pickup, 0.0))
     return _with_distance(first, offs, "at")
 
 
-def round_trips(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, rule: BotRule
-                ) -> ir.Table:
+def round_trips(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, rule: BotRule,
+                rv: ir.Table | None = None) -> ir.Table:
     """Review round trips: a person's review that requests changes or comments (``asked_at``), the
     author's next answer (a commit on the PR by anyone but that reviewer, or the author's own
     comment or review: ``answered_at``)
     and that reviewer's next review (``at``), when it comes after the answer (a review before any
     answer starts a round of its own instead). repo, id, number, reviewer, asked_at, answered_at,
-    at, round_trip_h, offsets, distance_h (at ``asked_at``), bucket."""
-    prs = _prs(backend, scope)
-    rv = _reviews(backend, prs, rule)
+    at, round_trip_h, offsets, distance_h (at ``asked_at``), bucket. ``rv``: as for
+    ``first_reviews``."""
+    rv = reviews(backend, scope, rule) if rv is None else rv
     asked = rv.filter(rv.state.isin(_ASKED)).select(
         "repo", "id", "number", "author", "reviewer", asked_at=rv["at"])
     # Answers: a commit on the PR by anyone but the reviewer (or by nobody GitHub could name),
@@ -183,7 +216,8 @@ def round_trips(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, rule
         "repo", "number", who=r.reviewer, at=r.submitted_at)
     own_c = c.filter(c.number.notnull()).select("repo", "number", who=c.author, at=c.created_at)
     own = _loose(own_r).union(_loose(own_c))
-    own = own.join(prs.select("repo", "number", "author"), ["repo", "number"])
+    # Only PRs with a review can have a round trip: their authors are those of ``rv``.
+    own = own.join(rv.select("repo", "number", "author").distinct(), ["repo", "number"])
     own = own.filter(own.who == own.author).select("repo", "number", "who", "at",
                                                     own=ibis.literal(True))
     answers = _loose(commits).union(_loose(own))
@@ -200,7 +234,7 @@ def round_trips(backend: ibis.BaseBackend, scope: ir.Table, offs: ir.Table, rule
     j = asked.join(answered, keys).join(nxt, keys)
     j = j.filter(j.answered_at < j["at"])
     trips = j.select("repo", "id", "number", "author", "reviewer", "asked_at", "answered_at", "at",
-                     round_trip_h=j["at"].delta(j.asked_at, unit="millisecond") / _MS_PER_H)
+                     round_trip_h=_ms(j["at"], j.asked_at) / _MS_PER_H)
     return _with_distance(trips, offs, "asked_at")
 
 
@@ -212,10 +246,11 @@ def working_hours(backend: ibis.BaseBackend, commits: ir.Table, offs: ir.Table, 
     fewest hours holding ``WORKING_SHARE`` of the activity (most active first, ties the earlier
     hour); ``below``: working hours before ``hour``; ``size``: how many working hours."""
     r, c = backend.table("reviews"), backend.table("comments")
-    acts = (r.filter(r.submitted_at.notnull() & _person(rule, r.reviewer, r.reviewer_is_bot))
-            .select(login=r.reviewer, at=r.submitted_at).pipe(_loose)
-            .union(c.filter(_person(rule, c.author, c.author_is_bot))
-                   .select(login=c.author, at=c.created_at).pipe(_loose)))
+    acts = (_by_people(backend, rule, r.filter(r.submitted_at.notnull()), "reviewer",
+                       "reviewer_is_bot")
+            .select(login=ibis._.reviewer, at=ibis._.submitted_at).pipe(_loose)
+            .union(_by_people(backend, rule, c, "author", "author_is_bot")
+                   .select(login=ibis._.author, at=ibis._.created_at).pipe(_loose)))
     acts = offset_at(acts, offs, "login", "at", "offset_min")
     acts = acts.filter(acts.offset_min.notnull()).select("login", "at", "offset_min")
     every = _loose(commits.select("login", "at", "offset_min")).union(
@@ -241,33 +276,39 @@ def working_hours(backend: ibis.BaseBackend, commits: ir.Table, offs: ir.Table, 
 
 def outside_hours(reviews: ir.Table, wh: ir.Table) -> ir.Table:
     """``reviews`` (first reviews) plus ``outside_h``: the part of each pickup (ready → review)
-    that fell outside the reviewer's working hours (NULL when their offset is unknown)."""
+    that fell outside the reviewer's working hours (NULL when their offset is unknown).
+
+    One pass: each review looks its two clock hours up in ``wh`` (left joins on login and hour,
+    one row each), so ``reviews`` is read once, not once per side and again to join back."""
     def clock(t: ir.Table, at: str) -> tuple[ir.FloatingValue, ir.FloatingValue]:
         local = _hours(t[at]) + t.reviewer_offset_min / 60.0
         return local, local - (local / 24).floor() * 24  # hours since the epoch, of the day
 
-    key = ["repo", "number", "reviewer"]  # first reviews: one per reviewer and PR
     t = reviews
-    known = t.filter(t.reviewer_offset_min.notnull() & (t.pickup_h > 0))
-    s, sd = clock(known, "ready_at")
-    e, ed = clock(known, "at")
-    k = known.select(*key, "pickup_h", s=s, sd=sd, sh=sd.floor().cast("int32"), e=e, ed=ed,
-                     eh=ed.floor().cast("int32"), login=known.reviewer)
+    s, sd = clock(t, "ready_at")
+    e, ed = clock(t, "at")
+    k = t.mutate(_s=s, _sd=sd, _sh=sd.floor().cast("int32"), _e=e, _ed=ed,
+                 _eh=ed.floor().cast("int32"))
+    ws = wh.select(_sl=wh.login, _sh=wh.hour, _s_size=wh.size, _s_below=wh.below,
+                   _s_working=wh.working)
+    we = wh.select(_el=wh.login, _eh=wh.hour, _e_size=wh.size, _e_below=wh.below,
+                   _e_working=wh.working)
+    j = k.left_join(ws, (k.reviewer == ws._sl) & (k._sh == ws._sh)).left_join(
+        we, (k.reviewer == we._el) & (k._eh == we._eh))
 
     # Working hours from the epoch to a local time: whole days, then the day's working hours
     # before its hour, then the part of that hour gone if it is a working hour.
-    def worked(col: str) -> ir.Table:
-        j = k.join(wh, (k.login == wh.login) & (k[f"{col}h"] == wh.hour))
-        return j.select(*key, **{f"g_{col}": j.size * (j[col] / 24).floor() + j.below
-                                  + ibis.ifelse(j.working, j[f"{col}d"] - j[f"{col}h"], 0.0)})
+    def worked(side: str) -> ir.FloatingValue:
+        size, below, working = (j[f"_{side}_{c}"] for c in ("size", "below", "working"))
+        return (size * (j[f"_{side}"] / 24).floor() + below
+                + ibis.ifelse(working, j[f"_{side}d"] - j[f"_{side}h"], 0.0))
 
-    gs, ge = worked("s"), worked("e")
-    m = k.join(gs, key).join(ge, key)
-    got = m.select(*key, outside_h=ibis.greatest(m.pickup_h - (m.g_e - m.g_s), 0.0))
-    out = t.left_join(got, key)
-    zero = t.reviewer_offset_min.notnull() & (t.pickup_h <= 0)
-    return out.mutate(outside_h=ibis.ifelse(zero, 0.0, out.outside_h)).drop(
-        *[c for c in out.columns if c.endswith("_right")])
+    known = j.reviewer_offset_min.notnull()
+    timed = known & (j.pickup_h > 0) & j._sl.notnull() & j._el.notnull()
+    outside = ibis.greatest(j.pickup_h - (worked("e") - worked("s")), 0.0)
+    zero = known & (j.pickup_h <= 0)
+    return j.select(*t.columns, outside_h=ibis.ifelse(
+        zero, 0.0, ibis.ifelse(timed, outside, ibis.null("float64"))))
 
 
 def people(first: ir.Table) -> ir.Table:
