@@ -42,6 +42,8 @@ def mean_difference(b: np.ndarray, t: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def scipy_bca(data: tuple[np.ndarray, ...], statistic, resamples: int, **kw) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    # leadlens resamples each sample in its canonical (sorted) order: scipy gets that order too.
+    data = tuple(np.sort(x) for x in data)
     batch = bootstrap.batch([x.size for x in data], resamples)
     ci = scipy.stats.bootstrap(data, statistic, n_resamples=resamples, vectorized=True, method="BCa",
                                batch=batch, rng=np.random.default_rng(SEED), **kw).confidence_interval
@@ -210,7 +212,7 @@ def test_degenerate_data_fall_back_to_percentile_without_warnings() -> None:
 def test_tied_middle_falls_back_to_percentile() -> None:
     # Whole hours, 3,000 each: leaving any one change out never moves either median, so the jackknife
     # has no spread, BCa's acceleration is 0/0, and the interval is the percentile one.
-    b, t = lead_times(7, 3000), lead_times(8, 3000, scale=1.1)
+    b, t = np.sort(lead_times(7, 3000)), np.sort(lead_times(8, 3000, scale=1.1))
     c = compare("lead_time", b, t, resamples=199)
     assert c.method == bootstrap.PERCENTILE
     distribution = scipy.stats.bootstrap(
@@ -343,6 +345,9 @@ def test_amdahl_interval_equals_scipy_over_paired_indices() -> None:
     lb, lt = lead_times(30, 40), lead_times(31, 35)
     sb, st_ = lb * rng.uniform(0, 0.5, 40), lt * rng.uniform(0, 0.3, 35)
     a = amdahl_check(sb, lb, st_, lt, resamples=499)
+    # Each sample in leadlens' canonical order (sorted on its columns, the stage first).
+    b_order, t_order = np.lexsort((lb, sb)), np.lexsort((lt, st_))
+    sb, lb, st_, lt = sb[b_order], lb[b_order], st_[t_order], lt[t_order]
 
     def predicted(i, j, axis=-1):  # type: ignore[no-untyped-def]
         b_lead, b_stage, t_stage = lb[i].mean(axis), sb[i].mean(axis), st_[j].mean(axis)
@@ -406,3 +411,18 @@ def test_large_cohorts_use_a_rescaled_m_out_of_n_bootstrap(monkeypatch: pytest.M
     assert sub.ci_low < sub.difference < sub.ci_high  # type: ignore[operator]
     width_full, width_sub = full.ci_high - full.ci_low, sub.ci_high - sub.ci_low
     assert 0.75 < width_sub / width_full < 1.33
+
+
+def test_intervals_do_not_depend_on_the_order_rows_came_in() -> None:
+    """An engine returns rows in any order; the same data and seed give the same interval, on the
+    plain and the m-out-of-n bootstrap alike."""
+    from leadlens.analysis.bootstrap import Sample, intervals
+    from leadlens.analysis.stats import _difference
+
+    rng = np.random.default_rng(7)
+    a, b = rng.exponential(5.0, 300), rng.exponential(7.0, 250)
+    for cap in (None, 100):
+        got = [intervals([Sample((x,), "median"), Sample((y,), "median")], _difference,
+                         resamples=999, seed=3, confidence=0.95, max_changes=cap)
+               for x, y in ((a, b), (rng.permutation(a), rng.permutation(b)))]
+        assert got[0] == got[1] and got[0][0].low is not None

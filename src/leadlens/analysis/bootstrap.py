@@ -40,6 +40,12 @@ class Sample:
     def n(self) -> int:
         return int(self.columns[0].size)
 
+    def canonical(self) -> Sample:
+        """The same changes in one order whatever order they came in: sorted on the columns
+        (the first column first; NaN last)."""
+        order = np.lexsort(tuple(reversed(self.columns)))
+        return Sample(tuple(c[order] for c in self.columns), self.statistic)
+
     def summarise(self, idx: npt.NDArray[np.integer]) -> Array:
         """The statistic of each column over the changes `idx` picks: shape (columns, *idx.shape[:-1])."""
         if self.statistic == "mean":
@@ -136,7 +142,12 @@ def intervals(samples: Sequence[Sample], combine: Combine, *, resamples: int, se
     estimate: medians and means have root-n spread, so this is the full-size interval to a good
     approximation, at a cost that no longer grows with the data (a million changes: seconds, not
     hours). The method says so.
+
+    Each sample's rows are put in one canonical order first (sorted on its columns): the
+    statistics do not depend on the order, but which rows a seeded resample picks does, and an
+    engine returns rows in any order it likes — so the same data and seed give the same interval.
     """
+    samples = [s.canonical() for s in samples]
     cap = MAX_CHANGES if max_changes is None else max_changes
     total = sum(s.n for s in samples)
     if total > cap:
