@@ -199,7 +199,8 @@ def _zones(backend: ibis.BaseBackend, fl: fm.Flow) -> list[CollisionZone]:
     p = collision_pairs(backend, fl)
     # The zone of each distinct path once (thousands), not of every pair and path (millions).
     zones = p.select("repo", "path").distinct()
-    zones = zones.mutate(zone=zone(zones.path))
+    # Materialised: DuckDB would otherwise compute the zone after the join, once per pair.
+    zones = fl.cache(zones.mutate(zone=zone(zones.path)))
     p = p.join(zones, ["repo", "path"]).select("repo", "zone", "path", "a", "b")
     per_pair = p.select("repo", "zone", "a", "b").distinct()
     ends = per_pair.select("repo", "zone", cid=per_pair.a).union(

@@ -50,7 +50,8 @@ def in_flight(fl: fm.Flow) -> ir.Table:
 
 
 def _paths(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
-    """``cid``, ``repo``, ``path``, ``started_at``, ``merged_at``: the paths the non-merge commits
+    """``cid``, ``repo``, ``path``, ``started_at``, ``merged_at``, ``w0``, ``w1`` (the weeks of
+    both, :func:`_week`): the paths the non-merge commits
     of a change in flight change (git lists no files for a merge; a squash or a direct push is
     its one commit), materialised once per report."""
     def build() -> ir.Table:
@@ -59,7 +60,11 @@ def _paths(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
         files = backend.table("commit_files").select("repo", "sha", "path")
         j = cc.join(keys, ["repo", "change_id"]).join(files, ["repo", "sha"])
         p = j.select("cid", "repo", "path").distinct()
-        return p.join(in_flight(fl).select("cid", "started_at", "merged_at"), "cid")
+        # The weeks once per change (thousands), not per change and path (a million).
+        s = in_flight(fl)
+        s = s.select("cid", "started_at", "merged_at", w0=_week(s.started_at),
+                     w1=_week(s.merged_at))
+        return p.join(s, "cid")
     return fl.once("collision_paths", build)
 
 
@@ -74,10 +79,10 @@ def collision_pairs(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
         p = _paths(backend, fl)
         a = p.select(a="cid", repo="repo", path="path", a_start="started_at",
                      a_merged="merged_at",
-                     week=ibis.range(_week(p.started_at), _week(p.merged_at) + 1).unnest())
+                     week=ibis.range(p.w0, p.w1 + 1).unnest())
         q = p.view()
         b = q.select(b="cid", b_repo="repo", b_path="path", b_start="started_at",
-                     b_merged="merged_at", b_week=_week(q.started_at))
+                     b_merged="merged_at", b_week=q.w0)
         j = a.join(b, [a.repo == b.b_repo, a.path == b.b_path, a.week == b.b_week])
         after = (j.b_start > j.a_start) | ((j.b_start == j.a_start) & (j.b > j.a))
         j = j.filter(after & (j.b_start <= j.a_merged))
