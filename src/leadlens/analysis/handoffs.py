@@ -338,11 +338,13 @@ def _switching(backend: ibis.BaseBackend, fl: fm.Flow, work: ir.Table, first: da
                ) -> tuple[ContextSwitching | None, list[PersonSwitching] | None]:
     if first is None or last is None:
         return None, [] if per_person else None
-    pd = person_days(work, first, last)
+    # Every person-day once: the figures read its days in the window, the changes all of them.
+    every = fl.cache(person_days(work))
+    pd = every.filter((every.day >= first) & (every.day <= last))
     agg = {"days": pd.count(), "switching": pd.count(where=pd.streams >= 2)}
     got = one(backend, pd.aggregate(**agg))
     n, hit = int(got["days"] or 0), int(got["switching"] or 0)
-    sw = switching_changes(work, person_days(work))
+    sw = switching_changes(work, every)
     lt = fm.lead_times(fl).join(sw, ["repo", "id"])
     lr = rows(backend, lt.select("lead_time_s", "switched"))
     diff = _difference("lead_time_s", [r["lead_time_s"] for r in lr if not r["switched"]],
