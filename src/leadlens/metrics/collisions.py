@@ -21,7 +21,7 @@ from leadlens.metrics import flow as fm
 from leadlens.timeline import seconds_between
 
 __all__ = ["CONFLICT_BODY", "CONFLICT_SUBJECT", "change_outcomes", "collision_change_flags",
-           "collision_pairs", "conflict_commits", "in_flight", "zone"]
+           "collision_pairs", "conflict_commits", "in_flight", "path_ids", "zone"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WEEK_S = 7 * 86400
@@ -72,21 +72,33 @@ def _week(at: ir.TimestampValue) -> ir.IntegerValue:
     return (seconds_between(at, ibis.literal(_EPOCH)) / _WEEK_S).floor().cast("int64")
 
 
+def path_ids(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
+    """``repo``, ``path``, ``pid``: a number for each path a change in flight changed (the pairs
+    are joined and counted on it, not on two strings), materialised once per report."""
+    def build() -> ir.Table:
+        p = _paths(backend, fl).select("repo", "path").distinct()
+        return p.mutate(pid=ibis.row_number())
+    return fl.once("collision_path_ids", build)
+
+
 def collision_pairs(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
-    """One row per colliding pair and shared path: ``repo``, ``path``, ``a``, ``b`` (cids; ``a``
-    started first, ties by cid), ``overlap_start`` (``b``'s start), ``later_merged``."""
+    """One row per colliding pair and shared path: ``pid`` (the path, :func:`path_ids`), ``a``,
+    ``b`` (cids; ``a`` started first, ties by cid), ``overlap_start`` (``b``'s start),
+    ``later_merged``."""
     def build() -> ir.Table:
         p = _paths(backend, fl)
-        a = p.select(a="cid", repo="repo", path="path", a_start="started_at",
-                     a_merged="merged_at",
+        ids = path_ids(backend, fl)
+        p = p.join(ids, ["repo", "path"]).select("cid", "pid", "started_at", "merged_at", "w0",
+                                                 "w1")
+        a = p.select(a="cid", pid="pid", a_start="started_at", a_merged="merged_at",
                      week=ibis.range(p.w0, p.w1 + 1).unnest())
         q = p.view()
-        b = q.select(b="cid", b_repo="repo", b_path="path", b_start="started_at",
-                     b_merged="merged_at", b_week=q.w0)
-        j = a.join(b, [a.repo == b.b_repo, a.path == b.b_path, a.week == b.b_week])
+        b = q.select(b="cid", b_pid="pid", b_start="started_at", b_merged="merged_at",
+                     b_week=q.w0)
+        j = a.join(b, [a.pid == b.b_pid, a.week == b.b_week])
         after = (j.b_start > j.a_start) | ((j.b_start == j.a_start) & (j.b > j.a))
         j = j.filter(after & (j.b_start <= j.a_merged))
-        return j.select("repo", "path", "a", "b", overlap_start=j.b_start,
+        return j.select("pid", "a", "b", overlap_start=j.b_start,
                         later_merged=ibis.greatest(j.a_merged, j.b_merged))
     return fl.once("collision_pairs", build)
 
