@@ -59,12 +59,14 @@ def _paths(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
         cc = backend.table("change_commits").select("repo", "change_id", "sha")
         files = backend.table("commit_files").select("repo", "sha", "path")
         j = cc.join(keys, ["repo", "change_id"]).join(files, ["repo", "sha"])
-        p = j.select("cid", "repo", "path").distinct()
+        # A cid names one change of one repository: its repository comes with its interval.
+        p = j.select("cid", "path").distinct()
         # The weeks once per change (thousands), not per change and path (a million).
         s = in_flight(fl)
-        s = s.select("cid", "started_at", "merged_at", w0=_week(s.started_at),
+        s = s.select("cid", "repo", "started_at", "merged_at", w0=_week(s.started_at),
                      w1=_week(s.merged_at))
-        return p.join(s, "cid")
+        return p.join(s, "cid").select("cid", "repo", "path", "started_at", "merged_at", "w0",
+                                       "w1")
     return fl.once("collision_paths", build)
 
 
