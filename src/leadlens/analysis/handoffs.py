@@ -212,7 +212,7 @@ def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     null: dict[str, str] = {}
     cp = change_participants(backend, fl.scope, bots)
     per_change = fl.scope.select("repo", "id").left_join(
-        cp.group_by(["repo", "id"]).aggregate(n=cp.who.nunique()), ["repo", "id"])
+        cp.group_by(["repo", "id"]).aggregate(n=cp.count()), ["repo", "id"])  # rows distinct
     change_spread = _spread(backend, per_change) if changes else None
     if not changes:
         null["change_participants"] = "no changes in scope"
@@ -232,7 +232,8 @@ def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     scope = life.select("item_id", "started")
     overall, by_team = _handoffs(backend, fl, scope, co.teams)
     ip = item_participants(backend, bots)
-    per_item = scope.left_join(ip.group_by("item_id").aggregate(n=ip.who.nunique()), "item_id")
+    # Its rows are distinct people (never NULL): counting them counts the people.
+    per_item = scope.left_join(ip.group_by("item_id").aggregate(n=ip.count()), "item_id")
     blocked, waiting = _blocked(backend, scope, co.blocked_statuses, as_of, every)
     wip_team: list[TeamWip] | None = None
     wip_daily: list[WipDay] | None = None
