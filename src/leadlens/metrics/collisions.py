@@ -6,7 +6,9 @@ ends included. Two changes of the report's scope collide when those intervals ov
 non-merge commits change at least one same path of the same repository. The pairs are found with
 one equality join on (repo, path, week): each change is listed under every week its interval
 covers, and joined with the changes that *start* in that week, so a file touched by thousands of
-changes over the years costs what its overlaps cost, not the square of its history.
+changes over the years costs what its overlaps cost, not the square of its history. (Each
+repository and path is numbered once, :func:`path_ids`, and the weeks are computed once per
+change: the join compares two integers, not two strings.)
 """
 
 from __future__ import annotations
