@@ -16,7 +16,7 @@ from leadlens.analysis.waiting import WaitingCause
 from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_SEED, Settings
 from leadlens.engines import one, rows
 from leadlens.metrics import flow as fm
-from leadlens.metrics.collisions import change_outcomes, collision_pairs, zone
+from leadlens.metrics.collisions import change_outcomes, collision_pairs, path_ids, zone
 from leadlens.metrics.teams import change_teams
 
 __all__ = ["CollisionFigures", "CollisionOutcome", "CollisionZone", "Difference",
@@ -160,7 +160,8 @@ def collision_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filter
     if not backend.table("commit_files").limit(1).to_pyarrow().num_rows:
         return _null("no files changed are stored: ingest the repositories with git")
     pairs = collision_pairs(backend, fl)
-    n_pairs = int(one(backend, pairs.select("repo", "a", "b").distinct().aggregate(
+    # A cid names one change of one repository: (a, b) is the pair.
+    n_pairs = int(one(backend, pairs.select("a", "b").distinct().aggregate(
         n=ibis._.count())).get("n") or 0)
     null_reasons: dict[str, str] = {}
     outcomes = []
@@ -197,10 +198,11 @@ def _outcome_counts(o: ibis.Table) -> ibis.Table:
 
 def _zones(backend: ibis.BaseBackend, fl: fm.Flow) -> list[CollisionZone]:
     p = collision_pairs(backend, fl)
-    # The zone of each distinct path once (thousands), not of every pair and path (millions).
-    zones = p.select("repo", "path").distinct()
-    zones = zones.mutate(zone=zone(zones.path))
-    p = p.join(zones, ["repo", "path"]).select("repo", "zone", "path", "a", "b")
+    # The zone of each distinct shared path once (thousands), not of every pair and path
+    # (millions); materialised, or DuckDB would compute it after the join, once per pair.
+    shared = path_ids(backend, fl).semi_join(p.select("pid").distinct(), "pid")
+    zones = fl.cache(shared.mutate(zone=zone(shared.path)).select("pid", "repo", "zone"))
+    p = p.join(zones, "pid").select("repo", "zone", path="pid", a="a", b="b")
     per_pair = p.select("repo", "zone", "a", "b").distinct()
     ends = per_pair.select("repo", "zone", cid=per_pair.a).union(
         per_pair.select("repo", "zone", cid=per_pair.b))

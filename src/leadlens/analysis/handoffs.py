@@ -212,7 +212,7 @@ def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     null: dict[str, str] = {}
     cp = change_participants(backend, fl.scope, bots)
     per_change = fl.scope.select("repo", "id").left_join(
-        cp.group_by(["repo", "id"]).aggregate(n=cp.who.nunique()), ["repo", "id"])
+        cp.group_by(["repo", "id"]).aggregate(n=cp.count()), ["repo", "id"])  # rows distinct
     change_spread = _spread(backend, per_change) if changes else None
     if not changes:
         null["change_participants"] = "no changes in scope"
@@ -230,15 +230,16 @@ def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
             change_participants=change_spread, blocked=None, cross_team=None, wip_by_team=None,
             wip_daily=None, context_switching=switching, people=people)
     scope = life.select("item_id", "started")
-    overall, by_team = _handoffs(backend, scope, co.teams)
+    overall, by_team = _handoffs(backend, fl, scope, co.teams)
     ip = item_participants(backend, bots)
-    per_item = scope.left_join(ip.group_by("item_id").aggregate(n=ip.who.nunique()), "item_id")
+    # Its rows are distinct people (never NULL): counting them counts the people.
+    per_item = scope.left_join(ip.group_by("item_id").aggregate(n=ip.count()), "item_id")
     blocked, waiting = _blocked(backend, scope, co.blocked_statuses, as_of, every)
     wip_team: list[TeamWip] | None = None
     wip_daily: list[WipDay] | None = None
     if first is not None and last is not None:
-        wip_team, wip_daily = _wip(backend, co.teams, as_of, first, last, filters.include_bots,
-                                   every)
+        wip_team, wip_daily = _wip(backend, fl, co.teams, as_of, first, last,
+                                   filters.include_bots, every)
     else:
         null["wip_by_team"] = null["wip_daily"] = idle
     return HandoffFigures(
@@ -250,11 +251,11 @@ def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
         wip_by_team=wip_team, wip_daily=wip_daily, context_switching=switching, people=people)
 
 
-def _handoffs(backend: ibis.BaseBackend, scope: ir.Table, teams: Teams
+def _handoffs(backend: ibis.BaseBackend, fl: fm.Flow, scope: ir.Table, teams: Teams
               ) -> tuple[TeamHandoffs, list[TeamHandoffs]]:
     h = assignee_changes(backend)
     j = scope.join(h, "item_id").join(item_teams(backend, teams), "item_id")
-    j = j.filter(j.handoffs.notnull())
+    j = fl.cache(j.filter(j.handoffs.notnull()))  # read twice: overall and by team
     aggs = {"items": j.count(), "median": j.handoffs.quantile(0.5),
             "p85": j.handoffs.quantile(0.85), "with_": j.count(where=j.handoffs >= 1)}
     overall = one(backend, j.aggregate(**aggs))
@@ -321,10 +322,10 @@ def _cross_team(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, sco
                      share=(hit / n) if n else None, lead_time=diff)
 
 
-def _wip(backend: ibis.BaseBackend, teams: Teams, as_of: datetime, first: date, last: date,
-         include_bots: bool, life: ir.Table) -> tuple[list[TeamWip], list[WipDay]]:
+def _wip(backend: ibis.BaseBackend, fl: fm.Flow, teams: Teams, as_of: datetime, first: date,
+         last: date, include_bots: bool, life: ir.Table) -> tuple[list[TeamWip], list[WipDay]]:
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    w = item_wip(backend, teams, as_of, days, include_bots, life)
+    w = fl.cache(item_wip(backend, teams, as_of, days, include_bots, life))  # read twice
     per_team = rows(backend, w.group_by("team").aggregate(
         days=w.count(), median=w.wip.quantile(0.5), max=w.wip.max()).order_by("team"))
     daily = rows(backend, w.order_by(["day", "team"]))
@@ -338,11 +339,13 @@ def _switching(backend: ibis.BaseBackend, fl: fm.Flow, work: ir.Table, first: da
                ) -> tuple[ContextSwitching | None, list[PersonSwitching] | None]:
     if first is None or last is None:
         return None, [] if per_person else None
-    pd = person_days(work, first, last)
+    # Every person-day once: the figures read its days in the window, the changes all of them.
+    every = fl.cache(person_days(work))
+    pd = every.filter((every.day >= first) & (every.day <= last))
     agg = {"days": pd.count(), "switching": pd.count(where=pd.streams >= 2)}
     got = one(backend, pd.aggregate(**agg))
     n, hit = int(got["days"] or 0), int(got["switching"] or 0)
-    sw = switching_changes(work, person_days(work))
+    sw = switching_changes(work, every)
     lt = fm.lead_times(fl).join(sw, ["repo", "id"])
     lr = rows(backend, lt.select("lead_time_s", "switched"))
     diff = _difference("lead_time_s", [r["lead_time_s"] for r in lr if not r["switched"]],

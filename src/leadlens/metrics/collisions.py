@@ -6,7 +6,9 @@ ends included. Two changes of the report's scope collide when those intervals ov
 non-merge commits change at least one same path of the same repository. The pairs are found with
 one equality join on (repo, path, week): each change is listed under every week its interval
 covers, and joined with the changes that *start* in that week, so a file touched by thousands of
-changes over the years costs what its overlaps cost, not the square of its history.
+changes over the years costs what its overlaps cost, not the square of its history. (Each
+repository and path is numbered once, :func:`path_ids`, and the weeks are computed once per
+change: the join compares two integers, not two strings.)
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from leadlens.metrics import flow as fm
 from leadlens.timeline import seconds_between
 
 __all__ = ["CONFLICT_BODY", "CONFLICT_SUBJECT", "change_outcomes", "collision_change_flags",
-           "collision_pairs", "conflict_commits", "in_flight", "zone"]
+           "collision_pairs", "conflict_commits", "in_flight", "path_ids", "zone"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WEEK_S = 7 * 86400
@@ -50,7 +52,8 @@ def in_flight(fl: fm.Flow) -> ir.Table:
 
 
 def _paths(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
-    """``cid``, ``repo``, ``path``, ``started_at``, ``merged_at``: the paths the non-merge commits
+    """``cid``, ``repo``, ``path``, ``started_at``, ``merged_at``, ``w0``, ``w1`` (the weeks of
+    both, :func:`_week`): the paths the non-merge commits
     of a change in flight change (git lists no files for a merge; a squash or a direct push is
     its one commit), materialised once per report."""
     def build() -> ir.Table:
@@ -58,8 +61,14 @@ def _paths(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
         cc = backend.table("change_commits").select("repo", "change_id", "sha")
         files = backend.table("commit_files").select("repo", "sha", "path")
         j = cc.join(keys, ["repo", "change_id"]).join(files, ["repo", "sha"])
-        p = j.select("cid", "repo", "path").distinct()
-        return p.join(in_flight(fl).select("cid", "started_at", "merged_at"), "cid")
+        # A cid names one change of one repository: its repository comes with its interval.
+        p = j.select("cid", "path").distinct()
+        # The weeks once per change (thousands), not per change and path (a million).
+        s = in_flight(fl)
+        s = s.select("cid", "repo", "started_at", "merged_at", w0=_week(s.started_at),
+                     w1=_week(s.merged_at))
+        return p.join(s, "cid").select("cid", "repo", "path", "started_at", "merged_at", "w0",
+                                       "w1")
     return fl.once("collision_paths", build)
 
 
@@ -67,21 +76,33 @@ def _week(at: ir.TimestampValue) -> ir.IntegerValue:
     return (seconds_between(at, ibis.literal(_EPOCH)) / _WEEK_S).floor().cast("int64")
 
 
+def path_ids(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
+    """``repo``, ``path``, ``pid``: a number for each path a change in flight changed (the pairs
+    are joined and counted on it, not on two strings), materialised once per report."""
+    def build() -> ir.Table:
+        p = _paths(backend, fl).select("repo", "path").distinct()
+        return p.mutate(pid=ibis.row_number())
+    return fl.once("collision_path_ids", build)
+
+
 def collision_pairs(backend: ibis.BaseBackend, fl: fm.Flow) -> ir.Table:
-    """One row per colliding pair and shared path: ``repo``, ``path``, ``a``, ``b`` (cids; ``a``
-    started first, ties by cid), ``overlap_start`` (``b``'s start), ``later_merged``."""
+    """One row per colliding pair and shared path: ``pid`` (the path, :func:`path_ids`), ``a``,
+    ``b`` (cids; ``a`` started first, ties by cid), ``overlap_start`` (``b``'s start),
+    ``later_merged``."""
     def build() -> ir.Table:
         p = _paths(backend, fl)
-        a = p.select(a="cid", repo="repo", path="path", a_start="started_at",
-                     a_merged="merged_at",
-                     week=ibis.range(_week(p.started_at), _week(p.merged_at) + 1).unnest())
+        ids = path_ids(backend, fl)
+        p = p.join(ids, ["repo", "path"]).select("cid", "pid", "started_at", "merged_at", "w0",
+                                                 "w1")
+        a = p.select(a="cid", pid="pid", a_start="started_at", a_merged="merged_at",
+                     week=ibis.range(p.w0, p.w1 + 1).unnest())
         q = p.view()
-        b = q.select(b="cid", b_repo="repo", b_path="path", b_start="started_at",
-                     b_merged="merged_at", b_week=_week(q.started_at))
-        j = a.join(b, [a.repo == b.b_repo, a.path == b.b_path, a.week == b.b_week])
+        b = q.select(b="cid", b_pid="pid", b_start="started_at", b_merged="merged_at",
+                     b_week=q.w0)
+        j = a.join(b, [a.pid == b.b_pid, a.week == b.b_week])
         after = (j.b_start > j.a_start) | ((j.b_start == j.a_start) & (j.b > j.a))
         j = j.filter(after & (j.b_start <= j.a_merged))
-        return j.select("repo", "path", "a", "b", overlap_start=j.b_start,
+        return j.select("pid", "a", "b", overlap_start=j.b_start,
                         later_merged=ibis.greatest(j.a_merged, j.b_merged))
     return fl.once("collision_pairs", build)
 

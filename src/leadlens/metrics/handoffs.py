@@ -187,7 +187,17 @@ def change_participants(backend: ibis.BaseBackend, scope: ir.Table, bots: BotRul
         loose(cm.select("repo", "number", who=cm.author, bot=cm.author_is_bot)))
     acts = prs.join(acts, ["repo", "number"]).select("repo", "id", "who", "bot")
     both = loose(authors).union(loose(acts))
-    return both.filter(is_person(bots, both.who, both.bot)).select("repo", "id", "who").distinct()
+    return _people_only(bots, both).select("repo", "id", "who").distinct()
+
+
+def _people_only(bots: BotRule, t: ir.Table) -> ir.Table:
+    """``t``'s rows whose ``who`` (with the source's ``bot`` flag) is a person (``is_person``):
+    the patterns run once per distinct name and flag, not once per row (on aggregated values, so
+    the engine cannot push them back below the grouping)."""
+    t = t.mutate(bot=t.bot.fill_null(False))
+    g = t.group_by(["who", "bot"]).aggregate(name=t.who.max(), flag=t.bot.max())
+    ok = g.filter(is_person(bots, g.name, g.flag)).select("who", "bot")
+    return t.semi_join(ok, ["who", "bot"])
 
 
 def _pairs(backend: ibis.BaseBackend) -> ir.Table:
