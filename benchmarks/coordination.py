@@ -84,6 +84,7 @@ if found:
     from leadlens.metrics import flow as fm
     from leadlens.store import open_store
     from leadlens.store.db import limit_memory
+    from leadlens.config import DEFAULT_COORDINATION_RESAMPLES as RESAMPLES
     settings = Settings()
     as_of = datetime.fromisoformat(sys.argv[2].replace("Z", "+00:00"))
     with open_store(sys.argv[1], read_only=True) as st:
@@ -97,7 +98,8 @@ if found:
         out["flow_s"] = time.perf_counter() - t
         for name, fn in found:
             t = time.perf_counter()
-            fig = fn(backend, fl, filters, settings, as_of)
+            # As the report runs them: with the coordination signals' resamples.
+            fig = fn(backend, fl, filters, settings, as_of, resamples=RESAMPLES)
             out["builders"][name] = {"s": time.perf_counter() - t,
                                      "reason": getattr(fig, "reason", None),
                                      "nulls": sorted(getattr(fig, "null_reasons", None) or {})}
