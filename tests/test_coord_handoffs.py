@@ -229,8 +229,10 @@ def test_wip_per_team_per_day(jira_figs: HandoffFigures) -> None:
     for d in f.wip_daily or []:
         series.setdefault(d.team or "", []).append(d.wip)
     # ABC: 03-01 ABC-2; 03-02..03 +ABC-1, ABC-6 (done 03-04 00:00); 03-04..07 ABC-1, -2, -4;
-    # 03-08 ABC-1, -4 (ABC-2 done 03-08 00:00); 03-09..10 ABC-1. XYZ-1 from 03-03, not done.
-    assert series == {"ABC": [1, 3, 3, 3, 3, 3, 3, 2, 1, 1], "XYZ": [0, 0, 1, 1, 1, 1, 1, 1, 1, 1]}
+    # 03-08 ABC-1, -4 (ABC-2 done 03-08 00:00); 03-09..10 ABC-1. XYZ-1 from 03-03, not done:
+    # its two days with nothing in progress are not listed (but counted in wip_by_team).
+    assert series == {"ABC": [1, 3, 3, 3, 3, 3, 3, 2, 1, 1], "XYZ": [1, 1, 1, 1, 1, 1, 1, 1]}
+    assert min(d.day for d in f.wip_daily or [] if d.team == "XYZ") == date(2024, 3, 3)
     assert [(w.team, w.days, w.median, w.max) for w in f.wip_by_team or []] == [
         ("ABC", 10, 3.0, 3), ("XYZ", 10, 1.0, 1)]
 

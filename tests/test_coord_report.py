@@ -195,3 +195,16 @@ def test_a_signal_as_cohort_and_stratum() -> None:
     assert {s.stratum: s.difference for s in a.strata} == {
         "blocked": pytest.approx(-2 * 3600), "not blocked": pytest.approx(-2 * 3600)}
     assert a.stratified_difference == pytest.approx(-2 * 3600)
+
+
+GOLDEN = Path(__file__).parent / "golden" / "coordination-recorded.json"
+
+
+def test_golden_json(doc: Report) -> None:
+    """The coordination and specification-quality sections of the recorded GitHub (ants) and
+    Jira histories, byte for byte (UPDATE_GOLDEN=1 rewrites it; review the diff)."""
+    data = json.loads(doc.model_dump_json(include={"coordination", "spec_quality"}))
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert json.loads(GOLDEN.read_text(encoding="utf-8")) == data

@@ -328,7 +328,9 @@ def _wip(backend: ibis.BaseBackend, fl: fm.Flow, teams: Teams, as_of: datetime, 
     w = fl.cache(item_wip(backend, teams, as_of, days, include_bots, life))  # read twice
     per_team = rows(backend, w.group_by("team").aggregate(
         days=w.count(), median=w.wip.quantile(0.5), max=w.wip.max()).order_by("team"))
-    daily = rows(backend, w.order_by(["day", "team"]))
+    # Days a team had nothing in progress are left out of the series (wip_by_team counts them):
+    # years of history and a dozen teams are otherwise tens of thousands of zeros.
+    daily = rows(backend, w.filter(w.wip > 0).order_by(["day", "team"]))
     return ([TeamWip(team=r["team"], days=int(r["days"]), median=r["median"], max=r["max"])
              for r in per_team],
             [WipDay(day=r["day"], team=r["team"], wip=int(r["wip"])) for r in daily])
