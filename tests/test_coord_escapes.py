@@ -145,13 +145,18 @@ def test_escape_figures_by_hand(scenario: tuple[Store, dict[str, str]]) -> None:
         4, 5.5 * DAY, pytest.approx(9.3 * DAY))
     cohorts = {(c.dimension, c.cohort): (c.rate.hits, c.rate.n) for c in f.cohorts or []}
     # #2 is AI-assisted (Assisted-by); #1 reviewed (Reviewed-by); without pull request data
-    # nothing else is known to be reviewed or not.
+    # nothing else is known to be reviewed or not. Two changes serve a work item, both without
+    # acceptance criteria when work started (the Jira issues have no description): #2 (the story
+    # OPS-2; escaped) and the direct push naming OPS-5: 1 of 2 underspecified changes escaped.
     assert cohorts == {("ai_assisted", "other"): (1, 5), ("ai_assisted", "AI-assisted"): (1, 1),
-                       ("size", "XS"): (2, 6), ("reviewed", "reviewed"): (1, 1)}
+                       ("size", "XS"): (2, 6), ("reviewed", "reviewed"): (1, 1),
+                       ("underspecified", "underspecified"): (1, 2)}
     assert [(c.dimension, c.difference.reason) for c in f.comparisons or []] == [
         ("ai_assisted", "not enough evidence: 5 other changes and 1 AI-assisted changes, need 20"),
         ("reviewed", "not enough evidence: 1 reviewed changes and 0 not reviewed changes,"
-                     " need 20")]
+                     " need 20"),
+        ("underspecified", "not enough evidence: 0 specified changes and 2 underspecified"
+                           " changes, need 20")]
     assert [(t.team, t.shipped, t.escaped) for t in f.teams or []] == [("app", 6, 2)]
     flags = {r["id"]: r["escaped"] for r in rows(b, escape_change_flags(b, fl, Settings()))}
     assert flags == {"app#1": True, "app#2": True, "app#3": False, "app#4": False,

@@ -15,6 +15,7 @@ from leadlens.config import DEFAULT_RESAMPLES, DEFAULT_SEED, Settings
 from leadlens.engines import one, rows
 from leadlens.metrics import flow as fm
 from leadlens.metrics.escapes import bugs, change_cohorts, escapes, has_line_history
+from leadlens.metrics.spec_quality import spec_change_flags
 from leadlens.metrics.teams import change_teams
 
 __all__ = ["Detection", "EscapeCohort", "EscapeComparison", "EscapeFigures", "PersonEscapes",
@@ -31,7 +32,7 @@ class _Figure(BaseModel):
 
 
 class EscapeCohort(_Figure):
-    dimension: str  # ai_assisted | size | reviewed
+    dimension: str  # ai_assisted | size | reviewed | underspecified
     cohort: str  # AI-assisted / other; XS ... XL; reviewed / not reviewed
     rate: Rate  # of the cohort's shipped changes, those a later bug links back to
 
@@ -161,10 +162,14 @@ def _flagged(backend: ibis.BaseBackend, fl: fm.Flow, settings: Settings, e: ibis
     c = change_cohorts(backend, fl, settings)
     hit = e.filter(e.escaped).select("cid").distinct().mutate(hit=ibis.literal(True))
     c = c.left_join(hit, "cid").drop("cid_right")
+    spec = spec_change_flags(backend, fl, settings)
+    c = c.left_join(spec, ["repo", "id"]).drop("repo_right", "id_right")
     return c.mutate(escaped=c.hit.fill_null(False)).drop("hit")
 
 
-_LABELS = {"ai_assisted": ("other", "AI-assisted"), "reviewed": ("reviewed", "not reviewed")}
+_LABELS = {"ai_assisted": ("other", "AI-assisted"), "reviewed": ("reviewed", "not reviewed"),
+           "underspecified": ("specified", "underspecified")}
+_DIMENSIONS = ("ai_assisted", "size", "reviewed", "underspecified")
 
 
 def _cohorts(backend: ibis.BaseBackend, shipped: ibis.Table, *, resamples: int, seed: int
@@ -176,13 +181,17 @@ def _cohorts(backend: ibis.BaseBackend, shipped: ibis.Table, *, resamples: int, 
     rv = s.filter(s.reviewed.notnull())
     reviewed = rv.select("escaped", dimension=ibis.literal("reviewed"),
                          cohort=ibis.ifelse(rv.reviewed, "reviewed", "not reviewed"))
-    long = ai.union(size).union(reviewed)
+    us = s.filter(s.underspecified.notnull())
+    spec = us.select("escaped", dimension=ibis.literal("underspecified"),
+                     cohort=ibis.ifelse(us.underspecified, "underspecified", "specified"))
+    long = ai.union(size).union(reviewed).union(spec)
     g = long.group_by(["dimension", "cohort"]).aggregate(
         n=long.count(), hits=long.escaped.sum().cast("int64"))
     order = {name: i for i, name in enumerate(
-        ("other", "AI-assisted", *(b for b, _ in fm.SIZE_BUCKETS), "reviewed", "not reviewed"))}
+        ("other", "AI-assisted", *(b for b, _ in fm.SIZE_BUCKETS), "reviewed", "not reviewed",
+         "specified", "underspecified"))}
     found = sorted(rows(backend, g), key=lambda r: (
-        list(("ai_assisted", "size", "reviewed")).index(r["dimension"]),
+        _DIMENSIONS.index(r["dimension"]),
         order.get(r["cohort"], len(order))))
     cohorts = [EscapeCohort(dimension=r["dimension"], cohort=r["cohort"],
                             rate=rate(int(r["hits"]), int(r["n"]))) for r in found]
