@@ -48,6 +48,7 @@ from typing import Any
 
 from coordination_jira import JIRA
 from items import project_keys
+from report import RELEASE_TAGS
 
 SLOTS = 8  # commit ids per change: the landing commit (0), its branch (1..6), a spare
 SPACING_S = 1200  # one merge per repository every 20 minutes
@@ -168,17 +169,7 @@ _GIT = [
     """INSERT INTO refs SELECT 'bench/repo' || r, 'refs/heads/main',
            sha((r * $per_repo + $per_repo - 1) * $slots), 'commit' FROM range($repos) t(r)""",
     # An annotated release tag twice a week (every RELEASE_EVERY merges), a pre-release now and then.
-    """CREATE TEMP TABLE g_tag AS
-       SELECT r, land, merged_s, 'v1.' || (i // $release_every) || '.0' AS name, 7200 AS after_s
-       FROM g_change WHERE i % $release_every = $release_every - 1
-       UNION ALL
-       SELECT r, land, merged_s, 'v1.' || (i // $release_every) || '.0rc1', 3600
-       FROM g_change WHERE i % ($release_every * 4) = $release_every // 2""",
-    """INSERT INTO tags SELECT 'bench/repo' || r, name, sha(land), md5(r || name) || left(md5(name), 8),
-           TRUE, 'Release Bot', 'release@example.com', ts(merged_s + after_s), 0, 'Release ' || name
-       FROM g_tag""",
-    """INSERT INTO refs SELECT 'bench/repo' || r, 'refs/tags/' || name,
-           md5(r || name) || left(md5(name), 8), 'tag' FROM g_tag""",
+    *RELEASE_TAGS,
     """INSERT INTO commit_files (repo, sha, path, old_path, added, deleted, is_binary)
        SELECT 'bench/repo' || r, sha(cid), path, NULL, added, deleted, FALSE FROM g_file""",
     # With line history: one -U0 hunk per commit and file, somewhere in its first 120 lines (so

@@ -70,6 +70,22 @@ SELECT cid, r, 'src/area' || hash(r, i, 'area') % 40 || '/mod' || hash(cid, fi, 
 FROM (SELECT cid, r, i, unnest(range(nfiles)) AS fi FROM g_commit)
 """
 
+# Release tags over the generated changes (g_change: r, i, land, merged_s), and their refs; the
+# coordination benchmark's store makes its tags the same way.
+RELEASE_TAGS = [
+    """CREATE TEMP TABLE g_tag AS
+       SELECT r, land, merged_s, 'v1.' || (i // $release_every) || '.0' AS name, 7200 AS after_s
+       FROM g_change WHERE i % $release_every = $release_every - 1
+       UNION ALL
+       SELECT r, land, merged_s, 'v1.' || (i // $release_every) || '.0rc1', 3600
+       FROM g_change WHERE i % ($release_every * 4) = $release_every // 2""",
+    """INSERT INTO tags SELECT 'bench/repo' || r, name, sha(land), md5(r || name) || left(md5(name), 8),
+           TRUE, 'Release Bot', 'release@example.com', ts(merged_s + after_s), 0, 'Release ' || name
+       FROM g_tag""",
+    """INSERT INTO refs SELECT 'bench/repo' || r, 'refs/tags/' || name,
+           md5(r || name) || left(md5(name), 8), 'tag' FROM g_tag""",
+]
+
 _FILL = [
     "CREATE TEMP MACRO sha(x) AS md5('leadlens-bench' || x::VARCHAR) || left(md5(x::VARCHAR), 8)",
     "CREATE TEMP MACRO ts(s) AS TIMESTAMPTZ '2021-01-01 00:00:00+00' + to_microseconds((s * 1e6)::BIGINT)",
@@ -115,20 +131,9 @@ _FILL = [
        FROM g_commit c LEFT JOIN (
            SELECT cid, count(*)::INTEGER AS n, sum(added) AS added, sum(deleted) AS deleted
            FROM g_file GROUP BY cid) f USING (cid)""",
-    # A release tag about every week (annotated), and now and then a pre-release, which is not one.
-    """CREATE TEMP TABLE g_tag AS
-       SELECT r, land, merged_s, 'v1.' || (i // $release_every) || '.0' AS name, 7200 AS after_s
-       FROM g_change WHERE i % $release_every = $release_every - 1
-       UNION ALL
-       SELECT r, land, merged_s, 'v1.' || (i // $release_every) || '.0rc1', 3600
-       FROM g_change WHERE i % ($release_every * 4) = $release_every // 2""",
-    """INSERT INTO tags SELECT 'bench/repo' || r, name, sha(land), md5(r || name) || left(md5(name), 8),
-           TRUE, 'Release Bot', 'release@example.com', ts(merged_s + after_s), 0, 'Release ' || name
-       FROM g_tag""",
-    """INSERT INTO refs SELECT 'bench/repo' || r, 'refs/tags/' || name,
-           md5(r || name) || left(md5(name), 8), 'tag' FROM g_tag
-       UNION ALL
-       SELECT 'bench/repo' || r, 'refs/heads/main', sha(r * $per_repo * $slots
+    # A release tag every RELEASE_EVERY merges (annotated), and now and then a pre-release.
+    *RELEASE_TAGS,
+    """INSERT INTO refs SELECT 'bench/repo' || r, 'refs/heads/main', sha(r * $per_repo * $slots
            + ($per_repo - 1) * $slots), 'commit' FROM range($repos) t(r)""",
 ]
 
