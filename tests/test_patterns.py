@@ -114,11 +114,13 @@ def test_hostile_settings_file_cannot_hang_ingest_changes_or_report(hostile_repo
 
 @pytest.mark.parametrize("pattern", [r"(?<=v)\\d+", r"(a)\\1"], ids=["look-behind", "back-reference"])
 @pytest.mark.parametrize("setting", ["release_tag_pattern", "bot_pattern", "agent_pattern",
-                                     "production_pattern", "ai_rules"])
+                                     "production_pattern", "ai_rules", "review_status_pattern",
+                                     "question_patterns", "acceptance_patterns"])
 def test_a_pattern_re2_cannot_run_is_refused_naming_the_setting(tmp_path: Path, setting: str,
                                                                  pattern: str) -> None:
     text = (f'[[ai_rules]]\nname = "x"\nfield = "subject"\npattern = "{pattern}"\n'
-            if setting == "ai_rules" else f'{setting} = "{pattern}"\n')
+            if setting == "ai_rules" else f'{setting} = ["{pattern}"]\n'
+            if setting.endswith("_patterns") else f'{setting} = "{pattern}"\n')
     (tmp_path / "leadlens.toml").write_text(text, encoding="utf-8")
     with pytest.raises(UserError, match=rf"{setting}.*not a valid regular expression"):
         load_settings(tmp_path)
@@ -149,3 +151,37 @@ def test_the_defaults_run_in_re2_and_mean_what_they_meant() -> None:
     bots = Regex(DEFAULT_BOT_PATTERN, "bot_pattern")
     assert [bool(bots.search(n)) for n in ("dependabot[bot]", "Renovate", "pre-commit-ci[bot]",
                                            "renovated-person", "alice")] == [True] * 3 + [False] * 2
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("Should this be configurable?", True),
+    ("Can we drop v1\uff1f @alice", True),  # the full-width mark, then whom it asks
+    ("\u505a\u5b8c\u4e86\u5417\uff1f\n\n[~accountid:5e9711ba34f7b90c0fbc37d3] ", True),  # Jira's mention
+    ('Is it "ready?"', True),
+    ("what? @bob, @carol", True),
+    ("Fixed in a?b", False),
+    ("Done.", False),
+    ("Why?\n\nAnyway, merged.", False),  # the question is not the comment's end
+])
+def test_the_default_question_pattern(text: str, question: bool) -> None:
+    from leadlens.config import DEFAULT_QUESTION_PATTERNS
+    from leadlens.patterns import Regex
+
+    assert any(Regex(p, "question_patterns").search(text) is not None
+               for p in DEFAULT_QUESTION_PATTERNS) is question
+
+
+@pytest.mark.parametrize(("text", "criteria"), [
+    ("## Acceptance criteria\n- works", True),
+    ("h3. Definition of Done\n* tested", True),
+    ("Steps:\n- [ ] export works\n- [x] import works", True),
+    ("Given a user\nWhen they log in\nThen they see the dashboard", True),
+    ("Make the button blue.", False),
+    ("Accept the criteria the customer sends", False),
+])
+def test_the_default_acceptance_patterns(text: str, criteria: bool) -> None:
+    from leadlens.config import DEFAULT_ACCEPTANCE_PATTERNS
+    from leadlens.patterns import Regex
+
+    assert any(Regex(p, "acceptance_patterns").search(text) is not None
+               for p in DEFAULT_ACCEPTANCE_PATTERNS) is criteria
