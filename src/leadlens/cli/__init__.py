@@ -24,6 +24,7 @@ from leadlens.cli import (  # noqa: F401  (they register their commands)
     ingest,
     items,
     report,
+    whatif,
 )
 from leadlens.cli.app import app, err, session
 from leadlens.errors import UserError
