@@ -20,6 +20,7 @@ from leadlens.cli import (  # noqa: F401  (they register their commands)
     ai,
     audit,
     derive,
+    forecast,
     gate,
     ingest,
     items,
