@@ -27,7 +27,7 @@ from leadlens.metrics.handoffs import (
     item_life,
     item_participants,
 )
-from leadlens.metrics.items import item_flow
+from leadlens.metrics.items import ItemFlow, item_flow
 from leadlens.metrics.teams import Teams, item_teams
 from leadlens.metrics.wip import change_work, item_wip, person_days, switching_changes
 
@@ -191,15 +191,15 @@ def _days(backend: ibis.BaseBackend, filters: fm.Filters, as_of: datetime, work:
 
 def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
                     settings: Settings, as_of: datetime, *, per_person: bool = False,
-                    resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED
-                    ) -> HandoffFigures:
+                    resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
+                    items: ItemFlow | None = None) -> HandoffFigures:
     """Every handoff and flow figure over the report's scope: items whose life meets the window,
     the changes of ``fl`` (merged in the window)."""
     bots = filters.bots
     co = settings.coordination
-    items = has_items(backend)
+    with_items = has_items(backend)
     changes = int(one(backend, fl.scope.aggregate(n=fl.scope.count()))["n"] or 0)
-    if not items and not changes:
+    if not with_items and not changes:
         return HandoffFigures(
             reason="no work items and no changes in scope", null_reasons={}, waiting=[],
             first_day=None, last_day=None, assignee_changes=None, assignee_changes_by_team=None,
@@ -220,7 +220,7 @@ def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
     idle = "no work in progress: no item or change started by then"
     if switching is None:
         null["context_switching"] = idle
-    if not items:
+    if not with_items:
         for name in ("assignee_changes", "assignee_changes_by_team", "item_participants",
                      "blocked", "cross_team", "wip_by_team", "wip_daily"):
             null[name] = NO_ITEMS
@@ -247,7 +247,7 @@ def handoff_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
         assignee_changes=overall, assignee_changes_by_team=by_team,
         item_participants=_spread(backend, per_item),
         change_participants=change_spread, blocked=blocked,
-        cross_team=_cross_team(backend, fl, filters, scope, co.teams, resamples, seed),
+        cross_team=_cross_team(backend, fl, filters, scope, co.teams, resamples, seed, items),
         wip_by_team=wip_team, wip_daily=wip_daily, context_switching=switching, people=people)
 
 
@@ -297,7 +297,7 @@ def _blocked(backend: ibis.BaseBackend, scope: ir.Table, statuses: tuple[str, ..
 
 
 def _cross_team(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, scope: ir.Table,
-                teams: Teams, resamples: int, seed: int) -> CrossTeam:
+                teams: Teams, resamples: int, seed: int, items: ItemFlow | None) -> CrossTeam:
     ct = fl.cache(cross_team_links(backend, teams))
     j = scope.join(ct, "item_id")
     got = one(backend, j.aggregate(items=j.count(), hit=j.count(where=j.cross_links > 0),
@@ -307,7 +307,7 @@ def _cross_team(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, sco
     # An item is delivered by its changes: with no item linked to a change, none is.
     if one(backend, backend.table("item_links").aggregate(n=ibis._.count()))["n"]:
         # Only the spans are read: the item timeline's segments are never computed here.
-        done = delivered_items(item_flow(backend, filters), filters)
+        done = delivered_items(items or item_flow(backend, filters), filters)
         if filters.since is not None:
             done = done.filter(done.delivered_at >= filters.since)
         if filters.until is not None:

@@ -19,7 +19,7 @@ from leadlens.engines import one, rows
 from leadlens.metrics import clarification as mc
 from leadlens.metrics import flow as fm
 from leadlens.metrics import questions as mq
-from leadlens.metrics.items import item_flow
+from leadlens.metrics.items import ItemFlow, item_flow
 from leadlens.metrics.teams import change_teams, item_teams
 
 __all__ = ["NO_THREADS", "Answers", "Clarification", "Latency", "MonthLatency", "OpenQuestion",
@@ -139,8 +139,8 @@ def _in_scope(backend: ibis.BaseBackend, t: ir.Table, at: str, filters: fm.Filte
 
 def questions_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
                       settings: Settings, as_of: datetime, *, per_person: bool = False,
-                      resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED
-                      ) -> QuestionFigures:
+                      resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
+                      items: ItemFlow | None = None) -> QuestionFigures:
     """Decision latency (questions asked in the window), clarification (items whose work started
     in it) and the hours questions kept work waiting (items delivered, changes merged in it).
     ``resamples`` and ``seed`` are unused: no figure here compares cohorts."""
@@ -174,11 +174,11 @@ def questions_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filter
                                      "questions", "answered", "open"))
                 for r in rows(backend, monthly.group_by("m").aggregate(
                     **_latency(monthly)).order_by("m"))]
-    items = has_items(backend)
+    with_items = has_items(backend)
     clar, waiting = None, []
-    if items:
+    if with_items:
         # One table per item (when its work started, when it was delivered): built once.
-        ifl = item_flow(backend, filters)
+        ifl = items or item_flow(backend, filters)  # the report's own, when it has one
         st = mc.item_started(backend, ifl)
         dv = delivered_items(ifl, filters)
         timed = fl.cache(st.left_join(dv, st.item_id == dv.item_id).select(
@@ -190,7 +190,7 @@ def questions_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filter
                                 as_of)
     if clar is None:
         nulls["clarification"] = ("no work items: clarification is measured on items"
-                                  if not items else "no item's work started in scope")
+                                  if not with_items else "no item's work started in scope")
     return QuestionFigures(
         reason=None, null_reasons=nulls, posts=int(counted.get("n") or 0),
         threads=int(counted.get("threads") or 0), decision_latency=overall, by_team=by_team,

@@ -210,13 +210,12 @@ def time_zone_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filter
     wh = fl.cache(tz.working_hours(backend, commits, offs, rule))
     rv = fl.cache(tz.reviews(backend, scope, rule))  # first reviews and round trips both start here
     first = fl.cache(tz.outside_hours(tz.first_reviews(backend, scope, offs, rule, rv), wh))
-    # In a fixed order: DuckDB returns rows in any order, and the m-out-of-n bootstrap subsamples
-    # positions, so the intervals (and the sums) would vary from run to run with the same seed.
-    got = _sorted(backend.to_pyarrow(first.select("pickup_h", "outside_h", "bucket")))
+    # In any order: the bootstrap resamples each sample in its canonical order (analysis/bootstrap).
+    got = backend.to_pyarrow(first.select("pickup_h", "outside_h", "bucket"))
     if not got.num_rows:
         return TimeZoneFigures(reason=NO_REVIEWS, **empty)
-    trips = _sorted(backend.to_pyarrow(tz.round_trips(backend, scope, offs, rule, rv).select(
-        "round_trip_h", "bucket")))
+    trips = backend.to_pyarrow(tz.round_trips(backend, scope, offs, rule, rv).select(
+        "round_trip_h", "bucket"))
     pickups = _values(got["bucket"], got["pickup_h"])
     round_trip = _values(trips["bucket"], trips["round_trip_h"])
     known = int(np.sum(pickups[0] != tz.UNKNOWN))
@@ -254,10 +253,6 @@ def time_zone_figures(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filter
         teams=_teams(backend, fl, settings, first),
         offsets=_offsets(backend, offs) if per_person else None,
         working_hours=_hours(backend, wh) if per_person else None)
-
-
-def _sorted(t: pa.Table) -> pa.Table:
-    return t.sort_by([(c, "ascending") for c in t.column_names])
 
 
 def _floats(col: pa.ChunkedArray) -> Array:

@@ -63,9 +63,11 @@ def coordination_sections(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Fi
     args = (backend, fl, filters, settings, as_of)
     spec = spec_quality_figures(*args, per_person=per_person, resamples=resamples, seed=seed,
                                 items=item_flow)
-    questions = questions_figures(*args, per_person=per_person, resamples=resamples, seed=seed)
+    questions = questions_figures(*args, per_person=per_person, resamples=resamples, seed=seed,
+                                  items=item_flow)
     zones = time_zone_figures(*args, per_person=per_person, resamples=resamples, seed=seed)
-    handoffs = handoff_figures(*args, per_person=per_person, resamples=resamples, seed=seed)
+    handoffs = handoff_figures(*args, per_person=per_person, resamples=resamples, seed=seed,
+                               items=item_flow)
     collisions = collision_figures(*args, per_person=per_person, resamples=resamples, seed=seed)
     escapes = escape_figures(*args, per_person=per_person, resamples=resamples, seed=seed)
     causes: list[WaitingCause] = [
