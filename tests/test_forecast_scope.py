@@ -25,6 +25,7 @@ from leadlens.pipeline import ingest_git
 from leadlens.store import Store, open_store
 
 START = datetime(2024, 3, 1, 9, tzinfo=UTC)
+HOSTILE = "x\x1b]0;pwned\x07\x1b[31m"  # a label that retitles a terminal and turns it red
 
 
 def _iso(at: datetime) -> str:
@@ -39,7 +40,8 @@ def build(base: Path) -> Path:
     Progress), ABC-21 (Done in Jira, no change), ABC-22, ABC-23 (children: parent ABC-100, To Do),
     ABC-24 (epic link, In Progress, its commit not released): 7 items, 4 done, 3 remaining.
     label checkout: ABC-4 (delivered), ABC-22, ABC-25 (To Do), GitHub team/app#3 (open): 4 items,
-    1 done, 3 remaining. label shipped: ABC-5, ABC-6, both delivered: nothing remains.
+    1 done, 3 remaining; ABC-25 carries a HOSTILE label too. label shipped: ABC-5, ABC-6, both
+    delivered: nothing remains.
     milestone v2.0: team/app#1 (open), #2 (closed), #3 (open): 3 items, 1 done, 2 remaining."""
     g = Git(base / "app")
     path = base / "s.duckdb"
@@ -65,7 +67,8 @@ def build(base: Path) -> Path:
     jira_issue(con, "1023", "ABC-23", created="2024-02-04T09:00", parent="ABC-100", **todo)
     jira_issue(con, "1024", "ABC-24", created="2024-02-05T09:00", epic="ABC-100",
                status="In Progress", category="indeterminate")
-    jira_issue(con, "1025", "ABC-25", created="2024-02-06T09:00", labels=("checkout",), **todo)
+    jira_issue(con, "1025", "ABC-25", created="2024-02-06T09:00", labels=("checkout", HOSTILE),
+               **todo)
     issue(con, "team/app", 1, created="2024-02-10T09:00:00", labels=(), milestone="v2.0")
     issue(con, "team/app", 2, created="2024-02-11T09:00:00", closed="2024-03-01T09:00:00",
           labels=(), milestone="v2.0")
@@ -170,8 +173,14 @@ def test_nothing_remains_is_an_answer(store: Path) -> None:
 
 
 def test_a_hostile_scope_name(store: Path) -> None:
-    name = "x\x1b]0;pwned\x07\x1b[31m"
-    proc = run("--store", str(store), "--as-of", "2024-03-21", "--scope", f"label:{name}")
+    # The JSON keeps the label as it is (escaped); the headline and the error line strip it.
+    f = forecast(store, "--scope", f"label:{HOSTILE}")
+    assert f["scope"]["name"] == HOSTILE and f["scope"]["remaining"] == 1  # type: ignore[index]
+    proc = run("--store", str(store), "--as-of", "2024-03-21", "--history", "14", "--runs", "500",
+               "--scope", f"label:{HOSTILE}")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith('1 remaining of 1 work item in label "x]0;pwned[31m"')
+    proc = run("--store", str(store), "--as-of", "2024-03-21", "--scope", f"label:{HOSTILE}z")
     assert proc.returncode == 2 and "\x1b" not in proc.stderr and "\x07" not in proc.stderr
     assert "no work item carrying the label" in proc.stderr
 
@@ -201,6 +210,22 @@ def test_scope_on_a_store_without_work_items(tmp_path: Path) -> None:
     store.close()
     proc = run("--store", str(tmp_path / "s.duckdb"), "--scope", "epic:ABC-1")
     assert proc.returncode == 2 and "the store holds no work item" in proc.stderr
+
+
+def test_scope_without_any_delivered_item(tmp_path: Path) -> None:
+    """Work items, but none ever delivered: the scope has its count, the team no item
+    throughput."""
+    from tests.gitfixtures import build_linear
+
+    build_linear(tmp_path / "repo", 30)
+    store = open_store(tmp_path / "s.duckdb")
+    jira_issue(store.con, "1", "ABC-1", created="2024-01-01T09:00", status="To Do",
+               category="new", labels=("checkout",))
+    ingest_git(store, [tmp_path / "repo"])
+    store.close()
+    proc = run("--store", str(tmp_path / "s.duckdb"), "--scope", "label:checkout")
+    assert proc.returncode == 2, proc.stderr
+    assert "--scope: no work item was delivered: no item throughput" in proc.stderr
 
 
 def test_recorded_jira_scopes(tmp_path: Path) -> None:

@@ -136,10 +136,11 @@ def forecast(daily: np.ndarray, start: date, *, basis: str, history_days: int,
     what = "changes" if basis == "change" else "work items"
     parts: list[str] = []
     lead = ""
+    noun = "work item" if scope is not None and scope.items == 1 else "work items"
     if scope is not None and not remaining:
-        lead = f"nothing remains: all {scope.items:,} work items of {scope.describe()} are done"
+        lead = f"nothing remains: all {scope.items:,} {noun} of {scope.describe()} are done"
     elif scope is not None:
-        lead = f"{remaining:,} remaining of {scope.items:,} work items in {scope.describe()}: "
+        lead = f"{remaining:,} remaining of {scope.items:,} {noun} in {scope.describe()}: "
     if finish is not None:
         done = "all done" if scope is not None else f"{count:,} more {what} done"
         parts.append(f"{done} by {finish['85%']} (85% likely; 50%: {finish['50%']}, 95%:"
