@@ -85,9 +85,10 @@ def release(con: duckdb.DuckDBPyConnection, repo: str, id: int, tag: str, *, pub
 
 def issue(con: duckdb.DuckDBPyConnection, repo: str, number: int, *, created: str,
           closed: str | None = None, labels: tuple[str, ...] = ("incident",),
-          body: str | None = None) -> None:
+          body: str | None = None, milestone: str | None = None) -> None:
     _insert(con, "issues", {"repo": repo, "number": number, "title": f"Issue {number}", "body": body,
                             "author": "ops", "state": "closed" if closed else "open",
-                            "labels": list(labels), "created_at": t(created),
+                            "labels": list(labels), "milestone": milestone,
+                            "created_at": t(created),
                             "updated_at": t(closed or created),
                             "closed_at": t(closed) if closed else None})

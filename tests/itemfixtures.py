@@ -33,11 +33,13 @@ def jira_issue(con: duckdb.DuckDBPyConnection, id: str, key: str, *, created: st
                status: str = "Done", status_id: str | None = None,
                category: str | None = "done", resolved: str | None = None,
                reporter: str | None = "acc-1", summary: str | None = None,
-               old_keys: tuple[str, ...] = ()) -> None:
+               old_keys: tuple[str, ...] = (), labels: tuple[str, ...] = (),
+               epic: str | None = None, parent: str | None = None) -> None:
     _insert(con, "jira_issues", {
         "id": id, "key": key, "project_key": key.split("-")[0], "issue_type": "Story",
         "summary": summary or f"Story {key}", "status": status, "status_id": status_id,
-        "status_category": category, "reporter": reporter, "created_at": t(created),
+        "status_category": category, "reporter": reporter, "labels": list(labels) or None,
+        "epic_key": epic, "parent_key": parent, "created_at": t(created),
         "updated_at": t(resolved or created), "resolved_at": t(resolved) if resolved else None,
         "site": SITE})
     for old in (key, *old_keys):

@@ -81,6 +81,23 @@ def test_replay_maps_real_values(store: Store) -> None:
     assert commit == [(23, "Cholerae Hu", datetime(2019, 1, 21, 10, 57, 23, tzinfo=UTC))]
 
 
+def test_issue_milestones_are_stored_and_backfilled(tmp_path: Path) -> None:
+    """Every recorded plain issue is in the milestone v0.11.0; a store written before migration 10
+    gets the milestone from the payload it kept."""
+    from leadlens.store import open_store
+
+    path = tmp_path / "s.duckdb"
+    with open_store(path) as st:
+        replay_github(st, RECORDED)
+        assert st.con.execute("SELECT milestone, count(*) FROM issues GROUP BY ALL").fetchall() \
+            == [("v0.11.0", 26)]
+        st.con.execute("ALTER TABLE issues DROP COLUMN milestone")
+        st.con.execute("DELETE FROM schema_migrations WHERE version = 10")
+    with open_store(path) as st:
+        assert st.con.execute("SELECT milestone, count(*) FROM issues GROUP BY ALL").fetchall() \
+            == [("v0.11.0", 26)]
+
+
 def test_replay_twice_changes_nothing(store: Store) -> None:
     replay_github(store, RECORDED)
     tables = ["pull_requests", "reviews", "comments", "pr_commits", "builds", "issues", "pr_events"]

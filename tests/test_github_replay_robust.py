@@ -68,6 +68,8 @@ CASES: list[tuple[str, int, Edit, str]] = [
     ("issues", 2, _set("title", 12), "field 'title' is not a string: 12"),
     ("issues", 3, _set("created_at", "9999-12-31T23:30:00-05:00"), "field 'created_at' is not a"
      " time"),
+    ("issues", 4, _set("milestone", {"title": 3}), "field 'milestone.title' is not a string: 3"),
+    ("issues", 7, _set("milestone", "v1"), "field 'milestone' is not an object"),
 ]
 
 

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from leadlens.analysis.scope import Scope
+
 __all__ = ["LEVELS", "Backtest", "Forecast", "backtest", "days_to_finish", "done_by", "forecast"]
 
 LEVELS = (0.5, 0.85, 0.95)  # the confidence of each answer
@@ -47,6 +49,8 @@ class Forecast(_Figure):
     finish: dict[str, date] | None  # {"50%": date, "85%": ..., "95%": ...}: done by then
     by: date | None  # --by DATE
     done_by: dict[str, int] | None  # {"50%": n, ...}: at least n done by then, at that confidence
+    scope: Scope | None  # --scope: its items, done and remaining (count = remaining)
+    all_remaining_by: float | None  # --scope with --by: the chance every remaining one is done
     backtest: Backtest
     headline: str
 
@@ -107,35 +111,56 @@ def backtest(daily: np.ndarray, history_days: int, horizon_days: int, *, runs: i
 
 
 def forecast(daily: np.ndarray, start: date, *, basis: str, history_days: int,
-             horizon_days: int, count: int | None, by: date | None, runs: int, seed: int
-             ) -> Forecast:
+             horizon_days: int, count: int | None, by: date | None, runs: int, seed: int,
+             scope: Scope | None = None) -> Forecast:
     """``daily``: done per day up to the day before ``start``, oldest first (at least
-    ``history_days`` of them: the forecast resamples the last ``history_days``)."""
+    ``history_days`` of them: the forecast resamples the last ``history_days``). With a
+    ``scope``, the count is its remaining items (``count`` is not given), and ``by`` asks how
+    many of them are done by then."""
     history = daily[-history_days:].astype(float)
-    finish = need = None
+    remaining = None if scope is None else scope.remaining
+    if scope is not None:
+        count = remaining if by is None and remaining else None
+    finish = need = all_by = None
     if count is not None:
         days = days_to_finish(history, count, runs=runs, seed=seed)
         finish = {f"{level:.0%}": start + timedelta(days=int(np.ceil(np.quantile(days, level))) - 1)
                   for level in LEVELS}
-    if by is not None:
+    if by is not None and remaining != 0:
         got = done_by(history, (by - start).days + 1, runs=runs, seed=seed)
         need = {f"{level:.0%}": int(np.floor(np.quantile(got, 1 - level))) for level in LEVELS}
+        if remaining is not None:
+            need = {level: min(n, remaining) for level, n in need.items()}
+            all_by = float(np.mean(got >= remaining))
     bt = backtest(daily.astype(float), history_days, horizon_days, runs=runs, seed=seed)
     what = "changes" if basis == "change" else "work items"
-    parts = []
+    parts: list[str] = []
+    lead = ""
+    noun = "work item" if scope is not None and scope.items == 1 else "work items"
+    if scope is not None and not remaining:
+        lead = f"nothing remains: all {scope.items:,} {noun} of {scope.describe()} are done"
+    elif scope is not None:
+        lead = f"{remaining:,} remaining of {scope.items:,} {noun} in {scope.describe()}: "
     if finish is not None:
-        parts.append(f"{count:,} more {what} done by {finish['85%']} (85% likely; 50%:"
-                     f" {finish['50%']}, 95%: {finish['95%']})")
+        done = "all done" if scope is not None else f"{count:,} more {what} done"
+        parts.append(f"{done} by {finish['85%']} (85% likely; 50%: {finish['50%']}, 95%:"
+                     f" {finish['95%']})")
     if need is not None:
-        parts.append(f"by {by}, at least {need['85%']:,} {what} (85% likely; 50%: {need['50%']:,},"
+        of = " of them" if scope is not None else f" {what}"
+        parts.append(f"by {by}, at least {need['85%']:,}{of} (85% likely; 50%: {need['50%']:,},"
                      f" 95%: {need['95%']:,})")
+    if all_by is not None:
+        parts.append(f"all {remaining:,} by then: {all_by:.0%} likely")
     trust = (bt.reason or "" if bt.passed is None else
              f"backtest: the 85% interval held {bt.hit_rate_85:.0%} of {bt.windows} past"
              f" {horizon_days}-day windows" + ("" if bt.passed else
                                                " — this forecast FAILS its backtest: do not"
                                                " rely on it"))
+    whole = ("" if scope is None or not remaining else
+             " — the team's whole throughput, as if all of it went to this scope")
     return Forecast(basis=basis, start=start, history_days=history_days,
                     history_done=int(history.sum()), per_day=float(history.mean()), runs=runs,
-                    seed=seed, count=count, finish=finish, by=by, done_by=need, backtest=bt,
-                    headline="; ".join(parts) + f". From the last {history_days} days' throughput"
-                    f" ({history.mean():.2f} {what}/day); {trust}.")
+                    seed=seed, count=count, finish=finish, by=by, done_by=need, scope=scope,
+                    all_remaining_by=all_by, backtest=bt,
+                    headline=lead + "; ".join(parts) + f". From the last {history_days} days' throughput"
+                    f" ({history.mean():.2f} {what}/day{whole}); {trust}.")

@@ -23,10 +23,12 @@ from leadlens.cli.options import (
 )
 from leadlens.config import DEFAULT_SEED, load_settings
 from leadlens.errors import UserError
+from leadlens.report.text import safe_text
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from leadlens.analysis.scope import Scope
     from leadlens.metrics.flow import Filters
     from leadlens.store import Store
 
@@ -42,6 +44,9 @@ def forecast_cmd(
         "--count", help="When will this many more be done?")] = None,
     by: Annotated[str | None, typer.Option(
         "--by", help="How many will be done by this date (YYYY-MM-DD, inclusive)?")] = None,
+    scope: Annotated[str | None, typer.Option(
+        "--scope", help="When will the work items of epic:KEY, label:NAME or milestone:NAME"
+        " not done yet be done (with --by: how many of them by then)?")] = None,
     basis: Annotated[str, typer.Option(
         "--basis", help="auto (work items when any was delivered, else changes) | change (merged)"
         " | item (delivered)")] = "auto",
@@ -62,8 +67,21 @@ def forecast_cmd(
 ) -> None:
     """Monte Carlo from historical throughput, with its walk-forward backtest."""
     check_format(fmt)
-    if count is None and by is None:
-        raise UserError("ask something: --count N (when will N more be done) or --by DATE")
+    wanted = None
+    if scope is not None:
+        from leadlens.analysis.scope import parse_scope
+
+        wanted = parse_scope(scope)
+        if count is not None:
+            raise UserError("--scope gives the count (its work items not done yet): leave out"
+                            " --count (--by DATE asks how many of them by then)")
+        if basis == "change":
+            raise UserError("--scope counts work items: its throughput is the delivered work"
+                            " items (--basis item), not --basis change")
+        basis = "item"
+    if count is None and by is None and scope is None:
+        raise UserError("ask something: --count N (when will N more be done), --by DATE or"
+                        " --scope KIND:NAME")
     if count is not None and count < 1:
         raise UserError(f"--count {count}: at least 1")
     if basis not in ("auto", "change", "item"):
@@ -77,7 +95,7 @@ def forecast_cmd(
     if end is not None and end < start:
         raise UserError(f"--by {by}: before the forecast starts ({start})")
     settings = load_settings()
-    scope = filters(None, None, repo, include_bots, settings)
+    filt = filters(None, None, repo, include_bots, settings)
     store_path = Path(store or settings.store)
     check_out(out_file, store_path)
     from leadlens.analysis.forecast import forecast
@@ -85,7 +103,7 @@ def forecast_cmd(
 
     with open_store(store_path, read_only=True) as st:
         warn_stale(st, settings)
-        days, use_items, latest = _daily(st, scope, basis, start)
+        days, use_items, latest, the_scope = _daily(st, filt, basis, start, wanted)
     if days.size < history:
         raise UserError(f"too little history: {days.size} day(s) of throughput before {start},"
                         f" --history needs {history} (at least {14})")
@@ -95,36 +113,48 @@ def forecast_cmd(
         raise UserError(f"nothing was done in the {history} days before {start}: no throughput"
                         f" to forecast from{when_last}")
     result = forecast(days, start, basis="item" if use_items else "change", history_days=history,
-                      horizon_days=horizon, count=count, by=end, runs=runs, seed=seed)
+                      horizon_days=horizon, count=count, by=end, runs=runs, seed=seed,
+                      scope=the_scope)
     if fmt == "json":
         emit(result.model_dump_json(indent=2) + "\n", out_file, store=store_path)
     else:
-        emit(result.headline + "\n", out_file, store=store_path)
+        # The scope's name is the user's, but it names a label or milestone from the data.
+        emit(safe_text(result.headline) + "\n", out_file, store=store_path)
 
 
-def _daily(st: Store, scope: Filters, basis: str, start: date
-           ) -> tuple[np.ndarray, bool, date | None]:
+def _daily(st: Store, scope: Filters, basis: str, start: date, wanted: tuple[str, str] | None
+           ) -> tuple[np.ndarray, bool, date | None, Scope | None]:
     """Done per UTC day (merged changes, or delivered work items), from the first day with any
-    (at most LONGEST_HISTORY_DAYS back) to the day before ``start``; whether they are items; and
-    the last day anything was done before ``start``."""
+    (at most LONGEST_HISTORY_DAYS back) to the day before ``start``; whether they are items; the
+    last day anything was done before ``start``; and the ``wanted`` scope's counts."""
     import numpy as np
     import pyarrow as pa
 
     from leadlens import engines
     from leadlens.analysis.items_summary import delivered_items, has_items
+    from leadlens.analysis.scope import scope_of
     from leadlens.metrics import flow as fm
     from leadlens.metrics.items import item_flow
 
     backend = engines.connect(st)
     fl = fm.flow(backend, scope)
+    found_scope = None
     try:
         times = None
-        if basis != "change" and has_items(backend):
-            d = delivered_items(item_flow(backend, scope, fl.cache), scope)
+        items = basis != "change" and has_items(backend)
+        if wanted is not None and not items:
+            raise UserError("--scope: the store holds no work item (ingest Jira, or GitHub with"
+                            " its issues: docs/items.md)")
+        if items:
+            ifl = item_flow(backend, scope, fl.cache)
+            if wanted is not None:
+                found_scope = scope_of(backend, ifl, *wanted, include_bots=scope.include_bots)
+            d = delivered_items(ifl, scope)
             found = backend.to_pyarrow(d.select(at=d.delivered_at))
             times = found if found.num_rows else None
         if basis == "item" and times is None:
-            raise UserError("--basis item: no work item was delivered (docs/items.md)")
+            raise UserError(f"{'--scope' if wanted else '--basis item'}: no work item was"
+                            " delivered: no item throughput to forecast from (docs/items.md)")
         use_items = times is not None
         if times is None:
             times = backend.to_pyarrow(fl.scope.select(at=fl.scope.merged_at))
@@ -138,4 +168,4 @@ def _daily(st: Store, scope: Filters, basis: str, start: date
     at = at[(at >= first) & (at < np.datetime64(start))]
     days = int((np.datetime64(start) - first).astype(int))
     counts = np.bincount((at - first).astype(int), minlength=days)[:days]
-    return counts.astype(float), use_items, latest
+    return counts.astype(float), use_items, latest, found_scope

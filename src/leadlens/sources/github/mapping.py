@@ -184,8 +184,9 @@ def issue(obj: Mapping[str, Any], ctx: Context) -> Row | None:
     return {
         "repo": ctx.repo, "number": f.integer(obj, "number"), "title": f.text(obj, "title"),
         "body": f.text(obj, "body"), "author": f.login(obj, "user"), "state": f.need_text(obj, "state"),
-        "labels": f.labels(obj), "created_at": f.need_time(obj, "created_at"),
-        "updated_at": f.need_time(obj, "updated_at"),
+        "labels": f.labels(obj),
+        "milestone": f.text(f.nested(obj, "milestone"), "title", "milestone.title"),
+        "created_at": f.need_time(obj, "created_at"), "updated_at": f.need_time(obj, "updated_at"),
         "closed_at": f.time(obj.get("closed_at"), "closed_at"), **provenance(obj, ctx),
     }
 
