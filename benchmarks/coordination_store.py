@@ -87,7 +87,7 @@ _CHANGES = [
                ((r * 7 + hash(r, i, 'dev') % 30) % $people)::BIGINT AS dev,
                ((r * 7 + hash(r, i, 'rev') % 30) % $people)::BIGINT AS rdev,
                (hash(r, i, 'rv') % 100)::BIGINT AS rv_roll,
-               i * {SPACING_S} + (hash(r, i, 'jitter') % 600)::BIGINT AS merged_s,
+               i * $spacing + (hash(r, i, 'jitter') % 600)::BIGINT AS merged_s,
                14400 + pow({u('r', 'i', "'review'")}, 2) * 259200 AS review_s,
                1800 + pow({u('r', 'i', "'coding'")}, 2) * 345600 AS coding_s,
                floor(pow({u('r', 'i', "'area'")}, 2) * 12)::INTEGER AS area,
@@ -320,9 +320,10 @@ def fingerprint() -> str:
 
 
 def generate(path: Path, changes: int, repos: int, items: int, projects: int, people: int,
-             line_history: bool = False, site: str = "https://bench.atlassian.net"
-             ) -> dict[str, Any]:
-    """Write the synthetic source tables into a fresh store at ``path`` (no derived rows)."""
+             line_history: bool = False, site: str = "https://bench.atlassian.net",
+             spacing: int = SPACING_S) -> dict[str, Any]:
+    """Write the synthetic source tables into a fresh store at ``path`` (no derived rows);
+    ``spacing``: seconds between two merges of a repository."""
     from leadlens.store import open_store
 
     if projects > repos or repos % projects:
@@ -330,8 +331,8 @@ def generate(path: Path, changes: int, repos: int, items: int, projects: int, pe
     per_repo = changes // repos
     ipp = max(1, items // projects)
     params = {"repos": repos, "per_repo": per_repo, "slots": SLOTS, "projects": projects,
-              "ipp": ipp, "people": people, "span": per_repo * SPACING_S, "site": site,
-              "release_every": RELEASE_EVERY, "spacing": SPACING_S,
+              "ipp": ipp, "people": people, "span": per_repo * spacing, "site": site,
+              "release_every": RELEASE_EVERY, "spacing": spacing,
               "line_history": str(line_history).upper()}
     start = time.perf_counter()
     with open_store(path) as st:

@@ -27,7 +27,7 @@ class _Figure(BaseModel):
 class Window(_Figure):
     start: date  # the predicted days: [start, start + horizon)
     changes: int  # delivered changes the window before it was calibrated on
-    actual_lead_time_median_s: float | None  # of the changes that started in these days
+    actual_lead_time_median_s: float | None  # of the changes delivered in these days
     predicted_lead_time_median_s: list[float] | None  # [low, mid, high] (85% interval)
     actual_throughput_per_day: float  # delivered per day in these days
     predicted_throughput_per_day: list[float]  # [low, mid, high]
@@ -55,12 +55,11 @@ def _actual(backend: ibis.BaseBackend, fl: fm.Flow, start: date, days: int
             ) -> tuple[float | None, float]:
     lo, hi = _day(start), _day(start + timedelta(days=days))
     s = fl.spans
-    started = s.filter(s.done & (s.first_at >= lo) & (s.first_at < hi))
-    med = backend.to_pyarrow(started.aggregate(m=started.lead_time_s.quantile(0.5))).column(
-        "m")[0].as_py()
-    shipped = backend.to_pyarrow(s.filter(s.done & (s.last_at >= lo) & (s.last_at < hi))
-                                 .aggregate(n=ibis._.count())).column("n")[0].as_py()
-    return (None if med is None else float(med)), int(shipped) / days
+    shipped = s.filter(s.done & (s.last_at >= lo) & (s.last_at < hi))
+    got = backend.to_pyarrow(shipped.aggregate(m=shipped.lead_time_s.quantile(0.5),
+                                               n=shipped.count()))
+    med = got.column("m")[0].as_py()
+    return (None if med is None else float(med)), int(got.column("n")[0].as_py()) / days
 
 
 def backtest(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, first: date, as_of: date, *,
@@ -78,11 +77,11 @@ def backtest(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, first: date,
         pool = load_pool(backend, fl, rule, start - timedelta(days=calibrate_days), start)
         if pool.changes < MIN_CHANGES:
             continue
-        a, _ = calibrate(pool, days=calibrate_days, seed=seed)
-        runs = run_replications(pool, [Scenario()], reps=reps, seed=seed, days=horizon_days,
-                                warmup_days=calibrate_days, latency_scale=a,
+        fit = calibrate(pool, days=calibrate_days, seed=seed)
+        runs = run_replications(fit.pool, [Scenario()], reps=reps, seed=seed, days=horizon_days,
+                                warmup_days=calibrate_days, latency_scale=fit.latency_scale,
                                 jobs=jobs).by_scenario[0]
-        lead = interval(np.array([r.median for r in runs]))
+        lead = interval(np.array([r.delivered_median for r in runs]))
         put = interval(np.array([r.throughput for r in runs]))
         med, per_day = _actual(backend, fl, start, horizon_days)
         done.append(Window(

@@ -18,8 +18,18 @@ from leadlens.metrics import flow as fm
 from leadlens.metrics import time_zones as tz
 from leadlens.timeline import stage_order
 
-__all__ = ["EFFORT_BOUNDS_S", "MAX_LOAD", "MIN_CHANGES", "MIN_REVIEWS_FOR_HOURS", "Pool",
-           "capped_effort", "load_pool", "window_before", "working_hours"]
+__all__ = [
+    "EFFORT_BOUNDS_S",
+    "MAX_LOAD",
+    "MIN_CHANGES",
+    "MIN_REVIEWS_FOR_HOURS",
+    "REVIEW_LINES_PER_HOUR",
+    "Pool",
+    "capped_effort",
+    "load_pool",
+    "window_before",
+    "working_hours",
+]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -28,8 +38,10 @@ Flags = npt.NDArray[np.bool_]
 MIN_CHANGES = 20  # delivered changes a window needs before a simulation is calibrated on it
 MIN_REVIEWS_FOR_HOURS = 10  # a reviewer's own reviews before their own working hours are used
 WORKING_SHARE = 0.8  # working hours: the fewest hours of the day holding 80% of the reviews
-# A reviewer's work on one round: the active time the timeline saw in pickup and review, per
-# round, kept within these bounds (seconds).
+# A reviewer's work on one round of review: the change's lines at REVIEW_LINES_PER_HOUR (code
+# inspection studies put a careful review at 200-500 lines an hour), kept within these bounds.
+# (The timeline's active time cannot say it: an activity window covers 2 h after every event.)
+REVIEW_LINES_PER_HOUR = 400.0
 EFFORT_BOUNDS_S = (600.0, 2 * 3600.0)
 # The reviewers kept up in the window (their reviews were done): what their measured reviews ask
 # of their working hours is capped at this load, scaling their effort down where it is more.
@@ -48,10 +60,10 @@ class Pool:
     queued: Flags  # its pickup waits in a reviewer's queue (a first review by a person)
     reviewer: Ints  # index of its first reviewer (-1: none)
     rounds: Ints  # reviews by people on it (rounds of review work)
-    effort_s: Floats  # the reviewer's work per round (EFFORT_BOUNDS_S)
+    effort_s: Floats  # the reviewer's work per round (REVIEW_LINES_PER_HOUR, EFFORT_BOUNDS_S)
     author: Ints  # index of its author
     size: npt.NDArray[np.str_]  # size bucket (XS .. XL)
-    arrivals: Floats  # changes per day of the window (merged per day: a stable pipeline's rate)
+    arrivals: Floats  # changes merged per day of the window (a stable pipeline's arrival rate)
     time_of_day: Floats  # seconds after midnight (UTC) its changes started, to place arrivals
     hours: Flags  # [reviewers, 24]: each reviewer's working hours (UTC)
 
@@ -102,24 +114,21 @@ def load_pool(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, start: date
     hi = datetime(end.year, end.month, end.day, tzinfo=UTC)
     s = fl.spans.filter(fl.spans.done & (fl.spans.last_at >= lo) & (fl.spans.last_at < hi))
     done = s.join(fl.scope.select("cid", "author", "size", change_id=fl.scope.id), "cid")
-    changes = _arrow(backend, done.select("cid", "change_id", "author", "size", "first_at",
-                                          "last_at").order_by("cid"))
+    done = done.join(fl.scope.select("cid", "lines"), "cid")
+    changes = _arrow(backend, done.select("cid", "change_id", "author", "size", "lines",
+                                          "first_at", "last_at").order_by("cid"))
     cids = changes.column("cid").to_numpy()
     n = cids.size
     segs = fl.segments.semi_join(done.select("cid"), "cid")
-    seg = _arrow(backend, segs.select("cid", "stage", "seconds", "active_s"))
+    seg = _arrow(backend, segs.select("cid", "stage", "seconds"))
     stages = tuple(sorted(set(seg.column("stage").to_pylist()), key=stage_order))
     row = {c: i for i, c in enumerate(cids.tolist())}
     col = {name: j for j, name in enumerate(stages)}
     seconds = np.zeros((n, len(stages)))
-    active = np.zeros(n)
     has_pickup = np.zeros(n, dtype=bool)
-    for c, name, sec, act in zip(seg.column("cid").to_pylist(), seg.column("stage").to_pylist(),
-                                 seg.column("seconds").to_pylist(),
-                                 seg.column("active_s").to_pylist(), strict=True):
+    for c, name, sec in zip(seg.column("cid").to_pylist(), seg.column("stage").to_pylist(),
+                            seg.column("seconds").to_pylist(), strict=True):
         seconds[row[c], col[name]] = sec
-        if name in ("pickup", "review"):
-            active[row[c]] += act
         has_pickup[row[c]] |= name == "pickup"
     ids = changes.column("change_id").to_pylist()
     firsts, rounds_by = _first_reviewers(backend, fl, rule, done)
@@ -127,13 +136,19 @@ def load_pool(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, start: date
     who = {p: i for i, p in enumerate(people)}
     reviewer = np.array([who.get(firsts.get(i, ""), -1) for i in ids], dtype=np.int64)
     rounds = np.array([max(1, rounds_by.get(i, 0)) for i in ids], dtype=np.int64)
-    effort = np.clip(active / rounds, *EFFORT_BOUNDS_S)
+    lines = np.array([x or 0 for x in changes.column("lines").to_pylist()], dtype=float)
+    effort = np.clip(lines / REVIEW_LINES_PER_HOUR * 3600.0, *EFFORT_BOUNDS_S)
     hours = _hours(backend, fl, rule, people)
     effort = capped_effort(effort, rounds, reviewer, hours, (end - start).days)
     authors = changes.column("author").to_pylist()
     names = {a: i for i, a in enumerate(sorted({a or "" for a in authors}))}
-    merged_days = (changes.column("last_at").cast(pa.timestamp("us")).to_numpy()
-                   .astype("datetime64[D]") - np.datetime64(start)).astype(np.int64)
+    # Arrivals: every change merged in the window (released or not), so that release batches
+    # (a tag twice a week) do not make the days' counts lumpy.
+    sc = fl.scope
+    merged = _arrow(backend, sc.filter((sc.merged_at >= lo) & (sc.merged_at < hi))
+                    .select("merged_at")).column("merged_at")
+    merged_days = (merged.cast(pa.timestamp("us")).to_numpy().astype("datetime64[D]")
+                   - np.datetime64(start)).astype(np.int64)
     days = (end - start).days
     return Pool(start=start, end=end, stages=stages, seconds=seconds,
                 queued=has_pickup & (reviewer >= 0), reviewer=reviewer, rounds=rounds,

@@ -80,6 +80,7 @@ class _Summary:
     """One replication boiled down to what crosses the process boundary."""
 
     median: float
+    delivered_median: float  # of the changes done within the measured days (backtests)
     p85: float
     mean: float
     throughput: float
@@ -95,7 +96,9 @@ class _Summary:
 def _summary(r: Rep) -> _Summary:
     lead = r.lead_s
     q = (np.quantile(lead, [0.5, 0.85]) if lead.size else np.array([np.nan, np.nan]))
+    shipped = r.delivered_lead_s
     return _Summary(median=float(q[0]), p85=float(q[1]),
+                    delivered_median=float(np.median(shipped)) if shipped.size else float("nan"),
                     mean=float(lead.mean()) if lead.size else float("nan"),
                     throughput=r.throughput_per_day,
                     pickup=float(np.median(r.pickup_s)) if r.pickup_s.size else float("nan"),

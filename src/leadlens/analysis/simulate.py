@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from leadlens.analysis.sim_pool import DAY_S, Floats, Pool
 from leadlens.timeline import STAGES, stage_order
 
-__all__ = ["WIP_STAGE", "Rep", "Scenario", "advance", "calibrate", "replicate"]
+__all__ = ["WIP_STAGE", "Fit", "Rep", "Scenario", "advance", "calibrate", "replicate"]
 
 WIP_STAGE = "wip"  # time waiting for the author's WIP limit, before work starts
 _PICKUP_AT = STAGES.index("pickup")
@@ -58,6 +58,7 @@ class Rep:
     """One replication, over the changes that arrived in the measured days."""
 
     lead_s: Floats  # lead time of each change that finished
+    delivered_lead_s: Floats  # lead time of each change done within the measured days
     stage_mean_s: dict[str, float]  # mean seconds per finished change in each stage (+ wip)
     throughput_per_day: float  # changes done within the measured days, per day
     pickup_s: Floats  # simulated pickups of the finished changes that queued
@@ -194,8 +195,10 @@ def replicate(pool: Pool, sc: Scenario, *, days: int, warmup_days: int, seed: in
     done = np.full(n, np.nan)
     wip = sc.wip
 
-    def review(r: int, work: float) -> Generator[Any, Any, None]:
-        """A later round: the same reviewer's work, queued behind the rest."""
+    def review(r: int, work: float, at: float) -> Generator[Any, Any, None]:
+        """A later round, at ``at``: the same reviewer's work, queued behind the rest (adding
+        load; the change's own time in review is its measured one)."""
+        yield env.timeout(at - env.now)
         if sc.pooled:
             r = yield free.get()
             yield env.timeout(advance(env.now, work, cums[r]) - env.now)
@@ -205,12 +208,6 @@ def replicate(pool: Pool, sc: Scenario, *, days: int, warmup_days: int, seed: in
             yield req
             yield env.timeout(advance(env.now, work, cums[r]) - env.now)
 
-    def later(r: int, i: int, start: float) -> Generator[Any, Any, None]:
-        for j in range(1, int(p.rounds[i])):
-            at = start + p.mid[i] * j / p.rounds[i]
-            if at > env.now:
-                yield env.timeout(at - env.now)
-            env.process(review(r, float(p.later[i])))
 
     def change(i: int) -> Generator[Any, Any, None]:
         arrived = env.now
@@ -236,13 +233,16 @@ def replicate(pool: Pool, sc: Scenario, *, days: int, warmup_days: int, seed: in
                     yield mine
                     yield env.timeout(advance(env.now, float(p.service[i]), cums[r]) - env.now)
             pickup[i] = env.now - ready + (0.0 if wip is not None else p.latency[i])
-            if p.rounds[i] > 1:
-                env.process(later(r, i, env.now))
-        if p.mid[i] > 0:
-            yield env.timeout(p.mid[i])
+            for j in range(1, int(p.rounds[i])):
+                env.process(review(r, float(p.later[i]),
+                                   env.now + p.mid[i] * j / float(p.rounds[i])))
         if desk is not None and req is not None:
+            if p.mid[i] > 0:
+                yield env.timeout(p.mid[i])
             desk.release(req)
-        done[i] = env.now + p.rel[i]
+            done[i] = env.now + p.rel[i]
+        else:  # nothing waits on the rest: no event for it
+            done[i] = env.now + p.mid[i] + p.rel[i]
 
     # A change that neither queues nor waits for WIP is arithmetic: no process at all.
     simple = ~p.queued if wip is None else np.zeros(n, dtype=bool)
@@ -289,36 +289,51 @@ def _rep(pool: Pool, p: _Plan, sc: Scenario, done: Floats, pickup: Floats, wip_w
     picked = pickup[fin][queued]
     breaches = (None if sc.review_sla_h is None else
                 int((picked > sc.review_sla_h * 3600.0).sum()))
-    return Rep(lead_s=lead, stage_mean_s=means, throughput_per_day=float(shipped.sum()) / days,
+    return Rep(lead_s=lead, delivered_lead_s=done[shipped] - p.arrive[shipped],
+               stage_mean_s=means, throughput_per_day=float(shipped.sum()) / days,
                pickup_s=picked, queue=queue, unfinished=int((came & np.isnan(done)).sum()),
                sla_breaches=breaches)
 
 
-def calibrate(pool: Pool, *, days: int, seed: int, reps: int = 2, steps: int = 10
-              ) -> tuple[float, float | None]:
-    """The share of each measured pickup that is the reviewer's response delay (the rest comes
-    from the queue behind their other reviews), fitted by bisection so that the baseline's median
-    pickup is the measured one; and the simulated median pickup with no delay at all when the
-    queue alone is already slower than measured (the share is then 0)."""
+@dataclass(frozen=True)
+class Fit:
+    """The calibration: ``pool`` with its reviewers' effort as fitted, and the share of each
+    measured pickup that is the reviewer's response delay."""
+
+    pool: Pool
+    latency_scale: float  # of each measured pickup, the response delay (the queue adds the rest)
+    effort_scale: float  # the lines-based effort per review, scaled by this (1: as estimated)
+    measured_pickup_s: float | None  # median over the changes that queued
+    simulated_pickup_s: float | None  # the baseline's, at the fit
+
+
+def calibrate(pool: Pool, *, days: int, seed: int, steps: int = 8) -> Fit:
+    """Fit the baseline's median pickup to the measured one by bisection (one run per step, with
+    the same seed): the response delay's share of pickup, with the reviewers' queues adding the
+    rest; when the queues alone are already slower than measured (the effort per review is
+    overstated), no delay, and the effort scaled down until they are not."""
     queued = pool.queued
     if not queued.any() or "pickup" not in pool.stages:
-        return 0.0, None
+        return Fit(pool, 0.0, 1.0, None, None)
     measured = float(np.median(pool.seconds[queued, pool.stages.index("pickup")]))
 
-    def simulated(scale: float) -> float:
-        runs = [replicate(pool, Scenario(), days=days, warmup_days=min(days, 30),
-                          seed=seed + r, latency_scale=scale).pickup_s for r in range(reps)]
-        got = np.concatenate(runs)
+    def simulated(p: Pool, scale: float) -> float:
+        got = replicate(p, Scenario(), days=days, warmup_days=min(days, 30), seed=seed,
+                        latency_scale=scale).pickup_s
         return float(np.median(got)) if got.size else math.inf
 
-    bare = simulated(0.0)
-    if bare >= measured:
-        return 0.0, bare
-    lo, hi = 0.0, 1.0
+    def scaled(c: float) -> Pool:
+        return replace(pool, effort_s=pool.effort_s * c)
+
+    if simulated(pool, 0.0) <= measured:
+        lo, hi = 0.0, 1.0
+        for _ in range(steps):
+            mid = (lo + hi) / 2
+            lo, hi = (lo, mid) if simulated(pool, mid) > measured else (mid, hi)
+        return Fit(pool, (lo + hi) / 2, 1.0, measured, simulated(pool, (lo + hi) / 2))
+    lo, hi = math.log(1e-3), 0.0
     for _ in range(steps):
         mid = (lo + hi) / 2
-        if simulated(mid) > measured:
-            hi = mid
-        else:
-            lo = mid
-    return (lo + hi) / 2, None
+        lo, hi = (lo, mid) if simulated(scaled(math.exp(mid)), 0.0) > measured else (mid, hi)
+    c = math.exp((lo + hi) / 2)
+    return Fit(scaled(c), 0.0, c, measured, simulated(scaled(c), 0.0))

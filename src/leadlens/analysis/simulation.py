@@ -21,7 +21,7 @@ from leadlens.analysis.sim_results import (
     queue_days,
     run_replications,
 )
-from leadlens.analysis.simulate import Scenario, calibrate
+from leadlens.analysis.simulate import Fit, Scenario, calibrate
 from leadlens.analysis.whatif import scenario_speedup
 from leadlens.timeline import duration
 
@@ -43,8 +43,10 @@ class Calibration(_Figure):
     authors: int
     arrivals_per_day: float
     latency_share: float  # of each measured pickup, the reviewer's response delay (fitted)
+    effort_scale: float  # the lines-based effort per review round, scaled by this to fit
     review_effort_median_s: float | None  # a reviewer's work per round (queued changes)
-    note: str | None  # when the queues alone are slower than the measured pickup
+    simulated_pickup_median_s: float | None  # the baseline's at the fit (one run)
+    note: str | None  # when the fit could not reach the measured pickup
     measured_lead_time_median_s: float
     measured_pickup_median_s: float | None
     stage_shares: dict[str, float]  # measured, time-weighted (Amdahl's shares)
@@ -86,7 +88,8 @@ def simulate(pool: Pool, scenario: Scenario, bt: SimBacktest, *, days: int, warm
              reps: int, curve_reps: int, seed: int, jobs: int) -> Simulation:
     """``reps`` replications of the baseline and the scenario on ``pool`` (common random numbers),
     and ``curve_reps`` of each point of the gain curve."""
-    latency, bare = calibrate(pool, days=(pool.end - pool.start).days, seed=seed)
+    fit = calibrate(pool, days=(pool.end - pool.start).days, seed=seed)
+    pool, latency = fit.pool, fit.latency_scale
     main = run_replications(pool, [Scenario(), scenario], reps=reps, seed=seed, days=days,
                             warmup_days=warmup_days, latency_scale=latency, jobs=jobs)
     base, pred = main.by_scenario
@@ -108,12 +111,10 @@ def simulate(pool: Pool, scenario: Scenario, bt: SimBacktest, *, days: int, warm
         start=pool.start, end=pool.end, changes=pool.changes, queued=int(queued.sum()),
         reviewers=pool.reviewers, authors=pool.authors,
         arrivals_per_day=float(pool.arrivals.mean()), latency_share=latency,
+        effort_scale=fit.effort_scale,
         review_effort_median_s=(float(np.median(pool.effort_s[queued])) if queued.any()
                                 else None),
-        note=None if bare is None else (
-            f"with no response delay at all, the reviewers' queues alone make the median pickup"
-            f" {duration(bare)}, above the measured {duration(pickup)}: the model overstates"
-            " the reviewers' work per review, and its pickups"),
+        simulated_pickup_median_s=fit.simulated_pickup_s, note=_note(fit),
         measured_lead_time_median_s=float(np.median(pool.lead_s)),
         measured_pickup_median_s=pickup, stage_shares=share)
     b, p = outcome(base, False), outcome(pred, scenario.review_sla_h is not None)
@@ -124,6 +125,18 @@ def simulate(pool: Pool, scenario: Scenario, bt: SimBacktest, *, days: int, warm
                       baseline=b, predicted=p, gain=up, amdahl=amdahl, curve=curve,
                       queue=queue_days(base, pred), backtest=bt,
                       headline=headline(scenario, b, p, up, amdahl, bt))
+
+
+def _note(fit: Fit) -> str | None:
+    """Why the baseline's pickup is not the measured one, when the fit could not make it so."""
+    got, want = fit.simulated_pickup_s, fit.measured_pickup_s
+    if got is None or want is None or abs(got - want) <= 0.1 * want + 600:
+        return None
+    return (f"the baseline's median pickup is {duration(got)} where {duration(want)} was"
+            " measured: " + ("even a tiny effort per review leaves the waits for working hours"
+                             " longer than the measured pickups" if got > want else
+                             "the measured pickups are longer than any response delay and queue"
+                             " the model makes"))
 
 
 def headline(scenario: Scenario, b: Outcome, p: Outcome, up: Interval | None,

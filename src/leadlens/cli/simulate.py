@@ -28,7 +28,7 @@ class SimOptions:
     calibrate_days: int
     horizon_days: int
     windows: int
-    as_of: date
+    as_of: date | None  # None: the day after the scope's last merge (or today, if earlier)
 
 
 def arrivals(text: str | None) -> float:
@@ -96,18 +96,20 @@ def run(st: Store, settings: Settings, scope: Filters, scenario: Scenario, opts:
     fl = fm.flow(backend, scope)
     rule = BotRule.of(settings.bots)
     try:
-        start = opts.as_of - timedelta(days=opts.calibrate_days)
-        pool = load_pool(backend, fl, rule, start, opts.as_of)
+        span = backend.to_pyarrow(fl.spans.aggregate(first=fl.spans.first_at.min(),
+                                                     last=fl.spans.last_at.max()))
+        first, last = (span.column(c)[0].as_py() for c in ("first", "last"))
+        as_of = opts.as_of or min(datetime.now(UTC).date(), (
+            last.astimezone(UTC).date() + timedelta(days=1)) if last else datetime.now(UTC).date())
+        start = as_of - timedelta(days=opts.calibrate_days)
+        pool = load_pool(backend, fl, rule, start, as_of)
         if pool.changes < MIN_CHANGES:
             raise UserError(
                 f"too little history to calibrate: {pool.changes} change(s) delivered from"
-                f" {start} to {opts.as_of - timedelta(days=1)}; the simulation needs at least"
+                f" {start} to {as_of - timedelta(days=1)}; the simulation needs at least"
                 f" {MIN_CHANGES} (a longer --calibrate-days, or an --as-of where there were)")
         _check(pool.stages, pool.reviewers, scenario, pool.size.tolist())
-        first = backend.to_pyarrow(fl.spans.aggregate(at=fl.spans.first_at.min())).column(
-            "at")[0].as_py()
-        first_day = (first.astimezone(UTC).date() if first is not None else opts.as_of)
-        bt = backtest(backend, fl, rule, first_day, opts.as_of,
+        bt = backtest(backend, fl, rule, first.astimezone(UTC).date(), as_of,
                       calibrate_days=opts.calibrate_days, horizon_days=opts.horizon_days,
                       windows=opts.windows, reps=max(20, opts.replications // 5), seed=opts.seed,
                       jobs=opts.jobs)
@@ -139,10 +141,11 @@ def _check(stages: tuple[str, ...], pool_reviewers: int, scenario: Scenario, siz
                             " calibration window to resample from")
 
 
-def now_day(as_of: str | None) -> date:
+def day(as_of: str | None) -> date | None:
     from leadlens.cli.options import when
 
-    return (when(as_of) or datetime.now(UTC)).date()
+    at = when(as_of)
+    return None if at is None else at.date()
 
 
 def text(sim: Simulation) -> str:
@@ -185,7 +188,8 @@ def text(sim: Simulation) -> str:
     lines += ["", f"Calibrated on {cal.changes:,} changes delivered {cal.start} to"
               f" {cal.end - timedelta(days=1)} ({cal.reviewers} reviewers, {cal.authors}"
               f" authors, {cal.arrivals_per_day:.2f} a day); {cal.latency_share:.0%} of"
-              f" pickup is the reviewers' response delay, the rest their queues;"
+              f" pickup is the reviewers' response delay, the rest their queues (effort per"
+              f" review round: median {duration(cal.review_effort_median_s)});"
               f" {sim.replications} replications of {sim.days} days, seed {sim.seed}."]
     if cal.note:
         lines.append(f"Note: {cal.note}.")

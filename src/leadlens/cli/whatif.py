@@ -119,8 +119,8 @@ def whatif_cmd(
     jobs: Annotated[int | None, typer.Option(
         "--jobs", help="Processes (default: one per core).")] = None,
     as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="With --simulate: calibrate on the days before this one (default:"
-        " today).")] = None,
+        "--as-of", help="With --simulate: calibrate on the days before this one (default: the"
+        " day after the last merge).")] = None,
     store: StoreOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
     out_file: OutOpt = None,
@@ -224,7 +224,7 @@ def _sim_options(days: int, replications: int, seed: int, jobs: int | None, cali
                  horizon: int, windows: int, as_of: str | None) -> SimOptions:
     import os
 
-    from leadlens.cli.simulate import SimOptions, now_day
+    from leadlens.cli.simulate import SimOptions, day
 
     for name, value, least in (("--days", days, 7), ("--replications", replications, 10),
                                ("--calibrate-days", calibrate_days, 14), ("--horizon", horizon, 7),
@@ -233,7 +233,7 @@ def _sim_options(days: int, replications: int, seed: int, jobs: int | None, cali
             raise UserError(f"{name} {value}: at least {least}")
     return SimOptions(days=days, replications=replications, seed=seed,
                       jobs=jobs or os.cpu_count() or 1, calibrate_days=calibrate_days,
-                      horizon_days=horizon, windows=windows, as_of=now_day(as_of))
+                      horizon_days=horizon, windows=windows, as_of=day(as_of))
 
 
 def _simulate(store_path: Path, settings: Settings, scope: Filters, fmt: str,
