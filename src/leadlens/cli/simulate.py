@@ -3,32 +3,15 @@ the store, and its text."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from leadlens.errors import UserError
 
 if TYPE_CHECKING:
-    from leadlens.analysis.simulate import Scenario
     from leadlens.analysis.simulation import Simulation
-    from leadlens.config import Settings
-    from leadlens.metrics.flow import Filters
-    from leadlens.store import Store
 
-__all__ = ["SimOptions", "arrivals", "reviewers", "run", "size_mix", "text"]
-
-
-@dataclass(frozen=True)
-class SimOptions:
-    days: int
-    replications: int
-    seed: int
-    jobs: int
-    calibrate_days: int
-    horizon_days: int
-    windows: int
-    as_of: date | None  # None: the day after the scope's last merge (or today, if earlier)
+__all__ = ["arrivals", "day", "reviewers", "size_mix", "text"]
 
 
 def arrivals(text: str | None) -> float:
@@ -80,65 +63,6 @@ def size_mix(text: str | None) -> dict[str, float] | None:
     if total <= 0:
         raise UserError(f"--size-mix {text!r}: some bucket needs a share above 0")
     return {n: s / total for n, s in mix.items()}
-
-
-def run(st: Store, settings: Settings, scope: Filters, scenario: Scenario, opts: SimOptions
-        ) -> Simulation:
-    """Calibrate on the ``calibrate_days`` before ``as_of``, backtest, simulate."""
-    from leadlens import engines
-    from leadlens.analysis.sim_backtest import backtest
-    from leadlens.analysis.sim_pool import MIN_CHANGES, load_pool
-    from leadlens.analysis.simulation import simulate
-    from leadlens.conventions import BotRule
-    from leadlens.metrics import flow as fm
-
-    backend = engines.connect(st)
-    fl = fm.flow(backend, scope)
-    rule = BotRule.of(settings.bots)
-    try:
-        span = backend.to_pyarrow(fl.spans.aggregate(first=fl.spans.first_at.min(),
-                                                     last=fl.spans.last_at.max()))
-        first, last = (span.column(c)[0].as_py() for c in ("first", "last"))
-        as_of = opts.as_of or min(datetime.now(UTC).date(), (
-            last.astimezone(UTC).date() + timedelta(days=1)) if last else datetime.now(UTC).date())
-        start = as_of - timedelta(days=opts.calibrate_days)
-        pool = load_pool(backend, fl, rule, start, as_of)
-        if pool.changes < MIN_CHANGES:
-            raise UserError(
-                f"too little history to calibrate: {pool.changes} change(s) delivered from"
-                f" {start} to {as_of - timedelta(days=1)}; the simulation needs at least"
-                f" {MIN_CHANGES} (a longer --calibrate-days, or an --as-of where there were)")
-        _check(pool.stages, pool.reviewers, scenario, pool.size.tolist())
-        bt = backtest(backend, fl, rule, first.astimezone(UTC).date(), as_of,
-                      calibrate_days=opts.calibrate_days, horizon_days=opts.horizon_days,
-                      windows=opts.windows, reps=max(20, opts.replications // 5), seed=opts.seed,
-                      jobs=opts.jobs)
-    finally:
-        fl.release()
-    return simulate(pool, scenario, bt, days=opts.days, warmup_days=min(opts.calibrate_days, 60),
-                    reps=opts.replications, curve_reps=max(20, opts.replications // 4),
-                    seed=opts.seed, jobs=opts.jobs)
-
-
-def _check(stages: tuple[str, ...], pool_reviewers: int, scenario: Scenario, sizes: list[str]
-           ) -> None:
-    for name in scenario.speedups:
-        if name not in stages:
-            raise UserError(f"--stage {name!r}: no delivered change in the calibration window has"
-                            f" that stage; they have: {', '.join(stages)}")
-    reviewer_options = (scenario.reviewers or scenario.review_sla_h is not None
-                        or scenario.pooled)
-    if reviewer_options and not pool_reviewers:
-        raise UserError("--reviewers, --review-sla and --pooled-review need reviews by people:"
-                        " none of the changes in the calibration window has one (git alone has"
-                        " no reviews: `leadlens ingest github OWNER/REPO`)")
-    if scenario.reviewers < 0 and -scenario.reviewers >= pool_reviewers:
-        raise UserError(f"--reviewers {scenario.reviewers}: only {pool_reviewers} people"
-                        " reviewed in the calibration window; at least one has to stay")
-    for bucket, share in (scenario.size_mix or {}).items():
-        if share > 0 and bucket not in sizes:
-            raise UserError(f"--size-mix: no delivered change of size {bucket} in the"
-                            " calibration window to resample from")
 
 
 def day(as_of: str | None) -> date | None:

@@ -26,7 +26,7 @@ from leadlens.config import DEFAULT_K, DEFAULT_SEED, load_settings
 from leadlens.errors import UserError
 
 if TYPE_CHECKING:
-    from leadlens.cli.simulate import SimOptions
+    from leadlens.analysis.sim_store import SimOptions
     from leadlens.config import Settings
     from leadlens.metrics.flow import Filters
 
@@ -224,7 +224,8 @@ def _sim_options(days: int, replications: int, seed: int, jobs: int | None, cali
                  horizon: int, windows: int, as_of: str | None) -> SimOptions:
     import os
 
-    from leadlens.cli.simulate import SimOptions, day
+    from leadlens.analysis.sim_store import SimOptions
+    from leadlens.cli.simulate import day
 
     for name, value, least in (("--days", days, 7), ("--replications", replications, 10),
                                ("--calibrate-days", calibrate_days, 14), ("--horizon", horizon, 7),
@@ -252,9 +253,19 @@ def _simulate(store_path: Path, settings: Settings, scope: Filters, fmt: str,
                         arrivals=sim.arrivals(arrivals), reviewers=sim.reviewers(reviewers),
                         review_sla_h=review_sla, wip=wip, size_mix=sim.size_mix(size_mix),
                         pooled=pooled)
+    from leadlens import engines
+    from leadlens.analysis.sim_store import simulate_flow
+    from leadlens.conventions import BotRule
+    from leadlens.metrics import flow as fm
+
     with open_store(store_path, read_only=True) as st:
         warn_stale(st, settings)
-        result = sim.run(st, settings, scope, scenario, opts)
+        backend = engines.connect(st)
+        fl = fm.flow(backend, scope)
+        try:
+            result = simulate_flow(backend, fl, BotRule.of(settings.bots), scenario, opts)
+        finally:
+            fl.release()
     if fmt == "json":
         emit(result.model_dump_json(indent=2) + "\n", out_file, store=store_path)
     else:
