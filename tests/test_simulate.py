@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
 
 from leadlens.analysis.sim_backtest import Window, summarise
-from leadlens.analysis.sim_pool import Pool, capped_effort, working_hours
+from leadlens.analysis.sim_pool import Pool, backlog, capped_effort, working_hours
 from leadlens.analysis.sim_results import run_replications
 from leadlens.analysis.simulate import Scenario, advance, calibrate, replicate
 from leadlens.analysis.whatif import scenario_speedup
@@ -182,19 +182,62 @@ def test_same_seed_same_result_in_one_process_or_two() -> None:
     assert [r.mean for r in other.by_scenario[0]] != [r.mean for r in one.by_scenario[0]]
 
 
-def test_calibration_fits_the_measured_pickup() -> None:
-    rng = np.random.default_rng(11)
-    n = 3000
-    pool = replace(queue_pool(10.0, 0.5, 2, n=n),
-                   seconds=rng.lognormal(math.log(6 * H), 1.0, (n, 1)))
+def measured(kind: str, n: int = 2000, reviewers: int = 2, per_day: float = 12.0) -> Pool:
+    """History made by a known mechanism, outside the simulator: Poisson readiness, two reviewers
+    at work all day, and pickups that are either a FIFO queue of exponential reviews (Lindley's
+    recursion: a review starts when the change is ready and the reviewer is free) or independent
+    lognormal delays (median 4 h) with no queue at all."""
+    rng = np.random.default_rng(5)
+    ready = np.cumsum(rng.exponential(86_400 / per_day, n))
+    who = rng.integers(0, reviewers, n)
+    effort = rng.exponential(1.6 * H, n)
+    if kind == "queue":
+        pickup, free = np.zeros(n), np.zeros(reviewers)
+        for i in range(n):
+            free[who[i]] = max(ready[i], free[who[i]]) + effort[i]
+            pickup[i] = free[who[i]] - ready[i]
+    else:
+        pickup = rng.lognormal(math.log(4 * H), 1.0, n)
+    days = int(ready[-1] // 86_400) + 1
+    return Pool(start=date(2024, 1, 1), end=date(2024, 1, 1) + timedelta(days=days),
+                stages=("pickup",), seconds=pickup[:, None], queued=np.ones(n, dtype=bool),
+                reviewer=who, rounds=np.ones(n, dtype=np.int64), effort_s=effort,
+                author=np.zeros(n, dtype=np.int64), size=np.full(n, "S"),
+                arrivals=np.bincount((ready // 86_400).astype(int), minlength=days).astype(float),
+                time_of_day=ready % 86_400, hours=np.ones((reviewers, 24), dtype=bool),
+                ready_s=ready)
+
+
+def test_calibration_tells_queues_from_delays() -> None:
+    # Queue-made pickups grow with the reviewer's backlog: the fit keeps the review effort and
+    # puts almost nothing in response delay.
+    queue = measured("queue")
+    fit = calibrate(queue, days=(queue.end - queue.start).days, seed=3)
+    assert fit.measured_backlog_correlation is not None and fit.measured_backlog_correlation > 0.4
+    assert fit.effort_scale == 1.0 and fit.latency_scale < 0.15
+    assert fit.simulated_pickup_s is not None and fit.measured_pickup_s is not None
+    assert fit.simulated_pickup_s[0] == pytest.approx(fit.measured_pickup_s[0], rel=0.1)
+    # Independent delays do not: the fit makes them mostly response delay, with little queueing.
+    delay = measured("delay")
+    fit = calibrate(delay, days=(delay.end - delay.start).days, seed=3)
+    assert fit.measured_backlog_correlation is not None
+    assert abs(fit.measured_backlog_correlation) < 0.1
+    assert fit.effort_scale <= 0.1 and fit.latency_scale > 0.7
+    assert fit.simulated_pickup_s is not None and fit.measured_pickup_s is not None
+    assert fit.simulated_pickup_s[0] == pytest.approx(fit.measured_pickup_s[0], rel=0.1)
+
+
+def test_calibration_without_ready_times_takes_the_most_queueing_the_median_allows() -> None:
+    pool = replace(measured("delay"), ready_s=None)
     fit = calibrate(pool, days=90, seed=3)
-    assert 0 < fit.latency_scale < 1 and fit.effort_scale == 1.0
-    assert fit.simulated_pickup_s == pytest.approx(fit.measured_pickup_s, rel=0.1)
-    # Effort far too large for the pickups measured: no delay, and the effort scaled down.
-    slow = replace(pool, effort_s=pool.effort_s * 40)
-    fit = calibrate(slow, days=90, seed=3)
-    assert fit.latency_scale == 0.0 and fit.effort_scale < 0.2
-    assert fit.simulated_pickup_s == pytest.approx(fit.measured_pickup_s, rel=0.15)
+    assert fit.measured_backlog_correlation is None and fit.effort_scale == 1.0
+
+
+def test_backlog_counts_the_reviewers_waiting_changes() -> None:
+    # Reviewer 0: ready at 0 (picked 10), 2 (picked 5), 4 (picked 12); reviewer 1: ready at 3.
+    ready = np.array([0.0, 2.0, 4.0, 3.0])
+    picked = np.array([10.0, 5.0, 12.0, 20.0])
+    assert backlog(ready, picked, np.array([0, 0, 0, 1])).tolist() == [0, 1, 2, 0]
 
 
 def window(actual: float, low: float, high: float, put: float = 10.0) -> Window:

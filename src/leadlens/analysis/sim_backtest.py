@@ -4,6 +4,7 @@ inside the predicted 85% intervals, and how far the median predictions were off.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 
 import ibis
@@ -17,7 +18,9 @@ from leadlens.analysis.simulate import Scenario, calibrate
 from leadlens.conventions import BotRule
 from leadlens.metrics import flow as fm
 
-__all__ = ["SimBacktest", "Window", "backtest"]
+__all__ = ["LONGEST_WARMUP_DAYS", "SimBacktest", "Window", "backtest", "summarise"]
+
+LONGEST_WARMUP_DAYS = 365
 
 
 class _Figure(BaseModel):
@@ -78,8 +81,12 @@ def backtest(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, first: date,
         if pool.changes < MIN_CHANGES:
             continue
         fit = calibrate(pool, days=calibrate_days, seed=seed)
+        # What is delivered in a window started up to the longest lead time before it: the run
+        # starts that long before, so the long tail is in the window as it was in history.
+        warmup = min(LONGEST_WARMUP_DAYS, max(calibrate_days,
+                                              math.ceil(float(pool.lead_s.max()) / 86_400) + 1))
         runs = run_replications(fit.pool, [Scenario()], reps=reps, seed=seed, days=horizon_days,
-                                warmup_days=calibrate_days, latency_scale=fit.latency_scale,
+                                warmup_days=warmup, latency_scale=fit.latency_scale,
                                 jobs=jobs).by_scenario[0]
         lead = interval(np.array([r.delivered_median for r in runs]))
         put = interval(np.array([r.throughput for r in runs]))

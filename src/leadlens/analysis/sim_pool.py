@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -16,7 +17,7 @@ import pyarrow as pa
 from leadlens.conventions import BotRule
 from leadlens.metrics import flow as fm
 from leadlens.metrics import time_zones as tz
-from leadlens.timeline import stage_order
+from leadlens.timeline import STAGES, stage_order
 
 __all__ = [
     "EFFORT_BOUNDS_S",
@@ -66,6 +67,17 @@ class Pool:
     arrivals: Floats  # changes merged per day of the window (a stable pipeline's arrival rate)
     time_of_day: Floats  # seconds after midnight (UTC) its changes started, to place arrivals
     hours: Flags  # [reviewers, 24]: each reviewer's working hours (UTC)
+    ready_s: Floats | None = None  # when each was ready for review, seconds after ``start``
+
+    def backlog_correlation(self) -> float | None:
+        """How much the measured pickups grow with the reviewer's backlog (see ``backlog``):
+        their rank correlation; None without ready times or with fewer than 20 pickups."""
+        if self.ready_s is None or "pickup" not in self.stages:
+            return None
+        q = self.queued
+        ready = self.ready_s[q]
+        return rank_correlation(backlog(ready, ready + self.seconds[q, self.stages.index(
+            "pickup")], self.reviewer[q]), self.seconds[q, self.stages.index("pickup")])
 
     @property
     def changes(self) -> int:
@@ -82,6 +94,27 @@ class Pool:
     @property
     def lead_s(self) -> Floats:
         return np.asarray(self.seconds.sum(axis=1))
+
+
+def backlog(ready: Floats, picked: Floats, who: Ints) -> Ints:
+    """For each change, how many others of the same reviewer were waiting for them (ready, not
+    picked up yet) when it became ready."""
+    out = np.zeros(ready.size, dtype=np.int64)
+    for r in np.unique(who):
+        mine = np.flatnonzero(who == r)
+        starts, ends = np.sort(ready[mine]), np.sort(picked[mine])
+        out[mine] = (np.searchsorted(starts, ready[mine], "left")
+                     - np.searchsorted(ends, ready[mine], "right"))
+    return np.maximum(out, 0)
+
+
+def rank_correlation(x: npt.NDArray[Any], y: Floats) -> float | None:
+    """Spearman's rank correlation; None below 20 pairs or when either side is constant."""
+    if x.size < 20 or np.all(x == x[0]) or np.all(y == y[0]):
+        return None
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(x, y).statistic)
 
 
 def working_hours(hours_of_day: Ints, share: float = WORKING_SHARE) -> Flags:
@@ -150,6 +183,11 @@ def load_pool(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, start: date
     merged_days = (merged.cast(pa.timestamp("us")).to_numpy().astype("datetime64[D]")
                    - np.datetime64(start)).astype(np.int64)
     days = (end - start).days
+    before = np.array([stage_order(x)[0] < STAGES.index("pickup") for x in stages])
+    started = changes.column("first_at").cast(pa.timestamp("us")).to_numpy().astype(
+        "datetime64[us]")
+    ready = ((started - np.datetime64(lo.replace(tzinfo=None), "us")).astype(np.int64) / 1e6
+             + seconds[:, before].sum(axis=1))
     return Pool(start=start, end=end, stages=stages, seconds=seconds,
                 queued=has_pickup & (reviewer >= 0), reviewer=reviewer, rounds=rounds,
                 effort_s=effort, author=np.array([names[a or ""] for a in authors],
@@ -157,7 +195,7 @@ def load_pool(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, start: date
                 size=np.array([s or "" for s in changes.column("size").to_pylist()], dtype=str),
                 arrivals=np.bincount(merged_days, minlength=days)[:days].astype(float),
                 time_of_day=_seconds_of_day(changes.column("first_at")),
-                hours=hours)
+                hours=hours, ready_s=ready)
 
 
 def capped_effort(effort: Floats, rounds: Ints, reviewer: Ints, hours: Flags, days: int

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import simpy
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadlens.analysis.sim_pool import DAY_S, Floats, Pool
+from leadlens.analysis.sim_pool import DAY_S, Floats, Pool, backlog, rank_correlation
 from leadlens.timeline import STAGES, stage_order
 
 __all__ = ["WIP_STAGE", "Fit", "Rep", "Scenario", "advance", "calibrate", "replicate"]
@@ -62,6 +63,7 @@ class Rep:
     stage_mean_s: dict[str, float]  # mean seconds per finished change in each stage (+ wip)
     throughput_per_day: float  # changes done within the measured days, per day
     pickup_s: Floats  # simulated pickups of the finished changes that queued
+    pickup_backlog: npt.NDArray[np.int64]  # their reviewer's backlog when they were ready
     queue: Floats  # changes waiting for a reviewer (or WIP) at the end of each day
     unfinished: int  # arrived in the measured days, not done when the run stopped
     sla_breaches: int | None  # queued pickups longer than the SLA (None: no SLA)
@@ -191,6 +193,7 @@ def replicate(pool: Pool, sc: Scenario, *, days: int, warmup_days: int, seed: in
     free.items.extend(range(reviewers))
     desks_of: dict[int, simpy.Resource] = {}
     pickup = np.full(n, np.nan)
+    ready_at = np.full(n, np.nan)
     wip_wait = np.zeros(n)
     done = np.full(n, np.nan)
     wip = sc.wip
@@ -233,6 +236,7 @@ def replicate(pool: Pool, sc: Scenario, *, days: int, warmup_days: int, seed: in
                     yield mine
                     yield env.timeout(advance(env.now, float(p.service[i]), cums[r]) - env.now)
             pickup[i] = env.now - ready + (0.0 if wip is not None else p.latency[i])
+            ready_at[i] = ready - (0.0 if wip is not None else p.latency[i])
             for j in range(1, int(p.rounds[i])):
                 env.process(review(r, float(p.later[i]),
                                    env.now + p.mid[i] * j / float(p.rounds[i])))
@@ -268,12 +272,12 @@ def replicate(pool: Pool, sc: Scenario, *, days: int, warmup_days: int, seed: in
     env.process(arrivals())
     env.process(watch())
     env.run(until=(total + days) * DAY_S)
-    return _rep(pool, p, sc, done, pickup, wip_wait, queue[warmup_days:total],
+    return _rep(pool, p, sc, done, pickup, ready_at, wip_wait, queue[warmup_days:total],
                 warmup_days * DAY_S, total * DAY_S, days)
 
 
-def _rep(pool: Pool, p: _Plan, sc: Scenario, done: Floats, pickup: Floats, wip_wait: Floats,
-         queue: Floats, lo: float, hi: float, days: int) -> Rep:
+def _rep(pool: Pool, p: _Plan, sc: Scenario, done: Floats, pickup: Floats, ready_at: Floats,
+         wip_wait: Floats, queue: Floats, lo: float, hi: float, days: int) -> Rep:
     came = (p.arrive >= lo) & (p.arrive < hi)
     fin = came & ~np.isnan(done)
     seg = p.seg[fin].copy()
@@ -287,12 +291,24 @@ def _rep(pool: Pool, p: _Plan, sc: Scenario, done: Floats, pickup: Floats, wip_w
     lead = done[fin] - p.arrive[fin]
     shipped = (done >= lo) & (done < hi)
     picked = pickup[fin][queued]
+    seen = ~np.isnan(pickup)
+    load = backlog(ready_at[seen], ready_at[seen] + pickup[seen], p.reviewer[seen])
+    at = np.full(pickup.size, -1)
+    at[seen] = load
     breaches = (None if sc.review_sla_h is None else
                 int((picked > sc.review_sla_h * 3600.0).sum()))
     return Rep(lead_s=lead, delivered_lead_s=done[shipped] - p.arrive[shipped],
                stage_mean_s=means, throughput_per_day=float(shipped.sum()) / days,
-               pickup_s=picked, queue=queue, unfinished=int((came & np.isnan(done)).sum()),
-               sla_breaches=breaches)
+               pickup_s=picked, pickup_backlog=at[fin][queued], queue=queue,
+               unfinished=int((came & np.isnan(done)).sum()), sla_breaches=breaches)
+
+
+# The effort per review the calibration tries (a share of the lines-based estimate): for each,
+# the response delay that gives the measured median pickup. Queues and delays can both make that
+# median; they differ in how pickups grow with the reviewer's backlog (queues: much; delays: not
+# at all), so the effort whose backlog correlation is nearest the measured one wins.
+EFFORT_SCALES = (1.0, 0.3, 0.1, 0.03)
+CALIBRATION_DAYS = 45  # simulated days per calibration run (after a third as much warm-up)
 
 
 @dataclass(frozen=True)
@@ -303,37 +319,71 @@ class Fit:
     pool: Pool
     latency_scale: float  # of each measured pickup, the response delay (the queue adds the rest)
     effort_scale: float  # the lines-based effort per review, scaled by this (1: as estimated)
-    measured_pickup_s: float | None  # median over the changes that queued
-    simulated_pickup_s: float | None  # the baseline's, at the fit
+    measured_pickup_s: tuple[float, float] | None  # median and p85 over the changes that queued
+    simulated_pickup_s: tuple[float, float] | None  # the baseline's, at the fit
+    measured_backlog_correlation: float | None = None  # pickup against the reviewer's backlog
+    simulated_backlog_correlation: float | None = None
 
 
-def calibrate(pool: Pool, *, days: int, seed: int, steps: int = 8) -> Fit:
-    """Fit the baseline's median pickup to the measured one by bisection (one run per step, with
-    the same seed): the response delay's share of pickup, with the reviewers' queues adding the
-    rest; when the queues alone are already slower than measured (the effort per review is
-    overstated), no delay, and the effort scaled down until they are not."""
+def _corr(fits: list[tuple[float, float, tuple[float, float], float | None]], c: float
+          ) -> float | None:
+    return next(f[3] for f in fits if f[0] == c)
+
+
+def calibrate(pool: Pool, *, days: int, seed: int, steps: int = 7) -> Fit:
+    """Fit the baseline's pickups to the measured ones (one run per step, with the same seed):
+    for each effort in EFFORT_SCALES the median allows (and, when the queues alone are too slow
+    even at full effort, the largest effort they allow), the response delay's share that gives
+    the measured median, by bisection; then the effort whose pickups grow with the reviewer's
+    backlog as the measured ones did (without ready times: the most queueing)."""
     queued = pool.queued
     if not queued.any() or "pickup" not in pool.stages:
         return Fit(pool, 0.0, 1.0, None, None)
-    measured = float(np.median(pool.seconds[queued, pool.stages.index("pickup")]))
+    picks = pool.seconds[queued, pool.stages.index("pickup")]
+    med, p85 = (float(x) for x in np.quantile(picks, [0.5, 0.85]))
+    span = min(days, CALIBRATION_DAYS)
 
-    def simulated(p: Pool, scale: float) -> float:
-        got = replicate(p, Scenario(), days=days, warmup_days=min(days, 30), seed=seed,
-                        latency_scale=scale).pickup_s
-        return float(np.median(got)) if got.size else math.inf
+    def run(c: float, scale: float) -> Rep:
+        return replicate(replace(pool, effort_s=pool.effort_s * c), Scenario(), days=span,
+                         warmup_days=max(span // 3, 1), seed=seed, latency_scale=scale)
 
-    def scaled(c: float) -> Pool:
-        return replace(pool, effort_s=pool.effort_s * c)
+    def simulated(c: float, scale: float) -> tuple[float, float]:
+        got = run(c, scale).pickup_s
+        if not got.size:
+            return math.inf, math.inf
+        q = np.quantile(got, [0.5, 0.85])
+        return float(q[0]), float(q[1])
 
-    if simulated(pool, 0.0) <= measured:
-        lo, hi = 0.0, 1.0
+    def fitted(c: float, scale: float) -> tuple[float, float, tuple[float, float], float | None]:
+        r = run(c, scale)
+        q = np.quantile(r.pickup_s, [0.5, 0.85]) if r.pickup_s.size else [math.inf, math.inf]
+        return (c, scale, (float(q[0]), float(q[1])),
+                rank_correlation(r.pickup_backlog, r.pickup_s))
+
+    def bisect(below: Callable[[float], bool], lo: float, hi: float) -> float:
+        """The point in [lo, hi] where ``below`` turns False (it holds at lo)."""
         for _ in range(steps):
             mid = (lo + hi) / 2
-            lo, hi = (lo, mid) if simulated(pool, mid) > measured else (mid, hi)
-        return Fit(pool, (lo + hi) / 2, 1.0, measured, simulated(pool, (lo + hi) / 2))
-    lo, hi = math.log(1e-3), 0.0
-    for _ in range(steps):
-        mid = (lo + hi) / 2
-        lo, hi = (lo, mid) if simulated(scaled(math.exp(mid)), 0.0) > measured else (mid, hi)
-    c = math.exp((lo + hi) / 2)
-    return Fit(scaled(c), 0.0, c, measured, simulated(scaled(c), 0.0))
+            lo, hi = (mid, hi) if below(mid) else (lo, mid)
+        return (lo + hi) / 2
+
+    fits: list[tuple[float, float, tuple[float, float], float | None]] = []
+    scales = list(EFFORT_SCALES)
+    if simulated(1.0, 0.0)[0] > med:  # the queues alone are too slow: the largest effort that fits
+        c = math.exp(bisect(lambda x: simulated(math.exp(x), 0.0)[0] <= med, math.log(1e-3), 0.0))
+        fits.append(fitted(c, 0.0))
+        scales = [x for x in scales if x < c]
+    for c in scales:
+        def fits_median(x: float, c: float = c) -> bool:
+            return simulated(c, x)[0] <= med
+
+        lam = bisect(fits_median, 0.0, 1.0)
+        fits.append(fitted(c, lam))
+    want = pool.backlog_correlation()
+    if want is None:  # nothing to tell queues from delays: the most queueing the median allows
+        c, lam, got, _ = fits[0]
+    else:
+        c, lam, got, _ = min(fits, key=lambda f: (abs((f[3] if f[3] is not None else 0.0)
+                                                      - want), -f[0]))
+    return Fit(replace(pool, effort_s=pool.effort_s * c), lam, c, (med, p85), got, want,
+               _corr(fits, c))

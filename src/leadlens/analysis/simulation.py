@@ -46,6 +46,10 @@ class Calibration(_Figure):
     effort_scale: float  # the lines-based effort per review round, scaled by this to fit
     review_effort_median_s: float | None  # a reviewer's work per round (queued changes)
     simulated_pickup_median_s: float | None  # the baseline's at the fit (one run)
+    measured_pickup_p85_s: float | None
+    simulated_pickup_p85_s: float | None
+    measured_backlog_correlation: float | None  # pickup against the reviewer's backlog (rank)
+    simulated_backlog_correlation: float | None
     note: str | None  # when the fit could not reach the measured pickup
     measured_lead_time_median_s: float
     measured_pickup_median_s: float | None
@@ -114,7 +118,13 @@ def simulate(pool: Pool, scenario: Scenario, bt: SimBacktest, *, days: int, warm
         effort_scale=fit.effort_scale,
         review_effort_median_s=(float(np.median(pool.effort_s[queued])) if queued.any()
                                 else None),
-        simulated_pickup_median_s=fit.simulated_pickup_s, note=_note(fit),
+        simulated_pickup_median_s=None if fit.simulated_pickup_s is None
+        else fit.simulated_pickup_s[0],
+        measured_pickup_p85_s=None if fit.measured_pickup_s is None else fit.measured_pickup_s[1],
+        simulated_pickup_p85_s=None if fit.simulated_pickup_s is None
+        else fit.simulated_pickup_s[1],
+        measured_backlog_correlation=fit.measured_backlog_correlation,
+        simulated_backlog_correlation=fit.simulated_backlog_correlation, note=_note(fit),
         measured_lead_time_median_s=float(np.median(pool.lead_s)),
         measured_pickup_median_s=pickup, stage_shares=share)
     b, p = outcome(base, False), outcome(pred, scenario.review_sla_h is not None)
@@ -129,8 +139,10 @@ def simulate(pool: Pool, scenario: Scenario, bt: SimBacktest, *, days: int, warm
 
 def _note(fit: Fit) -> str | None:
     """Why the baseline's pickup is not the measured one, when the fit could not make it so."""
-    got, want = fit.simulated_pickup_s, fit.measured_pickup_s
-    if got is None or want is None or abs(got - want) <= 0.1 * want + 600:
+    if fit.simulated_pickup_s is None or fit.measured_pickup_s is None:
+        return None
+    got, want = fit.simulated_pickup_s[0], fit.measured_pickup_s[0]
+    if abs(got - want) <= 0.1 * want + 600:
         return None
     return (f"the baseline's median pickup is {duration(got)} where {duration(want)} was"
             " measured: " + ("even a tiny effort per review leaves the waits for working hours"
