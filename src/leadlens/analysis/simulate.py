@@ -306,7 +306,8 @@ def _rep(pool: Pool, p: _Plan, sc: Scenario, done: Floats, pickup: Floats, ready
 # The effort per review the calibration tries (a share of the lines-based estimate): for each,
 # the response delay that gives the measured median pickup. Queues and delays can both make that
 # median; they differ in how pickups grow with the reviewer's backlog (queues: much; delays: not
-# at all), so the effort whose backlog correlation is nearest the measured one wins.
+# at all) and in their spread: the effort whose backlog correlation and 85th percentile are
+# nearest the measured ones wins.
 EFFORT_SCALES = (1.0, 0.3, 0.1, 0.03)
 CALIBRATION_DAYS = 45  # simulated days per calibration run (after a third as much warm-up)
 
@@ -335,7 +336,8 @@ def calibrate(pool: Pool, *, days: int, seed: int, steps: int = 7) -> Fit:
     for each effort in EFFORT_SCALES the median allows (and, when the queues alone are too slow
     even at full effort, the largest effort they allow), the response delay's share that gives
     the measured median, by bisection; then the effort whose pickups grow with the reviewer's
-    backlog as the measured ones did (without ready times: the most queueing)."""
+    backlog as the measured ones did and spread as far (their rank correlation's distance plus
+    the 85th percentile's relative distance; without ready times: the most queueing)."""
     queued = pool.queued
     if not queued.any() or "pickup" not in pool.stages:
         return Fit(pool, 0.0, 1.0, None, None)
@@ -383,7 +385,12 @@ def calibrate(pool: Pool, *, days: int, seed: int, steps: int = 7) -> Fit:
     if want is None:  # nothing to tell queues from delays: the most queueing the median allows
         c, lam, got, _ = fits[0]
     else:
-        c, lam, got, _ = min(fits, key=lambda f: (abs((f[3] if f[3] is not None else 0.0)
-                                                      - want), -f[0]))
+        # How far each candidate's pickups are from the measured: in their growth with the
+        # backlog, and in their 85th percentile (relative), which tells apart the candidates
+        # the backlog cannot (a delay reproduces the measured pickups' spread; queues do not).
+        def distance(f: tuple[float, float, tuple[float, float], float | None]) -> float:
+            return abs((f[3] if f[3] is not None else 0.0) - want) + abs(f[2][1] - p85) / p85
+
+        c, lam, got, _ = min(fits, key=lambda f: (distance(f), -f[0]))
     return Fit(replace(pool, effort_s=pool.effort_s * c), lam, c, (med, p85), got, want,
                _corr(fits, c))
