@@ -21,7 +21,6 @@ from leadlens.analysis.impact import Cohorts
 from leadlens.analysis.items_summary import has_items, item_figures
 from leadlens.analysis.whatif_section import whatif_section
 from leadlens.attribution import Rules
-from leadlens.conventions import BotRule
 from leadlens.config import (
     DEFAULT_COORDINATION_RESAMPLES,
     DEFAULT_K,
@@ -30,6 +29,7 @@ from leadlens.config import (
     DEFAULT_SEED,
     Settings,
 )
+from leadlens.conventions import BotRule
 from leadlens.metrics import flow as fm
 from leadlens.metrics import pulls
 from leadlens.metrics.items import item_flow

@@ -26,8 +26,8 @@ def amdahl_curves(w: WhatIfSection) -> str:
                                  mode="lines+markers", name=f"{s.stage} ({s.share:.0%})"))
     what = "spec → production" if w.basis == "item" else "lead time"
     fig.update_layout(title=f"Amdahl: mean {what} gain when one stage gets faster",
-                      xaxis_title="that stage's speed-up (×)",
-                      yaxis_title="end-to-end gain (×)")
+                      xaxis_title="that stage's speed-up (x)",
+                      yaxis_title="end-to-end gain (x)")
     return html_fragment(fig)
 
 
@@ -56,9 +56,9 @@ def simulated_curve(sim: Simulation) -> str:
     fig.add_hline(y=1.0, line_dash="dot", line_color="#888")
     stages = ", ".join(sim.scenario.speedups)
     fig.update_layout(title=f"Mean lead time gain against {stages}'s speed-up"
-                      f" (arrivals ×{sim.scenario.arrivals:g})",
-                      xaxis_title=f"{stages} speed-up (×)",
-                      yaxis_title="end-to-end gain (×; below 1: slower)")
+                      f" (arrivals x{sim.scenario.arrivals:g})",
+                      xaxis_title=f"{stages} speed-up (x)",
+                      yaxis_title="end-to-end gain (x; below 1: slower)")
     return html_fragment(fig)
 
 
