@@ -65,6 +65,10 @@ def report_cmd(
     coordination: Annotated[bool, typer.Option(
         "--coordination/--no-coordination", help="The specification-quality and coordination"
         " sections (docs/metrics-coordination.md); --no-coordination is faster.")] = True,
+    simulate: Annotated[bool, typer.Option(
+        "--simulate/--no-simulate", help="Simulate \"AI makes coding 50% faster and 40% more"
+        " changes arrive\" in the what-if section (docs/report-json.md, whatif);"
+        " --no-simulate is faster.")] = True,
 ) -> None:
     """Where does delivery time go, and what could speeding up any stage buy?"""
     check_format(fmt, REPORT_FORMATS)
@@ -90,7 +94,8 @@ def report_cmd(
     with report_store(paths, store, settings, line_history) as (st, ok):
         report = build_report(engines.connect(st), scope, k=k, rework_days=settings.rework_days,
                               as_of=at, settings=settings, ai=Cohorts(per_metric=False),
-                              coordination=coordination, per_person=per_person)
+                              coordination=coordination, per_person=per_person,
+                              simulate=simulate)
         if policy is not None:
             from leadlens.cli.audit import audit_of
 

@@ -19,6 +19,7 @@ from leadlens.analysis.headline import (
 )
 from leadlens.analysis.impact import Cohorts
 from leadlens.analysis.items_summary import has_items, item_figures
+from leadlens.analysis.whatif_section import whatif_section
 from leadlens.attribution import Rules
 from leadlens.config import (
     DEFAULT_COORDINATION_RESAMPLES,
@@ -28,6 +29,7 @@ from leadlens.config import (
     DEFAULT_SEED,
     Settings,
 )
+from leadlens.conventions import BotRule
 from leadlens.metrics import flow as fm
 from leadlens.metrics import pulls
 from leadlens.metrics.items import item_flow
@@ -46,12 +48,16 @@ def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = D
                  rework_days: float = DEFAULT_REWORK_DAYS, as_of: datetime | None = None,
                  settings: Settings | None = None, ai: Cohorts | None = None,
                  resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
-                 coordination: bool = True, per_person: bool = False) -> Report:
+                 coordination: bool = True, per_person: bool = False,
+                 simulate: bool = True) -> Report:
     """Every figure of the report over ``filters``' scope (DESIGN.md, Aggregates), led by the
     trend over the twelve months before ``as_of`` (its own windows: ``filters``' dates do not
     apply to it; ``resamples`` and ``seed`` are its bootstrap's); with ``ai`` (the cohorts to
     compare), the AI section too, by the settings' attribution rules; with ``coordination``, the
-    specification-quality and coordination sections (people named only with ``per_person``)."""
+    specification-quality and coordination sections (people named only with ``per_person``);
+    the what-if section always, its simulation with ``simulate`` (calibrated on the days before
+    ``as_of`` when given, else before the day after the last merge)."""
+    sim_as_of = None if as_of is None else as_of.astimezone(UTC).date()
     as_of = as_of or datetime.now(UTC)
     settings = settings or Settings()
     # One flow for every section: they share its scope and its materialised tables.
@@ -97,13 +103,17 @@ def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = D
                 item_flow=ifl, per_person=per_person,
                 resamples=min(resamples, DEFAULT_COORDINATION_RESAMPLES), seed=seed)
             waiting = waiting_headline(coord.waiting_causes)
+        whatif = whatif_section(
+            backend, fl, BotRule.of(settings.bots), change_stages=figures.stages,
+            item_stages=items.stages if items is not None and items.delivered else None,
+            simulate=simulate, seed=seed, as_of=sim_as_of)
         return Report(leadlens_version=__version__, generated_at=datetime.now(UTC),
                       scope=summary.scope, trend=trend,
                       headline=headline + flow_headline(figures, summary.scope) + waiting,
                       messages=summary.messages + notes, **dict(figures),
                       ai=section, dora=dora, review=review,
                       abandoned=pulls.abandoned(backend, filters), items=items,
-                      spec_quality=spec, coordination=coord)
+                      spec_quality=spec, coordination=coord, whatif=whatif)
     finally:
         fl.release()
 

@@ -10,7 +10,7 @@ import plotly.offline
 from markupsafe import Markup
 
 from leadlens import __version__
-from leadlens.report import charts, charts_coordination
+from leadlens.report import charts, charts_coordination, charts_whatif
 from leadlens.report.audit import signed_points
 from leadlens.report.format import count, duration, metric_label, pct, signed_pct, value
 from leadlens.report.model import AiSection, Report
@@ -18,7 +18,8 @@ from leadlens.report.model import AiSection, Report
 __all__ = ["environment", "render", "render_ai_html", "render_html"]
 
 _TEMPLATES = ("base.html.j2", "report.html.j2", "ai_section.html.j2", "ai_report.html.j2",
-              "audit.html.j2", "audit_section.html.j2", "coordination_section.html.j2")
+              "audit.html.j2", "audit_section.html.j2", "coordination_section.html.j2",
+              "whatif_section.html.j2")
 
 
 def environment() -> jinja2.Environment:
@@ -66,13 +67,20 @@ def render_html(report: Report) -> str:
     coordination = {} if c is None else {
         "pickup": charts_coordination.pickup_by_distance(c.time_zones),
         "latency": charts_coordination.decision_latency(c.questions)}
+    w = report.whatif
+    whatif = {} if w is None else {
+        "amdahl": charts_whatif.amdahl_curves(w),
+        "curve": "" if w.simulation is None else charts_whatif.simulated_curve(w.simulation),
+        "queue": "" if w.simulation is None else charts_whatif.queue_over_time(w.simulation)}
     return template.render(
         r=report, version=report.leadlens_version,
         figures={k: _markup(v) for k, v in figures.items()}, ai_chart=_markup(ai_chart),
         trend_chart=_markup(trend_chart), a=report.audit, points=signed_points,
         coordination_charts={k: _markup(v) for k, v in coordination.items()},
+        whatif_charts={k: _markup(v) for k, v in whatif.items()},
         plotly_js=_markup(plotly.offline.get_plotlyjs())
-        if figures or ai_chart or trend_chart or any(coordination.values()) else "")
+        if figures or ai_chart or trend_chart or any(coordination.values())
+        or any(whatif.values()) else "")
 
 
 def render(document: Report | AiSection) -> str:

@@ -23,6 +23,7 @@ from leadlens.analysis.stats import Comparison, DiD
 from leadlens.analysis.time_zones import TimeZoneFigures
 from leadlens.analysis.trend import Trend
 from leadlens.analysis.waiting import WaitingCause
+from leadlens.analysis.whatif_section import WhatIfSection
 from leadlens.metrics.dora import Dora
 
 __all__ = ["AiSection", "BacklogDay", "Coordination", "Report", "ReviewSignals", "RuleCount", "Survival",
@@ -172,3 +173,4 @@ class Report(FlowFigures, _Header):
     audit: dict[str, Any] | None = None  # `leadlens report --audit`: the audit (docs/audit.md)
     spec_quality: SpecQuality | None = None  # how well work items were specified
     coordination: Coordination | None = None  # why work waits around the code
+    whatif: WhatIfSection | None = None  # Amdahl's curves and the AI scenario simulated

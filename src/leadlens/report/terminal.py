@@ -19,6 +19,7 @@ from leadlens.analysis.stats import Comparison, DiD
 from leadlens.report.format import count, duration, interval, metric_label, pct, value
 from leadlens.report.model import AiSection, Report, ReviewSignals, ToolPullRequests
 from leadlens.report.terminal_coordination import render_coordination
+from leadlens.report.terminal_whatif import render_whatif
 from leadlens.report.text import safe_text
 
 __all__ = ["render", "render_ai", "render_terminal"]
@@ -93,6 +94,8 @@ def render_terminal(report: Report, console: Console) -> None:
     _forge_lines(report, console)
     if report.coordination is not None:
         render_coordination(report.coordination, report.spec_quality, console)
+    if report.whatif is not None:
+        render_whatif(report.whatif, console)
     for msg in report.messages:
         console.print(_note(msg))
 
