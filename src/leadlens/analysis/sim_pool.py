@@ -23,6 +23,7 @@ __all__ = [
     "EFFORT_BOUNDS_S",
     "MAX_LOAD",
     "MIN_CHANGES",
+    "MIN_RELEASES",
     "MIN_REVIEWS_FOR_HOURS",
     "REVIEW_LINES_PER_HOUR",
     "Pool",
@@ -36,6 +37,7 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Flags = npt.NDArray[np.bool_]
 
+MIN_RELEASES = 3  # releases in the window before a repository's releases are a train
 MIN_CHANGES = 20  # delivered changes a window needs before a simulation is calibrated on it
 MIN_REVIEWS_FOR_HOURS = 10  # a reviewer's own reviews before their own working hours are used
 WORKING_SHARE = 0.8  # working hours: the fewest hours of the day holding 80% of the reviews
@@ -68,6 +70,11 @@ class Pool:
     time_of_day: Floats  # seconds after midnight (UTC) its changes started, to place arrivals
     hours: Flags  # [reviewers, 24]: each reviewer's working hours (UTC)
     ready_s: Floats | None = None  # when each was ready for review, seconds after ``start``
+    # Release trains: each change's repository (index), and per repository the gaps (seconds)
+    # between its releases in the window; a change with a `release` stage in a repository with
+    # at least MIN_RELEASES waits for its next release instead of a resampled delay.
+    repo: Ints | None = None
+    release_gaps: tuple[Floats, ...] = ()
 
     def backlog_correlation(self) -> float | None:
         """How much the measured pickups grow with the reviewer's backlog (see ``backlog``):
@@ -147,8 +154,8 @@ def load_pool(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, start: date
     hi = datetime(end.year, end.month, end.day, tzinfo=UTC)
     s = fl.spans.filter(fl.spans.done & (fl.spans.last_at >= lo) & (fl.spans.last_at < hi))
     done = s.join(fl.scope.select("cid", "author", "size", change_id=fl.scope.id), "cid")
-    done = done.join(fl.scope.select("cid", "lines"), "cid")
-    changes = _arrow(backend, done.select("cid", "change_id", "author", "size", "lines",
+    done = done.join(fl.scope.select("cid", "lines", "repo"), "cid")
+    changes = _arrow(backend, done.select("cid", "change_id", "author", "size", "lines", "repo",
                                           "first_at", "last_at").order_by("cid"))
     cids = changes.column("cid").to_numpy()
     n = cids.size
@@ -159,10 +166,12 @@ def load_pool(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, start: date
     col = {name: j for j, name in enumerate(stages)}
     seconds = np.zeros((n, len(stages)))
     has_pickup = np.zeros(n, dtype=bool)
+    has_release = np.zeros(n, dtype=bool)
     for c, name, sec in zip(seg.column("cid").to_pylist(), seg.column("stage").to_pylist(),
                             seg.column("seconds").to_pylist(), strict=True):
         seconds[row[c], col[name]] = sec
         has_pickup[row[c]] |= name == "pickup"
+        has_release[row[c]] |= name == "release"
     ids = changes.column("change_id").to_pylist()
     firsts, rounds_by = _first_reviewers(backend, fl, rule, done)
     people = sorted({r for r in firsts.values()})
@@ -183,6 +192,7 @@ def load_pool(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, start: date
     merged_days = (merged.cast(pa.timestamp("us")).to_numpy().astype("datetime64[D]")
                    - np.datetime64(start)).astype(np.int64)
     days = (end - start).days
+    repo, gaps = _trains(changes, has_release)
     before = np.array([stage_order(x)[0] < STAGES.index("pickup") for x in stages])
     started = changes.column("first_at").cast(pa.timestamp("us")).to_numpy().astype(
         "datetime64[us]")
@@ -195,7 +205,7 @@ def load_pool(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, start: date
                 size=np.array([s or "" for s in changes.column("size").to_pylist()], dtype=str),
                 arrivals=np.bincount(merged_days, minlength=days)[:days].astype(float),
                 time_of_day=_seconds_of_day(changes.column("first_at")),
-                hours=hours, ready_s=ready)
+                hours=hours, ready_s=ready, repo=repo, release_gaps=gaps)
 
 
 def capped_effort(effort: Floats, rounds: Ints, reviewer: Ints, hours: Flags, days: int
@@ -210,6 +220,21 @@ def capped_effort(effort: Floats, rounds: Ints, reviewer: Ints, hours: Flags, da
         if work > capacity:
             out[mine] *= capacity / work
     return out
+
+
+def _trains(changes: pa.Table, released: Flags) -> tuple[Ints, tuple[Floats, ...]]:
+    """Each change's repository index and, per repository, the gaps between its releases (the
+    distinct times its delivered changes were released)."""
+    names = changes.column("repo").to_pylist()
+    index = {r: i for i, r in enumerate(sorted(set(names)))}
+    repo = np.array([index[r] for r in names], dtype=np.int64)
+    at = (changes.column("last_at").cast(pa.timestamp("us")).to_numpy().astype("datetime64[s]")
+          .astype(np.int64).astype(float))
+    gaps = []
+    for r in range(len(index)):
+        times = np.unique(at[(repo == r) & released])
+        gaps.append(np.diff(times) if times.size >= MIN_RELEASES else np.zeros(0))
+    return repo, tuple(gaps)
 
 
 def _first_reviewers(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, done: ir.Table

@@ -109,6 +109,34 @@ class _Plan:
     reviewer: np.ndarray
     author: np.ndarray
     hours: np.ndarray  # [reviewers, 24]
+    train: np.ndarray  # released by its repository's release train (not a resampled delay)
+    repo: np.ndarray
+    trains: tuple[Floats, ...]  # per repository: its release times over the run
+
+
+def _release_trains(pool: Pool, sc: Scenario, rng: np.random.Generator, picked: np.ndarray,
+                    until: float) -> tuple[np.ndarray, np.ndarray, tuple[Floats, ...]]:
+    """Which picked changes ride a release train, their repositories, and each repository's
+    release times: gaps resampled from its measured ones (a faster release stage: shorter
+    gaps), the first at a random point of the first gap."""
+    n = picked.size
+    if pool.repo is None or "release" not in pool.stages or not any(
+            g.size for g in pool.release_gaps):
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64), ()
+    repo = pool.repo[picked]
+    has = pool.seconds[picked, pool.stages.index("release")] > 0
+    k = sc.speedups.get("release", 1.0)
+    trains: list[Floats] = []
+    for gaps in pool.release_gaps:
+        if not gaps.size:
+            trains.append(np.zeros(0))
+            continue
+        count = int(until / max(float(gaps.mean()) / k, 60.0) * 1.5) + 10
+        steps = gaps[rng.integers(0, gaps.size, size=count)] / k
+        times = rng.uniform(0, steps[0]) + np.concatenate([[0.0], np.cumsum(steps[1:])])
+        trains.append(times)
+    train = has & np.array([trains[r].size > 0 for r in repo.tolist()], dtype=bool)
+    return train, repo, tuple(trains)
 
 
 def _reviewers(pool: Pool, sc: Scenario, rng: np.random.Generator, picked: np.ndarray
@@ -172,10 +200,12 @@ def _plan(pool: Pool, sc: Scenario, days: int, seed: int, latency_scale: float) 
     if sc.review_sla_h is not None:
         latency = np.minimum(latency, sc.review_sla_h * 3600.0)
     who, hours = _reviewers(pool, sc, rng, picked)
+    train, repo, trains = _release_trains(pool, sc, rng, picked, (days + days) * DAY_S)
     return _Plan(arrive=arrive, seg=seg, queued=queued, pre=pre, latency=latency, mid=mid,
                  rel=rel, service=effort / sc.speedups.get("pickup", 1.0),
                  later=effort / sc.speedups.get("review", 1.0), rounds=pool.rounds[picked],
-                 reviewer=who, author=pool.author[picked], hours=hours)
+                 reviewer=who, author=pool.author[picked], hours=hours, train=train, repo=repo,
+                 trains=trains)
 
 
 def replicate(pool: Pool, sc: Scenario, *, days: int, warmup_days: int, seed: int,
@@ -272,8 +302,29 @@ def replicate(pool: Pool, sc: Scenario, *, days: int, warmup_days: int, seed: in
     env.process(arrivals())
     env.process(watch())
     env.run(until=(total + days) * DAY_S)
+    _ride(pool, p, done)
     return _rep(pool, p, sc, done, pickup, ready_at, wip_wait, queue[warmup_days:total],
                 warmup_days * DAY_S, total * DAY_S, days)
+
+
+def _ride(pool: Pool, p: _Plan, done: Floats) -> None:
+    """Release-train changes: done at their repository's first release at or after their merge
+    (``done`` held merge + the measured release delay until now); their release stage is that
+    wait."""
+    t = np.flatnonzero(p.train & ~np.isnan(done))
+    if not t.size:
+        return
+    merged = done[t] - p.rel[t]
+    col = pool.stages.index("release")
+    for r, times in enumerate(p.trains):
+        mine = t[p.repo[t] == r]
+        if not mine.size or not times.size:
+            continue
+        at = merged[p.repo[t] == r]
+        i = np.searchsorted(times, at, "left")
+        shipped = np.where(i < times.size, times[np.minimum(i, times.size - 1)], np.nan)
+        done[mine] = shipped
+        p.seg[mine, col] = shipped - at
 
 
 def _rep(pool: Pool, p: _Plan, sc: Scenario, done: Floats, pickup: Floats, ready_at: Floats,
