@@ -164,7 +164,9 @@ def history_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_enough_history_gets_a_simulation(history_store: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ws, "REPORT_SIM", {"days": 60, "replications": 10, "calibrate_days": 60,
-                                           "horizon_days": 14, "windows": 2})
+                                           "horizon_days": 14, "windows": 2,
+                                           "curve_replications": 10,
+                                           "backtest_replications": 10})
     with open_store(history_store, read_only=True) as st:
         report = build_report(connect(st), Filters(), as_of=HISTORY_AS_OF, coordination=False)
     w = report.whatif

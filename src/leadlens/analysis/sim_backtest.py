@@ -5,6 +5,8 @@ inside the predicted 85% intervals, and how far the median predictions were off.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import ibis
@@ -12,8 +14,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from leadlens.analysis.forecast import PASS_HIT_RATE
-from leadlens.analysis.sim_pool import MIN_CHANGES, load_pool
-from leadlens.analysis.sim_results import interval, run_replications
+from leadlens.analysis.sim_pool import MIN_CHANGES, Pool, load_pool
+from leadlens.analysis.sim_results import Interval, interval, run_replications
 from leadlens.analysis.simulate import Scenario, calibrate
 from leadlens.conventions import BotRule
 from leadlens.metrics import flow as fm
@@ -65,6 +67,30 @@ def _actual(backend: ibis.BaseBackend, fl: fm.Flow, start: date, days: int
     return (None if med is None else float(med)), int(got.column("n")[0].as_py()) / days
 
 
+@dataclass(frozen=True)
+class _Predict:
+    pool: Pool
+    calibrate_days: int
+    horizon_days: int
+    reps: int
+    seed: int
+
+
+def _predict(t: _Predict) -> tuple[Interval | None, Interval | None]:
+    """Calibrate on the window's pool and simulate the days after it: the 85% intervals of the
+    delivered changes' median lead time and of throughput."""
+    fit = calibrate(t.pool, days=t.calibrate_days, seed=t.seed)
+    # What is delivered in a window started up to the longest lead time before it: the run
+    # starts that long before, so the long tail is in the window as it was in history.
+    warmup = min(LONGEST_WARMUP_DAYS, max(t.calibrate_days,
+                                          math.ceil(float(t.pool.lead_s.max()) / 86_400) + 1))
+    runs = run_replications(fit.pool, [Scenario()], reps=t.reps, seed=t.seed,
+                            days=t.horizon_days, warmup_days=warmup,
+                            latency_scale=fit.latency_scale, jobs=1).by_scenario[0]
+    return (interval(np.array([r.delivered_median for r in runs])),
+            interval(np.array([r.throughput for r in runs])))
+
+
 def backtest(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, first: date, as_of: date, *,
              calibrate_days: int, horizon_days: int, windows: int, reps: int, seed: int,
              jobs: int) -> SimBacktest:
@@ -75,21 +101,20 @@ def backtest(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, first: date,
     while t - timedelta(days=calibrate_days) >= first and len(starts) < windows:
         starts.append(t)
         t -= timedelta(days=horizon_days)
-    done: list[Window] = []
+    todo: list[tuple[date, Pool]] = []
     for start in reversed(starts):
         pool = load_pool(backend, fl, rule, start - timedelta(days=calibrate_days), start)
-        if pool.changes < MIN_CHANGES:
-            continue
-        fit = calibrate(pool, days=calibrate_days, seed=seed)
-        # What is delivered in a window started up to the longest lead time before it: the run
-        # starts that long before, so the long tail is in the window as it was in history.
-        warmup = min(LONGEST_WARMUP_DAYS, max(calibrate_days,
-                                              math.ceil(float(pool.lead_s.max()) / 86_400) + 1))
-        runs = run_replications(fit.pool, [Scenario()], reps=reps, seed=seed, days=horizon_days,
-                                warmup_days=warmup, latency_scale=fit.latency_scale,
-                                jobs=jobs).by_scenario[0]
-        lead = interval(np.array([r.delivered_median for r in runs]))
-        put = interval(np.array([r.throughput for r in runs]))
+        if pool.changes >= MIN_CHANGES:
+            todo.append((start, pool))
+    # The windows are independent: one process each (their replications in that process).
+    tasks = [_Predict(pool, calibrate_days, horizon_days, reps, seed) for _, pool in todo]
+    if jobs <= 1 or len(tasks) < 2:
+        predicted = [_predict(t) for t in tasks]
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as ex:
+            predicted = list(ex.map(_predict, tasks))
+    done: list[Window] = []
+    for (start, pool), (lead, put) in zip(todo, predicted, strict=True):
         med, per_day = _actual(backend, fl, start, horizon_days)
         done.append(Window(
             start=start, changes=pool.changes, actual_lead_time_median_s=med,

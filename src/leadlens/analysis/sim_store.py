@@ -34,6 +34,8 @@ class SimOptions:
     horizon_days: int
     windows: int
     as_of: date | None  # None: the day after the scope's last merge (or today, if earlier)
+    curve_replications: int | None = None  # per point of the gain curve (None: a quarter, >= 20)
+    backtest_replications: int | None = None  # per backtest window (None: a fifth, >= 20)
 
 
 def simulate_flow(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, scenario: Scenario,
@@ -51,15 +53,15 @@ def simulate_flow(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, scenari
         raise NotCalibrated(
             f"too little history to calibrate: {pool.changes} change(s) delivered from"
             f" {start} to {as_of - timedelta(days=1)}; the simulation needs at least"
-            f" {MIN_CHANGES} (a longer --calibrate-days, or an --as-of where there were)")
+            f" {MIN_CHANGES} (calibrate on more days, or at an --as-of where there were)")
     _check(pool.stages, pool.reviewers, scenario, pool.size.tolist())
     bt = backtest(backend, fl, rule, first.astimezone(UTC).date(), as_of,
                   calibrate_days=opts.calibrate_days, horizon_days=opts.horizon_days,
-                  windows=opts.windows, reps=max(20, opts.replications // 5), seed=opts.seed,
-                  jobs=opts.jobs)
+                  windows=opts.windows, seed=opts.seed, jobs=opts.jobs,
+                  reps=opts.backtest_replications or max(20, opts.replications // 5))
     return simulate(pool, scenario, bt, days=opts.days,
                     warmup_days=min(opts.calibrate_days, 60), reps=opts.replications,
-                    curve_reps=max(20, opts.replications // 4),
+                    curve_reps=opts.curve_replications or max(20, opts.replications // 4),
                     seed=opts.seed, jobs=opts.jobs)
 
 

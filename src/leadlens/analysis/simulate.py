@@ -360,7 +360,7 @@ def _rep(pool: Pool, p: _Plan, sc: Scenario, done: Floats, pickup: Floats, ready
 # at all) and in their spread: the effort whose backlog correlation and 85th percentile are
 # nearest the measured ones wins.
 EFFORT_SCALES = (1.0, 0.3, 0.1, 0.03)
-CALIBRATION_DAYS = 45  # simulated days per calibration run (after a third as much warm-up)
+CALIBRATION_DAYS = 30  # simulated days per calibration run (after a third as much warm-up)
 
 
 @dataclass(frozen=True)
@@ -382,7 +382,7 @@ def _corr(fits: list[tuple[float, float, tuple[float, float], float | None]], c:
     return next(f[3] for f in fits if f[0] == c)
 
 
-def calibrate(pool: Pool, *, days: int, seed: int, steps: int = 7) -> Fit:
+def calibrate(pool: Pool, *, days: int, seed: int, steps: int = 6) -> Fit:
     """Fit the baseline's pickups to the measured ones (one run per step, with the same seed):
     for each effort in EFFORT_SCALES the median allows (and, when the queues alone are too slow
     even at full effort, the largest effort they allow), the response delay's share that gives

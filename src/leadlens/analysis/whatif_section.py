@@ -27,12 +27,13 @@ AI_SCENARIO_TEXT = "AI makes coding 50% faster and 40% more changes arrive"
 AI_SCENARIO = Scenario(speedups={"coding": 1.5}, arrivals=1.4)
 # Above this many changes delivered in the calibration window, the report leaves the simulation
 # to `leadlens whatif --simulate`: its replications would outgrow the report's time budget.
-MAX_CALIBRATION_CHANGES = 20_000
+MAX_CALIBRATION_CHANGES = 5_000
 NO_SIMULATE = "--no-simulate"
 # The report's simulation: smaller than `whatif --simulate`'s defaults (365 days, 200
 # replications, 6 backtest windows). Module-level so a test can make it smaller still.
-REPORT_SIM: dict[str, int] = {"days": 180, "replications": 40, "calibrate_days": 90,
-                              "horizon_days": 30, "windows": 3}
+REPORT_SIM: dict[str, int] = {"days": 120, "replications": 30, "calibrate_days": 90,
+                              "horizon_days": 30, "windows": 3, "curve_replications": 10,
+                              "backtest_replications": 12}
 
 
 class _Figure(BaseModel):
@@ -108,7 +109,8 @@ def _simulation(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, change_st
                       seed=seed, jobs=jobs or os.cpu_count() or 1,
                       calibrate_days=REPORT_SIM["calibrate_days"],
                       horizon_days=REPORT_SIM["horizon_days"], windows=REPORT_SIM["windows"],
-                      as_of=at)
+                      as_of=at, curve_replications=REPORT_SIM["curve_replications"],
+                      backtest_replications=REPORT_SIM["backtest_replications"])
     try:
         return simulate_flow(backend, fl, rule, AI_SCENARIO, opts), None
     except NotCalibrated as e:
