@@ -34,16 +34,6 @@ AS_OF = datetime(2024, 3, 15, 9, tzinfo=UTC)
 GOLDEN = Path(__file__).parent / "golden" / "flow-report.json"
 
 
-@pytest.fixture(scope="module")
-def flow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("flow")
-    build_flow(base / "flow")
-    path = base / "flow.duckdb"
-    with open_store(path) as st:
-        ingest_git(st, [base / "flow"])
-    return path
-
-
 @pytest.fixture
 def report(flow_store: Path) -> Report:
     with open_store(flow_store, read_only=True) as st:

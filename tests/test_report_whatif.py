@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from gitfixtures import BOB, Git, build_flow
+from gitfixtures import BOB, Git
 from leadlens.analysis import whatif_section as ws
 from leadlens.analysis.figures import Stage
 from leadlens.engines import connect
@@ -53,16 +53,6 @@ def test_amdahl_curves_by_hand() -> None:
     # A stage that is all of lead time has no ceiling: k times faster is k times faster.
     whole = ws.amdahl_stages([stage("coding", 1.0)])[0]
     assert whole.ceiling is None and whole.curve[3].gain == pytest.approx(2.0)
-
-
-@pytest.fixture(scope="module")
-def flow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("flow")
-    build_flow(base / "flow")
-    path = base / "flow.duckdb"
-    with open_store(path) as st:
-        ingest_git(st, [base / "flow"])
-    return path
 
 
 @pytest.fixture(scope="module")
