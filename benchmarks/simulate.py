@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -48,6 +50,14 @@ CALIBRATE_DAYS = 90
 SPEEDUPS, ARRIVALS = {"coding": 1.5}, 1.4  # --stage coding --faster 50% --arrivals +40%
 COUNTED_REPS = 4  # replications whose SimPy events are counted (in one process, apart)
 HERE = Path(__file__).resolve().parent
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have been waited for."""
+    import resource
+
+    me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _events(run: Any) -> int:
@@ -103,11 +113,12 @@ def child_replications(store: str, reps: str, days: str, jobs: str) -> None:
     fit = calibrate(pool, days=(pool.end - pool.start).days, seed=1)
     out["calibrate_s"] = time.perf_counter() - t
     sc = Scenario(speedups=SPEEDUPS, arrivals=ARRIVALS)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _cpu()
     runs = run_replications(fit.pool, [sc], reps=int(reps), seed=1, days=int(days),
                             warmup_days=WARMUP_DAYS, latency_scale=fit.latency_scale,
                             jobs=int(jobs))
     out["replications_s"] = time.perf_counter() - t
+    out["replications_cpu_s"] = _cpu() - cpu
     reps_done = runs.by_scenario[0]
     queued = fit.pool.queued
     arrived = [r.arrived for r in reps_done]
@@ -176,13 +187,14 @@ def child_bare(reps: str, n: str, horizon_s: str, reviewers: str, mean_s: str, j
     seeds = list(range(1, r + 1))
     tasks = [(seeds[i::chunks], int(n), float(horizon_s), int(reviewers), float(mean_s))
              for i in range(chunks)]
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _cpu()
     with ProcessPoolExecutor(max_workers=j) as ex:
         medians = [m for res in ex.map(_bare, tasks) for m in res]
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, _cpu() - cpu
     events = _events(lambda: _bare(([1], int(n), float(horizon_s), int(reviewers),
                                     float(mean_s))))
-    print(json.dumps({"replications_s": wall, "reps": len(medians), "events_per_rep": events,
+    print(json.dumps({"replications_s": wall, "replications_cpu_s": cpu, "reps": len(medians),
+                      "events_per_rep": events,
                       "lead_median_h": sorted(medians)[len(medians) // 2] / 3600}),
           file=sys.stderr)
 
@@ -203,7 +215,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                                        "numpy": version("numpy")},
                            "args": {"replications": args.replications, "days": args.days,
                                     "jobs": args.jobs, "spacing": args.spacing},
-                           **build(store, shape)}
+                           "load_before": os.getloadavg(), **build(store, shape)}
     reps, days, jobs = str(args.replications), str(args.days), str(args.jobs)
     if not args.no_cli:
         say(f"leadlens whatif --simulate ... --replications {reps} --days {days} --jobs {jobs}")
@@ -227,6 +239,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                           str(r["pool"]["effort_mean_s"]), jobs))
     res["bare"] = {**asdict(bare), **json.loads(bare.stderr.splitlines()[-1]),
                    "changes_per_rep": n}
+    res["load_after"] = os.getloadavg()
     return res
 
 
@@ -235,6 +248,13 @@ def report(res: dict[str, Any]) -> None:
     r, b = res["replications"], res["bare"]
     p = r["pool"]
     print(f"machine: {m['nproc']} cores, {m['cpu']}, {m['ram_gb']} GB RAM, {m['os']}")
+    if "load_before" in res:
+        print("load average (1, 5, 15 min) before: " + ", ".join(
+            f"{x:.1f}" for x in res["load_before"]) + "; after: " + ", ".join(
+            f"{x:.1f}" for x in res["load_after"]) + (
+            f" (above {m['nproc']}: other processes shared the cores; the wall times are longer"
+            " than on an idle machine, CPU s / cores is closer to it)"
+            if max(res["load_after"]) > m["nproc"] else ""))
     print("versions: " + ", ".join(f"{k} {m[k]}" for k in ("python", "simpy", "numpy", "duckdb",
                                                            "leadlens")))
     print(f"store: {st['changes']:,} changes, one every {a['spacing']:,} s"
@@ -263,8 +283,11 @@ def report(res: dict[str, Any]) -> None:
         line("leadlens whatif --simulate (end to end)", res["cli"], res["cli"]["wall_s"], None,
              False)
     line("  its process: load + calibrate + replications", r, r["wall_s"], None, False)
-    line(f"  {a['replications']:,} replications of a year", r, r["replications_s"], events, True)
-    line(f"bare SimPy: {a['replications']:,} replications", b, b["replications_s"],
+    # CPU of the replications alone: the process's and its workers' (from the child, when known).
+    line(f"  {a['replications']:,} replications of a year",
+         {**r, "cpu_s": r.get("replications_cpu_s", math.nan)}, r["replications_s"], events, True)
+    line(f"bare SimPy: {a['replications']:,} replications",
+         {**b, "cpu_s": b.get("replications_cpu_s", math.nan)}, b["replications_s"],
          a["replications"] * b["events_per_rep"], False)
     widths = [max(len(x[i]) for x in rows) for i in range(len(head))]
     for x in rows:
