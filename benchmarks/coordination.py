@@ -38,7 +38,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from coordination_store import AS_OF, fingerprint, generate
+from coordination_store import AS_OF, SPACING_S, fingerprint, generate
 from ingest import MB, bench_main, machine, measure
 
 GOAL_S, GOAL_RSS = 20.0, 2 << 30  # all signals: under 20 s and under 2 GB (issue 14, item 10)
@@ -127,7 +127,9 @@ def recipe(args: argparse.Namespace) -> dict[str, Any]:
     return {"changes": args.changes, "repos": args.repos, "items": args.items,
             "projects": args.projects, "people": args.people, "line_history": args.line_history,
             "generator": fingerprint(),
-            "derive": hashlib.sha256(_DERIVE.encode()).hexdigest()[:16]}
+            "derive": hashlib.sha256(_DERIVE.encode()).hexdigest()[:16],
+            # Only when not the default: stores kept before --spacing existed stay valid.
+            **({"spacing": args.spacing} if args.spacing != SPACING_S else {})}
 
 
 def build(store: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -148,7 +150,7 @@ def build(store: Path, args: argparse.Namespace) -> dict[str, Any]:
     say(f"generating {args.changes:,} changes in {args.repos} repositories and {args.items:,}"
         f" items in {args.projects} projects into {store}")
     gen = generate(store, args.changes, args.repos, args.items, args.projects, args.people,
-                   args.line_history)
+                   args.line_history, spacing=args.spacing)
     say(f"{gen['commits']:,} commits, {gen['pull_requests']:,} pull requests, {gen['comments']:,}"
         f" comments, {gen['jira_changelog']:,} changelog rows in {gen['generate_s']:.1f} s; derive")
     der = measure([sys.executable, "-c", _DERIVE, str(store)])
@@ -284,6 +286,8 @@ def main() -> None:
     ap.add_argument("--line-history", action=argparse.BooleanOptionalAction, default=True,
                     help="write line history (one hunk per commit and file), from which the derive"
                          " makes line_changes and rewritten_lines for rework and SZZ (default: on)")
+    ap.add_argument("--spacing", type=int, default=SPACING_S, metavar="S",
+                    help=f"seconds between two merges of a repository (default {SPACING_S})")
     ap.add_argument("--rebuild", action="store_true", help="build the --store again anyway")
     ap.add_argument("--no-coordination", action="store_true",
                     help="time only the reference: the report without the coordination section")
