@@ -87,9 +87,10 @@ def child_replications(store: str, reps: str, days: str, jobs: str) -> None:
     import numpy as np
 
     from leadlens import engines
+    from leadlens.analysis.sim_calibrate import calibrate
     from leadlens.analysis.sim_pool import load_pool
     from leadlens.analysis.sim_results import run_replications
-    from leadlens.analysis.simulate import Scenario, calibrate, replicate
+    from leadlens.analysis.simulate import Scenario, replicate
     from leadlens.config import Settings
     from leadlens.conventions import BotRule
     from leadlens.metrics import flow as fm

@@ -14,9 +14,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from leadlens.analysis.forecast import PASS_HIT_RATE
+from leadlens.analysis.sim_calibrate import calibrate
 from leadlens.analysis.sim_pool import MIN_CHANGES, Pool, load_pool
 from leadlens.analysis.sim_results import Interval, interval, run_replications
-from leadlens.analysis.simulate import Scenario, calibrate
+from leadlens.analysis.simulate import Scenario
 from leadlens.conventions import BotRule
 from leadlens.metrics import flow as fm
 

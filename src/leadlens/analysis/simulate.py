@@ -4,21 +4,17 @@ changes a stage's speed, the reviewers, the arrivals, WIP or the size mix (docs/
 
 from __future__ import annotations
 
-import math
-from bisect import bisect_left
-from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import simpy
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadlens.analysis.sim_pool import DAY_S, Floats, Pool, backlog, rank_correlation
+from leadlens.analysis.sim_pool import DAY_S, Floats, Pool, backlog
+from leadlens.analysis.sim_queues import Plan, fifo_queues, simpy_queues
 from leadlens.timeline import STAGES, stage_order
 
-__all__ = ["WIP_STAGE", "Fit", "Rep", "Scenario", "advance", "calibrate", "replicate"]
+__all__ = ["WIP_STAGE", "Rep", "Scenario", "replicate"]
 
 WIP_STAGE = "wip"  # time waiting for the author's WIP limit, before work starts
 _PICKUP_AT = STAGES.index("pickup")
@@ -67,51 +63,6 @@ class Rep:
     queue: Floats  # changes waiting for a reviewer (or WIP) at the end of each day
     unfinished: int  # arrived in the measured days, not done when the run stopped
     sla_breaches: int | None  # queued pickups longer than the SLA (None: no SLA)
-
-
-def advance(t: float, work: float, cum: Sequence[float]) -> float:
-    """The time ``work`` seconds of working time after ``t``, in working hours only: ``cum[h]`` is
-    the working seconds in a day before hour ``h`` (25 values, ``cum[24]`` > 0)."""
-    if work <= 0:
-        return t
-    day, s = divmod(t, DAY_S)
-    h = min(int(s // 3600), 23)
-    before = cum[h] + (min(s - h * 3600, 3600.0) if cum[h + 1] > cum[h] else 0.0)
-    days, rem = divmod(before + work, cum[24])
-    if rem <= 0:
-        days, rem = days - 1, cum[24]
-    hour = max(bisect_left(cum, rem) - 1, 0)
-    return (day + days) * DAY_S + hour * 3600 + (rem - cum[hour])
-
-
-def _cums(hours: np.ndarray) -> list[list[float]]:
-    out = []
-    for mask in hours:
-        m = mask if mask.any() else np.ones(24, dtype=bool)
-        out.append([0.0, *np.cumsum(m * 3600.0).tolist()])
-    return out
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """One replication's changes, drawn before the run: everything but the queues."""
-
-    arrive: Floats
-    seg: Floats  # [n, stages] scaled by the scenario's speed-ups
-    queued: np.ndarray
-    pre: Floats  # before the review queue (all of it for changes that do not queue)
-    latency: Floats  # the reviewer's response delay before the change joins their queue
-    mid: Floats  # after the first review until merged
-    rel: Floats  # merged -> released
-    service: Floats  # the reviewer's working time for the first round
-    later: Floats  # the reviewer's working time for each later round
-    rounds: np.ndarray
-    reviewer: np.ndarray
-    author: np.ndarray
-    hours: np.ndarray  # [reviewers, 24]
-    train: np.ndarray  # released by its repository's release train (not a resampled delay)
-    repo: np.ndarray
-    trains: tuple[Floats, ...]  # per repository: its release times over the run
 
 
 def _release_trains(pool: Pool, sc: Scenario, rng: np.random.Generator, picked: np.ndarray,
@@ -164,7 +115,7 @@ def _reviewers(pool: Pool, sc: Scenario, rng: np.random.Generator, picked: np.nd
     return who, hours
 
 
-def _plan(pool: Pool, sc: Scenario, days: int, seed: int, latency_scale: float) -> _Plan:
+def _plan(pool: Pool, sc: Scenario, days: int, seed: int, latency_scale: float) -> Plan:
     rng = np.random.default_rng(seed)
     rate = pool.arrivals[rng.integers(0, pool.arrivals.size, size=days)] * sc.arrivals
     counts = np.floor(rate).astype(np.int64) + (rng.random(days) < rate % 1)
@@ -201,7 +152,7 @@ def _plan(pool: Pool, sc: Scenario, days: int, seed: int, latency_scale: float) 
         latency = np.minimum(latency, sc.review_sla_h * 3600.0)
     who, hours = _reviewers(pool, sc, rng, picked)
     train, repo, trains = _release_trains(pool, sc, rng, picked, (days + days) * DAY_S)
-    return _Plan(arrive=arrive, seg=seg, queued=queued, pre=pre, latency=latency, mid=mid,
+    return Plan(arrive=arrive, seg=seg, queued=queued, pre=pre, latency=latency, mid=mid,
                  rel=rel, service=effort / sc.speedups.get("pickup", 1.0),
                  later=effort / sc.speedups.get("review", 1.0), rounds=pool.rounds[picked],
                  reviewer=who, author=pool.author[picked], hours=hours, train=train, repo=repo,
@@ -209,105 +160,23 @@ def _plan(pool: Pool, sc: Scenario, days: int, seed: int, latency_scale: float) 
 
 
 def replicate(pool: Pool, sc: Scenario, *, days: int, warmup_days: int, seed: int,
-              latency_scale: float = 0.0) -> Rep:
+              latency_scale: float = 0.0, engine: str = "auto") -> Rep:
     """One run: arrivals over ``warmup_days + days``, figures over the changes that arrived in the
-    last ``days``; the run goes on (up to ``days`` more) so they can finish."""
+    last ``days``; the run goes on (up to ``days`` more) so they can finish. ``engine``: "simpy"
+    always runs the SimPy model; "auto" runs the reviewers' independent queues without it when
+    nothing couples them (no WIP limit, no shared queue) — the same results, tested."""
     total = warmup_days + days
     p = _plan(pool, sc, total, seed, latency_scale)
-    n = p.arrive.size
-    env = simpy.Environment()
-    cums = _cums(p.hours)
-    reviewers = len(cums)
-    desks = [simpy.Resource(env, 1) for _ in range(reviewers)]
-    free = simpy.Store(env)
-    free.items.extend(range(reviewers))
-    desks_of: dict[int, simpy.Resource] = {}
-    pickup = np.full(n, np.nan)
-    ready_at = np.full(n, np.nan)
-    wip_wait = np.zeros(n)
-    done = np.full(n, np.nan)
-    wip = sc.wip
-
-    def review(r: int, work: float, at: float) -> Generator[Any, Any, None]:
-        """A later round, at ``at``: the same reviewer's work, queued behind the rest (adding
-        load; the change's own time in review is its measured one)."""
-        yield env.timeout(at - env.now)
-        if sc.pooled:
-            r = yield free.get()
-            yield env.timeout(advance(env.now, work, cums[r]) - env.now)
-            free.put(r)
-            return
-        with desks[r].request() as req:
-            yield req
-            yield env.timeout(advance(env.now, work, cums[r]) - env.now)
+    if engine == "auto" and sc.wip is None and not sc.pooled:
+        q = fifo_queues(p, total + days)
+    else:
+        q = simpy_queues(p, sc.wip, sc.pooled, total + days)
+    _ride(pool, p, q.done)
+    return _rep(pool, p, sc, q.done, q.pickup, q.ready_at, q.wip_wait,
+                q.queue[warmup_days:total], warmup_days * DAY_S, total * DAY_S, days)
 
 
-    def change(i: int) -> Generator[Any, Any, None]:
-        arrived = env.now
-        desk = req = None
-        if wip is not None:
-            desk = desks_of.setdefault(int(p.author[i]), simpy.Resource(env, wip))
-            req = desk.request()
-            yield req
-            wip_wait[i] = env.now - arrived
-            if p.pre[i] > 0:
-                yield env.timeout(p.pre[i])
-        if p.queued[i]:
-            ready = env.now
-            if wip is not None and p.latency[i] > 0:
-                yield env.timeout(p.latency[i])
-            if sc.pooled:
-                r = yield free.get()
-                yield env.timeout(advance(env.now, float(p.service[i]), cums[r]) - env.now)
-                free.put(r)
-            else:
-                r = int(p.reviewer[i])
-                with desks[r].request() as mine:
-                    yield mine
-                    yield env.timeout(advance(env.now, float(p.service[i]), cums[r]) - env.now)
-            pickup[i] = env.now - ready + (0.0 if wip is not None else p.latency[i])
-            ready_at[i] = ready - (0.0 if wip is not None else p.latency[i])
-            for j in range(1, int(p.rounds[i])):
-                env.process(review(r, float(p.later[i]),
-                                   env.now + p.mid[i] * j / float(p.rounds[i])))
-        if desk is not None and req is not None:
-            if p.mid[i] > 0:
-                yield env.timeout(p.mid[i])
-            desk.release(req)
-            done[i] = env.now + p.rel[i]
-        else:  # nothing waits on the rest: no event for it
-            done[i] = env.now + p.mid[i] + p.rel[i]
-
-    # A change that neither queues nor waits for WIP is arithmetic: no process at all.
-    simple = ~p.queued if wip is None else np.zeros(n, dtype=bool)
-    done[simple] = p.arrive[simple] + p.pre[simple] + p.mid[simple] + p.rel[simple]
-    start = p.arrive + (p.pre + p.latency if wip is None else 0.0)
-    todo = np.flatnonzero(~simple)
-    todo = todo[np.argsort(start[todo], kind="stable")]
-
-    def arrivals() -> Generator[Any, Any, None]:
-        for i in todo.tolist():
-            if start[i] > env.now:
-                yield env.timeout(start[i] - env.now)
-            env.process(change(i))
-
-    queue = np.zeros(total + days)
-
-    def watch() -> Generator[Any, Any, None]:
-        for d in range(total + days):
-            yield env.timeout(DAY_S)
-            waiting = (len(free.get_queue) if sc.pooled else sum(len(x.queue) for x in desks))
-            queue[d] = waiting + sum(len(x.queue) for x in desks_of.values())
-
-    env.process(arrivals())
-    env.process(watch())
-    env.run(until=(total + days) * DAY_S)
-    _ride(pool, p, done)
-    return _rep(pool, p, sc, done, pickup, ready_at, wip_wait, queue[warmup_days:total],
-                warmup_days * DAY_S, total * DAY_S, days)
-
-
-def _ride(pool: Pool, p: _Plan, done: Floats) -> None:
+def _ride(pool: Pool, p: Plan, done: Floats) -> None:
     """Release-train changes: done at their repository's first release at or after their merge
     (``done`` held merge + the measured release delay until now); their release stage is that
     wait."""
@@ -327,7 +196,7 @@ def _ride(pool: Pool, p: _Plan, done: Floats) -> None:
         p.seg[mine, col] = shipped - at
 
 
-def _rep(pool: Pool, p: _Plan, sc: Scenario, done: Floats, pickup: Floats, ready_at: Floats,
+def _rep(pool: Pool, p: Plan, sc: Scenario, done: Floats, pickup: Floats, ready_at: Floats,
          wip_wait: Floats, queue: Floats, lo: float, hi: float, days: int) -> Rep:
     came = (p.arrive >= lo) & (p.arrive < hi)
     fin = came & ~np.isnan(done)
@@ -352,96 +221,3 @@ def _rep(pool: Pool, p: _Plan, sc: Scenario, done: Floats, pickup: Floats, ready
                stage_mean_s=means, throughput_per_day=float(shipped.sum()) / days,
                pickup_s=picked, pickup_backlog=at[fin][queued], queue=queue,
                unfinished=int((came & np.isnan(done)).sum()), sla_breaches=breaches)
-
-
-# The effort per review the calibration tries (a share of the lines-based estimate): for each,
-# the response delay that gives the measured median pickup. Queues and delays can both make that
-# median; they differ in how pickups grow with the reviewer's backlog (queues: much; delays: not
-# at all) and in their spread: the effort whose backlog correlation and 85th percentile are
-# nearest the measured ones wins.
-EFFORT_SCALES = (1.0, 0.3, 0.1, 0.03)
-CALIBRATION_DAYS = 30  # simulated days per calibration run (after a third as much warm-up)
-
-
-@dataclass(frozen=True)
-class Fit:
-    """The calibration: ``pool`` with its reviewers' effort as fitted, and the share of each
-    measured pickup that is the reviewer's response delay."""
-
-    pool: Pool
-    latency_scale: float  # of each measured pickup, the response delay (the queue adds the rest)
-    effort_scale: float  # the lines-based effort per review, scaled by this (1: as estimated)
-    measured_pickup_s: tuple[float, float] | None  # median and p85 over the changes that queued
-    simulated_pickup_s: tuple[float, float] | None  # the baseline's, at the fit
-    measured_backlog_correlation: float | None = None  # pickup against the reviewer's backlog
-    simulated_backlog_correlation: float | None = None
-
-
-def _corr(fits: list[tuple[float, float, tuple[float, float], float | None]], c: float
-          ) -> float | None:
-    return next(f[3] for f in fits if f[0] == c)
-
-
-def calibrate(pool: Pool, *, days: int, seed: int, steps: int = 6) -> Fit:
-    """Fit the baseline's pickups to the measured ones (one run per step, with the same seed):
-    for each effort in EFFORT_SCALES the median allows (and, when the queues alone are too slow
-    even at full effort, the largest effort they allow), the response delay's share that gives
-    the measured median, by bisection; then the effort whose pickups grow with the reviewer's
-    backlog as the measured ones did and spread as far (their rank correlation's distance plus
-    the 85th percentile's relative distance; without ready times: the most queueing)."""
-    queued = pool.queued
-    if not queued.any() or "pickup" not in pool.stages:
-        return Fit(pool, 0.0, 1.0, None, None)
-    picks = pool.seconds[queued, pool.stages.index("pickup")]
-    med, p85 = (float(x) for x in np.quantile(picks, [0.5, 0.85]))
-    span = min(days, CALIBRATION_DAYS)
-
-    def run(c: float, scale: float) -> Rep:
-        return replicate(replace(pool, effort_s=pool.effort_s * c), Scenario(), days=span,
-                         warmup_days=max(span // 3, 1), seed=seed, latency_scale=scale)
-
-    def simulated(c: float, scale: float) -> tuple[float, float]:
-        got = run(c, scale).pickup_s
-        if not got.size:
-            return math.inf, math.inf
-        q = np.quantile(got, [0.5, 0.85])
-        return float(q[0]), float(q[1])
-
-    def fitted(c: float, scale: float) -> tuple[float, float, tuple[float, float], float | None]:
-        r = run(c, scale)
-        q = np.quantile(r.pickup_s, [0.5, 0.85]) if r.pickup_s.size else [math.inf, math.inf]
-        return (c, scale, (float(q[0]), float(q[1])),
-                rank_correlation(r.pickup_backlog, r.pickup_s))
-
-    def bisect(below: Callable[[float], bool], lo: float, hi: float) -> float:
-        """The point in [lo, hi] where ``below`` turns False (it holds at lo)."""
-        for _ in range(steps):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if below(mid) else (lo, mid)
-        return (lo + hi) / 2
-
-    fits: list[tuple[float, float, tuple[float, float], float | None]] = []
-    scales = list(EFFORT_SCALES)
-    if simulated(1.0, 0.0)[0] > med:  # the queues alone are too slow: the largest effort that fits
-        c = math.exp(bisect(lambda x: simulated(math.exp(x), 0.0)[0] <= med, math.log(1e-3), 0.0))
-        fits.append(fitted(c, 0.0))
-        scales = [x for x in scales if x < c]
-    for c in scales:
-        def fits_median(x: float, c: float = c) -> bool:
-            return simulated(c, x)[0] <= med
-
-        lam = bisect(fits_median, 0.0, 1.0)
-        fits.append(fitted(c, lam))
-    want = pool.backlog_correlation()
-    if want is None:  # nothing to tell queues from delays: the most queueing the median allows
-        c, lam, got, _ = fits[0]
-    else:
-        # How far each candidate's pickups are from the measured: in their growth with the
-        # backlog, and in their 85th percentile (relative), which tells apart the candidates
-        # the backlog cannot (a delay reproduces the measured pickups' spread; queues do not).
-        def distance(f: tuple[float, float, tuple[float, float], float | None]) -> float:
-            return abs((f[3] if f[3] is not None else 0.0) - want) + abs(f[2][1] - p85) / p85
-
-        c, lam, got, _ = min(fits, key=lambda f: (distance(f), -f[0]))
-    return Fit(replace(pool, effort_s=pool.effort_s * c), lam, c, (med, p85), got, want,
-               _corr(fits, c))

@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from leadlens.analysis.sim_backtest import SimBacktest
+from leadlens.analysis.sim_calibrate import Fit, calibrate
 from leadlens.analysis.sim_pool import Pool
 from leadlens.analysis.sim_results import (
     CURVE_SPEEDUPS,
@@ -21,7 +22,7 @@ from leadlens.analysis.sim_results import (
     queue_days,
     run_replications,
 )
-from leadlens.analysis.simulate import Fit, Scenario, calibrate
+from leadlens.analysis.simulate import Scenario
 from leadlens.analysis.whatif import scenario_speedup
 from leadlens.timeline import duration
 
