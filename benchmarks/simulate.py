@@ -123,11 +123,22 @@ def child_replications(store: str, reps: str, days: str, jobs: str) -> None:
     reps_done = runs.by_scenario[0]
     queued = fit.pool.queued
     arrived = [r.arrived for r in reps_done]
-    # The events of a few replications, counted apart (counting slows them down).
+    # A few replications apart, in this process: each timed with the queues run without SimPy
+    # (what run_replications does here) and with the SimPy model, whose events are counted
+    # (counting slows it down, so it is timed on its own first).
+    def one(seed: int, engine: str) -> float:
+        t = time.perf_counter()
+        replicate(fit.pool, sc, days=int(days), warmup_days=WARMUP_DAYS, seed=seed,
+                  latency_scale=fit.latency_scale, engine=engine)
+        return time.perf_counter() - t
+
+    seeds = range(1, COUNTED_REPS + 1)
+    out["rep_fifo_s"] = float(np.mean([one(s, "auto") for s in seeds]))
+    out["rep_simpy_s"] = float(np.mean([one(s, "simpy") for s in seeds]))
     events = [_events(lambda s=s: replicate(fit.pool, sc, days=int(days),
                                             warmup_days=WARMUP_DAYS, seed=s,
-                                            latency_scale=fit.latency_scale))
-              for s in range(1, COUNTED_REPS + 1)]
+                                            latency_scale=fit.latency_scale, engine="simpy"))
+              for s in seeds]
     out.update({
         "pool": {"changes": pool.changes, "start": str(pool.start), "end": str(pool.end),
                  "reviewers": pool.reviewers, "authors": pool.authors,
@@ -269,11 +280,15 @@ def report(res: dict[str, Any]) -> None:
           f" {r['fit']['latency_scale']:.2f}, effort scale {r['fit']['effort_scale']:.2f}")
     print(f"one replication: {r['all_arrivals_per_rep']:,.0f} changes arriving over"
           f" {WARMUP_DAYS} + {a['days']} days ({p['queued_share']:.0%} through a"
-          f" reviewer's queue), {r['events_per_rep']:,.0f} SimPy events; the floor: {b['changes_per_rep']:,}"
-          f" changes, {b['events_per_rep']:,} events\n")
+          f" reviewer's queue), {r['events_per_rep']:,.0f} events in the SimPy model; the floor:"
+          f" {b['changes_per_rep']:,} changes, {b['events_per_rep']:,} events")
+    print(f"one replication in one process: {r['rep_fifo_s']:.3f} s with the reviewers' queues"
+          f" run without SimPy (what the replications below do: no WIP limit, own queues),"
+          f" {r['rep_simpy_s']:.3f} s with the SimPy model ({r['rep_simpy_s'] / r['rep_fifo_s']:.1f}x)"
+          "\n")
     head = ("run", "wall s", "CPU s", "peak RSS MB", "workers MB", "events/s", "vs goal")
     rows: list[tuple[str, ...]] = [head]
-    events = a["replications"] * r["events_per_rep"]
+    events = None  # the replications below run the queues without SimPy: no events to count
 
     def line(name: str, run: dict[str, Any], wall: float, ev: float | None, goal: bool) -> None:
         rows.append((name, f"{wall:,.2f}", f"{run['cpu_s']:,.1f}", f"{run['self_rss'] / MB:,.0f}",
@@ -296,11 +311,10 @@ def report(res: dict[str, Any]) -> None:
                         for i, (c, w) in enumerate(zip(x, widths, strict=True))).rstrip())
     ratio = r["replications_s"] / b["replications_s"]
     print(f"\nin the library process: pool loaded in {r['load_s']:.2f} s, calibrated in"
-          f" {r['calibrate_s']:.2f} s (9 runs of the window); CPU and RSS above are the whole"
-          " process's")
+          f" {r['calibrate_s']:.2f} s; CPU and RSS above are the whole process's")
     per = r["events_per_rep"] / b["events_per_rep"]
-    print(f"leadlens / bare SimPy: {ratio:.2f}x the wall time, {per:.2f}x the events per"
-          " replication")
+    print(f"leadlens / bare SimPy: {ratio:.2f}x the wall time; the SimPy model has {per:.2f}x the"
+          " bare model's events per replication")
     print(f"median lead time over replications: leadlens {r['lead_median_h']:.1f} h,"
           f" bare {b['lead_median_h']:.2f} h")
     ok = r["replications_s"] < GOAL_S
