@@ -193,7 +193,7 @@ def load_pool(backend: ibis.BaseBackend, fl: fm.Flow, rule: BotRule, start: date
                    - np.datetime64(start)).astype(np.int64)
     days = (end - start).days
     repo, gaps = _trains(changes, has_release)
-    before = np.array([stage_order(x)[0] < STAGES.index("pickup") for x in stages])
+    before = np.array([stage_order(x)[0] < STAGES.index("pickup") for x in stages], dtype=bool)
     started = changes.column("first_at").cast(pa.timestamp("us")).to_numpy().astype(
         "datetime64[us]")
     ready = ((started - np.datetime64(lo.replace(tzinfo=None), "us")).astype(np.int64) / 1e6
