@@ -12,8 +12,10 @@ from leadlens.cli.app import app
 from leadlens.cli.derive import warn_stale
 from leadlens.cli.options import (
     BotsOpt,
+    FormatOpt,
     OutOpt,
     RepoOpt,
+    SeedOpt,
     StoreOpt,
     check_format,
     check_out,
@@ -55,12 +57,12 @@ def forecast_cmd(
     horizon: Annotated[int, typer.Option(
         "--horizon", help="Days each backtest window predicts.")] = 14,
     runs: Annotated[int, typer.Option("--runs", help="Monte Carlo runs.")] = 10_000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = DEFAULT_SEED,
+    seed: SeedOpt = DEFAULT_SEED,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Forecast from this day (default: today, UTC): history ends the day"
         " before.")] = None,
     store: StoreOpt = None,
-    fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+    fmt: FormatOpt = "table",
     out_file: OutOpt = None,
     repo: RepoOpt = None,
     include_bots: BotsOpt = False,

@@ -33,6 +33,7 @@ __all__ = [
     "PathsOpt",
     "RepoOpt",
     "ReportFormatOpt",
+    "SeedOpt",
     "SinceOpt",
     "Sink",
     "StoreOpt",
@@ -54,6 +55,8 @@ StoreOpt = Annotated[
     typer.Option("--store", help="DuckDB store file (default: .leadlens/leadlens.duckdb)."),
 ]
 FormatOpt = Annotated[str, typer.Option("--format", help="table | json")]
+SeedOpt = Annotated[int, typer.Option(
+    "--seed", help="Random seed (the same seed, the same figures).")]
 SinceOpt = Annotated[str | None, typer.Option(
     "--since", help="Changes merged at or after: 2024-01-31, an ISO time, or 90d / 12w ago.")]
 UntilOpt = Annotated[str | None, typer.Option(

@@ -12,8 +12,10 @@ from leadlens.cli.app import app
 from leadlens.cli.derive import warn_stale
 from leadlens.cli.options import (
     BotsOpt,
+    FormatOpt,
     OutOpt,
     RepoOpt,
+    SeedOpt,
     SinceOpt,
     StoreOpt,
     UntilOpt,
@@ -115,14 +117,14 @@ def whatif_cmd(
         "--horizon", help="Days each backtest window predicts.")] = 30,
     windows: Annotated[int, typer.Option(
         "--backtest-windows", help="Walk-forward backtest windows (the latest).")] = 6,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = DEFAULT_SEED,
+    seed: SeedOpt = DEFAULT_SEED,
     jobs: Annotated[int | None, typer.Option(
         "--jobs", help="Processes (default: one per core).")] = None,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="With --simulate: calibrate on the days before this one (default: the"
         " day after the last merge).")] = None,
     store: StoreOpt = None,
-    fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+    fmt: FormatOpt = "table",
     out_file: OutOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
