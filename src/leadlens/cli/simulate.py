@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from leadlens.errors import UserError
 
 if TYPE_CHECKING:
+    from leadlens.analysis.sim_results import Interval
     from leadlens.analysis.simulation import Simulation
 
 __all__ = ["arrivals", "day", "reviewers", "size_mix", "text"]
@@ -77,19 +78,11 @@ def text(sim: Simulation) -> str:
 
     b, p = sim.baseline, sim.predicted
 
-    def iv(x: object) -> str:
-        from leadlens.analysis.sim_results import Interval
+    def iv(x: Interval | None) -> str:
+        return "—" if x is None else f"{duration(x.mid)} ({duration(x.low)} to {duration(x.high)})"
 
-        if not isinstance(x, Interval):
-            return "—"
-        return f"{duration(x.mid)} ({duration(x.low)} to {duration(x.high)})"
-
-    def num(x: object) -> str:
-        from leadlens.analysis.sim_results import Interval
-
-        if not isinstance(x, Interval):
-            return "—"
-        return f"{x.mid:.2f} ({x.low:.2f} to {x.high:.2f})"
+    def num(x: Interval | None) -> str:
+        return "—" if x is None else f"{x.mid:.2f} ({x.low:.2f} to {x.high:.2f})"
 
     rows = [("", "as measured (simulated)", sim.description),
             ("median lead time", iv(b.lead_time_median_s), iv(p.lead_time_median_s)),
