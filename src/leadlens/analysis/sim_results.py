@@ -179,10 +179,11 @@ def outcome(runs: list[_Summary], sla: bool) -> Outcome:
 
 
 def gain(base: list[_Summary], other: list[_Summary]) -> Interval | None:
-    """Baseline mean lead time over the other's, paired per replication (1.2: 1.2x as fast)."""
+    """Baseline mean lead time over the other's, paired per replication (1.2: 1.2x as fast);
+    undefined in a replication where either is 0 (nothing took any time to compare)."""
     b, o = _values(base, "mean"), _values(other, "mean")
     with np.errstate(divide="ignore", invalid="ignore"):
-        return interval(np.where(o > 0, b / o, np.nan))
+        return interval(np.where((o > 0) & (b > 0), b / o, np.nan))
 
 
 def queue_days(base: list[_Summary], other: list[_Summary], every: int = 7) -> list[QueueDay]:
