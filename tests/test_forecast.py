@@ -4,15 +4,13 @@ walk-forward backtest — which says so when the forecast fails it."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from clirun import leadlens as run
 from gitfixtures import build_linear
 from leadlens.analysis.forecast import backtest, days_to_finish, done_by, forecast
 
@@ -58,11 +56,6 @@ def test_determinism_with_a_seed() -> None:
 def test_too_little_history_for_a_backtest() -> None:
     bt = backtest(np.ones(20), 14, 14, runs=100, seed=1)
     assert bt.windows == 0 and bt.passed is None and "14 + 14 days" in (bt.reason or "")
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "leadlens", *args], capture_output=True,
-                          text=True, check=False, env={**os.environ, "COLUMNS": "200"})
 
 
 @pytest.fixture(scope="module")

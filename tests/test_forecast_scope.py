@@ -5,9 +5,7 @@ construction, and on the recorded Jira objects."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from tests.forgefixtures import issue
 from tests.gitfixtures import Git
 from tests.itemfixtures import jira_issue
 
+from clirun import leadlens
 from leadlens.analysis.scope import parse_scope, scope_of
 from leadlens.engines import connect
 from leadlens.errors import UserError
@@ -114,9 +113,7 @@ def test_parse_scope() -> None:
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "leadlens", "forecast", *args],
-                          capture_output=True, text=True, check=False,
-                          env={**os.environ, "COLUMNS": "200"})
+    return leadlens("forecast", *args)
 
 
 def forecast(store: Path, *args: str) -> dict[str, object]:

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from typer.testing import Result
 
+from clirun import leadlens as run
 from forgefixtures import pr, review
 from leadlens.derive.forge import derive_forge
 from leadlens.errors import UserError
 from leadlens.store import open_store
-from test_whatif import run
 
 R = "o/team"
 START = datetime(2024, 1, 1, tzinfo=UTC)

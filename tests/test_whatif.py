@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from clirun import leadlens as run
 from gitfixtures import build_flow
 from leadlens.analysis.figures import Stage
 from leadlens.analysis.whatif import needed_speedup, scenario_speedup, what_if
@@ -51,11 +49,6 @@ def test_a_scenario_over_measured_stages() -> None:
     assert [s.stage for s in w.measured] == ["coding", "pickup", "release"]
     only = what_if(measured, 40, "change", {"release": None}, 3.0)
     assert only.speedup is None and only.needed is not None and only.needed.speedup is None
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "leadlens", *args], capture_output=True,
-                          text=True, check=False, env={**os.environ, "COLUMNS": "200"})
 
 
 @pytest.fixture(scope="module")
