@@ -67,8 +67,8 @@ def test_cloud_run(store: Store) -> None:
     assert summary.stored["issues"] == 33
     cursor = store.con.execute("SELECT cursor FROM sync_state WHERE repo = 'EE' AND source ="
                                " 'jira'").fetchone()
-    # The newest `updated` of EE: EE-20, 2021-08-06T14:14:54.647+0800.
-    assert cursor == ('{"updated": "2021-08-06T06:14:54.647000+00:00"}',)
+    # The newest `updated` of EE: EE-20, 2021-08-06T14:14:54.647+0800; collected from the start.
+    assert cursor == ('{"from": null, "updated": "2021-08-06T06:14:54.647000+00:00"}',)
 
 
 def test_data_center_run(store: Store) -> None:

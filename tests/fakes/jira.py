@@ -25,7 +25,7 @@ TOKEN, EMAIL = "t0ken", "lead@example.com"
 ZONE = "Asia/Shanghai"  # the account's zone: JQL dates are read in it
 PAGE = 10  # the fake's page size, whatever maxResults asks: more pages to walk
 _JQL = re.compile(r'^project = "([A-Z0-9_]+)"(?: AND updated >= "(\d{4}/\d\d/\d\d \d\d:\d\d)")?'
-                  r" ORDER BY updated ASC$")
+                  r'(?: AND updated <= "(\d{4}/\d\d/\d\d \d\d:\d\d)")?(?: ORDER BY updated ASC)?$')
 
 
 def recorded(name: str) -> list[dict[str, Any]]:
@@ -126,6 +126,11 @@ class FakeJira:
             return self._offset(self.sprints, params, "values")
         if path in (f"{api}/search/jql", f"{api}/search"):
             return self._search(path, params)
+        if path == f"{api}/search/approximate-count" and self.cloud and request.method == "POST":
+            found = self._found(json.loads(request.content).get("jql", ""))
+            if found is None:
+                return httpx.Response(400, json={"errorMessages": ["bad JQL"]})
+            return httpx.Response(200, json={"count": len(found)})
         if m := re.fullmatch(rf"{api}/issue/(\d+)/changelog", path):
             return self._offset(self.histories.get(m.group(1), []), params, "values")
         if m := re.fullmatch(rf"{api}/issue/([A-Z0-9_]+-\d+)", path):
@@ -154,17 +159,26 @@ class FakeJira:
         return httpx.Response(200, json={"startAt": start, "maxResults": size, "total": len(items),
                                          "isLast": start + size >= len(items), key: page})
 
-    def _search(self, path: str, params: httpx.QueryParams) -> httpx.Response:
-        match = _JQL.match(params.get("jql", ""))
+    def _found(self, jql: str) -> list[dict[str, Any]] | None:
+        """The issues a search finds, in its order; None for JQL the fake does not read."""
+        match = _JQL.match(jql)
         if not match:
+            return None
+        key, since, until = match.groups()
+        zone = ZoneInfo(ZONE)
+        floor = datetime.strptime(since, "%Y/%m/%d %H:%M").replace(tzinfo=zone) if since else None
+        # Jira reads `<=` a minute as up to that minute's start.
+        ceiling = datetime.strptime(until, "%Y/%m/%d %H:%M").replace(tzinfo=zone) if until else None
+        return sorted((i for i in self.issues.values()
+                       if i["fields"]["project"]["key"] == key
+                       and (floor is None or _jira_time(i["fields"]["updated"]) >= floor)
+                       and (ceiling is None or _jira_time(i["fields"]["updated"]) <= ceiling)),
+                      key=lambda i: (_jira_time(i["fields"]["updated"]), int(i["id"])))
+
+    def _search(self, path: str, params: httpx.QueryParams) -> httpx.Response:
+        found = self._found(params.get("jql", ""))
+        if found is None:
             return httpx.Response(400, json={"errorMessages": ["bad JQL"]})
-        key, since = match.groups()
-        floor = datetime.strptime(since, "%Y/%m/%d %H:%M").replace(tzinfo=ZoneInfo(ZONE)) \
-            if since else None
-        found = sorted((i for i in self.issues.values()
-                        if i["fields"]["project"]["key"] == key
-                        and (floor is None or _jira_time(i["fields"]["updated"]) >= floor)),
-                       key=lambda i: (_jira_time(i["fields"]["updated"]), int(i["id"])))
         found = [self._embedded(i) for i in found]
         if path.endswith("/jql"):
             start = int(params.get("nextPageToken", "0"))

@@ -13,7 +13,7 @@ import typer
 
 from leadlens.cli.app import app, err, ingest_app, labelled, out, session
 from leadlens.cli.derive import print_rederived, warn_stale
-from leadlens.cli.options import FormatOpt, StoreOpt, check_format, emit
+from leadlens.cli.options import CollectSinceOpt, FormatOpt, StoreOpt, check_format, emit, when
 from leadlens.config import (
     DEFAULT_GITHUB_MAX_WAIT,
     DEFAULT_GITHUB_TOKEN_ENV,
@@ -151,6 +151,7 @@ def ingest_jira_cmd(
     trust_settings_url: Annotated[bool, typer.Option(
         "--trust-settings-url", help="Send the token to the jira_url setting's host (settings"
         " files can come with a repository, so not without this flag).")] = False,
+    since: CollectSinceOpt = None,
     store: StoreOpt = None,
     derive: Annotated[bool, typer.Option(
         "--derive/--no-derive", help="Run the derive step afterwards.")] = True,
@@ -166,15 +167,17 @@ def ingest_jira_cmd(
     keys = tuple(projects or ())
     source: Source
     if from_dir is not None:
-        if url is not None:
-            raise UserError("--from-dir replays a recording: --url is not used with it")
+        if url is not None or since is not None:
+            raise UserError("--from-dir replays a recording as recorded: --url and --since are not"
+                            " used with it")
         source = JiraReplay(from_dir, keys, store_emails=store_emails or None)
     else:
         if not keys:
             raise UserError("name at least one Jira project key (ABC), or replay with --from-dir")
         jira = JiraSource(keys, url=url, token_env=token_env, email_env=email_env,
                           store_emails=store_emails or None,
-                          trust_settings_url=trust_settings_url, on_wait=_on_wait)
+                          trust_settings_url=trust_settings_url, on_wait=_on_wait,
+                          since=when(since))
         jira.url_in(settings)  # refused here, before the store opens, if it must be
         source = jira
     _ingest_api(source, settings, store, "the pages of Jira issues read so far", derive=derive,

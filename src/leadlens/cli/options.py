@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "REPORT_FORMATS",
     "BotsOpt",
+    "CollectSinceOpt",
     "FormatOpt",
     "OutOpt",
     "PathsOpt",
@@ -59,6 +60,9 @@ SeedOpt = Annotated[int, typer.Option(
     "--seed", help="Random seed (the same seed, the same figures).")]
 SinceOpt = Annotated[str | None, typer.Option(
     "--since", help="Changes merged at or after: 2024-01-31, an ISO time, or 90d / 12w ago.")]
+CollectSinceOpt = Annotated[str | None, typer.Option(
+    "--since", help="Read only what was updated at or after: 2024-01-31, an ISO time, or 90d ago"
+    " (where a first collection starts; an earlier date than before backfills).")]
 UntilOpt = Annotated[str | None, typer.Option(
     "--until", help="Changes merged before (a date includes that whole day).")]
 RepoOpt = Annotated[list[str] | None, typer.Option(

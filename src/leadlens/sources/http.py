@@ -19,8 +19,8 @@ from leadlens import __version__
 from leadlens.errors import FatalSourceError, UserError
 
 __all__ = [
-    "MAX_BACKOFF", "USER_AGENT", "Clock", "SystemClock", "backoff", "checked_base_url",
-    "header_float", "is_loopback", "make_client", "origin",
+    "MAX_BACKOFF", "USER_AGENT", "Clock", "Eta", "SystemClock", "backoff", "checked_base_url",
+    "duration", "header_float", "is_loopback", "make_client", "origin",
 ]
 
 USER_AGENT = f"leadlens/{__version__}"
@@ -41,6 +41,41 @@ class SystemClock:
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+
+class Eta:
+    """Progress through a sweep of known (or estimated) size: ``done`` of ``total`` and how long
+    the rest takes at the rate so far, on ``clock``. Without a total, the count alone."""
+
+    def __init__(self, clock: Clock, total: int | None) -> None:
+        self.clock, self.total = clock, total
+        self.started = clock.now()
+        self.done = 0
+
+    def advance(self, n: int) -> None:
+        self.done += n
+
+    def seconds_left(self) -> float | None:
+        elapsed = self.clock.now() - self.started
+        if self.total is None or self.done <= 0 or elapsed <= 0:
+            return None
+        return max(self.total - self.done, 0) * elapsed / self.done
+
+    def text(self, noun: str) -> str:
+        if self.total is None:
+            return f"{self.done:,} {noun}"
+        shown = f"{self.done:,} of ~{self.total:,} {noun}"
+        left = self.seconds_left()
+        return shown if left is None or self.done >= self.total else f"{shown}, {duration(left)} left"
+
+
+def duration(seconds: float) -> str:
+    """A wait or an estimate as people say it: 40 s, 12 min, 3.5 h."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def backoff(attempt: int) -> float:

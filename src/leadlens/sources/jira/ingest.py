@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -35,6 +36,7 @@ class JiraSource:
     email_env: str | None = None
     store_emails: bool | None = None
     trust_settings_url: bool = False  # the jira_url setting is used (a repository can ship it)
+    since: datetime | None = None  # --since: issues updated before it are not read
     on_wait: Callable[[Wait], None] | None = None
     transport: httpx.BaseTransport | None = None  # tests serve a fake Jira through it
     clock: http.Clock | None = None
@@ -70,7 +72,7 @@ class JiraSource:
             api = JiraAPI(client, auth, clock=self.clock or http.SystemClock(),
                           on_wait=self.on_wait)
             return sync(store, api, url, self.projects, overlap=conf.overlap,
-                        store_emails=store_emails, progress=progress)
+                        store_emails=store_emails, progress=progress, since=self.since)
 
 
 @dataclass(frozen=True)

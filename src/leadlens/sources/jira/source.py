@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from leadlens.errors import FatalSourceError, TransientSourceError, UserError
 from leadlens.sources.base import QUIET, Progress, RunSummary
+from leadlens.sources.http import Eta
 from leadlens.sources.jira.client import JiraAPI, NotFoundError
 from leadlens.sources.jira.fields import time_offset
 from leadlens.sources.jira.load import Batch, write_batch
@@ -63,13 +64,31 @@ def check_project_key(key: str) -> str:
     return key.upper()
 
 
-def jql_for(key: str, since: datetime | None, zone: tzinfo) -> str:
+def jql_for(key: str, since: datetime | None, zone: tzinfo, until: datetime | None = None) -> str:
     """The search for ``key``'s issues updated at or after ``since`` (to the minute, floored, in
-    the time zone Jira reads JQL dates in: the user's)."""
-    if since is None:
-        return f'project = "{key}" ORDER BY updated ASC'
-    local = since.astimezone(zone)
-    return f'project = "{key}" AND updated >= "{local:%Y/%m/%d %H:%M}" ORDER BY updated ASC'
+    the time zone Jira reads JQL dates in: the user's) and, for a backfill, up to ``until`` (the
+    minute after it, so that nothing at its edge is missed)."""
+    terms = [f'project = "{key}"']
+    if since is not None:
+        terms.append(f'updated >= "{since.astimezone(zone):%Y/%m/%d %H:%M}"')
+    if until is not None:
+        edge = (until + timedelta(minutes=1)).astimezone(zone)
+        terms.append(f'updated <= "{edge:%Y/%m/%d %H:%M}"')
+    return " AND ".join(terms) + " ORDER BY updated ASC"
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.astimezone(UTC).isoformat() if at is not None else None
+
+
+def _at(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        found = time_offset(text, "cursor")
+    except ValueError:
+        return None
+    return found[0] if found else None
 
 
 def _values(data: Any, key: str) -> list[Any]:
@@ -94,6 +113,7 @@ class _Sync:
     store_emails: bool
     summary: RunSummary
     progress: Progress
+    since: datetime | None = None  # --since: where a first collection (or a backfill) starts
     seen: dict[str, set[Any]] = field(default_factory=dict)  # rows stored by this run
 
     def ctx(self, url: str | None, issue_id: str | None = None,
@@ -101,7 +121,8 @@ class _Sync:
         return Context(self.site.url, url, datetime.now(UTC), self.site.fields, self.store_emails,
                        issue_id, board_id)
 
-    def commit(self, batch: Batch, key: str | None = None, cursor: object = None) -> None:
+    def commit(self, batch: Batch, key: str | None = None, cursor: object = None,
+               eta: Eta | None = None) -> None:
         with transaction(self.store.con) as con:
             write_batch(self.store, batch)
             if key is not None:
@@ -109,20 +130,23 @@ class _Sync:
         batch.report_to(self.summary, self.seen)
         stored = ", ".join(f"{n:,} {r}" for r, n in sorted(self.summary.stored.items())
                            if r in ("issues", "changelog"))
-        self.progress.update(f"Jira {key or 'metadata'}: {stored or 'nothing new'};"
+        done = f" ({eta.text('issues of this search')})" if eta is not None else ""
+        self.progress.update(f"Jira {key or 'metadata'}: {stored or 'nothing new'}{done};"
                              f" {self.api.requests:,} requests")
 
     # -- paging
-    def offset_pages(self, path: str, key: str, params: Mapping[str, Any] | None = None
-                     ) -> Iterator[list[Any]]:
+    def offset_pages(self, path: str, key: str, params: Mapping[str, Any] | None = None,
+                     eta: Eta | None = None) -> Iterator[list[Any]]:
         """Pages of a ``startAt`` list (``total`` or ``isLast`` says when it ends)."""
         start = 0
         while True:
             data = self.api.get(path, {**(params or {}), "startAt": start, "maxResults": PER_PAGE})
             values = _values(data, key)
+            total = _int(data, "total")
+            if eta is not None and eta.total is None:
+                eta.total = total
             yield values
             start += len(values)
-            total = _int(data, "total")
             if not values or data.get("isLast") is True or (total is not None and start >= total) \
                     or (total is None and data.get("isLast") is None):
                 return
@@ -162,11 +186,12 @@ class _Sync:
             return []  # no Jira Software (no agile API) or no board the token sees
 
     # -- issues
-    def search_pages(self, jql: str) -> Iterator[list[Any]]:
+    def search_pages(self, jql: str, eta: Eta) -> Iterator[list[Any]]:
         params = {"jql": jql, "fields": "*all", "expand": "changelog"}
-        if not self.site.cloud:
-            yield from self.offset_pages(f"{self.site.api}/search", "issues", params)
+        if not self.site.cloud:  # Data Center's search says its total: the ETA's size
+            yield from self.offset_pages(f"{self.site.api}/search", "issues", params, eta)
             return
+        eta.total = self.approximate_count(jql)
         token: str | None = None
         while True:
             data = self.api.get(f"{self.site.api}/search/jql", {
@@ -175,6 +200,16 @@ class _Sync:
             token = data.get("nextPageToken")
             if not isinstance(token, str) or not token or data.get("isLast") is True:
                 return
+
+    def approximate_count(self, jql: str) -> int | None:
+        """Jira Cloud's estimate of a search's size (its search pages give none); None when the
+        site does not serve it."""
+        try:
+            data = self.api.post(f"{self.site.api}/search/approximate-count",
+                                 {"jql": jql.split(" ORDER BY ")[0]})
+        except FatalSourceError:
+            return None
+        return _int(data, "count") if isinstance(data, Mapping) else None
 
     def children(self, issue: Mapping[str, Any], batch: Batch) -> None:
         """What the search did not embed in full, and the remote links."""
@@ -211,15 +246,45 @@ class _Sync:
             batch.add("remote_links", obj, self.ctx(path, issue_id))
 
     def issues(self, key: str) -> None:
+        """``key``'s issues: a first collection from ``--since`` (or from the beginning); later
+        runs from the cursor minus the overlap. The cursor's ``from`` is where the collection
+        starts: a ``--since`` before it first backfills the issues updated in between, then goes
+        on as usual, so the store never holds a gap."""
         stored = load_cursor(self.store.con, key, SOURCE, "issues")
         cursor: dict[str, Any] = dict(stored) if isinstance(stored, dict) else {}
-        since = time_offset(cursor.get("updated"), "updated") if isinstance(
-            cursor.get("updated"), str) else None
-        jql = jql_for(key, since[0] - self.overlap if since else None, self.site.zone)
+        updated = _at(cursor.get("updated"))
+        start = _at(cursor.get("from"))  # None: from the beginning
+        if updated is None:  # nothing stored yet: a first collection
+            floor = self.since or start
+            cursor = {**cursor, "from": _iso(floor)}
+            self.sweep(key, jql_for(key, floor, self.site.zone), cursor, "updated")
+            return
+        pending = cursor.get("backfill")
+        since = _at(pending.get("since")) if isinstance(pending, Mapping) else None
+        if self.since is not None and start is not None and self.since < start:
+            since = self.since if since is None or self.since < since else since
+        if since is not None and start is not None:
+            at = _at(pending.get("at")) if isinstance(pending, Mapping) \
+                and pending.get("since") == _iso(since) else None
+            resume = max(at - self.overlap, since) if at else since
+            self.progress.update(f"Jira {key}: backfilling issues updated from {since:%Y-%m-%d}")
+            cursor = self.sweep(key, jql_for(key, resume, self.site.zone, until=start),
+                                {**cursor, "backfill": {"since": _iso(since), "at": _iso(at)}},
+                                "backfill")
+            cursor = {k: v for k, v in cursor.items() if k != "backfill"} | {"from": _iso(since)}
+            self.commit(Batch(key), key, cursor)
+        floor = (_at(cursor.get("updated")) or updated) - self.overlap
+        self.sweep(key, jql_for(key, floor, self.site.zone), cursor, "updated")
+
+    def sweep(self, key: str, jql: str, cursor: dict[str, Any], moves: str) -> dict[str, Any]:
+        """Read the search's pages, each stored with the cursor: ``moves`` names what the newest
+        ``updated`` of a page moves (``updated``, or a backfill's ``at``). Returns the last
+        cursor stored."""
+        eta = Eta(self.api.clock, None)
         seen: set[str] = set()  # an issue updated during the run can come round again
-        for page in self.search_pages(jql):
+        newest = _at(cursor.get(moves)) if moves == "updated" else None
+        for page in self.search_pages(jql, eta):
             batch = Batch(key)
-            newest = since[0] if since else None
             for issue in page:
                 batch.add("issues", issue, self.ctx(f"{self.site.api}/search"))
                 if not isinstance(issue, Mapping):
@@ -235,7 +300,13 @@ class _Sync:
                 if str(issue.get("id")) not in seen:
                     seen.add(str(issue.get("id")))
                     self.children(issue, batch)
-            self.commit(batch, key, {**cursor, "updated": newest.isoformat() if newest else None})
+            eta.advance(len(page))
+            if moves == "updated":
+                cursor = {**cursor, "updated": _iso(newest)}
+            else:
+                cursor = {**cursor, moves: {**cursor[moves], "at": _iso(newest)}}
+            self.commit(batch, key, cursor, eta)
+        return cursor
 
 
 def connect(api: JiraAPI, url: str) -> tuple[Site, list[str]]:
@@ -261,9 +332,12 @@ def connect(api: JiraAPI, url: str) -> tuple[Site, list[str]]:
 
 
 def sync(store: Store, api: JiraAPI, url: str, projects: Sequence[str], *,
-         overlap: timedelta, store_emails: bool = False, progress: Progress = QUIET) -> RunSummary:
+         overlap: timedelta, store_emails: bool = False, progress: Progress = QUIET,
+         since: datetime | None = None) -> RunSummary:
     """Bring ``projects`` of the Jira site at ``url`` up to date in the store. Every project is
-    checked first: an unknown one stops the run before anything is written."""
+    checked first: an unknown one stops the run before anything is written. ``since``: issues
+    updated before it are not read (a first collection starts there; an earlier one than the
+    collection's start backfills)."""
     keys = [check_project_key(k) for k in projects]
     if not keys:
         raise UserError("name at least one Jira project key (or replay with --from-dir)")
@@ -278,7 +352,7 @@ def sync(store: Store, api: JiraAPI, url: str, projects: Sequence[str], *,
             except NotFoundError:
                 raise UserError(f"Jira project {key} does not exist or is not visible to the"
                                 f" credentials in {api.auth.names()}; nothing was stored") from None
-        run = _Sync(store, api, site, overlap, store_emails, summary, progress)
+        run = _Sync(store, api, site, overlap, store_emails, summary, progress, since)
         run.metadata(found)
         for key in keys:
             run.issues(key)
