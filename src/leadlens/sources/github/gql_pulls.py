@@ -125,30 +125,35 @@ class PullSweep:
             more = isinstance(info, Mapping) and info.get("hasNextPage") is True
             end = info.get("endCursor") if isinstance(info, Mapping) else None
             finished = not more or len(keep) < len(edges) or not isinstance(end, str)
-            batch = Batch(sync.repo)
+            # A batch a pull request, stored together: those read in full before a stop are kept.
+            batches: list[Batch] = []
             ctx = sync.ctx_for(self.gql.url)
             for n, i in enumerate(keep):
+                batch = Batch(sync.repo)
                 try:
                     self._pull(batch, nodes[i], ctx)
                 except TransientSourceError:
-                    if n:  # the pull requests read in full before this one are kept
+                    if n:
                         last = edges[keep[n - 1]].get("cursor")
-                        self._commit(batch, cursor, {"gql": {"after": last, "high": high}})
+                        self._commit(batches, cursor, {"gql": {"after": last, "high": high}})
                     raise
+                batches.append(batch)
                 self.done += 1
             if finished:
                 new: dict[str, Any] = {"since": high or cursor.get("since")}
             else:
                 new = {"gql": {"after": end, "high": high}}
-            self._commit(batch, cursor, new)
+            self._commit(batches, cursor, new)
             cursor = new
             if finished:
                 return
             after = end
 
-    def _commit(self, batch: Batch, cursor: Mapping[str, Any], new: dict[str, Any]) -> None:
+    def _commit(self, batches: list[Batch], cursor: Mapping[str, Any],
+                new: dict[str, Any]) -> None:
         keep = {k: v for k, v in cursor.items() if k not in ("gql", "sweep", "since")}
-        self.sync.commit_cursor("pull_requests", batch, {**keep, **new}, self.eta())
+        self.sync.commit_cursor("pull_requests", batches or [Batch(self.sync.repo)],
+                                {**keep, **new}, self.eta())
 
     def _pull(self, batch: Batch, node: Mapping[str, Any], ctx: Context) -> None:
         """One pull request of a page and the rest of its long connections."""
@@ -268,9 +273,10 @@ class PullSweep:
             seconds = (time.monotonic() - self.started) / self.done * left
             need = self.gql.points / self.done * left
             if remaining is not None and need > remaining:
+                # What is left now, then a whole hour's points at each reset.
                 wait = (self.reset_at - datetime.now(UTC)).total_seconds() if self.reset_at else 3600
-                hours_more = (need - remaining) / HOURLY_POINTS
-                seconds = max(seconds, max(wait, 0) + max(hours_more - 1, 0) * 3600)
+                resets = int((need - remaining - 1) // HOURLY_POINTS)
+                seconds = max(seconds, max(wait, 0) + resets * 3600)
             parts.append(f"about {timedelta(seconds=round(seconds))} left")
         return "; ".join(parts)
 
