@@ -17,7 +17,7 @@ from fakes.github import API, REPO, FakeGitHub
 from fakes.github_gql import new_node_id
 from leadlens.config import Settings
 from leadlens.sources.github.gql_pulls import PullSweep
-from leadlens.sources.github.gql_query import Sizes, database_id, page_cost
+from leadlens.sources.github.gql_query import database_id, page_cost
 from leadlens.sources.github.ingest import GithubSource
 from leadlens.sources.github.replay import replay_dir
 from leadlens.store import Store, open_store
@@ -64,13 +64,15 @@ def test_a_recording_replays_to_the_live_rows(tmp_path: Path, monkeypatch: pytes
 def test_points_are_what_github_says_each_query_cost(store: Store) -> None:
     fake = FakeGitHub()
     summary = run(store, fake, "graphql")
-    # One page of 50 (49 come): 1 + 50 x (8 connections + 5 suites) = 651 requests -> 7 points;
-    # the issues' Projects v2 queries (REST path, five issues a query) cost 1 each.
-    assert [v["first"] for op, v in fake.gql.queries] == [50]
-    assert page_cost(50, Sizes()) == 7 == fake.gql.points
+    # Pages of 18 (18 + 18 + 13 come): 1 + 18 x 8 connections = 145 requests -> 1 point each
+    # (GitHub rounds; 50 a page would be 401 -> 4 points); the issues' Projects v2 queries (REST
+    # path, five issues a query) cost 1 each.
+    assert [v["first"] for op, v in fake.gql.queries] == [18, 18, 18]
+    assert page_cost(18) == 1 and page_cost(19) == 2 and page_cost(50) == 4
+    assert fake.gql.points == 3
     projects = len([b for b in fake.graphql_log if not b["query"].startswith("query pulls")])
     assert projects == 9  # the chunks of five of the issues list (42, with pull requests) with an issue
-    assert summary.points == 7 + projects
+    assert summary.points == 3 + projects
 
 
 def _limited_once(status: int, headers: dict[str, str], body: dict[str, Any]
@@ -115,7 +117,8 @@ def test_a_page_github_cannot_answer_is_halved(store: Store, answer: httpx.Respo
     summary = run(store, fake, "graphql")
     firsts = [b["variables"]["first"] for b in fake.graphql_log
               if b["query"].startswith("query pulls")]
-    assert firsts == [50, 25, 25]  # refused, then 25 + 24
+    # Refused at 18, then 9 a page; after five good pages it grows again (to 14): 45 + 4.
+    assert firsts == [18, 9, 9, 9, 9, 9, 14]
     assert summary.stored["pull_requests"] == PULLS and summary.waits == []
 
 
@@ -168,11 +171,10 @@ def test_progress_says_how_far_and_the_points_left(store: Store) -> None:
     from leadlens.sources.github.client import GitHubAPI, make_client
     from leadlens.sources.github.source import sync_repo
     api = GitHubAPI(make_client("t", API, httpx.MockTransport(fake)), clock=FakeClock())
-    sync_repo(store, api, REPO, api_mode="graphql", progress=said,
-              sweep={"max_page": 20})
+    sync_repo(store, api, REPO, api_mode="graphql", progress=said)
     pulls = [line for line in said.lines if "pull requests (GraphQL" in line]
-    assert pulls[0].startswith(f"{REPO}: 20 of 49 pull requests (GraphQL, 20 a page);"
-                               " 4,997 points left, resets 00:00 UTC; about ")
+    assert pulls[0].startswith(f"{REPO}: 18 of 49 pull requests (GraphQL, 18 a page);"
+                               " 4,999 points left, resets 00:00 UTC; about ")
     assert pulls[-1].startswith(f"{REPO}: 49 of 49 pull requests")
 
 

@@ -98,19 +98,18 @@ def _commit(obj: Mapping[str, Any]) -> dict[str, Any]:
                    "user": {"login": author["login"]} if isinstance(author, Mapping) else None}}}
 
 
-def _suites(runs: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    suites: dict[Any, dict[str, Any]] = {}
-    for run in runs:
-        suite = run.get("check_suite") or {}
-        node = suites.setdefault(suite.get("id"), {
-            "id": f"CS_{suite.get('id')}", "branch": {"name": suite.get("head_branch")}
-            if suite.get("head_branch") else None, "checkRuns": []})
-        node["checkRuns"].append({
-            "databaseId": run.get("id"), "name": run.get("name"),
+def _check(run: Mapping[str, Any]) -> dict[str, Any]:
+    suite = run.get("check_suite") or {}
+    return {"__typename": "CheckRun", "databaseId": run.get("id"), "name": run.get("name"),
             "status": str(run.get("status")).upper() if run.get("status") else None,
             "conclusion": str(run.get("conclusion")).upper() if run.get("conclusion") else None,
-            "startedAt": run.get("started_at"), "completedAt": run.get("completed_at")})
-    return list(suites.values())
+            "startedAt": run.get("started_at"), "completedAt": run.get("completed_at"),
+            "checkSuite": {"branch": {"name": suite["head_branch"]}
+                           if suite.get("head_branch") else None}}
+
+
+# A commit status in the rollup: REST reads statuses apart, so GraphQL's rows leave it out.
+STATUS = {"__typename": "StatusContext", "context": "ci/legacy", "state": "SUCCESS"}
 
 
 def gql_pull(pr: Mapping[str, Any], reviews: list[Mapping[str, Any]],
@@ -146,7 +145,8 @@ def gql_pull(pr: Mapping[str, Any], reviews: list[Mapping[str, Any]],
         "timelineItems": [e for e in (_event(o) for o in timeline) if e],
         "closingIssuesReferences": [{"number": n, "repository": {"nameWithOwner": r}}
                                     for r, n in closing],
-        "head": {"commit": {"id": f"C_{sha}", "oid": sha, "checkSuites": _suites(runs)}}
+        "head": {"commit": {"oid": sha, "statusCheckRollup": {
+            "id": f"SCR_{sha}", "contexts": [STATUS] + [_check(r) for r in runs]}}}
         if sha else None,
     }
 
@@ -210,23 +210,20 @@ class GqlPulls:
             out[key] = _slice(node[key], v[first], None)
         out["commits"] = _slice(node["commits"], v["commits"], None, total=node["commitCount"])
         head = node["head"]
-        out["head"] = {"nodes": [] if head is None else [{"commit": self._commit(
-            head["commit"], v["suites"], None, v["runs"])}]}
+        if head is None:
+            out["head"] = {"nodes": []}
+        else:
+            rollup = head["commit"]["statusCheckRollup"]
+            out["head"] = {"nodes": [{"commit": {"oid": head["commit"]["oid"], "statusCheckRollup": {
+                "id": rollup["id"], "contexts": _slice(rollup["contexts"], v["checks"], None)}}}]}
         return out
-
-    @staticmethod
-    def _commit(commit: dict[str, Any], first: int, after: str | None, runs: int
-                ) -> dict[str, Any]:
-        suites = _slice(commit["checkSuites"], first, after)
-        suites["nodes"] = [{**s, "checkRuns": _slice(s["checkRuns"], runs, None)}
-                           for s in suites["nodes"]]
-        return {"id": commit["id"], "oid": commit["oid"], "checkSuites": suites}
 
     def _pulls(self, v: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
         page = _slice(self._nodes(), v["first"], v.get("after"), edges=True)
         page["edges"] = [{**e, "node": self._pr(e["node"], v)} for e in page["edges"]]
-        # The page; per pull request 7 connections and the head commit's suites; per suite runs.
-        requests = 1 + v["first"] * 8 + v["first"] * v["suites"]
+        # The page, and per pull request 8 connections: labels, review requests, reviews,
+        # commits, timeline items, closing references, the head commit, its checks.
+        requests = 1 + v["first"] * 8
         return {"repository": {"pullRequests": page}}, requests
 
     def _more(self, connection: str, v: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
@@ -238,14 +235,8 @@ class GqlPulls:
                 node = {"__typename": "PullRequest", "number": pr["number"],
                         connection: _slice(items, v["first"], v["after"], total=total)}
                 return {"node": node}, 1
-            if head is not None and head["id"] == v["id"]:
-                node = {"__typename": "Commit", **self._commit(head, v["first"], v["after"],
-                                                               v["runs"])}
-                return {"node": node}, 1 + v["first"]
-            for suite in head["checkSuites"] if head else []:
-                if suite["id"] == v["id"]:
-                    return {"node": {"__typename": "CheckSuite", "branch": suite["branch"],
-                                     "commit": {"oid": head["oid"]} if head else None,
-                                     "checkRuns": _slice(suite["checkRuns"], v["first"],
-                                                         v["after"])}}, 1
+            if head is not None and head["statusCheckRollup"]["id"] == v["id"]:
+                contexts = head["statusCheckRollup"]["contexts"]
+                return {"node": {"__typename": "StatusCheckRollup", "commit": {"oid": head["oid"]},
+                                 "contexts": _slice(contexts, v["first"], v["after"])}}, 1
         return {"node": None}, 1

@@ -12,7 +12,8 @@ is what ``is_bot`` reads); ``state`` ``OPEN``/``CLOSED``/``MERGED`` -> ``open``/
 ``merge_commit_sha`` of an unmerged pull request names) -> ``merge_commit_sha``; review and
 check run ``databaseId`` -> ``id``; a timeline item's REST id is read from its node id
 (``gql_query.database_id``), else the node id is its id; check run ``status``/``conclusion`` in
-lower case, the suite's ``branch`` -> ``check_suite.head_branch``.
+lower case, its suite's ``branch`` -> ``check_suite.head_branch``; the check runs are the head
+commit's ``statusCheckRollup.contexts`` that are check runs (commit statuses left out).
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ def event_object(node: Mapping[str, Any]) -> Obj | None:
     return obj
 
 
-def check_run_object(run: Mapping[str, Any], head_sha: object, branch: object) -> Obj:
+def check_run_object(run: Mapping[str, Any], head_sha: object) -> Obj:
+    branch = _get(run, "checkSuite", "branch", "name")
     return {"id": run.get("databaseId"), "name": run.get("name"), "head_sha": head_sha,
             "status": _lower(run.get("status")), "conclusion": _lower(run.get("conclusion")),
             "started_at": run.get("startedAt"), "completed_at": run.get("completedAt"),
@@ -165,11 +167,11 @@ def add_pull_part(batch: Batch, connection: str, number: int, nodes: list[Any],
         add_closing(batch, number, nodes, ctx, replace=False)
 
 
-def add_check_runs(batch: Batch, runs: list[Any], head_sha: object, branch: object,
-                   ctx: Context) -> None:
-    for run in runs:
-        if isinstance(run, Mapping):
-            batch.add("check_runs", check_run_object(run, head_sha, branch), ctx)
+def add_check_runs(batch: Batch, contexts: list[Any], head_sha: object, ctx: Context) -> None:
+    """The check runs among a head commit's checks (``statusCheckRollup.contexts``)."""
+    for run in contexts:
+        if isinstance(run, Mapping) and run.get("__typename") == "CheckRun":
+            batch.add("check_runs", check_run_object(run, head_sha), ctx)
 
 
 def add_closing(batch: Batch, number: int, nodes: list[Any], ctx: Context, *,
@@ -203,9 +205,8 @@ def add_pull(batch: Batch, node: Mapping[str, Any], ctx: Context) -> int | None:
     add_closing(batch, number, _nodes(node.get("closingIssuesReferences")), ctx, replace=True)
     for head in _nodes(node.get("head")):
         commit = head.get("commit")
-        for suite in _nodes(_get(commit, "checkSuites")):
-            add_check_runs(batch, _nodes(suite.get("checkRuns")), _get(commit, "oid"),
-                           _get(suite, "branch", "name"), ctx)
+        add_check_runs(batch, _nodes(_get(commit, "statusCheckRollup", "contexts")),
+                       _get(commit, "oid"), ctx)
     return number
 
 

@@ -9,9 +9,10 @@ stored, so an interrupted run goes on after it (mid-page, when a request budget 
 page's follow-ups: the pull requests whose connections were all read are stored). When the sweep
 reaches older pull requests, ``since`` becomes the newest ``updatedAt`` it saw.
 
-Page size: the largest page (at most ``max_page``) whose cost (``gql_query.page_cost``) stays
-within ``max_cost`` points; an answer GitHub could not compute in time (a 502/504, ``something
-went wrong``, a node or cost limit) halves it, and it grows back after a few good pages.
+Page size: the page (at most ``max_page``) that reads the most pull requests a point while its
+cost (``gql_query.page_cost``) stays within ``max_cost`` points; an answer GitHub could not
+compute in time (a 502/504, ``something went wrong``, a node or cost limit) halves it, and it
+grows back after a few good pages.
 """
 
 from __future__ import annotations
@@ -91,11 +92,12 @@ class PullSweep:
         self.page = self.fitting()
 
     def fitting(self) -> int:
-        """The largest page within ``max_page`` that costs at most ``max_cost`` points."""
-        page = self.max_page
-        while page > 1 and page_cost(page, self.sizes) > self.max_cost:
-            page -= 1
-        return page
+        """The page within ``max_page`` that costs at most ``max_cost`` points and reads the
+        most pull requests a point. GitHub rounds a query's cost, so within the defaults that is
+        18 (1 + 18 x 8 = 145 requests: 1 point), not 50 (401 requests: 4 points)."""
+        fits = [p for p in range(1, self.max_page + 1) if page_cost(p) <= self.max_cost] or [1]
+        # The most pull requests a point (GitHub rounds each query's cost), the larger on a tie.
+        return max(fits, key=lambda p: (p / page_cost(p), p))
 
     def run(self) -> None:
         sync = self.sync
@@ -165,11 +167,8 @@ class PullSweep:
         for name in ("labels", "reviews", "commits", "timelineItems", "closingIssuesReferences"):
             self._queue(todo, name, owner, node.get(name), number)
         for head in _nodes(node.get("head")):
-            head_commit = head.get("commit")
-            commit: Mapping[str, Any] = head_commit if isinstance(head_commit, Mapping) else {}
-            self._queue(todo, "checkSuites", commit.get("id"), commit.get("checkSuites"))
-            for suite in _nodes(commit.get("checkSuites")):
-                self._queue(todo, "checkRuns", suite.get("id"), suite.get("checkRuns"))
+            rollup = _get(head, "commit", "statusCheckRollup")
+            self._queue(todo, "contexts", _get(rollup, "id"), _get(rollup, "contexts"))
         labels: list[str] = []
         while todo:
             item = todo.pop(0)
@@ -182,14 +181,8 @@ class PullSweep:
             nodes = _nodes(conn)
             if item.connection == "labels":
                 labels += [str(n.get("name")) for n in nodes if isinstance(n.get("name"), str)]
-            elif item.connection == "checkSuites":
-                for suite in nodes:
-                    add_check_runs(batch, _nodes(suite.get("checkRuns")), found.get("oid"),
-                                   _get(suite, "branch", "name"), ctx)
-                    self._queue(todo, "checkRuns", suite.get("id"), suite.get("checkRuns"))
-            elif item.connection == "checkRuns":
-                add_check_runs(batch, nodes, _get(found, "commit", "oid"),
-                               _get(found, "branch", "name"), ctx)
+            elif item.connection == "contexts":
+                add_check_runs(batch, nodes, _get(found, "commit", "oid"), ctx)
             elif item.number is not None:
                 add_pull_part(batch, item.connection, item.number, nodes, ctx)
             self._queue(todo, item.connection, item.owner, conn, item.number)
@@ -207,9 +200,7 @@ class PullSweep:
             todo.append(_More(connection, owner, after, number))
 
     def _more(self, item: _More) -> Mapping[str, Any]:
-        variables: dict[str, Any] = {"id": item.owner, "first": MORE_FIRST, "after": item.after}
-        if item.connection == "checkSuites":
-            variables["runs"] = self.sizes.runs
+        variables = {"id": item.owner, "first": MORE_FIRST, "after": item.after}
         data, errors = self.gql.query(more_query(item.connection), variables)
         self._note(data)
         node = data.get("node") if isinstance(data, Mapping) else None

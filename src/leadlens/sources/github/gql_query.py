@@ -6,11 +6,15 @@ more (labels, review requests, closing issue references). A connection longer th
 is continued by a follow-up query per connection page (``more_<connection>``), on the node that
 owns it (a pull request, the head commit, a check suite), all through ``node(id:)``.
 
+The head commit's check runs come from its ``statusCheckRollup.contexts`` (the latest check run
+of each check, across its check suites, as REST's ``check-runs`` lists them by default; commit
+statuses, which REST reads apart, are left out): one connection a pull request, where
+``checkSuites { checkRuns }`` would cost one per suite.
+
 Cost, as GitHub publishes it: each connection needs as many requests as its parents are asked
-for (the pull requests page: 1; a connection of each pull request: ``first`` of the page; the
-check runs of each check suite of each head commit: page x suites); the sum over the query's
-connections, divided by 100 and rounded, at least 1 point. A page of 50 pull requests with 5 check
-suites each costs (1 + 50 x (8 + 5)) / 100 = 6.51 -> 7 points.
+for (the pull requests page: 1; a connection of each pull request: ``first`` of the page); the
+sum over the query's connections, divided by 100 and rounded, at least 1 point. A page of 18 pull
+requests, 8 connections each, costs (1 + 18 x 8) / 100 = 1.45 -> 1 point; one of 50, 4.01 -> 4.
 """
 
 from __future__ import annotations
@@ -79,44 +83,40 @@ _NODES = {
     "commits": ("commit { oid message authoredDate committedDate author { name user { login } } }"),
     "timelineItems": f"__typename {_EVENT_FIELDS}",
     "closingIssuesReferences": "number repository { nameWithOwner }",
-    "checkRuns": _RUN,
+    "contexts": f"__typename ... on CheckRun {{ {_RUN} checkSuite {{ branch {{ name }} }} }}",
 }
-_ARGS = {"timelineItems": f", itemTypes: [{_ITEM_TYPES}]",
-         "checkRuns": ", filterBy: { checkType: LATEST }"}
+_ARGS = {"timelineItems": f", itemTypes: [{_ITEM_TYPES}]"}
 # Connection -> the GraphQL type that owns it (a follow-up asks the owner by its id).
 CONNECTIONS = {"labels": "PullRequest", "reviews": "PullRequest", "commits": "PullRequest",
                "timelineItems": "PullRequest", "closingIssuesReferences": "PullRequest",
-               "checkSuites": "Commit", "checkRuns": "CheckSuite"}
+               "contexts": "StatusCheckRollup"}
 _RATE = "rateLimit { cost remaining resetAt }"
 
 
 @dataclass(frozen=True)
 class Sizes:
-    """``first`` of each connection of a page. The cost depends on the page and the suites only
-    (a nested connection costs one request per parent, whatever its ``first``); the others bound
-    how often a follow-up is needed, and the answer's size."""
+    """``first`` of each connection of a page. The cost depends on the page alone (a nested
+    connection costs one request per parent, whatever its ``first``); these bound how often a
+    follow-up is needed, and the answer's size."""
 
     labels: int = 20
     requests: int = 10
-    reviews: int = 20
-    commits: int = 40
-    timeline: int = 40
+    reviews: int = 30
+    commits: int = 50
+    timeline: int = 50
     closing: int = 10
-    suites: int = 5
-    runs: int = 20
+    checks: int = 50
 
 
-def page_cost(page: int, sizes: Sizes) -> int:
-    """GitHub's point cost of a pulls query of ``page`` pull requests: the page (1 request),
-    per pull request 7 connections and the check suites of its head commit (8), and the check
-    runs of each suite (``suites``)."""
-    requests = 1 + page * (8 + sizes.suites)
+CONNECTIONS_PER_PULL = 8  # labels, review requests, reviews, commits, timeline, closing
+#                           references, the head commit (commits(last: 1)), its checks
+
+
+def page_cost(page: int) -> int:
+    """GitHub's point cost of a pulls query of ``page`` pull requests: the page (1 request) and
+    per pull request its 8 connections."""
+    requests = 1 + page * CONNECTIONS_PER_PULL
     return max(1, (requests + 50) // 100)
-
-
-def _suites(first: str) -> str:
-    return (f"checkSuites(first: {first}) {{ {_PAGE} nodes {{ id branch {{ name }}"
-            f" checkRuns(first: $runs{_ARGS['checkRuns']}) {{ {_PAGE} nodes {{ {_RUN} }} }} }} }}")
 
 
 def _conn(name: str, first: str) -> str:
@@ -132,13 +132,14 @@ _PR = " ".join((
     f"reviewRequests(first: $requests) {{ totalCount nodes {{ requestedReviewer {_WHO} }} }}",
     _conn("reviews", "$reviews"), _conn("commits", "$commits"),
     _conn("timelineItems", "$timeline"), _conn("closingIssuesReferences", "$closing"),
-    "head: commits(last: 1) { nodes { commit { id oid " + _suites("$suites") + " } } }",
+    "head: commits(last: 1) { nodes { commit { oid statusCheckRollup { id",
+    _conn("contexts", "$checks"), "} } } }",
 ))
 
 PULLS = (
     "query pulls($owner: String!, $name: String!, $first: Int!, $after: String, $labels: Int!,"
     " $requests: Int!, $reviews: Int!, $commits: Int!, $timeline: Int!, $closing: Int!,"
-    " $suites: Int!, $runs: Int!) { " + _RATE + " repository(owner: $owner, name: $name) {"
+    " $checks: Int!) { " + _RATE + " repository(owner: $owner, name: $name) {"
     " pullRequests(first: $first, after: $after, orderBy: { field: UPDATED_AT, direction: DESC })"
     " { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { " + _PR + " } } } } }")
 
@@ -151,17 +152,10 @@ def more_query(connection: str) -> str:
     """The follow-up query of one page of ``connection`` on the node ``$id`` owns it; the owner's
     identity comes with it, so that a recorded answer maps by itself."""
     owner = CONNECTIONS[connection]
-    if connection == "checkSuites":
-        body = "oid " + _suites("$first").replace("checkSuites(first: $first)",
-                                                   "checkSuites(first: $first, after: $after)")
-        extra = ", $runs: Int!"
-    else:
-        args = _ARGS.get(connection, "")
-        who = {"PullRequest": "number", "CheckSuite": "branch { name } commit { oid }"}[owner]
-        body = (f"{who} {connection}(first: $first, after: $after{args}) {{ {_PAGE}"
-                f" nodes {{ {_NODES[connection]} }} }}")
-        extra = ""
-    return (f"query more_{connection}($id: ID!, $first: Int!, $after: String{extra}) {{ {_RATE}"
+    who = {"PullRequest": "number", "StatusCheckRollup": "commit { oid }"}[owner]
+    body = (f"{who} {connection}(first: $first, after: $after{_ARGS.get(connection, '')})"
+            f" {{ {_PAGE} nodes {{ {_NODES[connection]} }} }}")
+    return (f"query more_{connection}($id: ID!, $first: Int!, $after: String) {{ {_RATE}"
             f" node(id: $id) {{ __typename ... on {owner} {{ {body} }} }} }}")
 
 

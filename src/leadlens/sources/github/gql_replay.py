@@ -1,7 +1,7 @@
 """Recorded GraphQL answers (``--record``: a query a line, ``input`` naming the repository) back
 into rows, through ``gql_mapping`` as a live run maps them. Each answer maps by itself: a pulls
-page, or a follow-up whose node names its owner (a pull request's number, a head commit's oid, a
-check suite's branch and commit); the closing references the REST path asks (``pN`` aliases).
+page, or a follow-up whose node names its owner (a pull request's number, the commit of a head
+commit's checks); the closing references the REST path asks (``pN`` aliases).
 Labels continued by a follow-up join the pull request's node seen earlier in the recording."""
 
 from __future__ import annotations
@@ -97,13 +97,7 @@ class GqlReplay:
                 seen["labels"] = {"nodes": _nodes(labels) + _nodes(node["labels"])}
                 batch.add("pull_requests", pull_object(seen), ctx)
             return repo, [number]
-        if kind == "Commit":
-            for suite in _nodes(node.get("checkSuites")):
-                add_check_runs(batch, _nodes(suite.get("checkRuns")), node.get("oid"),
-                               _get(suite, "branch", "name"), ctx)
-            return repo, []
-        if kind == "CheckSuite":
-            add_check_runs(batch, _nodes(node.get("checkRuns")), _get(node, "commit", "oid"),
-                           _get(node, "branch", "name"), ctx)
+        if kind == "StatusCheckRollup":
+            add_check_runs(batch, _nodes(node.get("contexts")), _get(node, "commit", "oid"), ctx)
             return repo, []
         return "a GraphQL answer leadlens does not replay"
