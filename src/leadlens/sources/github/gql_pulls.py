@@ -154,8 +154,10 @@ class PullSweep:
     def _commit(self, batches: list[Batch], cursor: Mapping[str, Any],
                 new: dict[str, Any]) -> None:
         keep = {k: v for k, v in cursor.items() if k not in ("gql", "sweep", "since")}
-        self.sync.commit_cursor("pull_requests", batches or [Batch(self.sync.repo)],
-                                {**keep, **new}, self.eta())
+        whole = Batch(self.sync.repo)
+        for batch in batches:
+            whole.absorb(batch)
+        self.sync.commit_cursor("pull_requests", whole, {**keep, **new}, self.eta())
 
     def _pull(self, batch: Batch, node: Mapping[str, Any], ctx: Context) -> None:
         """One pull request of a page and the rest of its long connections."""

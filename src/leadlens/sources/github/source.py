@@ -229,17 +229,14 @@ class _Sync:
     def commit(self, resource: Resource, batch: Batch, cursor: dict[str, Any]) -> None:
         self.commit_cursor(resource.name, batch, cursor)
 
-    def commit_cursor(self, name: str, batch: Batch | list[Batch], cursor: dict[str, Any],
+    def commit_cursor(self, name: str, batch: Batch, cursor: dict[str, Any],
                       note: str | None = None) -> None:
-        """Store ``batch`` (or batches) and the cursor of resource ``name`` in one transaction;
-        say how far the run is (``note``: the GraphQL sweep's count and estimate)."""
-        batches = batch if isinstance(batch, list) else [batch]
+        """Store ``batch`` and the cursor of resource ``name`` in one transaction; say how far
+        the run is (``note``: the GraphQL sweep's count and estimate)."""
         with transaction(self.store.con) as con:
-            for one in batches:
-                write_batch(self.store, one)
+            write_batch(self.store, batch)
             save_cursor(con, self.repo, SOURCE, name, cursor)
-        for one in batches:
-            one.report_to(self.summary)
+        batch.report_to(self.summary)
         stored = ", ".join(f"{n:,} {r}" for r, n in sorted(self.summary.stored.items()))
         points = f" ({self.gql.points:,} GraphQL points)" if self.gql and self.gql.points else ""
         self.progress.update(f"{self.repo}: {note + '; ' if note else ''}{stored or 'nothing new'}"
