@@ -81,7 +81,9 @@ def _event(obj: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _review(obj: Mapping[str, Any]) -> dict[str, Any]:
-    return {"databaseId": obj.get("id"), "id": obj.get("node_id"), "state": obj.get("state"),
+    ident = obj.get("id")  # a BigInt: GitHub sends it as a string
+    return {"fullDatabaseId": str(ident) if isinstance(ident, int) else ident,
+            "id": obj.get("node_id"), "state": obj.get("state"),
             "submittedAt": obj.get("submitted_at"), "body": obj.get("body"),
             "commit": {"oid": obj["commit_id"]} if obj.get("commit_id") else None,
             "author": _who(obj.get("user"))}

@@ -9,8 +9,8 @@ row does for an object without it. The ``raw`` column holds the REST-shaped obje
 Shapes, GraphQL -> REST: ``author { __typename login }`` -> ``user { login, type }`` (``Bot``
 is what ``is_bot`` reads); ``state`` ``OPEN``/``CLOSED``/``MERGED`` -> ``open``/``closed``;
 ``mergeCommit`` (merged), else ``potentialMergeCommit`` (GitHub's test merge, which REST's
-``merge_commit_sha`` of an unmerged pull request names) -> ``merge_commit_sha``; review and
-check run ``databaseId`` -> ``id``; a timeline item's REST id is read from its node id
+``merge_commit_sha`` of an unmerged pull request names) -> ``merge_commit_sha``; review
+``fullDatabaseId`` and check run ``databaseId`` -> ``id``; a timeline item's REST id is read from its node id
 (``gql_query.database_id``), else the node id is its id; check run ``status``/``conclusion`` in
 lower case, its suite's ``branch`` -> ``check_suite.head_branch``; the check runs are the head
 commit's ``statusCheckRollup.contexts`` that are check runs (commit statuses left out).
@@ -86,8 +86,16 @@ def pull_object(node: Mapping[str, Any]) -> Obj:
     return obj
 
 
+def _big(value: object) -> object:
+    """A BigInt (GraphQL sends it as a string of digits) as an integer; anything else as it is,
+    for the mapping to refuse."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 20:
+        return int(value)
+    return value
+
+
 def review_object(node: Mapping[str, Any]) -> Obj:
-    return {"id": node.get("databaseId"), "node_id": node.get("id"),
+    return {"id": _big(node.get("fullDatabaseId")), "node_id": node.get("id"),
             "user": _account(node.get("author")), "state": node.get("state"),
             "submitted_at": node.get("submittedAt"), "commit_id": _get(node, "commit", "oid"),
             "body": node.get("body")}

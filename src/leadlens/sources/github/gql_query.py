@@ -59,13 +59,16 @@ def _item_type(typename: str) -> str:
 
 
 _ACCOUNT = "{ __typename login }"
-_WHO = ("{ __typename ... on User { login } ... on Bot { login } ... on Mannequin { login }"
-        " ... on Organization { login } ... on Team { name } }")
+_LOGINS = "__typename ... on User { login } ... on Bot { login } ... on Mannequin { login }"
+# The unions GitHub's schema has: RequestedReviewer (Bot, Mannequin, Team, User), Assignee (Bot,
+# Mannequin, Organization, User).
+_REVIEWER = "{ " + _LOGINS + " ... on Team { name } }"
+_ASSIGNEE = "{ " + _LOGINS + " ... on Organization { login } }"
 _EXTRA = {
-    "ReviewRequestedEvent": f"requestedReviewer {_WHO}",
-    "ReviewRequestRemovedEvent": f"requestedReviewer {_WHO}",
+    "ReviewRequestedEvent": f"requestedReviewer {_REVIEWER}",
+    "ReviewRequestRemovedEvent": f"requestedReviewer {_REVIEWER}",
     "LabeledEvent": "label { name }", "UnlabeledEvent": "label { name }",
-    "AssignedEvent": f"assignee {_WHO}", "UnassignedEvent": f"assignee {_WHO}",
+    "AssignedEvent": f"assignee {_ASSIGNEE}", "UnassignedEvent": f"assignee {_ASSIGNEE}",
     "RenamedTitleEvent": "currentTitle previousTitle",
     "MergedEvent": "commit { oid }", "ReferencedEvent": "commit { oid }",
     "ClosedEvent": "closer { __typename ... on Commit { oid } }",
@@ -79,7 +82,8 @@ _PAGE = "pageInfo { hasNextPage endCursor }"
 _RUN = "databaseId name status conclusion startedAt completedAt"
 _NODES = {
     "labels": "name",
-    "reviews": f"databaseId id state submittedAt body commit {{ oid }} author {_ACCOUNT}",
+    # fullDatabaseId (BigInt, a string): databaseId is deprecated on reviews.
+    "reviews": f"fullDatabaseId id state submittedAt body commit {{ oid }} author {_ACCOUNT}",
     "commits": ("commit { oid message authoredDate committedDate author { name user { login } } }"),
     "timelineItems": f"__typename {_EVENT_FIELDS}",
     "closingIssuesReferences": "number repository { nameWithOwner }",
@@ -129,7 +133,7 @@ _PR = " ".join((
     f"additions deletions changedFiles author {_ACCOUNT}",
     "baseRepository { nameWithOwner defaultBranchRef { name } }",
     _conn("labels", "$labels"),
-    f"reviewRequests(first: $requests) {{ totalCount nodes {{ requestedReviewer {_WHO} }} }}",
+    f"reviewRequests(first: $requests) {{ totalCount nodes {{ requestedReviewer {_REVIEWER} }} }}",
     _conn("reviews", "$reviews"), _conn("commits", "$commits"),
     _conn("timelineItems", "$timeline"), _conn("closingIssuesReferences", "$closing"),
     "head: commits(last: 1) { nodes { commit { oid statusCheckRollup { id",
