@@ -166,6 +166,14 @@ def test_since_starts_a_first_collection_and_later_runs_go_on_from_the_cursor(
         "since": "2024-01-02T03:04:05Z"}
 
 
+def test_since_on_the_rest_path_too(store: Store) -> None:
+    fake = FakeGitHub()
+    summary = run(store, fake, "rest", since=datetime(2021, 1, 1, tzinfo=UTC))
+    assert summary.stored["pull_requests"] == 19  # as through GraphQL
+    issues = [p for p in fake.log if p.startswith("issues?")]
+    assert issues and all("since=2021-01-01T00%3A00%3A00Z" in p for p in issues)
+
+
 def test_progress_says_how_far_and_the_points_left(store: Store) -> None:
     fake, said = FakeGitHub(), Said()
     from leadlens.sources.github.client import GitHubAPI, make_client

@@ -246,7 +246,7 @@ class PullSweep:
                 str(e.get("type", "")).upper() == "MAX_NODE_LIMIT_EXCEEDED" for e in errors):
             raise _TooBig(messages(errors))
         raise FatalSourceError(f"GitHub answered the pull requests query without them:"
-                               f" {messages(errors) or 'no data'}")
+                               f" {messages(errors) or 'no data'}; --api rest reads them by REST")
 
     def _note(self, data: object) -> None:
         reset = parse_time(_get(data, "rateLimit", "resetAt"))
