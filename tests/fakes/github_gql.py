@@ -126,7 +126,8 @@ def gql_pull(pr: Mapping[str, Any], reviews: list[Mapping[str, Any]],
     sha = head.get("sha")
     return {
         "id": pr.get("node_id"), "number": pr.get("number"), "title": pr.get("title"),
-        "body": pr.get("body"), "state": state, "isDraft": pr.get("draft"),
+        "body": pr.get("body") or "",  # a String!: "" for REST's null
+        "state": state, "isDraft": pr.get("draft"),
         "createdAt": pr.get("created_at"), "updatedAt": pr.get("updated_at"),
         "closedAt": pr.get("closed_at"), "mergedAt": pr.get("merged_at"),
         "mergeCommit": {"oid": pr["merge_commit_sha"]} if merged and pr.get("merge_commit_sha")

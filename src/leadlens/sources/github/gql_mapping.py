@@ -7,7 +7,9 @@ What GraphQL does not say is left out of the object, so the row holds NULL (unkn
 row does for an object without it. The ``raw`` column holds the REST-shaped object.
 
 Shapes, GraphQL -> REST: ``author { __typename login }`` -> ``user { login, type }`` (``Bot``
-is what ``is_bot`` reads); ``state`` ``OPEN``/``CLOSED``/``MERGED`` -> ``open``/``closed``;
+is what ``is_bot`` reads); ``state`` ``OPEN``/``CLOSED``/``MERGED`` -> ``open``/``closed``
+(an empty description stays ``""``: GraphQL's ``body`` is never null, where REST's is null for
+some pull requests without one and ``""`` for others);
 ``mergeCommit`` (merged), else ``potentialMergeCommit`` (GitHub's test merge, which REST's
 ``merge_commit_sha`` of an unmerged pull request names) -> ``merge_commit_sha``; review
 ``fullDatabaseId`` and check run ``databaseId`` -> ``id``; a timeline item's REST id is read from its node id
