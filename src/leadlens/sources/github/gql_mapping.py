@@ -21,7 +21,6 @@ commit's ``statusCheckRollup.contexts`` that are check runs (commit statuses lef
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from leadlens.sources.base import Skipped
@@ -218,7 +217,3 @@ def add_pull(batch: Batch, node: Mapping[str, Any], ctx: Context) -> int | None:
         add_check_runs(batch, _nodes(_get(commit, "statusCheckRollup", "contexts")),
                        _get(commit, "oid"), ctx)
     return number
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
