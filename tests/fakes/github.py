@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 import httpx
 
+from fakes.github_gql import GqlPulls, gql_pull
+
 __all__ = ["API", "HEAD_41", "PAGE", "RECORDED", "REPO", "FakeGitHub"]
 
 RECORDED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "recorded-api" / "github"
@@ -107,6 +109,27 @@ class FakeGitHub:
         # A query's whole answer instead of the data (errors, say), or None for the data.
         self.graphql_answer: Callable[[str], httpx.Response | None] | None = None
         self.graphql_log: list[dict[str, Any]] = []  # the bodies posted (`log` says graphql)
+        # The pull request queries (github_gql.py), from the same objects REST serves.
+        self.gql = GqlPulls(self.gql_nodes)
+
+    def detail(self, number: int) -> dict[str, Any]:
+        """What /pulls/N serves: the list's object with the detail's sizes."""
+        detail = dict(self.pulls[number])
+        detail.update(additions=10 * number, deletions=3, changed_files=2, commits=1)
+        return detail
+
+    def gql_nodes(self) -> list[dict[str, Any]]:
+        """The pull requests as GraphQL nodes, each from the REST objects this fake serves."""
+        nodes = []
+        for n in self.pulls:
+            pr = self.detail(n)
+            child = self.children.get
+            nodes.append(gql_pull(pr, child(f"pulls/{n}/reviews", []),
+                                  child(f"pulls/{n}/commits", []),
+                                  child(f"issues/{n}/timeline", []),
+                                  child(f"commits/{pr['head']['sha']}/check-runs", []),
+                                  self.closing.get(n, [])))
+        return nodes
 
     def _graphql(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
@@ -114,6 +137,8 @@ class FakeGitHub:
         self.log.append("graphql")
         query = body["query"]
         if self.graphql_answer and (answer := self.graphql_answer(query)) is not None:
+            return answer
+        if (answer := self.gql(body)) is not None:
             return answer
         assert body["variables"] == {"owner": REPO.split("/")[0], "name": REPO.split("/")[1]}
         repository: dict[str, Any] = {}
@@ -151,9 +176,7 @@ class FakeGitHub:
             return httpx.Response(404, json={"message": "Not Found"})
         parts = path.split("/")
         if parts[0] == "pulls" and len(parts) == 2 and parts[1].isdigit():
-            detail = dict(self.pulls[int(parts[1])])
-            detail.update(additions=10 * int(parts[1]), deletions=3, changed_files=2, commits=1)
-            return self._json(request, detail)
+            return self._json(request, self.detail(int(parts[1])))
         if path in self.children:
             items = self.children[path]
             return self._json(request, {"total_count": len(items), "check_runs": items}

@@ -96,6 +96,17 @@ def ingest_github_cmd(
     max_wait: Annotated[float, typer.Option(
         "--max-wait", min=0, help="Longest rate-limit wait to sit out, in seconds.")
     ] = DEFAULT_GITHUB_MAX_WAIT,
+    api: Annotated[str | None, typer.Option(
+        "--api", help="How pull requests are read: graphql (a page of them with their reviews,"
+        " commits, timeline and checks a query) or rest (five requests each) (default: the"
+        " github_api setting, graphql).")] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="A first collection starts here: nothing updated before it"
+        " (2024-01-31, an ISO time, or 90d / 12w ago); later runs go on from their cursor.")
+    ] = None,
+    record: Annotated[Path | None, typer.Option(
+        "--record", help="Also write what GitHub answered to DIR/*.jsonl, for --from-dir.")
+    ] = None,
     store: StoreOpt = None,
     derive: Annotated[bool, typer.Option(
         "--derive/--no-derive", help="Join pull requests to changes afterwards.")] = True,
@@ -105,21 +116,30 @@ def ingest_github_cmd(
     """Ingest GitHub pull requests, reviews, comments, checks, deployments, releases and issues."""
     import httpx
 
+    from leadlens.cli.options import when
     from leadlens.sources.github.client import is_default_api
     from leadlens.sources.github.ingest import GithubReplay, GithubSource
+    from leadlens.sources.github.source import API_MODES
 
     settings = load_settings()
     check_format(fmt)
     if (repo is None) == (from_dir is None):
         raise UserError("name one repository (OWNER/REPO) or pass --from-dir DIR, not both")
+    if api is not None and api not in API_MODES:
+        raise UserError(f"--api must be {' or '.join(API_MODES)}, not {api!r}")
+    start = when(since)
 
     source: Source
     if from_dir is not None:
+        if api is not None or start is not None or record is not None:
+            raise UserError("--from-dir replays a recording: --api, --since and --record are for"
+                            " live runs")
         source = GithubReplay(from_dir)
     else:
         source = GithubSource(repo or "", token_env=token_env, api_url=api_url,
                               trust_settings_api_url=trust_settings_api_url,
-                              max_requests=max_requests, max_wait=max_wait, on_wait=_on_wait)
+                              max_requests=max_requests, max_wait=max_wait, on_wait=_on_wait,
+                              api=api, since=start, record=record)
         url = source.api_url_in(settings)  # refused here, before the store opens, if it must be
         if not is_default_api(url):
             # The parsed form: hosts in punycode (a look-alike name shows), nothing unprintable.
@@ -286,7 +306,8 @@ def _github_table(data: dict[str, Any], system: str = "GitHub", what: str | None
     out.print(table)
     if data["mode"] == "live":
         waited = sum(w["seconds"] for w in data["waits"])
-        out.print(f"{data['requests']:,} requests ({data['not_modified']:,} not modified),"
+        points = f", {data['points']:,} GraphQL points" if data.get("points") else ""
+        out.print(f"{data['requests']:,} requests ({data['not_modified']:,} not modified){points},"
                   f" {len(data['waits'])} waits ({waited:,.0f}s)", highlight=False)
 
 

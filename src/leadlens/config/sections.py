@@ -94,6 +94,7 @@ class FlowSettings:
 class GithubSettings:
     api_url: str = DEFAULT_GITHUB_API_URL
     overlap: timedelta = timedelta(minutes=DEFAULT_GITHUB_OVERLAP_MINUTES)
+    api: str = "graphql"  # how pull requests are read: graphql | rest
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -114,6 +115,12 @@ class Settings(BaseModel):
         default=DEFAULT_GITHUB_OVERLAP_MINUTES, ge=0,
         description="How far before its cursor an incremental GitHub ingest reads again, for objects"
         " that changed while the last run read (repeats are deduplicated by key).",
+    )
+    github_api: Literal["graphql", "rest"] = Field(
+        default="graphql",
+        description="How `ingest github` reads pull requests and what hangs on them: graphql (a"
+        " page of pull requests with their reviews, commits, timeline and checks a query) or rest"
+        " (five requests a pull request); --api overrides.",
     )
     jira_url: str | None = Field(
         default=None,
@@ -275,7 +282,8 @@ class Settings(BaseModel):
 
     @property
     def github(self) -> GithubSettings:
-        return GithubSettings(self.github_api_url, timedelta(minutes=self.github_overlap_minutes))
+        return GithubSettings(self.github_api_url, timedelta(minutes=self.github_overlap_minutes),
+                              self.github_api)
 
     @property
     def jira(self) -> JiraSettings:

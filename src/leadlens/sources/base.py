@@ -89,6 +89,7 @@ class RunSummary:
     malformed: list[str] = field(default_factory=list)  # file:line: reason (replay)
     requests: int = 0
     not_modified: int = 0
+    points: int | None = None  # GraphQL rate-limit points spent (GitHub live runs)
     waits: list[Wait] = field(default_factory=list)
     complete: bool = True
     failed: bool = False  # stopped by an error (not by a request budget)
@@ -125,7 +126,7 @@ class RunSummary:
             "skipped": [{"resource": s.resource, "url": s.url, "reason": s.reason}
                         for s in self.skipped],
             "malformed": self.malformed, "requests": self.requests,
-            "not_modified": self.not_modified,
+            "not_modified": self.not_modified, "points": self.points,
             "waits": [{"seconds": round(w.seconds, 1), "reason": w.reason} for w in self.waits],
             "warnings": self.warnings, "changes_joined": self.changes_joined,
             "rederived": self.rederived, "items": self.items,

@@ -22,6 +22,7 @@ __all__ = [
     "Page",
     "RateLimitTooLong",
     "RequestBudgetSpent",
+    "ServerTimeout",
     "SystemClock",
     "api_url_for",
     "is_default_api",
@@ -43,6 +44,15 @@ class RateLimitTooLong(TransientSourceError, UserError):
 
 class RequestBudgetSpent(TransientSourceError):
     """--max-requests were made; what was stored is kept and the next run resumes."""
+
+
+class ServerTimeout(TransientSourceError):
+    """A 5xx to a query the caller can make smaller (GitHub answers a GraphQL query it could not
+    finish in time with 502 or 504): not retried as it is."""
+
+
+# Where a run records what GitHub answered (``--record DIR``): (url, input, data) of each answer.
+Recorder = Callable[[str, Any, Any], None]
 
 
 def make_client(token: str | None, api_url: str = DEFAULT_GITHUB_API_URL,
@@ -124,6 +134,7 @@ class GitHubAPI:
     max_requests: int | None = None
     retries: int = 4
     on_wait: Callable[[Wait], None] | None = None
+    recorder: Recorder | None = None
     requests: int = 0
     not_modified: int = 0
     waits: list[Wait] = field(default_factory=list)
@@ -144,12 +155,16 @@ class GitHubAPI:
             self.not_modified += 1
             return Page(str(resp.url), None, None, etag, not_modified=True)
         link = resp.links.get("next", {}).get("url")
+        if self.recorder is not None:
+            self.recorder(str(resp.url), params, data)
         return Page(str(resp.url), data, link, resp.headers.get("etag"))
 
-    def post(self, url: str, body: Mapping[str, Any]) -> tuple[httpx.Response, Any]:
+    def post(self, url: str, body: Mapping[str, Any], *,
+             shrinkable: bool = False) -> tuple[httpx.Response, Any]:
         """POST ``body`` as JSON (a GraphQL query): the response and its JSON, with the limits,
-        retries and budget of :meth:`get`."""
-        return self._send("POST", url, body=body)
+        retries and budget of :meth:`get`. ``shrinkable``: a 5xx raises :class:`ServerTimeout` at
+        once, for the caller to ask less."""
+        return self._send("POST", url, body=body, shrinkable=shrinkable)
 
     def wait_for_limit(self, resp: httpx.Response, attempt: int, what: str) -> None:
         """Wait out a rate limit a response reported in its body (GraphQL's ``RATE_LIMITED`` comes
@@ -162,8 +177,8 @@ class GitHubAPI:
         self._wait(seconds, f"GitHub's rate limit ({resp.headers.get('x-ratelimit-resource', what)})")
 
     def _send(self, method: str, url: str, *, params: dict[str, Any] | None = None,
-              etag: str | None = None, body: Mapping[str, Any] | None = None
-              ) -> tuple[httpx.Response, Any]:
+              etag: str | None = None, body: Mapping[str, Any] | None = None,
+              shrinkable: bool = False) -> tuple[httpx.Response, Any]:
         attempt = 0
         while True:
             self._wait_for_reset()
@@ -190,6 +205,8 @@ class GitHubAPI:
                     raise TransientSourceError(f"GitHub kept rate-limiting {url}; try again later")
                 self._wait(self._limit_wait(resp, attempt), self._limit_reason(resp))
                 continue
+            if status >= 500 and shrinkable:
+                raise ServerTimeout(f"GitHub answered HTTP {status} to a query")
             if status >= 500:
                 attempt = self._retry(attempt, url, f"HTTP {status}")
                 continue

@@ -32,7 +32,7 @@ from leadlens.sources.github.load import Batch
 from leadlens.sources.github.mapping import raw_json, utf8
 from leadlens.sources.github.rows import SOURCE, Row
 
-__all__ = ["GraphQL", "graphql_url"]
+__all__ = ["GraphQL", "graphql_url", "messages"]
 
 CLOSING_FIRST = 100  # closing references read per pull request (GraphQL's largest page)
 EVENTS_FIRST = 100
@@ -74,7 +74,7 @@ def _time(text: object) -> datetime | None:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def _messages(errors: list[Mapping[str, Any]]) -> str:
+def messages(errors: list[Mapping[str, Any]]) -> str:
     """GitHub's error messages, each once, shortened and without control characters."""
     return "; ".join(sorted({_CONTROL.sub(" ", str(e.get("message") or e.get("type") or "error"))
                              [:300] for e in errors}))
@@ -100,12 +100,17 @@ class GraphQL:
         if not self.url:
             self.url = graphql_url(str(self.api.client.base_url))
 
-    def query(self, text: str, variables: Mapping[str, Any]) -> tuple[Any, list[Mapping[str, Any]]]:
+    def query(self, text: str, variables: Mapping[str, Any], *,
+              shrinkable: bool = False) -> tuple[Any, list[Mapping[str, Any]]]:
         """``data`` (None when GitHub gave none) and the errors of one query; a ``RATE_LIMITED``
-        answer (GraphQL's primary limit comes with status 200) waits for the reset and asks again."""
+        answer (GraphQL's primary limit comes with status 200) waits for the reset and asks again.
+        ``shrinkable``: a 5xx raises ``ServerTimeout`` (the caller asks less) instead of a retry.
+        A recording run (``--record``) records each answer with data: the query, its variables
+        and the repository as input."""
         attempt = 0
         while True:
-            resp, body = self.api.post(self.url, {"query": text, "variables": dict(variables)})
+            resp, body = self.api.post(self.url, {"query": text, "variables": dict(variables)},
+                                       shrinkable=shrinkable)
             body = body if isinstance(body, Mapping) else {}
             raw_errors = body.get("errors")
             errors = [e for e in raw_errors if isinstance(e, Mapping)] \
@@ -116,6 +121,9 @@ class GraphQL:
                 continue
             data = body.get("data")
             data = data if isinstance(data, Mapping) else None
+            if data is not None and self.api.recorder is not None:
+                self.api.recorder(self.url, {"repo": self.repo, "query": text,
+                                             "variables": dict(variables)}, data)
             rate = data.get("rateLimit") if data else None
             if isinstance(rate, Mapping):
                 cost, remaining = rate.get("cost"), rate.get("remaining")
@@ -158,12 +166,12 @@ class GraphQL:
         if repository is None:
             self.closing = False
             self.warn("closing", "closing references not read through GraphQL (GitHub answered: "
-                      f"{_messages(errors) or 'no data'}); the closing keywords of bodies are"
+                      f"{messages(errors) or 'no data'}); the closing keywords of bodies are"
                       " still read")
             return
         if errors:
             self.warn("closing-partial", "some closing references not read through GraphQL: "
-                      + _messages(errors))
+                      + messages(errors))
         fetched = datetime.now(UTC)
         for n in numbers:
             pr = repository.get(f"p{n}")
@@ -196,11 +204,11 @@ class GraphQL:
             self._no_projects(str(exc))
             return
         if repository is None:
-            self._no_projects(_messages(errors) or "no data")
+            self._no_projects(messages(errors) or "no data")
             return
         if errors:
             self.warn("projects-partial", "some Projects v2 status changes not read: "
-                      f"{_messages(errors)} ({PROJECT_SCOPE_HINT})")
+                      f"{messages(errors)} ({PROJECT_SCOPE_HINT})")
         for n in numbers:
             issue = repository.get(f"i{n}")
             while isinstance(issue, Mapping):

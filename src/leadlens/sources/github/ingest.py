@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 
@@ -14,8 +15,9 @@ from leadlens.config import DEFAULT_GITHUB_MAX_WAIT, DEFAULT_GITHUB_TOKEN_ENV, S
 from leadlens.errors import UserError
 from leadlens.sources.base import QUIET, DeriveStart, Progress, RunSummary, Wait
 from leadlens.sources.github.client import Clock, GitHubAPI, SystemClock, api_url_for, make_client
+from leadlens.sources.github.record import Recording
 from leadlens.sources.github.replay import replay_dir
-from leadlens.sources.github.source import sync_repo
+from leadlens.sources.github.source import API_MODES, sync_repo
 from leadlens.store import Store
 
 __all__ = ["GithubReplay", "GithubSource"]
@@ -35,6 +37,10 @@ class GithubSource:
     on_wait: Callable[[Wait], None] | None = None
     transport: httpx.BaseTransport | None = None  # tests replay recorded pages through it
     clock: Clock | None = None
+    api: str | None = None  # graphql | rest (default: the github_api setting)
+    since: datetime | None = None  # a first collection starts here
+    record: Path | None = None  # --record DIR: what was read, in the replay format
+    sweep: Mapping[str, Any] | None = None  # the GraphQL sweep's page settings (tests, benchmarks)
 
     kind: ClassVar[str] = "github"
     derives_from: ClassVar[DeriveStart] = "forge"
@@ -50,12 +56,21 @@ class GithubSource:
         if not token:
             raise UserError(f"no GitHub token: set {self.token_env} to a token that can read the"
                             " repository (or name another variable with --token-env)")
-        with make_client(token, api_url, self.transport) as client:
-            api = GitHubAPI(client, token_env=self.token_env, clock=self.clock or SystemClock(),
-                            max_wait=self.max_wait, max_requests=self.max_requests,
-                            on_wait=self.on_wait)
-            return sync_repo(store, api, self.repo,
-                             overlap=settings.github.overlap, progress=progress)
+        mode = self.api or settings.github.api
+        if mode not in API_MODES:
+            raise UserError(f"--api {mode!r}: use one of {', '.join(API_MODES)}")
+        recording = Recording(self.record, self.repo) if self.record is not None else None
+        try:
+            with make_client(token, api_url, self.transport) as client:
+                api = GitHubAPI(client, token_env=self.token_env, clock=self.clock or SystemClock(),
+                                max_wait=self.max_wait, max_requests=self.max_requests,
+                                on_wait=self.on_wait, recorder=recording)
+                return sync_repo(store, api, self.repo, overlap=settings.github.overlap,
+                                 progress=progress, api_mode=mode, since=self.since,
+                                 sweep=self.sweep)
+        finally:
+            if recording is not None:
+                recording.close()
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,19 @@ class Batch:
         self.rows.setdefault(table, {})[key] = row
         self.keys.setdefault(counted, set()).add(key)
 
+    def absorb(self, other: Batch) -> None:
+        """Take ``other``'s rows (later ones win by key), groups, skipped objects and counts: one
+        write for many batches."""
+        for table, keyed in other.rows.items():
+            self.rows.setdefault(table, {}).update(keyed)
+        for counted, keys in other.keys.items():
+            self.keys.setdefault(counted, set()).update(keys)
+        for table, groups in other.replaced.items():
+            self.replaced.setdefault(table, set()).update(groups)
+        self.skipped.extend(other.skipped)
+        self.seen.update(other.seen)
+        self.not_stored.update(other.not_stored)
+
     def stored(self) -> dict[str, int]:
         """Distinct objects kept, by resource."""
         return {resource: len(keys) for resource, keys in self.keys.items()}

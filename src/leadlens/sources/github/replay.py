@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from leadlens.sources.base import QUIET, Progress, RunSummary, recorded_files, recorded_objects
+from leadlens.sources.github.gql_replay import GqlReplay, is_graphql
 from leadlens.sources.github.load import Batch, write_batch
 from leadlens.sources.github.mapping import Context, route, utf8
 from leadlens.store import Store
@@ -35,6 +36,7 @@ def replay_dir(store: Store, directory: Path, *,
     fetched_at = datetime.now(UTC)
     batches: dict[str, Batch] = {}
     kinds = _Kinds()
+    graphql = GqlReplay(fetched_at, rename)
 
     def flush() -> None:
         with transaction(store.con):
@@ -51,6 +53,18 @@ def replay_dir(store: Store, directory: Path, *,
                 summary.malformed.append(f"{where}: {problem}")
                 continue
             url = utf8(record["url"])
+            if is_graphql(url):
+                loaded = graphql.load(record, batches)
+                if isinstance(loaded, str):
+                    summary.not_stored["graphql"] += 1
+                    continue
+                kinds.prs.setdefault(loaded[0], set()).update(loaded[1])
+                pending += 1
+                if pending >= BATCH_OBJECTS:
+                    flush()
+                    progress.advance(pending)
+                    pending = 0
+                continue
             routed = route(url)
             if routed is None:
                 summary.not_stored[path.stem] += 1  # accounts and other objects with no table

@@ -27,6 +27,7 @@ from leadlens.errors import FatalSourceError, TransientSourceError, UserError
 from leadlens.sources.base import QUIET, Progress, RunSummary
 from leadlens.sources.github.client import GitHubAPI, NotFoundError, RequestBudgetSpent
 from leadlens.sources.github.events import RELATIONS
+from leadlens.sources.github.gql_pulls import PullSweep
 from leadlens.sources.github.graphql import GraphQL
 from leadlens.sources.github.load import Batch, write_batch
 from leadlens.sources.github.mapping import SOURCE, Context
@@ -34,7 +35,9 @@ from leadlens.store import Store
 from leadlens.store.queries import stored_issue_updated
 from leadlens.store.writer import load_cursor, save_cursor, transaction
 
-__all__ = ["RESOURCES", "check_repo_name", "sync_repo"]
+__all__ = ["API_MODES", "RESOURCES", "check_repo_name", "sync_repo"]
+
+API_MODES = ("graphql", "rest")
 
 _DEFAULT_OVERLAP = GithubSettings().overlap
 
@@ -213,6 +216,7 @@ class _Sync:
     # Per relation endpoint: whether this run found it served (absent: not asked yet).
     relations: dict[str, bool] = field(default_factory=dict)
     gql: GraphQL | None = None  # what GraphQL adds to the REST objects (live runs)
+    since: datetime | None = None  # --since: where a first collection starts
 
     def ctx_for(self, url: str) -> Context:
         return Context(self.repo, url, datetime.now(UTC))
@@ -223,14 +227,20 @@ class _Sync:
         return at is not None and stored_issue_updated(self.store, self.repo, number) == at
 
     def commit(self, resource: Resource, batch: Batch, cursor: dict[str, Any]) -> None:
+        self.commit_cursor(resource.name, batch, cursor)
+
+    def commit_cursor(self, name: str, batch: Batch, cursor: dict[str, Any],
+                      note: str | None = None) -> None:
+        """Store ``batch`` and the cursor of resource ``name`` in one transaction; say how far
+        the run is (``note``: the GraphQL sweep's count and estimate)."""
         with transaction(self.store.con) as con:
             write_batch(self.store, batch)
-            save_cursor(con, self.repo, SOURCE, resource.name, cursor)
+            save_cursor(con, self.repo, SOURCE, name, cursor)
         batch.report_to(self.summary)
         stored = ", ".join(f"{n:,} {r}" for r, n in sorted(self.summary.stored.items()))
         points = f" ({self.gql.points:,} GraphQL points)" if self.gql and self.gql.points else ""
-        self.progress.update(f"{self.repo}: {stored or 'nothing new'}; {self.api.requests:,}"
-                             f" requests{points}")
+        self.progress.update(f"{self.repo}: {note + '; ' if note else ''}{stored or 'nothing new'}"
+                             f"; {self.api.requests:,} requests{points}")
 
     def pages(self, resource: Resource, cursor: Mapping[str, Any], params: dict[str, Any],
               etag: str | None) -> Iterator[Any]:
@@ -245,6 +255,8 @@ class _Sync:
         cursor: dict[str, Any] = dict(stored) if isinstance(stored, dict) else {}
         since = _parse(cursor.get("since"))
         floor = since - self.overlap if since else None
+        if self.since is not None and (floor is None or self.since > floor):
+            floor = self.since  # --since: nothing older, on a first run or after an old cursor
         params = {"since": _iso(floor)} if floor and not resource.sweep else {}
         query = params.get("since")
         # The first page's ETag is reusable only for the same query: a 304 means nothing new.
@@ -301,10 +313,15 @@ class _Sync:
 
 def sync_repo(store: Store, api: GitHubAPI, repo: str, *,
               overlap: timedelta = _DEFAULT_OVERLAP, progress: Progress = QUIET,
-              resources: Iterable[Resource] = RESOURCES, graphql: bool = True) -> RunSummary:
+              resources: Iterable[Resource] = RESOURCES, graphql: bool = True,
+              api_mode: str = "rest", since: datetime | None = None,
+              sweep: Mapping[str, Any] | None = None) -> RunSummary:
     """Bring ``repo``'s GitHub data in the store up to date. A spent request budget, or a rate
     limit beyond ``--max-wait``, ends the run early (``complete`` false); all stored pages stay.
-    ``graphql``: also read what only GitHub's GraphQL API says (``graphql.py``)."""
+    ``graphql``: also read what only GitHub's GraphQL API says (``graphql.py``). ``api_mode``
+    ``graphql``: pull requests and what hangs on them through GraphQL (``gql_pulls.py``), the rest
+    through REST. ``since``: nothing updated (created, for lists without updates) before it.
+    ``sweep``: settings of the GraphQL sweep (``max_page``, ``max_cost``, ``sizes``)."""
     check_repo_name(repo)
     summary = RunSummary(repos=[repo])
     try:
@@ -312,10 +329,16 @@ def sync_repo(store: Store, api: GitHubAPI, repo: str, *,
     except NotFoundError:
         raise FatalSourceError(f"repository {repo} does not exist on GitHub or is not visible to "
                                f"the token in {api.token_env}") from None
+    if api_mode not in API_MODES:
+        raise UserError(f"--api {api_mode!r}: use one of {', '.join(API_MODES)}")
+    gql_on = graphql or api_mode == "graphql"
     sync = _Sync(store, api, repo, overlap, summary, progress,
-                 gql=GraphQL(api, repo, summary.warnings) if graphql else None)
+                 gql=GraphQL(api, repo, summary.warnings) if gql_on else None, since=since)
     try:
         for resource in resources:
+            if api_mode == "graphql" and resource.name == "pull_requests" and sync.gql:
+                PullSweep(sync, sync.gql, since=since, **dict(sweep or {})).run()
+                continue
             sync.run(resource)
     except TransientSourceError as exc:
         summary.complete = False
@@ -324,5 +347,7 @@ def sync_repo(store: Store, api: GitHubAPI, repo: str, *,
             summary.failed = True
     finally:
         summary.requests, summary.not_modified = api.requests, api.not_modified
+        if sync.gql is not None:
+            summary.points = sync.gql.points
         summary.waits = list(api.waits)
     return summary
