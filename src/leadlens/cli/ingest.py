@@ -116,7 +116,6 @@ def ingest_github_cmd(
     """Ingest GitHub pull requests, reviews, comments, checks, deployments, releases and issues."""
     import httpx
 
-    from leadlens.cli.options import when
     from leadlens.sources.github.client import is_default_api
     from leadlens.sources.github.ingest import GithubReplay, GithubSource
     from leadlens.sources.github.source import API_MODES
