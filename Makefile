@@ -22,8 +22,9 @@ lint: $(BIN)/leadlens
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy --strict src
 
+# The suite on every core (pytest-xdist): the tests share no files, each has its own tmp_path.
 unit: $(BIN)/leadlens
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 test: lint unit
 
