@@ -16,7 +16,7 @@ import pyarrow as pa
 from ibis import _
 
 from leadlens.conventions import BotRule
-from leadlens.engines import Materialiser
+from leadlens.engines import Materialiser, timed
 from leadlens.metrics.review import activity as review_activity
 from leadlens.timeline import (
     DEFAULT_ACTIVITY_WINDOW,
@@ -169,17 +169,19 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
     c, cut, merged = _changes(backend, f)
     cache = Materialiser(backend)
     numbered = ibis.window(order_by=[c.merged_at, c.repo, c.id])  # deterministic, merge order
-    c = cache(c.mutate(size=size_bucket(c.lines), cid=ibis.row_number().over(numbered)))
+    with timed("scope"):
+        c = cache(c.mutate(size=size_bucket(c.lines), cid=ibis.row_number().over(numbered)))
     if f.include_bots:
         scope, bots = c, c.filter(ibis.literal(False))
     else:
         scope, bots = c.filter(~c.is_bot), c.filter(c.is_bot)
     ends = _ends(backend)
     keys = scope.join(ends, "repo").select("cid", "repo", "end", change_id=scope.id)
-    scoped_ms = cache(ms.join(keys.drop("repo"), "change_id").select(
-        "cid", "repo", "change_id", "name", "at", "proxy", "end"))
-    clamped = cache(clamped_milestones(scoped_ms.select("cid", "name", "at", "end"), CID))
-    spans = cache(change_spans(clamped, CID))
+    with timed("milestones"):
+        scoped_ms = cache(ms.join(keys.drop("repo"), "change_id").select(
+            "cid", "repo", "change_id", "name", "at", "proxy", "end"))
+        clamped = cache(clamped_milestones(scoped_ms.select("cid", "name", "at", "end"), CID))
+        spans = cache(change_spans(clamped, CID))
     # Who acted when: the author and committer times of the change's commits (derive copies them
     # onto change_commits, so no join with the commits table is needed).
     # A change id names its repository (OWNER/REPO#N, OWNER/REPO@sha): one key column suffices.
@@ -189,9 +191,11 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
     events = events.filter(events.at.notnull())
     # Reviews, comments and PR timeline events are someone acting too (forge data).
     events = events.union(review_activity(backend, scope.select("cid", "repo", "number"), f.bots))
-    segs = cache(active_split(segments(clamped, CID),
-                              activity_islands(events, f.activity_window, CID), CID))
-    left_out = cache(_left_out(changes, every, merged.select("repo", "id"), cut, keys, f))
+    with timed("segments"):
+        segs = cache(active_split(segments(clamped, CID),
+                                  activity_islands(events, f.activity_window, CID), CID))
+    with timed("left_out"):
+        left_out = cache(_left_out(changes, every, merged.select("repo", "id"), cut, keys, f))
     return Flow(scope, bots, ends, spans, segs, scoped_ms, left_out, cache)
 
 
