@@ -4,7 +4,7 @@ Steps run in a fixed order, each from the stored rows alone (never from git or a
 (mainline, changes, their commits and git milestones), ``line_ages`` (when lines were born, for
 rework; only where line history was read), ``forge`` (pull requests joined to changes, review,
 deployment and release milestones) and ``precompute`` (what reports would otherwise work out on
-every run: each commit's AI attribution, derive/precompute.py) per repository; then ``items``
+every run: each commit's AI attribution, each change's activity islands) per repository; then ``items``
 (work items and their links to changes, :func:`items`) once over the whole store. Each step
 records what it ran on in the transaction of its output (``derive/state.py``); :func:`refresh`
 runs exactly the steps whose inputs changed since, so a derive killed midway, or skipped, is
@@ -112,7 +112,8 @@ def _derive(store: Store, inputs: RepoInputs, steps: Sequence[Step], ds: DeriveS
                 derive_forge(store, repo, bots=BotRule.of(ds.bots),
                              production_pattern=ds.production_pattern, record=record)
             elif step == "precompute" and inputs.has_git:
-                derive_precompute(store, repo, Rules.of(ds.ai), record=record)
+                derive_precompute(store, repo, Rules.of(ds.ai), window=ds.activity_window,
+                                  record=record)
             else:  # nothing to derive from (no clone, no line history): that is what it ran on
                 with transaction(store.con) as con:
                     record.save(con)

@@ -1,12 +1,13 @@
 """The precompute step: what reports would otherwise work out again on every run, stored once.
 
-Today: the AI attribution of every commit (``commit_ai``: the evidence the attribution rules find
-in it; commits without any have no row), classified by the rules in force and recorded with their
-fingerprint (``commit_ai_state``). The step is incremental by itself: it classifies only the
-commits stored by ingest runs after the last one it saw, all of a repository's commits again when
-the rules changed, and drops the rows of commits the store no longer holds. Reports read the rows
-of repositories whose state matches their rules and the store's newest ingest run, and classify the
-others themselves (:func:`stored_ai`), so a stale precompute is slower, never wrong.
+Each change's git activity islands (derive/activity.py), and the AI attribution of every commit
+(``commit_ai``: the evidence the attribution rules find in it; commits without any have no row),
+classified by the rules in force and recorded with their fingerprint (``commit_ai_state``). The
+step is incremental by itself: it classifies only the commits stored by ingest runs after the last
+one it saw, all of a repository's commits again when the rules changed, and drops the rows of
+commits the store no longer holds. Reports read the rows of repositories whose state matches their
+rules and the store's newest ingest run, and classify the others themselves (:func:`stored_ai`),
+so a stale precompute is slower, never wrong.
 
 DuckDB first narrows the commits to the few whose fields could match (each rule's pattern, run by
 RE2, the engine ``patterns.py`` runs them with in Python too); the rules themselves are applied in
@@ -20,11 +21,14 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import duckdb
 import pyarrow as pa
 
 from leadlens.attribution import AiRule, CommitText, Evidence, Rules
+from leadlens.config import DEFAULT_ACTIVITY_WINDOW_HOURS
+from leadlens.derive.activity import derive_activity
 from leadlens.derive.state import StepInputs
 from leadlens.model import Trailer
 from leadlens.store.db import Store
@@ -60,6 +64,7 @@ class Precomputed:
     ai_commits: int
     dropped: int
     full: bool
+    activity_changes: int = 0  # changes whose activity islands were computed
 
 
 def rules_fingerprint(rules: Rules) -> str:
@@ -121,9 +126,11 @@ def classify_commits(con: duckdb.DuckDBPyConnection, rules: Rules, where: str,
 
 
 def derive_precompute(store: Store, repo: str, rules: Rules, *,
+                      window: timedelta = timedelta(hours=DEFAULT_ACTIVITY_WINDOW_HOURS),
                       record: StepInputs | None = None) -> Precomputed:
-    """Bring ``repo``'s stored AI attribution up to date with its commits and ``rules``, in one
-    transaction (that also records ``record``, the step's inputs)."""
+    """Bring ``repo``'s stored AI attribution up to date with its commits and ``rules``, and its
+    changes' activity islands with ``window`` (derive/activity.py), in one transaction (that also
+    records ``record``, the step's inputs)."""
     fp = rules_fingerprint(rules)
     with transaction(store.con) as con:
         found = con.execute("SELECT rules, through_run FROM commit_ai_state WHERE repo = ?",
@@ -156,11 +163,12 @@ def derive_precompute(store: Store, repo: str, rules: Rules, *,
                 con.execute("INSERT INTO commit_ai SELECT repo, sha, evidence FROM _leadlens_commit_ai")
             finally:
                 con.unregister("_leadlens_commit_ai")
+        islands = derive_activity(con, repo, window)
         con.execute("INSERT OR REPLACE INTO commit_ai_state (repo, rules, through_run)"
                     " VALUES (?, ?, ?)", [repo, fp, newest if newest is not None else -1])
         if record is not None:
             record.save(con)
-    return Precomputed(repo, int(new), len(out["repo"]), dropped, full)
+    return Precomputed(repo, int(new), len(out["repo"]), dropped, full, islands)
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> int:

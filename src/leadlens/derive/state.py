@@ -14,12 +14,18 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import duckdb
 
-from leadlens.config import AiSettings, BotSettings, ItemSettings, Settings
+from leadlens.config import (
+    DEFAULT_ACTIVITY_WINDOW_HOURS,
+    AiSettings,
+    BotSettings,
+    ItemSettings,
+    Settings,
+)
 from leadlens.store.db import Store
 
 __all__ = ["FORGE_TABLES", "ITEMS_KEY", "ITEM_TABLES", "STEPS", "DeriveSettings", "RepoInputs",
@@ -45,7 +51,8 @@ ITEM_TABLES = ("jira_issues", "jira_issue_keys", "jira_changelog", "jira_statuse
 _WHAT = {"refs": "new git data", "tags": "new git data", "head": "new git data",
          "shallow_before": "new git data", "mainline": "another mainline branch",
          "line_history": "new line history", "forge": "new forge data",
-         "commits": "new git data", "ai_settings": "an AI attribution setting changed"}
+         "commits": "new git data", "ai_settings": "an AI attribution setting changed",
+         "activity_window_s": "activity_window_hours changed"}
 
 
 @dataclass(frozen=True)
@@ -59,11 +66,13 @@ class DeriveSettings:
 
     items: ItemSettings = field(default_factory=ItemSettings)
     ai: AiSettings = field(default_factory=AiSettings)  # the precompute step's AI attribution
+    activity_window: timedelta = timedelta(hours=DEFAULT_ACTIVITY_WINDOW_HOURS)  # and islands
 
     @classmethod
     def of(cls, settings: Settings) -> DeriveSettings:
         return cls(settings.git.release_tag_pattern, settings.bots,
-                   settings.dora.production_pattern, settings.items, settings.ai)
+                   settings.dora.production_pattern, settings.items, settings.ai,
+                   settings.flow.activity_window)
 
     def of_step(self, step: Step) -> dict[str, str]:
         if step == "items":
@@ -76,7 +85,8 @@ class DeriveSettings:
                     "ai_reviewer_pattern": self.bots.ai_reviewer_pattern,
                     "production_pattern": self.production_pattern}
         if step == "precompute":
-            return {"ai_settings": repr(self.ai)}
+            return {"ai_settings": repr(self.ai),
+                    "activity_window_s": str(self.activity_window.total_seconds())}
         return {}
 
 
@@ -164,7 +174,8 @@ def current(store: Store, settings: DeriveSettings, repos: Sequence[str] | None 
         values["forge"] = {"changes": _digest(values["changes"]),
                            "forge": _digest(forge[repo]) if repo in forge else None,
                            **settings.of_step("forge")}
-        values["precompute"] = {"commits": runs.get(repo), **settings.of_step("precompute")}
+        values["precompute"] = {"changes": _digest(values["changes"]), "commits": runs.get(repo),
+                                **settings.of_step("precompute")}
         out[repo] = RepoInputs(
             repo, {s: StepInputs(repo, s, json.dumps(v, sort_keys=True)) for s, v in values.items()},
             has_git=repo in git, line_history=bool(lines.get(repo)))
