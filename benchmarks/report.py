@@ -213,13 +213,15 @@ def leadlens(*args: str) -> list[str]:
     return [sys.executable, "-m", "leadlens", *args]
 
 
-def sections(stderr: str) -> dict[str, float]:
-    """The report's per-section wall times (``timing: NAME SECONDS`` lines, LEADLENS_TIMINGS)."""
-    out: dict[str, float] = {}
+def sections(stderr: str) -> dict[str, list[float]]:
+    """The report's per-section wall and CPU seconds (``timing: NAME WALL CPU`` lines that
+    LEADLENS_TIMINGS asks for)."""
+    out: dict[str, list[float]] = {}
     for line in stderr.splitlines():
         if line.startswith("timing: "):
-            name, seconds = line.removeprefix("timing: ").rsplit(" ", 1)
-            out[name] = out.get(name, 0.0) + float(seconds)
+            name, wall, cpu = line.removeprefix("timing: ").rsplit(" ", 2)
+            was = out.get(name, [0.0, 0.0])
+            out[name] = [was[0] + float(wall), was[1] + float(cpu)]
     return out
 
 
@@ -323,9 +325,9 @@ def report(res: dict[str, Any]) -> None:
     print(f"goal (report < {GOAL_S:g} s and < 2 GB peak RSS): {'met' if ok else 'NOT met'}")
     times = res["json"].get("sections") or {}
     if times:
-        print("\nper section, wall s (json run; a/b is part b of section a):")
-        for name, seconds in times.items():
-            print(f"  {name:<32} {seconds:7.2f}")
+        print("\nper section (json run; a/b is part b of section a):  wall s   CPU s")
+        for name, (wall, cpu) in times.items():
+            print(f"  {name:<48} {wall:7.2f} {cpu:7.2f}")
 
 
 def main() -> None:
