@@ -232,7 +232,8 @@ def _reused(store: Path) -> dict[str, Any]:
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
                   for t in ("commits", "commit_files", "tags")}
         repos = con.execute("SELECT count(*) FROM repos").fetchall()[0][0]
-    return {"changes": None, "repos": repos, **counts, "generate_s": None, "reused": str(store)}
+        changes = con.execute("SELECT count(*) FROM changes").fetchall()[0][0]
+    return {"changes": changes, "repos": repos, **counts, "generate_s": None, "reused": str(store)}
 
 
 def run(changes: int, repos: int, keep: Path | None, tmp: Path,
@@ -264,7 +265,8 @@ def run(changes: int, repos: int, keep: Path | None, tmp: Path,
             " (SELECT count(*) FROM milestones), (SELECT count(*) FROM changes"
             " WHERE release IS NOT NULL)").fetchall()[0], strict=True))
     res["store"]["bytes"] = store.stat().st_size
-    say(f"derived {res['derived']['changes']:,} changes in {derive.wall_s:.1f} s; reference query")
+    took = f" in {res['derive']['wall_s']:.1f} s" if "derive" in res else ""
+    say(f"derived {res['derived']['changes']:,} changes{took}; reference query")
     ref = measure([sys.executable, "-c", _REFERENCE, str(store)])
     n, median, p85, query_s = ref.stderr.split()
     res["reference"] = {**asdict(ref), "changes": int(n), "median_s": float(median),
@@ -294,7 +296,8 @@ def report(res: dict[str, Any]) -> None:
                                                            "leadlens")))
     print(f"store: {st['changes']:,} changes in {st['repos']} repositories, {st['commits']:,} commits,"
           f" {st['commit_files']:,} file rows, {st['tags']} tags, {st['bytes'] / MB:,.0f} MB"
-          f" (generated in {st['generate_s']:.1f} s)")
+          + (f" (generated in {st['generate_s']:.1f} s)" if st["generate_s"] is not None
+             else f" (reused: {st['reused']})"))
     print(f"derived: {d['changes']:,} changes ({d['released']:,} released),"
           f" {d['change_commits']:,} change commits, {d['milestones']:,} milestones\n")
     ref = res["reference"]
