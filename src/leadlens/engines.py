@@ -8,8 +8,12 @@ connection through :func:`sql_connection`, the one seam the Spark port replaces.
 
 from __future__ import annotations
 
+import os
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -20,7 +24,14 @@ import pyarrow as pa
 from leadlens.errors import UserError
 from leadlens.store.db import Store
 
-__all__ = ["Materialiser", "batches", "connect", "one", "rows", "sql_connection"]
+__all__ = ["TIMINGS_ENV", "Materialiser", "batches", "connect", "one", "rows", "sql_connection",
+           "timed", "timings"]
+
+# With this environment variable set (to anything but "" or "0"), every :func:`timed` part of a
+# report writes ``timing: NAME SECONDS CPU_SECONDS`` to stderr when it ends (benchmarks/report.py
+# reads it).
+TIMINGS_ENV = "LEADLENS_TIMINGS"
+_TIMES: list[tuple[str, float]] | None = None
 
 
 def connect(store: Store) -> ibis.BaseBackend:
@@ -79,3 +90,40 @@ class Materialiser:
                 self.backend.drop_table(name, force=True)
             except Exception:  # a closed store has dropped its temporary tables already
                 self.names.clear()
+
+
+@contextmanager
+def timed(name: str) -> Iterator[None]:
+    """Record the wall time of the block under ``name`` (nested names are joined with ``/``) when
+    timings are on: inside :func:`timings`, or with ``LEADLENS_TIMINGS`` set. Otherwise free."""
+    on = os.environ.get(TIMINGS_ENV, "") not in ("", "0")
+    if _TIMES is None and not on:
+        yield
+        return
+    _STACK.append(name)
+    full = "/".join(_STACK)
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        seconds = time.perf_counter() - start
+        _STACK.pop()
+        if _TIMES is not None:
+            _TIMES.append((full, seconds))
+        if on:  # and the CPU seconds of the whole process (DuckDB's threads too) meanwhile
+            print(f"timing: {full} {seconds:.3f} {time.process_time() - cpu:.3f}",
+                  file=sys.stderr, flush=True)
+
+
+_STACK: list[str] = []
+
+
+@contextmanager
+def timings() -> Iterator[list[tuple[str, float]]]:
+    """Collect every :func:`timed` block run inside, in the order they ended: (name, seconds)."""
+    global _TIMES
+    saved, _TIMES = _TIMES, []
+    try:
+        yield _TIMES
+    finally:
+        _TIMES = saved

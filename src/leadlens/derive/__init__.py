@@ -2,11 +2,13 @@
 
 Steps run in a fixed order, each from the stored rows alone (never from git or an API): ``changes``
 (mainline, changes, their commits and git milestones), ``line_ages`` (when lines were born, for
-rework; only where line history was read) and ``forge`` (pull requests joined to changes, review,
-deployment and release milestones) per repository; then ``items`` (work items and their links to
-changes, :func:`items`) once over the whole store. Each step records what it ran on in the transaction of its
-output (``derive/state.py``); :func:`refresh` runs exactly the steps whose inputs changed since, so
-a derive killed midway, or skipped, is completed by the next ingest.
+rework; only where line history was read), ``forge`` (pull requests joined to changes, review,
+deployment and release milestones) and ``precompute`` (what reports would otherwise work out on
+every run: each commit's AI attribution, each change's activity islands) per repository; then ``items``
+(work items and their links to changes, :func:`items`) once over the whole store. Each step
+records what it ran on in the transaction of its output (``derive/state.py``); :func:`refresh`
+runs exactly the steps whose inputs changed since, so a derive killed midway, or skipped, is
+completed by the next ingest.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from leadlens.attribution import Rules
 from leadlens.config import Settings
 from leadlens.conventions import BotRule
 from leadlens.derive import state
@@ -21,6 +24,7 @@ from leadlens.derive.changes import DeriveResult, derive_repo
 from leadlens.derive.forge import derive_forge
 from leadlens.derive.items import ItemsDerived, derive_items
 from leadlens.derive.line_ages import derive_line_ages
+from leadlens.derive.precompute import derive_precompute
 from leadlens.derive.state import STEPS, DeriveSettings, RepoInputs, Stale, Step, repositories
 from leadlens.errors import LeadlensError
 from leadlens.store.db import Store
@@ -107,6 +111,9 @@ def _derive(store: Store, inputs: RepoInputs, steps: Sequence[Step], ds: DeriveS
             elif step == "forge":
                 derive_forge(store, repo, bots=BotRule.of(ds.bots),
                              production_pattern=ds.production_pattern, record=record)
+            elif step == "precompute" and inputs.has_git:
+                derive_precompute(store, repo, Rules.of(ds.ai), window=ds.activity_window,
+                                  record=record)
             else:  # nothing to derive from (no clone, no line history): that is what it ran on
                 with transaction(store.con) as con:
                     record.save(con)

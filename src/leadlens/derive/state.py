@@ -14,20 +14,27 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import duckdb
 
-from leadlens.config import BotSettings, ItemSettings, Settings
+from leadlens.config import (
+    DEFAULT_ACTIVITY_WINDOW_HOURS,
+    AiSettings,
+    BotSettings,
+    ItemSettings,
+    Settings,
+)
 from leadlens.store.db import Store
 
 __all__ = ["FORGE_TABLES", "ITEMS_KEY", "ITEM_TABLES", "STEPS", "DeriveSettings", "RepoInputs",
            "Stale", "Step", "StepInputs",
            "current", "items_inputs", "repositories", "stale"]
 
-Step = Literal["changes", "line_ages", "forge", "items"]
-STEPS: tuple[Step, ...] = ("changes", "line_ages", "forge")  # per repository; then items, once
+Step = Literal["changes", "line_ages", "forge", "precompute", "items"]
+# per repository; then items, once
+STEPS: tuple[Step, ...] = ("changes", "line_ages", "forge", "precompute")
 ITEMS_KEY = "*"  # derive_state's repo for the items step, which runs over the whole store
 
 # What the forge step reads of the forge's data (derive/forge.py): a table's row count and newest
@@ -43,7 +50,9 @@ ITEM_TABLES = ("jira_issues", "jira_issue_keys", "jira_changelog", "jira_statuse
 # How a changed input reads in a message, by its key; a setting reads as "<name> changed".
 _WHAT = {"refs": "new git data", "tags": "new git data", "head": "new git data",
          "shallow_before": "new git data", "mainline": "another mainline branch",
-         "line_history": "new line history", "forge": "new forge data"}
+         "line_history": "new line history", "forge": "new forge data",
+         "commits": "new git data", "ai_settings": "an AI attribution setting changed",
+         "activity_window_s": "activity_window_hours changed"}
 
 
 @dataclass(frozen=True)
@@ -56,11 +65,14 @@ class DeriveSettings:
     production_pattern: str
 
     items: ItemSettings = field(default_factory=ItemSettings)
+    ai: AiSettings = field(default_factory=AiSettings)  # the precompute step's AI attribution
+    activity_window: timedelta = timedelta(hours=DEFAULT_ACTIVITY_WINDOW_HOURS)  # and islands
 
     @classmethod
     def of(cls, settings: Settings) -> DeriveSettings:
         return cls(settings.git.release_tag_pattern, settings.bots,
-                   settings.dora.production_pattern, settings.items)
+                   settings.dora.production_pattern, settings.items, settings.ai,
+                   settings.flow.activity_window)
 
     def of_step(self, step: Step) -> dict[str, str]:
         if step == "items":
@@ -72,6 +84,9 @@ class DeriveSettings:
             return {"bot_pattern": self.bots.bot_pattern, "agent_pattern": self.bots.agent_pattern,
                     "ai_reviewer_pattern": self.bots.ai_reviewer_pattern,
                     "production_pattern": self.production_pattern}
+        if step == "precompute":
+            return {"ai_settings": repr(self.ai),
+                    "activity_window_s": str(self.activity_window.total_seconds())}
         return {}
 
 
@@ -142,6 +157,9 @@ def current(store: Store, settings: DeriveSettings, repos: Sequence[str] | None 
             f"SELECT repo, '{t}', count(*), max(fetched_at)::VARCHAR FROM {t} GROUP BY repo"
             for t in FORGE_TABLES) + " ORDER BY 1, 2").fetchall():
         forge.setdefault(repo, []).append([table, n, newest])
+    # The precompute step reads every commit: their number and newest ingest run say what is new.
+    runs = {r[0]: [r[1], r[2]] for r in con.execute(
+        "SELECT repo, count(*), max(run_id) FROM commits GROUP BY repo").fetchall()}
     names = sorted(git.keys() | forge.keys()) if repos is None else list(repos)
     out = {}
     for repo in names:
@@ -156,6 +174,8 @@ def current(store: Store, settings: DeriveSettings, repos: Sequence[str] | None 
         values["forge"] = {"changes": _digest(values["changes"]),
                            "forge": _digest(forge[repo]) if repo in forge else None,
                            **settings.of_step("forge")}
+        values["precompute"] = {"changes": _digest(values["changes"]), "commits": runs.get(repo),
+                                **settings.of_step("precompute")}
         out[repo] = RepoInputs(
             repo, {s: StepInputs(repo, s, json.dumps(v, sort_keys=True)) for s, v in values.items()},
             has_git=repo in git, line_history=bool(lines.get(repo)))

@@ -1,9 +1,7 @@
 """AI-assisted commits and changes in the store: the attribution rules applied, with evidence.
 
-The rules (attribution.py) are applied in Python, where their semantics live; DuckDB first narrows
-millions of commits to the few whose fields could match (each rule's pattern, run by RE2, the engine
-patterns.py runs them with in Python too), so only those are read out. Should DuckDB's RE2 refuse a
-pattern the Python one took, that rule narrows nothing: correct, slower.
+Commits' attribution is precomputed by derive (derive/precompute.py, which also says how the
+rules are applied); pull requests' is worked out here, in Python, where the rules' semantics live.
 """
 
 from __future__ import annotations
@@ -15,92 +13,60 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from leadlens.attribution import AiRule, CommitText, Evidence, PullRequestText, Rules
+from leadlens.attribution import CommitText, Evidence, PullRequestText, Rules
+from leadlens.derive.precompute import (
+    EVIDENCE_TYPE,
+    classify_commits,
+    evidence_rows,
+    fresh_repos,
+    stored_ai,
+)
 from leadlens.engines import sql_connection
 from leadlens.metrics.flow import Flow
-from leadlens.model import Trailer
 from leadlens.timeline import seconds_between
 
 __all__ = ["EVIDENCE_TYPE", "ai_commits", "change_ai", "change_ai_key", "pr_ai", "pr_tools",
            "survival"]
 
-EVIDENCE_TYPE = pa.list_(pa.struct([("rule", pa.string()), ("text", pa.string()),
-                                    ("tool", pa.string())]))
-
-
-def _rows(evidence: tuple[Evidence, ...]) -> list[dict[str, str | None]]:
-    return [{"rule": e.rule, "text": e.text, "tool": e.tool} for e in evidence]
-
-_FIELDS = {
-    "author": "coalesce(author_name, '') || ' <' || coalesce(author_email, '') || '>'",
-    "author_name": "coalesce(author_name, '')",
-    "committer": "coalesce(committer_name, '') || ' <' || coalesce(committer_email, '') || '>'",
-    "subject": "coalesce(subject, '')",
-    "message": "coalesce(subject, '') || chr(10) || chr(10) || coalesce(body, '')",
-}
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _runs_in_duckdb(con: duckdb.DuckDBPyConnection, pattern: str) -> bool:
-    try:
-        con.execute(f"SELECT regexp_matches('', {_literal(pattern)})").fetchall()
-    except duckdb.Error:
-        return False
-    return True
-
-
-def _predicate(con: duckdb.DuckDBPyConnection, rule: AiRule) -> str:
-    """A SQL condition true for every commit ``rule`` could match (possibly more)."""
-    pattern = f"(?m){rule.pattern}"
-    if not _runs_in_duckdb(con, pattern):
-        return "TRUE"
-    if rule.field == "trailer":
-        key = _literal((rule.key or "").lower())
-        return (f"len(list_filter(coalesce(trailers, []), lambda t: lower(t.key) = {key}"
-                f" AND regexp_matches(t.value, {_literal(pattern)}, 'i'))) > 0")
-    return f"regexp_matches({_FIELDS[rule.field]}, {_literal(pattern)}, 'i')"
-
-
 def ai_commits(backend: ibis.BaseBackend, rules: Rules, repos: Sequence[str] = ()) -> pa.Table:
     """repo, sha, evidence (list of rule, matched text, tool) for every reachable AI-assisted
-    commit, and every AI-assisted commit a forge lists that git did not give."""
+    commit, and every AI-assisted commit a forge lists that git did not give. Repositories whose
+    precomputed attribution (derive's precompute step) is current are read from it; the others'
+    commits are classified here."""
     con = sql_connection(backend)
-    conditions = [_predicate(con, r) for r in rules.rules if r.field in (*_FIELDS, "trailer")]
-    empty = pa.table({"repo": pa.array([], pa.string()), "sha": pa.array([], pa.string()),
-                      "evidence": pa.array([], EVIDENCE_TYPE)})
-    if not conditions:
-        return empty
-    where = " OR ".join(f"({c})" for c in conditions)
-    params: list[object] = []
-    if repos:
-        where = f"({where}) AND repo IN (SELECT unnest(?))"
-        params.append(list(repos))
-    cursor = con.execute(
-        "SELECT repo, sha, author_name, author_email, committer_name, committer_email, subject,"
-        f" body, trailers FROM commits WHERE reachable AND ({where}) ORDER BY repo, sha", params)
+    fresh = fresh_repos(con, rules)
+    wanted = set(repos) if repos else {r[0] for r in con.execute(
+        "SELECT DISTINCT repo FROM commits").fetchall()}
+    parts = []
+    if wanted & fresh:
+        parts.append(stored_ai(con, sorted(wanted & fresh)))
+    stale = sorted(wanted - fresh)
     out: dict[str, list[object]] = {"repo": [], "sha": [], "evidence": []}
-    while batch := cursor.fetchmany(10_000):
-        for repo, sha, an, ae, cn, ce, subject, body, trailers in batch:
-            found = rules.classify(CommitText(
-                author=f"{an or ''} <{ae or ''}>", committer=f"{cn or ''} <{ce or ''}>",
-                subject=subject or "", body=body or "",
-                trailers=tuple(Trailer(t["key"], t["value"]) for t in trailers or ())))
-            if found:
-                out["repo"].append(repo)
-                out["sha"].append(sha)
-                out["evidence"].append(_rows(found))
+    if stale:
+        for repo, sha, found in classify_commits(
+                con, rules, "reachable AND repo IN (SELECT unnest(?))", [stale]):
+            out["repo"].append(repo)
+            out["sha"].append(sha)
+            out["evidence"].append(evidence_rows(found))
+    parts.append(_table(out))
+    git = pa.concat_tables([p.cast(_SCHEMA) for p in parts])
+    if len(parts) == 2 and parts[0].num_rows and parts[1].num_rows:  # stored and classified
+        git = git.sort_by([("repo", "ascending"), ("sha", "ascending")])
+    forge: dict[str, list[object]] = {"repo": [], "sha": [], "evidence": []}
     for repo, sha, found in _forge_only_commits(con, rules, repos):
-        out["repo"].append(repo)
-        out["sha"].append(sha)
-        out["evidence"].append(_rows(found))
-    if not out["repo"]:
-        return empty
-    return pa.table({"repo": pa.array(out["repo"], pa.string()),
-                     "sha": pa.array(out["sha"], pa.string()),
-                     "evidence": pa.array(out["evidence"], EVIDENCE_TYPE)})
+        forge["repo"].append(repo)
+        forge["sha"].append(sha)
+        forge["evidence"].append(evidence_rows(found))
+    return pa.concat_tables([git, _table(forge)]).combine_chunks()
+
+
+_SCHEMA = pa.schema([("repo", pa.string()), ("sha", pa.string()), ("evidence", EVIDENCE_TYPE)])
+
+
+def _table(cols: dict[str, list[object]]) -> pa.Table:
+    return pa.table({"repo": pa.array(cols["repo"], pa.string()),
+                     "sha": pa.array(cols["sha"], pa.string()),
+                     "evidence": pa.array(cols["evidence"], EVIDENCE_TYPE)}, schema=_SCHEMA)
 
 
 def _forge_only_commits(con: duckdb.DuckDBPyConnection, rules: Rules, repos: Sequence[str]
@@ -135,7 +101,7 @@ def pr_ai(backend: ibis.BaseBackend, rules: Rules, repos: Sequence[str] = ()) ->
             if found:
                 out["repo"].append(repo)
                 out["number"].append(number)
-                out["evidence"].append(_rows(found))
+                out["evidence"].append(evidence_rows(found))
     return pa.table({"repo": pa.array(out["repo"], pa.string()),
                      "number": pa.array(out["number"], pa.int64()),
                      "evidence": pa.array(out["evidence"], EVIDENCE_TYPE)})

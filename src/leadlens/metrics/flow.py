@@ -16,12 +16,11 @@ import pyarrow as pa
 from ibis import _
 
 from leadlens.conventions import BotRule
-from leadlens.engines import Materialiser
-from leadlens.metrics.review import activity as review_activity
+from leadlens.engines import Materialiser, timed
+from leadlens.metrics.activity import islands
 from leadlens.timeline import (
     DEFAULT_ACTIVITY_WINDOW,
     active_split,
-    activity_islands,
     change_spans,
     clamped_milestones,
     seconds_between,
@@ -169,29 +168,29 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
     c, cut, merged = _changes(backend, f)
     cache = Materialiser(backend)
     numbered = ibis.window(order_by=[c.merged_at, c.repo, c.id])  # deterministic, merge order
-    c = cache(c.mutate(size=size_bucket(c.lines), cid=ibis.row_number().over(numbered)))
+    with timed("scope"):
+        c = cache(c.mutate(size=size_bucket(c.lines), cid=ibis.row_number().over(numbered)))
     if f.include_bots:
         scope, bots = c, c.filter(ibis.literal(False))
     else:
         scope, bots = c.filter(~c.is_bot), c.filter(c.is_bot)
     ends = _ends(backend)
     keys = scope.join(ends, "repo").select("cid", "repo", "end", change_id=scope.id)
-    scoped_ms = cache(ms.join(keys.drop("repo"), "change_id").select(
-        "cid", "repo", "change_id", "name", "at", "proxy", "end"))
-    clamped = cache(clamped_milestones(scoped_ms.select("cid", "name", "at", "end"), CID))
-    spans = cache(change_spans(clamped, CID))
-    # Who acted when: the author and committer times of the change's commits (derive copies them
-    # onto change_commits, so no join with the commits table is needed).
+    with timed("milestones"):
+        scoped_ms = cache(ms.join(keys.drop("repo"), "change_id").select(
+            "cid", "repo", "change_id", "name", "at", "proxy", "end"))
+        clamped = cache(clamped_milestones(scoped_ms.select("cid", "name", "at", "end"), CID))
+        spans = cache(change_spans(clamped, CID))
+    # Who acted when: the author and committer times of the change's commits, as islands derive
+    # stored (metrics/activity.py), and the forge's activity.
     # A change id names its repository (OWNER/REPO#N, OWNER/REPO@sha): one key column suffices.
-    cc = backend.table("change_commits")
-    cc = cc.join(keys.select("cid", "change_id"), "change_id")
-    events = cc.select("cid", at=ibis.array([cc.author_time, cc.committer_time]).unnest())
-    events = events.filter(events.at.notnull())
-    # Reviews, comments and PR timeline events are someone acting too (forge data).
-    events = events.union(review_activity(backend, scope.select("cid", "repo", "number"), f.bots))
-    segs = cache(active_split(segments(clamped, CID),
-                              activity_islands(events, f.activity_window, CID), CID))
-    left_out = cache(_left_out(changes, every, merged.select("repo", "id"), cut, keys, f))
+    with timed("islands"):
+        isl = cache(islands(backend, keys, scope.select("cid", "repo", "number"), f.bots,
+                            f.activity_window, cache, CID))
+    with timed("segments"):
+        segs = cache(active_split(segments(clamped, CID), isl, CID))
+    with timed("left_out"):
+        left_out = cache(_left_out(changes, every, merged.select("repo", "id"), cut, keys, f))
     return Flow(scope, bots, ends, spans, segs, scoped_ms, left_out, cache)
 
 

@@ -30,6 +30,7 @@ from leadlens.config import (
     Settings,
 )
 from leadlens.conventions import BotRule
+from leadlens.engines import timed
 from leadlens.metrics import flow as fm
 from leadlens.metrics import pulls
 from leadlens.metrics.items import item_flow
@@ -61,21 +62,28 @@ def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = D
     as_of = as_of or datetime.now(UTC)
     settings = settings or Settings()
     # One flow for every section: they share its scope and its materialised tables.
-    fl = fm.flow(backend, filters)
+    with timed("flow"):
+        fl = fm.flow(backend, filters)
     try:
-        summary = flow_summary(backend, fl, filters, k=k, rework_days=rework_days, as_of=as_of)
+        with timed("summary"):
+            summary = flow_summary(backend, fl, filters, k=k, rework_days=rework_days,
+                                   as_of=as_of)
         figures = summary.figures
-        dora, review, notes = forge_sections(backend, fl, filters, [r.repo for r in figures.repos],
-                                             settings, as_of)
+        with timed("dora_review"):
+            dora, review, notes = forge_sections(
+                backend, fl, filters, [r.repo for r in figures.repos], settings, as_of)
         # With work items, spec → production answers (DESIGN.md, `trend`); else the change
         # lead time, and the headline says how to measure from the specification.
-        ifl = item_flow(backend, filters, fl.cache) if has_items(backend) else None
-        items = None if ifl is None else item_figures(backend, fl, filters, k=k, fl=ifl)
-        trend = None if ifl is None else item_trend(backend, ifl, filters, as_of,
-                                                    resamples=resamples, seed=seed)
-        end = "released"
-        if trend is None:
-            trend, end = change_trend(backend, fl, filters, as_of, resamples=resamples, seed=seed)
+        with timed("items"):
+            ifl = item_flow(backend, filters, fl.cache) if has_items(backend) else None
+            items = None if ifl is None else item_figures(backend, fl, filters, k=k, fl=ifl)
+        with timed("trend"):
+            trend = None if ifl is None else item_trend(backend, ifl, filters, as_of,
+                                                        resamples=resamples, seed=seed)
+            end = "released"
+            if trend is None:
+                trend, end = change_trend(backend, fl, filters, as_of, resamples=resamples,
+                                          seed=seed)
             if items is not None:
                 notes.append("work items exist, but none is linked to a released change yet"
                              " (items.linking): the trend is of the change lead time")
@@ -93,26 +101,31 @@ def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = D
         if items is not None and items.delivered:
             headline += items_headline(items)
         # The AI section first: the coordination signals reuse its per-change AI attribution.
-        section = None if ai is None else ai_section(
-            backend, fl, filters, Rules.of(settings.ai), ai, rework_days=rework_days)
+        with timed("ai"):
+            section = None if ai is None else ai_section(
+                backend, fl, filters, Rules.of(settings.ai), ai, rework_days=rework_days)
         spec = coord = None
         waiting: list[str] = []
         if coordination:
-            coord, spec = coordination_sections(
-                backend, fl, filters, settings, as_of, figures=figures, items=items,
-                item_flow=ifl, per_person=per_person,
-                resamples=min(resamples, DEFAULT_COORDINATION_RESAMPLES), seed=seed)
+            with timed("coordination"):
+                coord, spec = coordination_sections(
+                    backend, fl, filters, settings, as_of, figures=figures, items=items,
+                    item_flow=ifl, per_person=per_person,
+                    resamples=min(resamples, DEFAULT_COORDINATION_RESAMPLES), seed=seed)
             waiting = waiting_headline(coord.waiting_causes)
-        whatif = whatif_section(
-            backend, fl, BotRule.of(settings.bots), change_stages=figures.stages,
-            item_stages=items.stages if items is not None and items.delivered else None,
-            simulate=simulate, seed=seed, as_of=sim_as_of)
+        with timed("whatif"):
+            whatif = whatif_section(
+                backend, fl, BotRule.of(settings.bots), change_stages=figures.stages,
+                item_stages=items.stages if items is not None and items.delivered else None,
+                simulate=simulate, seed=seed, as_of=sim_as_of)
+        with timed("abandoned"):
+            abandoned = pulls.abandoned(backend, filters)
         return Report(leadlens_version=__version__, generated_at=datetime.now(UTC),
                       scope=summary.scope, trend=trend,
                       headline=headline + flow_headline(figures, summary.scope) + waiting,
                       messages=summary.messages + notes, **dict(figures),
                       ai=section, dora=dora, review=review,
-                      abandoned=pulls.abandoned(backend, filters), items=items,
+                      abandoned=abandoned, items=items,
                       spec_quality=spec, coordination=coord, whatif=whatif)
     finally:
         fl.release()

@@ -20,6 +20,7 @@ from leadlens.analysis.spec_quality import SpecQuality, spec_quality_figures
 from leadlens.analysis.time_zones import time_zone_figures
 from leadlens.analysis.waiting import WaitingCause, largest, stage_causes
 from leadlens.config import Settings
+from leadlens.engines import timed
 from leadlens.metrics import flow as fm
 from leadlens.metrics.collisions import collision_change_flags
 from leadlens.metrics.escapes import escape_change_flags
@@ -61,15 +62,22 @@ def coordination_sections(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Fi
     """Every coordination signal over the report's flow (its scope, its materialised tables),
     and the waiting causes of all of them and of the stages, most hours first."""
     args = (backend, fl, filters, settings, as_of)
-    spec = spec_quality_figures(*args, per_person=per_person, resamples=resamples, seed=seed,
-                                items=item_flow)
-    questions = questions_figures(*args, per_person=per_person, resamples=resamples, seed=seed,
-                                  items=item_flow)
-    zones = time_zone_figures(*args, per_person=per_person, resamples=resamples, seed=seed)
-    handoffs = handoff_figures(*args, per_person=per_person, resamples=resamples, seed=seed,
-                               items=item_flow)
-    collisions = collision_figures(*args, per_person=per_person, resamples=resamples, seed=seed)
-    escapes = escape_figures(*args, per_person=per_person, resamples=resamples, seed=seed)
+    with timed("spec_quality"):
+        spec = spec_quality_figures(*args, per_person=per_person, resamples=resamples, seed=seed,
+                                    items=item_flow)
+    with timed("questions"):
+        questions = questions_figures(*args, per_person=per_person, resamples=resamples,
+                                      seed=seed, items=item_flow)
+    with timed("time_zones"):
+        zones = time_zone_figures(*args, per_person=per_person, resamples=resamples, seed=seed)
+    with timed("handoffs"):
+        handoffs = handoff_figures(*args, per_person=per_person, resamples=resamples, seed=seed,
+                                   items=item_flow)
+    with timed("collisions"):
+        collisions = collision_figures(*args, per_person=per_person, resamples=resamples,
+                                       seed=seed)
+    with timed("escapes"):
+        escapes = escape_figures(*args, per_person=per_person, resamples=resamples, seed=seed)
     causes: list[WaitingCause] = [
         *stage_causes(figures.stages, figures.lead_time.n, unit="change", signal="stages"),
         *([] if items is None else stage_causes(items.stages, items.spec_to_production.n,

@@ -23,7 +23,7 @@ from leadlens.analysis.stats import Comparison
 from leadlens.analysis.trend import WINDOW_MONTHS, Trend, months_before, trend
 from leadlens.attribution import Rules
 from leadlens.config import Settings
-from leadlens.engines import rows
+from leadlens.engines import rows, timed
 from leadlens.metrics import flow as fm
 from leadlens.metrics import pulls
 from leadlens.metrics.ai import (
@@ -89,10 +89,12 @@ def forge_sections(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
                    repos: list[str], settings: Settings, as_of: datetime
                    ) -> tuple[Dora, ReviewSignals, list[str]]:
     """DORA and review figures over ``fl``'s changes and ``repos``, and what the reader must know."""
-    d = dora(backend, fl.scope, repos, since=filters.since, until=filters.until,
-             settings=settings.dora)
-    rv = review(backend, fl.scope, repos, since=filters.since, until=filters.until, as_of=as_of,
-                bots=filters.bots, settings=settings.review)
+    with timed("dora"):
+        d = dora(backend, fl.scope, repos, since=filters.since, until=filters.until,
+                 settings=settings.dora)
+    with timed("review"):
+        rv = review(backend, fl.scope, repos, since=filters.since, until=filters.until,
+                    as_of=as_of, bots=filters.bots, settings=settings.review)
     messages = []
     if d.reason:
         messages.append(f"DORA figures are null: {d.reason}")
@@ -117,15 +119,19 @@ def ai_section(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters,
                settings: Settings | None = None) -> AiSection:
     """The AI section over a flow already built (the main report shares its own); with
     ``cohorts.by_signal``, that coordination signal as a cohort and a stratum (by ``settings``)."""
-    commits_ai = ai_commits(backend, rules, filters.repos)
-    uploaded = fl.upload(commits_ai)
-    # Under the key the coordination signals use: the report builds it once.
-    ai = fl.once(change_ai_key(rules), lambda: change_ai(
-        backend, fl, uploaded, fl.upload(pr_ai(backend, rules, filters.repos))))
+    with timed("attribution"):
+        commits_ai = ai_commits(backend, rules, filters.repos)
+        uploaded = fl.upload(commits_ai)
+    with timed("change_ai"):
+        # Under the key the coordination signals use: the report builds it once.
+        ai = fl.once(change_ai_key(rules), lambda: change_ai(
+            backend, fl, uploaded, fl.upload(pr_ai(backend, rules, filters.repos))))
     history = bool(backend.table("line_changes").limit(1).to_pyarrow().num_rows)
-    facts = backend.to_pyarrow(change_facts(backend, fl, ai, rework_days, history))
-    stages = backend.to_pyarrow(done_stage_seconds(fl))
-    impact = evaluate(facts, stages, cohorts)
+    with timed("facts"):
+        facts = backend.to_pyarrow(change_facts(backend, fl, ai, rework_days, history))
+        stages = backend.to_pyarrow(done_stage_seconds(fl))
+    with timed("evaluate"):
+        impact = evaluate(facts, stages, cohorts)
     item_pilot, item_notes = _item_pilot(backend, fl, filters, cohorts)
     by_signal = None if cohorts.by_signal is None else split_by_signal(
         facts, backend.to_pyarrow(signal_flags(backend, fl, settings or Settings(),
