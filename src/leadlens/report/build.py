@@ -84,9 +84,9 @@ def build_report(backend: ibis.BaseBackend, filters: fm.Filters, *, k: float = D
             if trend is None:
                 trend, end = change_trend(backend, fl, filters, as_of, resamples=resamples,
                                           seed=seed)
-            if items is not None:
-                notes.append("work items exist, but none is linked to a released change yet"
-                             " (items.linking): the trend is of the change lead time")
+                if items is not None:
+                    notes.append("work items exist, but none is linked to a released change"
+                                 " yet (items.linking): the trend is of the change lead time")
         cover = None if items is None else items.linking.coverage
         if cover is not None and cover < LOW_COVERAGE:
             notes.append(f"only {cover:.0%} of the changes in scope are linked to a work item:"
