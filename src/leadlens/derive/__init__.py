@@ -19,6 +19,7 @@ from leadlens.conventions import BotRule
 from leadlens.derive import state
 from leadlens.derive.changes import DeriveResult, derive_repo
 from leadlens.derive.forge import derive_forge
+from leadlens.derive.incremental import derive_changes
 from leadlens.derive.items import ItemsDerived, derive_items
 from leadlens.derive.line_ages import derive_line_ages
 from leadlens.derive.state import STEPS, DeriveSettings, RepoInputs, Stale, Step, repositories
@@ -33,7 +34,8 @@ __all__ = ["STEPS", "Derived", "ItemsDerived", "ItemsRun", "Stale", "Step", "ite
 @dataclass(frozen=True)
 class Derived:
     """What the derive step did for one repository: its changes, or why it could not; ``reason``:
-    why it was derived (its inputs changed), None when it was asked for."""
+    why it was derived (its inputs changed), None when it was asked for. How the changes step
+    ran (incremental, or a full rebuild and why) is ``changes.how``."""
 
     repo: str
     changes: DeriveResult | None = None
@@ -49,7 +51,7 @@ def run(store: Store, repos: Sequence[str], settings: Settings, *, start: Step =
     ds = DeriveSettings.of(settings)
     inputs = state.current(store, ds, repos)
     steps = STEPS[STEPS.index(start):]
-    return [_derive(store, inputs[repo], steps, ds) for repo in repos]
+    return [_derive(store, inputs[repo], steps, ds, full=True) for repo in repos]
 
 
 def refresh(store: Store, settings: Settings) -> list[Derived]:
@@ -94,14 +96,16 @@ def stale(store: Store, settings: Settings, repos: Sequence[str] | None = None
 
 
 def _derive(store: Store, inputs: RepoInputs, steps: Sequence[Step], ds: DeriveSettings,
-            reason: str | None = None) -> Derived:
+            reason: str | None = None, *, full: bool = False) -> Derived:
     repo = inputs.repo
     try:
         result = None
         for step in steps:
             record = inputs.steps[step]
             if step == "changes" and inputs.has_git:
-                result = derive_repo(store, repo, ds.release_tag_pattern, record=record)
+                # Only the new changes when the mainline was appended to (derive/incremental.py).
+                result = (derive_repo if full else derive_changes)(
+                    store, repo, ds.release_tag_pattern, record=record)
             elif step == "line_ages" and inputs.line_history:
                 derive_line_ages(store, repo, record=record)
             elif step == "forge":

@@ -18,7 +18,7 @@ implausible date is no release.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -36,6 +36,7 @@ __all__ = ["DeriveResult", "derive_repo"]
 
 _TS = pa.timestamp("us", tz="UTC")
 _NONE = -1  # a parent outside the stored graph (shallow clones), or no parent
+_CLAIMED = -2  # (an appended graph, derive/incremental.py) a stored parent an older change claimed
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class DeriveResult:
     changes: int
     released: int
     warning: str | None = None
+    # How: "incremental (N new changes)", or why the whole repository was derived again
+    # ("history rewritten: full rebuild"); None when a full derive was asked for.
+    how: str | None = None
+    new: int | None = None  # changes derived by an incremental derive
 
 
 @dataclass(frozen=True)
@@ -57,17 +62,21 @@ class _Graph:
     shallow: list[int]  # commits at a shallow clone's boundary (their parents are not stored)
 
     def first_parents(self, start: int) -> Iterator[int]:
-        """``start`` and its first-parent ancestors, as far as the stored graph goes."""
+        """``start`` and its first-parent ancestors, as far as the (stored) graph goes."""
         c = start
-        while c != _NONE:
+        while c >= 0:
             yield c
             lo, hi = self.offsets[c], self.offsets[c + 1]
             c = self.parents[lo] if hi > lo else _NONE
 
 
-def _load(store: Store, repo: str) -> _Graph:
-    """Number the repository's commits (``_derive_commit``) and read the graph as ids."""
+def _load(store: Store, repo: str, unclaimed: bool = False) -> _Graph:
+    """Number the repository's commits (``_derive_commit``) and read the graph as ids; with
+    ``unclaimed``, only the commits no change claims yet, and a parent another change claims is
+    ``_CLAIMED``."""
     con = store.con
+    only = (" AND NOT EXISTS (SELECT 1 FROM change_commits cc WHERE cc.repo = commits.repo"
+            " AND cc.sha = commits.sha)") if unclaimed else ""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _derive_commit AS SELECT (row_number() OVER () - 1)::BIGINT"
         " AS id, sha, author_name, author_time, committer_time, len(parents) > 1 AS is_merge,"
@@ -75,12 +84,15 @@ def _load(store: Store, repo: str) -> _Graph:
         "   AS author_flagged,"
         " coalesce(list_has_any(date_flags, ['committer_before_1990', 'committer_in_future']),"
         "   FALSE) AS committer_flagged"
-        " FROM commits WHERE repo = ?", [repo])
+        " FROM commits WHERE repo = ?" + only, [repo])
     n = int(scalar(con, "SELECT count(*) FROM _derive_commit"))
+    outside = (f"CASE WHEN EXISTS (SELECT 1 FROM commits o WHERE o.repo = $1"
+               f" AND o.sha = e.parent_sha) THEN {_CLAIMED} ELSE {_NONE} END") if unclaimed \
+        else str(_NONE)
     edges = con.execute(
-        "SELECT d.id AS child, coalesce(p.id, -1) AS parent FROM ("
+        f"SELECT d.id AS child, coalesce(p.id, {outside}) AS parent FROM ("
         "   SELECT sha, unnest(parents) AS parent_sha, generate_subscripts(parents, 1) AS k"
-        "   FROM commits WHERE repo = ?) e"
+        "   FROM commits WHERE repo = $1" + only + ") e"
         " JOIN _derive_commit d ON d.sha = e.sha LEFT JOIN _derive_commit p ON p.sha = e.parent_sha"
         " ORDER BY d.id, e.k", [repo]).fetchnumpy()
     child = np.asarray(edges["child"], np.int64)
@@ -98,12 +110,14 @@ def _id_of(store: Store, sha: str | None) -> int | None:
 
 
 def _release_positions(store: Store, repo: str, graph: _Graph, position: dict[int, int],
-                       pattern: Regex) -> tuple[list[tuple[int, datetime, str]], int]:
-    """(last mainline position a release contains, its date, its name) per release tag, and how
+                       pattern: Regex) -> tuple[list[tuple[int, datetime, str]], int, pa.Table]:
+    """(last mainline position a release contains, its date, its name) per release tag, how
     many release tags were passed over for an implausible date (the earliest-dated release wins,
-    so one tag dated at the epoch would otherwise release everything before it)."""
+    so one tag dated at the epoch would otherwise release everything before it), and each usable
+    release tag's position (``name``, ``fork_pos``: NULL when it contains no mainline commit)."""
     out = []
     implausible = 0
+    usable: dict[str, int | None] = {}
     now = datetime.now(UTC)
     for name, target, when in store.con.execute(
             "SELECT t.name, d.id, t.tag_time FROM tags t JOIN _derive_commit d ON d.sha = t.target_sha"
@@ -115,9 +129,16 @@ def _release_positions(store: Store, repo: str, graph: _Graph, position: dict[in
             continue
         # A tag off the mainline (a maintenance branch) contains the mainline up to where it forked.
         fork = next((c for c in graph.first_parents(target) if c in position), None)
+        usable[name] = None if fork is None else position[fork]
         if fork is not None:
             out.append((position[fork], when, name))
-    return out, implausible
+    return out, implausible, release_table(usable)
+
+
+def release_table(usable: dict[str, int | None]) -> pa.Table:
+    """``_derive_releases``: each usable release tag and the last mainline position it contains."""
+    return pa.table({"name": pa.array(list(usable), pa.string()),
+                     "fork_pos": pa.array(list(usable.values()), pa.int64())})
 
 
 def _best_after(n: int, releases: list[tuple[int, datetime, str]]
@@ -136,27 +157,37 @@ def _best_after(n: int, releases: list[tuple[int, datetime, str]]
     return best_after
 
 
-def _boundary(graph: _Graph, chain: list[int]) -> bytearray:
-    """Per commit, 1 where its ancestry is cut: a shallow boundary commit, one with a parent the
-    store lacks, and, when the mainline itself is cut, any commit without parents (in the full
-    history the mainline's unstored past may reach it)."""
+def _edges(graph: _Graph) -> np.ndarray:
+    """Per commit, True where its ancestry is cut: a shallow boundary commit, or one with a parent
+    the store lacks."""
     offsets = np.asarray(graph.offsets, np.int64)
     edge = np.zeros(len(offsets) - 1, np.bool_)
     edge[np.asarray(graph.shallow, np.int64)] = True
     missing = np.flatnonzero(np.asarray(graph.parents, np.int64) == _NONE)
     edge[np.searchsorted(offsets, missing, side="right") - 1] = True
-    if chain and edge[chain[0]]:
-        edge |= np.diff(offsets) == 0
+    return edge
+
+
+def _boundary(graph: _Graph, root_cut: bool) -> bytearray:
+    """Per commit, 1 where its ancestry is cut (:func:`_edges`) and, when the mainline itself is
+    cut (``root_cut``: its oldest commit's is), any commit without parents (in the full history
+    the mainline's unstored past may reach it)."""
+    edge = _edges(graph)
+    if root_cut:
+        edge |= np.diff(np.asarray(graph.offsets, np.int64)) == 0
     return bytearray(edge.astype(np.uint8).tobytes())
 
 
-def _claim(graph: _Graph, chain: list[int]) -> tuple[pa.Table, bytearray]:
+def _claim(graph: _Graph, chain: list[int], root_cut: bool, first: int = 0
+           ) -> tuple[pa.Table, bytearray]:
     """The commits each mainline position claims (``pos``), in walk order (``seq``): the landing
     commit first, then breadth first from its other parents. ``work``: the commits whose times and
     authors make the change's milestones (all but the landing one, or the landing one alone).
-    Also, per position, 1 where a claimed commit's ancestry is cut (:func:`_boundary`)."""
+    Also, per position, 1 where a claimed commit's ancestry is cut (:func:`_boundary`).
+    ``chain`` starts at mainline position ``first`` (an appended graph: its parents that older
+    changes claimed are ``_CLAIMED``, never walked)."""
     offsets, parents = graph.offsets, graph.parents
-    edge = _boundary(graph, chain)
+    edge = _boundary(graph, root_cut)
     cut = bytearray(len(chain))
     seen = bytearray(len(offsets) - 1)
     ids: list[int] = []
@@ -168,7 +199,7 @@ def _claim(graph: _Graph, chain: list[int]) -> tuple[pa.Table, bytearray]:
         cut[pos] = edge[c]
         lo, hi = offsets[c], offsets[c + 1]
         if hi - lo > 1:
-            queue = deque(p for p in parents[lo + 1:hi] if p != _NONE and not seen[p])
+            queue = deque(p for p in parents[lo + 1:hi] if p >= 0 and not seen[p])
             while queue:
                 s = queue.popleft()
                 if seen[s]:
@@ -178,8 +209,8 @@ def _claim(graph: _Graph, chain: list[int]) -> tuple[pa.Table, bytearray]:
                 at.append(pos)
                 cut[pos] |= edge[s]
                 queue.extend(p for p in parents[offsets[s]:offsets[s + 1]]
-                             if p != _NONE and not seen[p])
-    pos_arr = np.asarray(at, np.int64)
+                             if p >= 0 and not seen[p])
+    pos_arr = np.asarray(at, np.int64) + first
     landing = np.ones(len(at), np.bool_)
     landing[1:] = pos_arr[1:] != pos_arr[:-1]
     alone = np.ones(len(at), np.bool_)
@@ -189,8 +220,10 @@ def _claim(graph: _Graph, chain: list[int]) -> tuple[pa.Table, bytearray]:
 
 
 def _changes(store: Store, repo: str, chain: list[int],
-             best_after: list[tuple[datetime, str] | None], cut: bytearray) -> pa.Table:
-    """One row per mainline position: id, number, title, the GitHub merge's author, release."""
+             best_after: list[tuple[datetime, str] | None], cut: bytearray, first: int = 0
+             ) -> pa.Table:
+    """One row per mainline position: id, number, title, the GitHub merge's author, release.
+    ``chain`` starts at position ``first``: older changes' ids are taken."""
     store.con.register("_derive_chain", pa.table({"id": pa.array(chain, pa.int64()),
                                                    "pos": pa.array(range(len(chain)), pa.int64())}))
     try:
@@ -203,7 +236,12 @@ def _changes(store: Store, repo: str, chain: list[int],
     cols: dict[str, list[object]] = {k: [] for k in (
         "pos", "land", "id", "number", "title", "gh_author", "release", "released_at", "cut")}
     ids: set[str] = set()
-    for pos, (sha, subject, body_first_line, number) in enumerate(rows):
+    if first:
+        ids.update(r[0] for r in store.con.execute(
+            "SELECT id FROM changes WHERE repo = ? AND list_contains(?, id)",
+            [repo, [f"{repo}#{r[3]}" for r in rows if r[3] is not None]]).fetchall())
+    for i, (sha, subject, body_first_line, number) in enumerate(rows):
+        pos = first + i
         subject, body_first_line = subject or "", (body_first_line or "").strip()
         cid = f"{repo}#{number}" if number is not None else f"{repo}@{sha}"
         if cid in ids:  # the same number on two landing commits: keep both, apart
@@ -212,12 +250,12 @@ def _changes(store: Store, repo: str, chain: list[int],
         gh = GITHUB_MERGE.match(subject)
         release = best_after[pos]
         # GitHub puts the PR title on the merge commit's body's first line.
-        for key, value in (("pos", pos), ("land", chain[pos]), ("id", cid), ("number", number),
+        for key, value in (("pos", pos), ("land", chain[i]), ("id", cid), ("number", number),
                            ("title", body_first_line if gh and body_first_line else subject),
                            ("gh_author", gh.group(2) if gh else None),
                            ("release", release[1] if release else None),
                            ("released_at", release[0] if release else None),
-                           ("cut", bool(cut[pos]))):
+                           ("cut", bool(cut[i]))):
             cols[key].append(value)
     types = {"pos": pa.int64(), "land": pa.int64(), "number": pa.int64(), "released_at": _TS,
              "cut": pa.bool_()}
@@ -250,7 +288,8 @@ _WRITE = [
     "   SELECT cc.change_id, sum(f.added) AS added, sum(f.deleted) AS deleted,"
     "          count(DISTINCT f.path) AS files"
     "   FROM change_commits cc JOIN commit_files f ON f.repo = cc.repo AND f.sha = cc.sha"
-    "   WHERE cc.repo = $repo GROUP BY cc.change_id) s ON s.change_id = c.id",
+    "   WHERE cc.repo = $repo AND cc.change_id IN (SELECT id FROM _derive_changes)"
+    "   GROUP BY cc.change_id) s ON s.change_id = c.id",
     # A time git could not give (NULL) is a missing milestone, never a zero.
     "INSERT INTO milestones (repo, change_id, name, \"at\", source, proxy, flagged)"
     " SELECT $repo, c.id, 'work_started', w.started, 'git', FALSE, w.started_flagged"
@@ -265,16 +304,61 @@ _WRITE = [
 ]
 
 
-def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_TAG_PATTERN, *,
-                record: StepInputs | None = None) -> DeriveResult:
-    """Rebuild ``repo``'s derived tables in one transaction, which also ``record``s what it ran
+# What the changes step derived from (derive/incremental.py reads it): every tag as it is, with
+# where each usable release tag sits; the tip, length and shallow boundary of the mainline.
+_BASE = [
+    "DELETE FROM derive_tags WHERE repo = $repo",
+    "INSERT INTO derive_tags SELECT t.repo, t.name, t.target_sha, t.tag_time, r.name IS NOT NULL,"
+    " r.fork_pos FROM tags t LEFT JOIN _derive_releases r ON r.name = t.name WHERE t.repo = $repo",
+    "INSERT OR REPLACE INTO derive_base SELECT $repo, $tip, $positions, r.shallow_commits, $root_cut"
+    " FROM repos r WHERE r.repo = $repo",
+]
+
+
+@dataclass(frozen=True)
+class Written:
+    """What one derive of the changes step writes, as registered tables and values."""
+
+    changes: pa.Table  # _derive_changes
+    claim: pa.Table  # _derive_claim
+    releases: pa.Table  # _derive_releases
+    tip: str | None
+    positions: int
+    root_cut: bool
+
+
+def write(store: Store, repo: str, out: Written, *, full: bool, record: StepInputs | None,
+          more: Sequence[str] = (), more_views: dict[str, pa.Table] | None = None) -> None:
+    """Write ``out`` (replacing ``repo``'s derived rows when ``full``, else adding to them, then
+    running ``more`` over ``more_views``) in one transaction, which also ``record``s what it ran
     on."""
     con = store.con
-    branch = scalar(con, "SELECT default_branch FROM repos WHERE repo = ?", [repo])
-    tip = scalar(con, "SELECT sha FROM refs WHERE repo = ? AND name = ?", [repo, branch]) \
-        if branch else None
-    if tip is None and branch is None:
-        tip = scalar(con, "SELECT head_sha FROM repos WHERE repo = ?", [repo])
+    views = {"_derive_changes": out.changes, "_derive_claim": out.claim,
+             "_derive_releases": out.releases, **(more_views or {})}
+    values = {"repo": repo, "tip": out.tip, "positions": out.positions, "root_cut": out.root_cut}
+    for view, tbl in views.items():
+        con.register(view, tbl)
+    try:
+        with transaction(con):
+            if full:
+                for table in ("mainline", "changes", "change_commits", "milestones"):
+                    con.execute(f"DELETE FROM {table} WHERE repo = ?", [repo])
+            for sql in [*_WRITE, *more, *_BASE]:
+                con.execute(sql, {k: v for k, v in values.items() if f"${k}" in sql})
+            if record is not None:
+                record.save(con)
+    finally:
+        for view in views:
+            con.unregister(view)
+        con.execute("DROP TABLE IF EXISTS _derive_work")
+
+
+def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_TAG_PATTERN, *,
+                record: StepInputs | None = None, how: str | None = None) -> DeriveResult:
+    """Rebuild ``repo``'s derived tables in one transaction, which also ``record``s what it ran
+    on; ``how``: why it was rebuilt whole (said in the result)."""
+    con = store.con
+    tip = tip_of(store, repo)
     try:
         graph = _load(store, repo)
         tip_id = _id_of(store, tip)
@@ -285,32 +369,38 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
         else:
             chain = list(graph.first_parents(tip_id))[::-1]
         position = {c: i for i, c in enumerate(chain)}
-        releases, implausible = _release_positions(store, repo, graph, position,
-                                                   Regex(release_pattern, "release_tag_pattern"))
-        claim, cut = _claim(graph, chain)
+        releases, implausible, usable = _release_positions(
+            store, repo, graph, position, Regex(release_pattern, "release_tag_pattern"))
+        root_cut = bool(chain) and bool(_edges(graph)[chain[0]])
+        claim, cut = _claim(graph, chain, root_cut)
         changes = _changes(store, repo, chain, _best_after(len(chain), releases), cut)
         del graph, position
         if implausible:
-            note = (f"{repo}: {implausible} release tag(s) dated before 1990 or in the future are"
-                    " not used as releases")
-            warning = f"{warning}; {note}" if warning else note
-        views = {"_derive_changes": changes, "_derive_claim": claim}
-        for view, tbl in views.items():
-            con.register(view, tbl)
-        try:
-            with transaction(con):
-                for table in ("mainline", "changes", "change_commits", "milestones"):
-                    con.execute(f"DELETE FROM {table} WHERE repo = ?", [repo])
-                for sql in _WRITE:
-                    con.execute(sql.replace("$repo", "$1"), [repo] if "$repo" in sql else [])
-                if record is not None:
-                    record.save(con)
-        finally:
-            for view in views:
-                con.unregister(view)
+            warning = _join(warning, implausible_note(repo, implausible))
+        write(store, repo, Written(changes, claim, usable, tip if chain else None, len(chain),
+                                   root_cut), full=True, record=record)
     finally:
-        con.execute("DROP TABLE IF EXISTS _derive_work")
         con.execute("DROP TABLE IF EXISTS _derive_commit")
     released = changes.column("release").null_count
     return DeriveResult(repo, len(chain), changes.num_rows,
-                        changes.num_rows - released, warning)
+                        changes.num_rows - released, warning, how)
+
+
+def tip_of(store: Store, repo: str) -> str | None:
+    """The mainline's newest commit: the default branch's, else (none known) ``HEAD``'s."""
+    con = store.con
+    branch = scalar(con, "SELECT default_branch FROM repos WHERE repo = ?", [repo])
+    tip = scalar(con, "SELECT sha FROM refs WHERE repo = ? AND name = ?", [repo, branch]) \
+        if branch else None
+    if tip is None and branch is None:
+        tip = scalar(con, "SELECT head_sha FROM repos WHERE repo = ?", [repo])
+    return None if tip is None else str(tip)
+
+
+def implausible_note(repo: str, implausible: int) -> str:
+    return (f"{repo}: {implausible} release tag(s) dated before 1990 or in the future are"
+            " not used as releases")
+
+
+def _join(warning: str | None, note: str) -> str:
+    return f"{warning}; {note}" if warning else note
