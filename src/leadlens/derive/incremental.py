@@ -120,9 +120,9 @@ def _append(store: Store, repo: str, release_pattern: str, record: StepInputs | 
             ) -> DeriveResult | str:
     """Derive the changes the mainline's new commits make, or why that cannot be done."""
     con = store.con
-    old_tip, first, root_cut = con.execute(
-        "SELECT tip_sha, positions, root_cut FROM derive_base WHERE repo = ?", [repo]).fetchone() \
-        or (None, 0, False)
+    old_tip, first, root_cut = (con.execute(
+        "SELECT tip_sha, positions, root_cut FROM derive_base WHERE repo = ?", [repo]).fetchall()
+        or [(None, 0, False)])[0]
     tip = tip_of(store, repo)
     if old_tip is None or tip is None:
         return "no mainline before" if old_tip is None else "mainline gone"
@@ -174,12 +174,13 @@ def _claimed_position(store: Store, repo: str, sha: str | None) -> int | None:
     """The old mainline position a claimed commit's first-parent path reaches (it never reaches
     the new mainline commits, which no older change claims)."""
     while sha is not None:
-        row = store.con.execute(
+        rows = store.con.execute(
             "SELECT m.position, c.parents[1] FROM commits c LEFT JOIN mainline m"
             " ON m.repo = c.repo AND m.sha = c.sha WHERE c.repo = ? AND c.sha = ?",
-            [repo, sha]).fetchone()
-        if row is None:
+            [repo, sha]).fetchall()
+        if not rows:
             return None
+        row = rows[0]
         if row[0] is not None:
             return int(row[0])
         sha = row[1]

@@ -1,0 +1,190 @@
+"""Incremental derive equals a full derive: randomised histories built as real git repositories,
+ingested step by step; after each step the incremental result is compared row for row (EXCEPT ALL
+both ways) with a full rebuild of the same store, the oracle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from gitfixtures import Git
+from leadlens import derive
+from leadlens.config import Settings
+from leadlens.pipeline import ingest_git
+from leadlens.store import Store, open_store
+
+REPO = "acme/app"
+# What the changes step writes, and what it derives the next time from.
+TABLES = ("mainline", "changes", "change_commits", "milestones", "derive_base", "derive_tags")
+# Ingest steps that only add to history: the derive after them must be incremental.
+APPENDS = {"append", "merge", "ff", "branch", "tag"}
+
+
+@dataclass
+class History:
+    """A bare repository built commit by commit with ``git commit-tree``: pinned dates, a few
+    trees to pick from (so commits change files), branches, tags."""
+
+    git: Git
+    trees: list[str]
+    clock: int = 0
+    main: list[str] = field(default_factory=list)  # every commit main was at, oldest first
+    branches: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    made: int = 0
+
+    @classmethod
+    def create(cls, path: Path) -> History:
+        g = Git(path, bare=True)
+        blobs = [g.run("hash-object", "-w", "--stdin", input=("line\n" * (k + 1)).encode())
+                 for k in range(5)]
+        trees = [g.run("mktree", input="".join(
+            f"100644 blob {blobs[(i * 2 + j) % 5]}\tf{j}.txt\n" for j in range(i % 3 + 1)
+        ).encode()) for i in range(6)]
+        h = cls(g, trees)
+        h.main.append(h.commit([], "root", 0))
+        h.set_main(h.main[-1])
+        return h
+
+    def date(self, back: int = 0) -> str:
+        return f"@{1_700_000_000 + (self.clock - back) * 3600} +0000"
+
+    def commit(self, parents: list[str], subject: str, tree: int, author_back: int = 0) -> str:
+        self.clock += 1
+        self.made += 1
+        env = {"GIT_AUTHOR_NAME": f"Dev {self.made % 3}", "GIT_AUTHOR_EMAIL": "dev@example.com",
+               "GIT_AUTHOR_DATE": self.date(author_back), "GIT_COMMITTER_NAME": "Dev",
+               "GIT_COMMITTER_EMAIL": "dev@example.com", "GIT_COMMITTER_DATE": self.date()}
+        args = [a for p in parents for a in ("-p", p)]
+        return self.git.run("commit-tree", self.trees[tree % len(self.trees)], *args,
+                            "-m", subject, env=env)
+
+    def set_main(self, sha: str) -> None:
+        self.git.run("update-ref", "refs/heads/main", sha)
+
+    def tip(self) -> str:
+        return self.git.run("rev-parse", "refs/heads/main")
+
+
+def _apply(h: History, data: st.DataObject, op: str) -> None:
+    """One random change to the repository (``op`` names its kind)."""
+    draw = data.draw
+    if op == "append":
+        for _ in range(draw(st.integers(1, 3))):
+            number = draw(st.one_of(st.none(), st.integers(1, 6)))
+            subject = "work" + (f" (#{number})" if number else "")
+            h.set_main(h.commit([h.tip()], subject, draw(st.integers(0, 5)),
+                                draw(st.integers(0, 3))))
+    elif op == "branch":  # an unmerged branch off some commit of main's past
+        base = draw(st.sampled_from(h.main[-4:] + [h.tip()]))
+        for _ in range(draw(st.integers(1, 3))):
+            base = h.commit([base], "topic", draw(st.integers(0, 5)), draw(st.integers(0, 5)))
+        name = f"b{len(h.branches)}"
+        h.branches[name] = base
+        h.git.run("update-ref", f"refs/heads/{name}", base)
+    elif op == "merge" and h.branches:
+        names = draw(st.lists(st.sampled_from(sorted(h.branches)), min_size=1, max_size=2,
+                              unique=True))
+        number = draw(st.integers(1, 6))
+        h.set_main(h.commit([h.tip(), *(h.branches[n] for n in names)],
+                            f"Merge pull request #{number} from acme/topic",
+                            draw(st.integers(0, 5))))
+    elif op == "ff":  # main moves to a branch made on its tip
+        sha = h.tip()
+        for _ in range(draw(st.integers(1, 2))):
+            sha = h.commit([sha], "fast forward", draw(st.integers(0, 5)))
+        h.set_main(sha)
+    elif op == "tag":
+        pool = [h.tip(), *h.main[-6:], *h.branches.values()]
+        target = draw(st.sampled_from(pool))
+        release = draw(st.booleans())
+        h.made += 1
+        name = f"v1.{h.made}" if release else f"note-{h.made}"
+        back = draw(st.sampled_from([0, 2, 5, 40, 340_000]))  # 340k hours back: 1985
+        env = {"GIT_COMMITTER_NAME": "Rel", "GIT_COMMITTER_EMAIL": "rel@example.com",
+               "GIT_COMMITTER_DATE": h.date(back)}
+        annotated = draw(st.booleans())
+        h.git.run("tag", *(["-a", "-m", name] if annotated else []), name, target, env=env)
+        h.tags.append(name)
+    elif op == "delete_tag" and h.tags:
+        h.git.run("tag", "-d", h.tags.pop(draw(st.integers(0, len(h.tags) - 1))))
+    elif op == "move_tag" and h.tags:
+        h.git.run("tag", "-f", draw(st.sampled_from(h.tags)), h.tip())
+    elif op == "reset":  # a force push: main goes back, maybe onto new commits
+        back = draw(st.sampled_from(h.main[-5:]))
+        if draw(st.booleans()):
+            back = h.commit([back], "rewritten", draw(st.integers(0, 5)))
+        h.set_main(back)
+    h.main.append(h.tip())
+
+
+def _snapshot(store: Store) -> None:
+    for t in TABLES:
+        store.con.execute(f"CREATE OR REPLACE TEMP TABLE _was_{t} AS"
+                          f" SELECT * FROM {t} WHERE repo = ?", [REPO])
+
+
+def _differences(store: Store) -> dict[str, tuple[int, int]]:
+    out = {}
+    for t in TABLES:
+        now = f"(SELECT * FROM {t} WHERE repo = '{REPO}')"
+        (only_was, only_now), = store.con.execute(
+            f"SELECT (SELECT count(*) FROM (SELECT * FROM _was_{t} EXCEPT ALL SELECT * FROM {now})),"
+            f" (SELECT count(*) FROM (SELECT * FROM {now} EXCEPT ALL SELECT * FROM _was_{t}))"
+        ).fetchall()
+        if only_was or only_now:
+            out[t] = (only_was, only_now)
+    return out
+
+
+def _step(store: Store, path: Path, s: Settings) -> str | None:
+    """Ingest, derive as an ingest does, and compare with a full rebuild; how it derived."""
+    ingest_git(store, [path], name=REPO, settings=s, derive_after=False)
+    done = derive.refresh(store, s)
+    how = done[0].changes.how if done and done[0].changes else None
+    _snapshot(store)
+    derive.run(store, [REPO], s)
+    assert _differences(store) == {}, how
+    return how
+
+
+OPS = st.sampled_from(["append", "append", "merge", "branch", "ff", "tag", "tag", "delete_tag",
+                       "move_tag", "reset"])
+
+
+def _run(tmp_path: Path, data: st.DataObject, steps: int) -> None:
+    path = tmp_path / "repo.git"
+    h = History.create(path)
+    s = Settings()
+    with open_store(tmp_path / "s.duckdb") as store:
+        assert _step(store, path, s) == "not derived before: full rebuild"
+        for _ in range(steps):
+            ops = data.draw(st.lists(OPS, min_size=1, max_size=3))
+            before = (h.tip(), dict(h.branches), list(h.tags))
+            for op in ops:
+                _apply(h, data, op)
+            how = _step(store, path, s)
+            unchanged = before == (h.tip(), h.branches, h.tags)
+            if set(ops) <= APPENDS and not unchanged:
+                assert how is not None and how.startswith("incremental"), (ops, how)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_incremental_equals_full_on_random_histories(tmp_path_factory: pytest.TempPathFactory,
+                                                     data: st.DataObject) -> None:
+    _run(tmp_path_factory.mktemp("h"), data, steps=6)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_incremental_equals_full_on_many_random_histories(
+        tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+    _run(tmp_path_factory.mktemp("h"), data, steps=10)
