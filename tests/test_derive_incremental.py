@@ -46,8 +46,7 @@ class History:
             f"100644 blob {blobs[(i * 2 + j) % 5]}\tf{j}.txt\n" for j in range(i % 3 + 1)
         ).encode()) for i in range(6)]
         h = cls(g, trees)
-        h.main.append(h.commit([], "root", 0))
-        h.set_main(h.main[-1])
+        h.set_main(h.commit([], "root", 0))
         return h
 
     def date(self, back: int = 0) -> str:
@@ -65,6 +64,7 @@ class History:
 
     def set_main(self, sha: str) -> None:
         self.git.run("update-ref", "refs/heads/main", sha)
+        self.main.append(sha)
 
     def tip(self) -> str:
         return self.git.run("rev-parse", "refs/heads/main")
@@ -119,7 +119,6 @@ def _apply(h: History, data: st.DataObject, op: str) -> None:
         if draw(st.booleans()):
             back = h.commit([back], "rewritten", draw(st.integers(0, 5)))
         h.set_main(back)
-    h.main.append(h.tip())
 
 
 def _snapshot(store: Store) -> None:
@@ -188,3 +187,94 @@ def test_incremental_equals_full_on_random_histories(tmp_path_factory: pytest.Te
 def test_incremental_equals_full_on_many_random_histories(
         tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
     _run(tmp_path_factory.mktemp("h"), data, steps=10)
+
+
+def _derive(store: Store, path: Path, s: Settings | None = None) -> derive.Derived:
+    s = s or Settings()
+    ingest_git(store, [path], name=REPO, settings=s, derive_after=False)
+    (done,) = derive.refresh(store, s)
+    return done
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> tuple[History, Store]:
+    """A mainline of root, two commits and a merge of a branch; v1.0 on the tip."""
+    h = History.create(tmp_path / "repo.git")
+    _apply_all(h, ["work (#1)", "work (#2)"])
+    h.branches["b0"] = h.commit([h.main[-1]], "topic", 3)
+    h.set_main(h.commit([h.tip(), h.branches["b0"]], "Merge pull request #3 from acme/t", 4))
+    h.git.run("tag", "v1.0", h.tip(), env={"GIT_COMMITTER_DATE": h.date()})
+    store = open_store(tmp_path / "s.duckdb")
+    assert _derive(store, h.git.path).changes.how == "not derived before: full rebuild"  # type: ignore[union-attr]
+    return h, store
+
+
+def _apply_all(h: History, subjects: list[str]) -> None:
+    for i, subject in enumerate(subjects):
+        h.set_main(h.commit([h.tip()], subject, i + 1))
+
+
+def _rows(store: Store, sql: str) -> list[tuple[object, ...]]:
+    return store.con.execute(sql, [REPO]).fetchall()
+
+
+def test_one_commit_appended_derives_one_change(built: tuple[History, Store]) -> None:
+    h, store = built
+    _apply_all(h, ["fix (#7)"])
+    done = _derive(store, h.git.path)
+    assert done.changes is not None
+    assert (done.changes.how, done.changes.new, done.changes.changes, done.changes.mainline,
+            done.changes.released) == ("incremental (1 new change)", 1, 5, 5, 4)
+    assert done.reason == "new git data"
+    assert _rows(store, "SELECT id, commits, release FROM changes WHERE repo = ?"
+                        " AND merge_sha = (SELECT sha FROM mainline WHERE repo = ?"
+                        " ORDER BY position DESC LIMIT 1)".replace("?", "$1")) \
+        == [(f"{REPO}#7", 1, None)]
+    assert _rows(store, "SELECT name, \"at\" = (SELECT committer_time FROM commits WHERE repo = $1"
+                        " AND sha = (SELECT merge_sha FROM changes WHERE id = 'acme/app#7'))"
+                        " FROM milestones WHERE repo = $1 AND change_id = 'acme/app#7' ORDER BY 1"
+                 ) == [("merged", True), ("ready_for_review", True), ("work_started", True)]
+    # Nothing new: nothing derived.
+    assert derive.refresh(store, Settings()) == []
+    store.close()
+
+
+def test_new_release_tag_dated_earlier_releases_older_changes(
+        built: tuple[History, Store]) -> None:
+    h, store = built
+    # v0.9 on the second commit, dated before v1.0: the root and the two first changes take it.
+    h.git.run("tag", "v0.9", h.main[2], env={"GIT_COMMITTER_DATE": h.date(10)})
+    _apply_all(h, ["more"])
+    done = _derive(store, h.git.path)
+    assert done.changes is not None and done.changes.how == "incremental (1 new change)"
+    assert _rows(store, "SELECT m.position, c.release FROM changes c JOIN mainline m"
+                        " ON m.repo = c.repo AND m.sha = c.merge_sha WHERE c.repo = ?"
+                        " ORDER BY 1") == [(0, "v0.9"), (1, "v0.9"), (2, "v0.9"), (3, "v1.0"),
+                                           (4, None)]
+    assert _rows(store, "SELECT count(*) FROM milestones WHERE repo = ? AND name = 'released'"
+                        " AND source = 'git'") == [(4,)]
+    store.close()
+
+
+@pytest.mark.parametrize(("change", "how"), [
+    ("force push", "history rewritten: full rebuild"),
+    ("delete tag", "a tag moved or was deleted: full rebuild"),
+    ("pattern", "release_tag_pattern changed: full rebuild"),
+])
+def test_what_cannot_be_appended_is_derived_whole(built: tuple[History, Store], change: str,
+                                                  how: str) -> None:
+    h, store = built
+    s = Settings()
+    if change == "force push":
+        h.set_main(h.commit([h.main[-3]], "rewritten", 5))
+    elif change == "delete tag":
+        h.git.run("tag", "-d", "v1.0")
+    else:
+        s = Settings(release_tag_pattern="^release-.*$")
+    done = _derive(store, h.git.path, s)
+    assert done.changes is not None and done.changes.how == how
+    assert done.changes.new is None
+    _snapshot(store)
+    derive.run(store, [REPO], s)
+    assert _differences(store) == {}
+    store.close()
