@@ -80,7 +80,7 @@ def _apply(h: History, data: st.DataObject, op: str) -> None:
             h.set_main(h.commit([h.tip()], subject, draw(st.integers(0, 5)),
                                 draw(st.integers(0, 3))))
     elif op == "branch":  # an unmerged branch off some commit of main's past
-        base = draw(st.sampled_from(h.main[-4:] + [h.tip()]))
+        base = draw(st.sampled_from([*h.main[-4:], h.tip()]))
         for _ in range(draw(st.integers(1, 3))):
             base = h.commit([base], "topic", draw(st.integers(0, 5)), draw(st.integers(0, 5)))
         name = f"b{len(h.branches)}"
