@@ -1,6 +1,7 @@
 """Incremental derive equals a full derive: randomised histories built as real git repositories,
-ingested step by step; after each step the incremental result is compared row for row (EXCEPT ALL
-both ways) with a full rebuild of the same store, the oracle."""
+ingested step by step (with line history); after each step the incremental result (changes and
+line ages) is compared row for row (EXCEPT ALL both ways) with a full rebuild of the same store,
+the oracle."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from leadlens.store import Store, open_store
 
 REPO = "acme/app"
 # What the changes step writes, and what it derives the next time from.
-TABLES = ("mainline", "changes", "change_commits", "milestones", "derive_base", "derive_tags")
+TABLES = ("mainline", "changes", "change_commits", "milestones", "derive_base", "derive_tags",
+          "line_changes", "rewritten_lines", "derive_line_base")
 # Ingest steps that only add to history: the derive after them must be incremental.
 APPENDS = {"append", "merge", "ff", "branch", "tag"}
 
@@ -142,7 +144,7 @@ def _differences(store: Store) -> dict[str, tuple[int, int]]:
 
 def _step(store: Store, path: Path, s: Settings) -> str | None:
     """Ingest, derive as an ingest does, and compare with a full rebuild; how it derived."""
-    ingest_git(store, [path], name=REPO, settings=s, derive_after=False)
+    ingest_git(store, [path], name=REPO, settings=s, derive_after=False, line_history=True)
     done = derive.refresh(store, s)
     how = done[0].changes.how if done and done[0].changes else None
     _snapshot(store)
@@ -278,3 +280,30 @@ def test_what_cannot_be_appended_is_derived_whole(built: tuple[History, Store], 
     derive.run(store, [REPO], s)
     assert _differences(store) == {}
     store.close()
+
+
+def test_line_ages_of_appended_commits_replay_only_their_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadlens.derive import line_ages
+
+    h = History.create(tmp_path / "repo.git")
+    _apply_all(h, ["one", "two", "three"])
+    s = Settings()
+    calls: list[bool] = []
+    real = line_ages._rows
+
+    def spy(store: Store, repo: str, only: bool = False):  # type: ignore[no-untyped-def]
+        calls.append(only)
+        return real(store, repo, only)
+
+    monkeypatch.setattr(line_ages, "_rows", spy)
+    with open_store(tmp_path / "s.duckdb") as store:
+        ingest_git(store, [h.git.path], name=REPO, settings=s, line_history=True)
+        _apply_all(h, ["four"])
+        ingest_git(store, [h.git.path], name=REPO, settings=s, line_history=True)
+        assert calls == [False, True]
+        assert _rows(store, "SELECT replayed FROM derive_line_base WHERE repo = ?") == [(5,)]
+        _snapshot(store)
+        derive.run(store, [REPO], s)
+        assert _differences(store) == {}
+        assert _rows(store, "SELECT count(*) FROM line_changes WHERE repo = ?") == [(5,)]

@@ -107,7 +107,7 @@ def _derive(store: Store, inputs: RepoInputs, steps: Sequence[Step], ds: DeriveS
                 result = (derive_repo if full else derive_changes)(
                     store, repo, ds.release_tag_pattern, record=record)
             elif step == "line_ages" and inputs.line_history:
-                derive_line_ages(store, repo, record=record)
+                derive_line_ages(store, repo, record=record, incremental=not full)
             elif step == "forge":
                 derive_forge(store, repo, bots=BotRule.of(ds.bots),
                              production_pattern=ds.production_pattern, record=record)

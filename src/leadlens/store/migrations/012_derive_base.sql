@@ -19,3 +19,12 @@ CREATE TABLE derive_tags (
     fork_pos         BIGINT,                -- the last mainline position it contains (releases)
     PRIMARY KEY (repo, name)
 );
+
+-- What the line_ages step last replayed: so many reachable commits in replay order, and a digest of
+-- that order (with which of them had line history); an ingest that only added commits after them
+-- replays just the files those touch.
+CREATE TABLE derive_line_base (
+    repo             VARCHAR NOT NULL PRIMARY KEY,
+    replayed         BIGINT NOT NULL,
+    digest           VARCHAR NOT NULL
+);
