@@ -11,7 +11,9 @@ then adds commits to the copy with ``git commit-tree`` + ``update-ref``:
 * whole process: ``python -m leadlens ingest git COPY --store S`` with nothing new, and with one
   new commit (a commit added before each run).
 
-Prints medians (and min/max), the full/incremental ratio, and the machine's load before and after.
+Prints medians (and min/max) of wall and CPU seconds (user + system, with git's for a whole
+process), the full/incremental ratio, and the machine's load before and after: on a shared,
+loaded machine the CPU seconds are the figure to compare.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -57,11 +60,21 @@ def _load() -> str:
     return Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
 
 
-def _cli(repo: Path, store: Path) -> float:
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _cli(repo: Path, store: Path, cpu: list[float] | None = None) -> float:
+    """Wall seconds of one ``leadlens ingest git``; its CPU seconds (with git's) onto ``cpu``."""
+    before = _children_cpu()
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "leadlens", "ingest", "git", str(repo), "--store",
                     str(store), "--name", NAME, "-q"], check=True, capture_output=True)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    if cpu is not None:
+        cpu.append(_children_cpu() - before)
+    return wall
 
 
 def _stats(xs: list[float]) -> dict[str, float]:
@@ -89,7 +102,7 @@ def main() -> None:
     store_path = work / "s.duckdb"
     shutil.copy(base, store_path)
     s = Settings()
-    inc, full, git = [], [], []
+    inc, full, git, inc_cpu = [], [], [], []
     n = 0
     with open_store(store_path) as store:
         # Bring the store's derive base up to date (a store made before incremental derive).
@@ -99,9 +112,10 @@ def main() -> None:
             add_commit(copy, branch, n)
             t0 = time.perf_counter()
             ingest_git(store, [copy], name=NAME, settings=s, derive_after=False)
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             (done,) = derive.refresh(store, s)
             t2 = time.perf_counter()
+            inc_cpu.append(time.process_time() - c1)
             assert done.changes is not None and done.changes.how == "incremental (1 new change)", \
                 done
             derive.run(store, [NAME], s)
@@ -112,19 +126,25 @@ def main() -> None:
         out["changes"] = done.changes.changes
     out["git_ingest_one_commit_s"] = _stats(git)
     out["derive_incremental_s"] = _stats(inc)
+    out["derive_incremental_cpu_s"] = _stats(inc_cpu)
     out["derive_full_s"] = _stats(full)
     out["full_over_incremental"] = round(statistics.median(full) / statistics.median(inc), 1)
-    noop = [_cli(copy, store_path) for _ in range(args.runs)]
+    noop_cpu: list[float] = []
+    one_cpu: list[float] = []
+    noop = [_cli(copy, store_path, noop_cpu) for _ in range(args.runs)]
     one = []
     for _ in range(args.runs):
         n += 1
         add_commit(copy, branch, n)
-        one.append(_cli(copy, store_path))
+        one.append(_cli(copy, store_path, one_cpu))
     out["cli_noop_s"] = _stats(noop)
+    out["cli_noop_cpu_s"] = _stats(noop_cpu)
     out["cli_one_commit_s"] = _stats(one)
-    start = time.perf_counter()
+    out["cli_one_commit_cpu_s"] = _stats(one_cpu)
+    before, start = _children_cpu(), time.perf_counter()
     subprocess.run([sys.executable, "-c", "import leadlens.cli"], check=True)
     out["python_start_and_import_cli_s"] = round(time.perf_counter() - start, 3)
+    out["python_start_and_import_cli_cpu_s"] = round(_children_cpu() - before, 3)
     out["load_after"] = _load()
     print(json.dumps(out, indent=2))
 

@@ -36,6 +36,7 @@ __all__ = ["DeriveResult", "derive_repo"]
 
 _TS = pa.timestamp("us", tz="UTC")
 _NONE = -1  # a parent outside the stored graph (shallow clones), or no parent
+_FEW = 1000  # up to so many landing commits are looked up by sha (an incremental derive)
 _CLAIMED = -2  # (an appended graph, derive/incremental.py) a stored parent an older change claimed
 
 
@@ -75,8 +76,6 @@ def _load(store: Store, repo: str, unclaimed: bool = False) -> _Graph:
     ``unclaimed``, only the commits no change claims yet, and a parent another change claims is
     ``_CLAIMED``."""
     con = store.con
-    only = (" AND NOT EXISTS (SELECT 1 FROM change_commits cc WHERE cc.repo = commits.repo"
-            " AND cc.sha = commits.sha)") if unclaimed else ""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _derive_commit AS SELECT (row_number() OVER () - 1)::BIGINT"
         " AS id, sha, author_name, author_time, committer_time, len(parents) > 1 AS is_merge,"
@@ -84,24 +83,30 @@ def _load(store: Store, repo: str, unclaimed: bool = False) -> _Graph:
         "   AS author_flagged,"
         " coalesce(list_has_any(date_flags, ['committer_before_1990', 'committer_in_future']),"
         "   FALSE) AS committer_flagged"
-        " FROM commits WHERE repo = ?" + only, [repo])
+        + (", parents FROM commits WHERE repo = $1"
+           " AND sha NOT IN (SELECT sha FROM change_commits WHERE repo = $1)" if unclaimed
+           else " FROM commits WHERE repo = $1"), [repo])
     n = int(scalar(con, "SELECT count(*) FROM _derive_commit"))
-    outside = (f"CASE WHEN EXISTS (SELECT 1 FROM commits o WHERE o.repo = $1"
-               f" AND o.sha = e.parent_sha) THEN {_CLAIMED} ELSE {_NONE} END") if unclaimed \
-        else str(_NONE)
     edges = con.execute(
-        f"SELECT d.id AS child, coalesce(p.id, {outside}) AS parent FROM ("
+        "SELECT d.id AS child, coalesce(p.id, -1) AS parent,"
+        " CASE WHEN p.id IS NULL THEN e.parent_sha END AS outside FROM ("
         "   SELECT sha, unnest(parents) AS parent_sha, generate_subscripts(parents, 1) AS k"
-        "   FROM commits WHERE repo = $1" + only + ") e"
+        + (" FROM _derive_commit" if unclaimed else " FROM commits WHERE repo = $1") + ") e"
         " JOIN _derive_commit d ON d.sha = e.sha LEFT JOIN _derive_commit p ON p.sha = e.parent_sha"
-        " ORDER BY d.id, e.k", [repo]).fetchnumpy()
+        " ORDER BY d.id, e.k", [repo] if not unclaimed else []).fetchnumpy()
     child = np.asarray(edges["child"], np.int64)
     offsets = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(child, minlength=n), out=offsets[1:])
+    parents = np.asarray(edges["parent"], np.int64)
+    if unclaimed and (ask := sorted({str(x) for x in edges["outside"] if isinstance(x, str)})):
+        stored = {sha for (sha,) in con.execute(
+            f"SELECT sha FROM commits WHERE repo = ? AND sha IN ({', '.join('?' * len(ask))})",
+            [repo, *ask]).fetchall()}
+        parents[[i for i, x in enumerate(edges["outside"]) if x in stored]] = _CLAIMED
     shallow = [int(i) for (i,) in con.execute(
         "SELECT d.id FROM _derive_commit d JOIN (SELECT unnest(shallow_commits) AS sha FROM repos"
         " WHERE repo = ?) s ON s.sha = d.sha", [repo]).fetchall()]
-    return _Graph(offsets.tolist(), np.asarray(edges["parent"], np.int64).tolist(), shallow)
+    return _Graph(offsets.tolist(), parents.tolist(), shallow)
 
 
 def _id_of(store: Store, sha: str | None) -> int | None:
@@ -141,14 +146,15 @@ def release_table(usable: dict[str, int | None]) -> pa.Table:
                      "fork_pos": pa.array(list(usable.values()), pa.int64())})
 
 
-def _best_after(n: int, releases: list[tuple[int, datetime, str]]
+def _best_after(n: int, releases: list[tuple[int, datetime, str]], start: int = 0
                 ) -> list[tuple[datetime, str] | None]:
-    """Earliest-dated release at or after each position: a suffix minimum over release positions."""
+    """Earliest-dated release at or after each position (from ``start`` on; None before): a
+    suffix minimum over release positions."""
     releases = sorted(releases, key=lambda r: r[0])
     best_after: list[tuple[datetime, str] | None] = [None] * (n + 1)
     ri = len(releases) - 1
     best: tuple[datetime, str] | None = None
-    for pos in range(n - 1, -1, -1):
+    for pos in range(n - 1, start - 1, -1):
         while ri >= 0 and releases[ri][0] >= pos:
             cand = (releases[ri][1], releases[ri][2])
             best = cand if best is None or cand < best else best
@@ -227,10 +233,16 @@ def _changes(store: Store, repo: str, chain: list[int],
     store.con.register("_derive_chain", pa.table({"id": pa.array(chain, pa.int64()),
                                                    "pos": pa.array(range(len(chain)), pa.int64())}))
     try:
+        # A few new commits (an incremental derive): name them, so the scan skips the others.
+        few = [r[0] for r in store.con.execute(
+            "SELECT d.sha FROM _derive_chain m JOIN _derive_commit d ON d.id = m.id").fetchall()
+               ] if 0 < len(chain) <= _FEW else []
+        only = f" AND c.sha IN ({', '.join('?' * len(few))})" if few else ""
         rows = store.con.execute(
             "SELECT c.sha, c.subject, split_part(ltrim(coalesce(c.body, ''), chr(10)), chr(10), 1),"
             " c.pr_number FROM _derive_chain m JOIN _derive_commit d ON d.id = m.id"
-            " JOIN commits c ON c.repo = ? AND c.sha = d.sha ORDER BY m.pos", [repo]).fetchall()
+            " JOIN commits c ON c.repo = ? AND c.sha = d.sha" + only + " ORDER BY m.pos",
+            [repo, *few]).fetchall()
     finally:
         store.con.unregister("_derive_chain")
     cols: dict[str, list[object]] = {k: [] for k in (

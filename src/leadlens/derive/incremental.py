@@ -141,9 +141,10 @@ def _append(store: Store, repo: str, release_pattern: str, record: StepInputs | 
     if isinstance(found, str):
         return found
     old, new, implausible, usable = found
-    best = _best_after(n, new)
+    # The older changes' releases change only when the release tags' positions did.
+    best = _best_after(n, new, start=0 if old != new else first)
     before = _best_after(first, old) if old != new else best
-    moved = [p for p in range(first) if before[p] != best[p]]
+    moved = [p for p in range(first) if before[p] != best[p]] if old != new else []
     claim, cut = _claim(graph, chain, root_cut, first)
     changes = _changes(store, repo, chain, best, cut, first)
     rerelease = pa.table({
@@ -200,16 +201,20 @@ def _releases(store: Store, repo: str, graph: _Graph, position: dict[int, int], 
     usable: dict[str, int | None] = {}
     implausible = 0
     now = datetime.now(UTC)
-    for name, target, when, uid, stored, was, fork in store.con.execute(
-            "SELECT t.name, t.target_sha, t.tag_time, d.id, c.sha IS NOT NULL, s.release,"
-            " s.fork_pos FROM tags t"
-            " LEFT JOIN commits c ON c.repo = t.repo AND c.sha = t.target_sha"
-            " LEFT JOIN _derive_commit d ON d.sha = t.target_sha"
-            " LEFT JOIN derive_tags s ON s.repo = t.repo AND s.name = t.name"
-            " WHERE t.repo = ? ORDER BY t.name", [repo]).fetchall():
+    rows = store.con.execute(
+        "SELECT t.name, t.target_sha, t.tag_time, d.id, s.release, s.fork_pos FROM tags t"
+        " LEFT JOIN _derive_commit d ON d.sha = t.target_sha"
+        " LEFT JOIN derive_tags s ON s.repo = t.repo AND s.name = t.name"
+        " WHERE t.repo = ? ORDER BY t.name", [repo]).fetchall()
+    # Which targets are stored: those of usable release tags were; ask only about the others.
+    ask = sorted({r[1] for r in rows if not r[4] and r[1] is not None and pattern.match(r[0])})
+    stored = set() if not ask else {sha for (sha,) in store.con.execute(
+        f"SELECT sha FROM commits WHERE repo = ? AND sha IN ({', '.join('?' * len(ask))})",
+        [repo, *ask]).fetchall()}
+    for name, target, when, uid, was, fork in rows:
         if was and fork is not None:
             old.append((fork, when, name))
-        ok = when is not None and stored and pattern.match(name)
+        ok = when is not None and (was or target in stored) and pattern.match(name)
         if ok and not EARLIEST_PLAUSIBLE <= when <= now:
             implausible += 1
             ok = False
