@@ -19,7 +19,7 @@ from leadlens.conventions import BotRule
 from leadlens.derive import state
 from leadlens.derive.changes import DeriveResult, derive_repo
 from leadlens.derive.forge import derive_forge
-from leadlens.derive.incremental import derive_changes
+from leadlens.derive.incremental import append_changes
 from leadlens.derive.items import ItemsDerived, derive_items
 from leadlens.derive.line_ages import derive_line_ages
 from leadlens.derive.state import STEPS, DeriveSettings, RepoInputs, Stale, Step, repositories
@@ -103,9 +103,13 @@ def _derive(store: Store, inputs: RepoInputs, steps: Sequence[Step], ds: DeriveS
         for step in steps:
             record = inputs.steps[step]
             if step == "changes" and inputs.has_git:
-                # Only the new changes when the mainline was appended to (derive/incremental.py).
-                result = (derive_repo if full else derive_changes)(
-                    store, repo, ds.release_tag_pattern, record=record)
+                # Only the new changes when the mainline was appended to (derive/incremental.py),
+                # else all of them, saying why.
+                done = None if full else append_changes(store, repo, ds.release_tag_pattern,
+                                                        record=record)
+                result = done if isinstance(done, DeriveResult) else derive_repo(
+                    store, repo, ds.release_tag_pattern, record=record,
+                    how=done and f"{done}: full rebuild")
             elif step == "line_ages" and inputs.line_history:
                 derive_line_ages(store, repo, record=record, incremental=not full)
             elif step == "forge":

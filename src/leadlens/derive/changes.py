@@ -102,7 +102,8 @@ def _load(store: Store, repo: str, unclaimed: bool = False) -> _Graph:
         stored = {sha for (sha,) in con.execute(
             f"SELECT sha FROM commits WHERE repo = ? AND sha IN ({', '.join('?' * len(ask))})",
             [repo, *ask]).fetchall()}
-        parents[[i for i, x in enumerate(edges["outside"]) if x in stored]] = _CLAIMED
+        parents[[i for i, x in enumerate(edges["outside"])
+                 if isinstance(x, str) and x in stored]] = _CLAIMED
     shallow = [int(i) for (i,) in con.execute(
         "SELECT d.id FROM _derive_commit d JOIN (SELECT unnest(shallow_commits) AS sha FROM repos"
         " WHERE repo = ?) s ON s.sha = d.sha", [repo]).fetchall()]

@@ -40,7 +40,6 @@ from leadlens.derive.changes import (
     _Graph,
     _id_of,
     _load,
-    derive_repo,
     implausible_note,
     release_table,
     tip_of,
@@ -50,7 +49,7 @@ from leadlens.derive.state import StepInputs
 from leadlens.patterns import Regex
 from leadlens.store.db import Store, scalar
 
-__all__ = ["derive_changes"]
+__all__ = ["append_changes"]
 
 # Recorded inputs of the changes step an append may change; any other means a full rebuild.
 _APPEND_KEYS = {"refs", "tags", "head"}
@@ -72,20 +71,17 @@ _RERELEASE = [
 ]
 
 
-def derive_changes(store: Store, repo: str, release_pattern: str, *,
-                   record: StepInputs | None) -> DeriveResult:
-    """The changes step after an ingest: only the new changes when the mainline was appended to,
-    else a full rebuild that says why."""
+def append_changes(store: Store, repo: str, release_pattern: str, *,
+                   record: StepInputs | None) -> DeriveResult | str:
+    """The changes step after an ingest: only the new changes when the mainline was appended to;
+    else why not (the caller rebuilds in full: ``derive_repo``), and nothing written."""
     why = _why_full(store, repo, record)
-    if why is None:
-        try:
-            done = _append(store, repo, release_pattern, record)
-        finally:
-            store.con.execute("DROP TABLE IF EXISTS _derive_commit")
-        if isinstance(done, DeriveResult):
-            return done
-        why = done
-    return derive_repo(store, repo, release_pattern, record=record, how=f"{why}: full rebuild")
+    if why is not None:
+        return why
+    try:
+        return _append(store, repo, release_pattern, record)
+    finally:
+        store.con.execute("DROP TABLE IF EXISTS _derive_commit")
 
 
 def _why_full(store: Store, repo: str, record: StepInputs | None) -> str | None:
