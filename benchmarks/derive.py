@@ -102,7 +102,7 @@ def main() -> None:
     store_path = work / "s.duckdb"
     shutil.copy(base, store_path)
     s = Settings()
-    inc, full, git, inc_cpu = [], [], [], []
+    inc, full, git, inc_cpu, full_cpu = [], [], [], [], []
     n = 0
     with open_store(store_path) as store:
         # Bring the store's derive base up to date (a store made before incremental derive).
@@ -118,8 +118,10 @@ def main() -> None:
             inc_cpu.append(time.process_time() - c1)
             assert done.changes is not None and done.changes.how == "incremental (1 new change)", \
                 done
+            c2 = time.process_time()
             derive.run(store, [NAME], s)
             t3 = time.perf_counter()
+            full_cpu.append(time.process_time() - c2)
             git.append(t1 - t0)
             inc.append(t2 - t1)
             full.append(t3 - t2)
@@ -128,7 +130,10 @@ def main() -> None:
     out["derive_incremental_s"] = _stats(inc)
     out["derive_incremental_cpu_s"] = _stats(inc_cpu)
     out["derive_full_s"] = _stats(full)
+    out["derive_full_cpu_s"] = _stats(full_cpu)
     out["full_over_incremental"] = round(statistics.median(full) / statistics.median(inc), 1)
+    out["full_over_incremental_cpu"] = round(statistics.median(full_cpu)
+                                             / statistics.median(inc_cpu), 1)
     noop_cpu: list[float] = []
     one_cpu: list[float] = []
     noop = [_cli(copy, store_path, noop_cpu) for _ in range(args.runs)]
