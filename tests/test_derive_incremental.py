@@ -307,3 +307,33 @@ def test_line_ages_of_appended_commits_replay_only_their_files(
         derive.run(store, [REPO], s)
         assert _differences(store) == {}
         assert _rows(store, "SELECT count(*) FROM line_changes WHERE repo = ?") == [(5,)]
+
+
+def test_a_shallow_clone_appended_to_derives_the_new_changes_only(tmp_path: Path) -> None:
+    """The boundary stays where it was: the new changes are derived alone, and a cut change (one
+    whose commits reach the boundary) stays cut."""
+    import subprocess
+
+    from gitfixtures import git_env
+
+    h = History.create(tmp_path / "origin.git")
+    _apply_all(h, ["a (#1)", "b (#2)", "c (#3)", "d (#4)"])
+    clone = tmp_path / "clone.git"
+    subprocess.run(["git", "clone", "-q", "--bare", "--depth", "2", f"file://{h.git.path}",
+                    str(clone)], check=True, env=git_env(tmp_path), capture_output=True)
+    side = h.commit([h.main[-2]], "side", 2)  # off the commit before the tip: inside the clone
+    h.set_main(h.commit([h.tip(), side], "Merge pull request #5 from acme/side", 3))
+    _apply_all(h, ["e (#6)"])
+    with open_store(tmp_path / "s.duckdb") as store:
+        assert _derive(store, clone).changes.how == "not derived before: full rebuild"  # type: ignore[union-attr]
+        subprocess.run(["git", "fetch", "-q", "origin", "main:main"], cwd=clone, check=True,
+                       env=git_env(tmp_path), capture_output=True)
+        done = _derive(store, clone)
+        assert done.changes is not None and done.changes.how == "incremental (2 new changes)"
+        assert _rows(store, "SELECT id, commits, shallow_cut FROM changes WHERE repo = ?"
+                            " ORDER BY id") == [
+            (f"{REPO}#3", 1, True), (f"{REPO}#4", 1, False), (f"{REPO}#5", 2, False),
+            (f"{REPO}#6", 1, False)]
+        _snapshot(store)
+        derive.run(store, [REPO], s := Settings())
+        assert _differences(store) == {}, s
