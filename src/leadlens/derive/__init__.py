@@ -6,7 +6,9 @@ rework; only where line history was read) and ``forge`` (pull requests joined to
 deployment and release milestones) per repository; then ``items`` (work items and their links to
 changes, :func:`items`) once over the whole store. Each step records what it ran on in the transaction of its
 output (``derive/state.py``); :func:`refresh` runs exactly the steps whose inputs changed since, so
-a derive killed midway, or skipped, is completed by the next ingest.
+a derive killed midway, or skipped, is completed by the next ingest. After an ingest that only
+appended to the mainline, ``changes`` and ``line_ages`` add just the new rows
+(``derive/incremental.py``, ``derive_line_ages(incremental=True)``); :func:`run` rebuilds whole.
 """
 
 from __future__ import annotations
