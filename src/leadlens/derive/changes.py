@@ -20,13 +20,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
 
-from leadlens.config import DEFAULT_RELEASE_TAG_PATTERN, EARLIEST_PLAUSIBLE
+from leadlens.config import DEFAULT_RELEASE_TAG_PATTERN
 from leadlens.conventions import GITHUB_MERGE
+from leadlens.derive.releases import best_after, implausible_note, release_positions
 from leadlens.derive.state import StepInputs
 from leadlens.patterns import Regex
 from leadlens.store.db import Store, scalar
@@ -113,55 +114,6 @@ def _load(store: Store, repo: str, unclaimed: bool = False) -> _Graph:
 def _id_of(store: Store, sha: str | None) -> int | None:
     return None if sha is None else scalar(store.con, "SELECT id FROM _derive_commit WHERE sha = ?",
                                            [sha])
-
-
-def _release_positions(store: Store, repo: str, graph: _Graph, position: dict[int, int],
-                       pattern: Regex) -> tuple[list[tuple[int, datetime, str]], int, pa.Table]:
-    """(last mainline position a release contains, its date, its name) per release tag, how
-    many release tags were passed over for an implausible date (the earliest-dated release wins,
-    so one tag dated at the epoch would otherwise release everything before it), and each usable
-    release tag's position (``name``, ``fork_pos``: NULL when it contains no mainline commit)."""
-    out = []
-    implausible = 0
-    usable: dict[str, int | None] = {}
-    now = datetime.now(UTC)
-    for name, target, when in store.con.execute(
-            "SELECT t.name, d.id, t.tag_time FROM tags t JOIN _derive_commit d ON d.sha = t.target_sha"
-            " WHERE t.repo = ? AND t.tag_time IS NOT NULL", [repo]).fetchall():
-        if not pattern.match(name):
-            continue
-        if not EARLIEST_PLAUSIBLE <= when <= now:
-            implausible += 1
-            continue
-        # A tag off the mainline (a maintenance branch) contains the mainline up to where it forked.
-        fork = next((c for c in graph.first_parents(target) if c in position), None)
-        usable[name] = None if fork is None else position[fork]
-        if fork is not None:
-            out.append((position[fork], when, name))
-    return out, implausible, release_table(usable)
-
-
-def release_table(usable: dict[str, int | None]) -> pa.Table:
-    """``_derive_releases``: each usable release tag and the last mainline position it contains."""
-    return pa.table({"name": pa.array(list(usable), pa.string()),
-                     "fork_pos": pa.array(list(usable.values()), pa.int64())})
-
-
-def _best_after(n: int, releases: list[tuple[int, datetime, str]], start: int = 0
-                ) -> list[tuple[datetime, str] | None]:
-    """Earliest-dated release at or after each position (from ``start`` on; None before): a
-    suffix minimum over release positions."""
-    releases = sorted(releases, key=lambda r: r[0])
-    best_after: list[tuple[datetime, str] | None] = [None] * (n + 1)
-    ri = len(releases) - 1
-    best: tuple[datetime, str] | None = None
-    for pos in range(n - 1, start - 1, -1):
-        while ri >= 0 and releases[ri][0] >= pos:
-            cand = (releases[ri][1], releases[ri][2])
-            best = cand if best is None or cand < best else best
-            ri -= 1
-        best_after[pos] = best
-    return best_after
 
 
 def _edges(graph: _Graph) -> np.ndarray:
@@ -382,11 +334,11 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
         else:
             chain = list(graph.first_parents(tip_id))[::-1]
         position = {c: i for i, c in enumerate(chain)}
-        releases, implausible, usable = _release_positions(
+        releases, implausible, usable = release_positions(
             store, repo, graph, position, Regex(release_pattern, "release_tag_pattern"))
         root_cut = bool(chain) and bool(_edges(graph)[chain[0]])
         claim, cut = _claim(graph, chain, root_cut)
-        changes = _changes(store, repo, chain, _best_after(len(chain), releases), cut)
+        changes = _changes(store, repo, chain, best_after(len(chain), releases), cut)
         del graph, position
         if implausible:
             warning = _join(warning, implausible_note(repo, implausible))
@@ -408,11 +360,6 @@ def tip_of(store: Store, repo: str) -> str | None:
     if tip is None and branch is None:
         tip = scalar(con, "SELECT head_sha FROM repos WHERE repo = ?", [repo])
     return None if tip is None else str(tip)
-
-
-def implausible_note(repo: str, implausible: int) -> str:
-    return (f"{repo}: {implausible} release tag(s) dated before 1990 or in the future are"
-            " not used as releases")
 
 
 def _join(warning: str | None, note: str) -> str:

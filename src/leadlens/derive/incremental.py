@@ -34,17 +34,15 @@ from leadlens.derive.changes import (
     _TS,
     DeriveResult,
     Written,
-    _best_after,
     _changes,
     _claim,
     _Graph,
     _id_of,
     _load,
-    implausible_note,
-    release_table,
     tip_of,
     write,
 )
+from leadlens.derive.releases import best_after, implausible_note, release_table
 from leadlens.derive.state import StepInputs
 from leadlens.patterns import Regex
 from leadlens.store.db import Store, scalar
@@ -138,8 +136,8 @@ def _append(store: Store, repo: str, release_pattern: str, record: StepInputs | 
         return found
     old, new, implausible, usable = found
     # The older changes' releases change only when the release tags' positions did.
-    best = _best_after(n, new, start=0 if old != new else first)
-    before = _best_after(first, old) if old != new else best
+    best = best_after(n, new, start=0 if old != new else first)
+    before = best_after(first, old) if old != new else best
     moved = [p for p in range(first) if before[p] != best[p]] if old != new else []
     claim, cut = _claim(graph, chain, root_cut, first)
     changes = _changes(store, repo, chain, best, cut, first)
