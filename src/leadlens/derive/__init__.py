@@ -8,7 +8,10 @@ every run: each commit's AI attribution, each change's activity islands) per rep
 (work items and their links to changes, :func:`items`) once over the whole store. Each step
 records what it ran on in the transaction of its output (``derive/state.py``); :func:`refresh`
 runs exactly the steps whose inputs changed since, so a derive killed midway, or skipped, is
-completed by the next ingest.
+completed by the next ingest. After an ingest that only appended to the mainline, ``changes`` and
+``line_ages`` add just the new rows (``derive/incremental.py``,
+``derive_line_ages(incremental=True)``), and ``precompute`` works only on what is new;
+:func:`run` rebuilds whole.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from leadlens.conventions import BotRule
 from leadlens.derive import state
 from leadlens.derive.changes import DeriveResult, derive_repo
 from leadlens.derive.forge import derive_forge
+from leadlens.derive.incremental import append_changes
 from leadlens.derive.items import ItemsDerived, derive_items
 from leadlens.derive.line_ages import derive_line_ages
 from leadlens.derive.precompute import derive_precompute
@@ -37,7 +41,8 @@ __all__ = ["STEPS", "Derived", "ItemsDerived", "ItemsRun", "Stale", "Step", "ite
 @dataclass(frozen=True)
 class Derived:
     """What the derive step did for one repository: its changes, or why it could not; ``reason``:
-    why it was derived (its inputs changed), None when it was asked for."""
+    why it was derived (its inputs changed), None when it was asked for. How the changes step
+    ran (incremental, or a full rebuild and why) is ``changes.how``."""
 
     repo: str
     changes: DeriveResult | None = None
@@ -53,7 +58,7 @@ def run(store: Store, repos: Sequence[str], settings: Settings, *, start: Step =
     ds = DeriveSettings.of(settings)
     inputs = state.current(store, ds, repos)
     steps = STEPS[STEPS.index(start):]
-    return [_derive(store, inputs[repo], steps, ds) for repo in repos]
+    return [_derive(store, inputs[repo], steps, ds, full=True) for repo in repos]
 
 
 def refresh(store: Store, settings: Settings) -> list[Derived]:
@@ -98,16 +103,22 @@ def stale(store: Store, settings: Settings, repos: Sequence[str] | None = None
 
 
 def _derive(store: Store, inputs: RepoInputs, steps: Sequence[Step], ds: DeriveSettings,
-            reason: str | None = None) -> Derived:
+            reason: str | None = None, *, full: bool = False) -> Derived:
     repo = inputs.repo
     try:
         result = None
         for step in steps:
             record = inputs.steps[step]
             if step == "changes" and inputs.has_git:
-                result = derive_repo(store, repo, ds.release_tag_pattern, record=record)
+                # Only the new changes when the mainline was appended to (derive/incremental.py),
+                # else all of them, saying why.
+                done = None if full else append_changes(store, repo, ds.release_tag_pattern,
+                                                        record=record)
+                result = done if isinstance(done, DeriveResult) else derive_repo(
+                    store, repo, ds.release_tag_pattern, record=record,
+                    how=done and f"{done}: full rebuild")
             elif step == "line_ages" and inputs.line_history:
-                derive_line_ages(store, repo, record=record)
+                derive_line_ages(store, repo, record=record, incremental=not full)
             elif step == "forge":
                 derive_forge(store, repo, bots=BotRule.of(ds.bots),
                              production_pattern=ds.production_pattern, record=record)

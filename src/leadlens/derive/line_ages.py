@@ -16,6 +16,7 @@ without line history — are kept as *unknown* (``born_sha`` NULL), never as rec
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,11 +40,11 @@ FROM (
     SELECT l.path, o.ord, l.old_start, l.old_count, l.new_count,
            NULL::INTEGER AS added, NULL::INTEGER AS deleted
     FROM line_hunks l JOIN la_order o ON o.sha = l.sha
-    WHERE l.repo = ? AND o.line_history
+    WHERE l.repo = ? AND o.line_history{only_l}
     UNION ALL
     SELECT f.path, o.ord, NULL::INTEGER[], NULL::INTEGER[], NULL::INTEGER[], f.added, f.deleted
     FROM commit_files f JOIN la_order o ON o.sha = f.sha
-    WHERE f.repo = ? AND NOT o.line_history AND NOT f.is_binary
+    WHERE f.repo = ? AND NOT o.line_history AND NOT f.is_binary{only_f}
 ) h
 ASOF LEFT JOIN la_lineages b ON b.path = h.path AND h.ord >= b.from_ord
 ORDER BY lineage, h.ord, h.path
@@ -106,8 +107,11 @@ def _lineages(store: Store, repo: str, position: dict[str, int]) -> pa.Table:
 _Row = tuple[str, int, list[int] | None, list[int] | None, list[int] | None, int | None, int | None]
 
 
-def _rows(store: Store, repo: str) -> Iterator[_Row]:
-    cur = store.con.execute(_STREAM, [repo, repo])
+def _rows(store: Store, repo: str, only: bool = False) -> Iterator[_Row]:
+    """The replay's rows; ``only``: of the paths in ``la_paths``."""
+    cur = store.con.execute(_STREAM.format(
+        only_l=" AND l.path IN (SELECT path FROM la_paths)" if only else "",
+        only_f=" AND f.path IN (SELECT path FROM la_paths)" if only else ""), [repo, repo])
     while batch := cur.fetchmany(_FETCH_ROWS):
         yield from batch
 
@@ -157,12 +161,44 @@ def _replay(rows: Iterator[_Row], totals: _Totals) -> None:
     flush()
 
 
-def derive_line_ages(store: Store, repo: str, *, record: StepInputs | None = None) -> int:
+def _digest(shas: list[str], history: list[bool]) -> str:
+    h = hashlib.md5(usedforsecurity=False)
+    for sha, lines in zip(shas, history, strict=True):
+        h.update(f"{sha}{int(lines)}".encode())
+    return h.hexdigest()
+
+
+def _appended(store: Store, repo: str, shas: list[str], history: list[bool]) -> int | None:
+    """How many commits of the replay order the last replay had, when the order is that one's
+    followed by newer commits only (their lines cannot change older commits' figures)."""
+    base = store.con.execute("SELECT replayed, digest FROM derive_line_base WHERE repo = ?",
+                             [repo]).fetchall()
+    if not base or base[0][0] > len(shas):
+        return None
+    n, digest = base[0]
+    return int(n) if _digest(shas[:n], history[:n]) == digest else None
+
+
+# The paths whose history a replay of only the new commits needs: every path of the lineages
+# those commits touch.
+_TOUCHED = """
+CREATE OR REPLACE TEMP TABLE la_touched AS
+SELECT DISTINCT coalesce(b.lineage, f.path) AS lineage
+FROM (SELECT f.path, o.ord FROM commit_files f JOIN la_order o ON o.sha = f.sha
+      WHERE f.repo = ? AND o.ord >= ?) f
+ASOF LEFT JOIN la_lineages b ON b.path = f.path AND f.ord >= b.from_ord
+"""
+
+
+def derive_line_ages(store: Store, repo: str, *, record: StepInputs | None = None,
+                     incremental: bool = False) -> int:
     """Rebuild ``repo``'s ``line_changes`` and ``rewritten_lines`` in one transaction, which also
     ``record``s what it ran on; returns the number of commits whose changed lines were replayed
-    (rows of ``line_changes``)."""
+    (rows of ``line_changes`` written). ``incremental``: when the ingest only added commits that
+    come after every replayed one, replay just the files they touch and add their rows."""
     con = store.con
     shas, history = _order(store, repo)
+    first = _appended(store, repo, shas, history) if incremental else None
     position = {sha: i for i, sha in enumerate(shas)}
     order = pa.table({"sha": pa.array(shas, pa.string()),
                       "ord": pa.array(range(len(shas)), pa.int64()),
@@ -173,20 +209,29 @@ def derive_line_ages(store: Store, repo: str, *, record: StepInputs | None = Non
     con.register("la_order", order)
     con.register("la_lineages", lineages)
     try:
-        _replay(_rows(store, repo), totals)
-        changes = pa.table({"ord": pa.array(totals.ords, pa.int64()),
-                            "changed": pa.array(totals.changed, pa.int64()),
-                            "old": pa.array(totals.old, pa.int64()),
-                            "new": pa.array(totals.new, pa.int64())})
-        rewritten = pa.table({"ord": pa.array(totals.rw_ords, pa.int64()),
-                              "born": pa.array(totals.rw_borns, pa.int64()),
-                              "lines": pa.array(totals.rw_lines, pa.int64())})
+        if first is not None:
+            con.execute(_TOUCHED, [repo, first])
+            con.execute("CREATE OR REPLACE TEMP TABLE la_paths AS SELECT lineage AS path"
+                        " FROM la_touched UNION SELECT path FROM la_lineages"
+                        " WHERE lineage IN (SELECT lineage FROM la_touched)")
+        _replay(_rows(store, repo, only=first is not None), totals)
+        keep = [i for i, o in enumerate(totals.ords) if o >= (first or 0)]
+        rw_keep = [i for i, o in enumerate(totals.rw_ords) if o >= (first or 0)]
+        changes = pa.table({"ord": pa.array([totals.ords[i] for i in keep], pa.int64()),
+                            "changed": pa.array([totals.changed[i] for i in keep], pa.int64()),
+                            "old": pa.array([totals.old[i] for i in keep], pa.int64()),
+                            "new": pa.array([totals.new[i] for i in keep], pa.int64())})
+        rewritten = pa.table({"ord": pa.array([totals.rw_ords[i] for i in rw_keep], pa.int64()),
+                              "born": pa.array([totals.rw_borns[i] for i in rw_keep], pa.int64()),
+                              "lines": pa.array([totals.rw_lines[i] for i in rw_keep],
+                                                pa.int64())})
         del totals
         con.register("la_changes", changes)
         con.register("la_rewritten", rewritten)
         with transaction(con):
-            con.execute("DELETE FROM line_changes WHERE repo = ?", [repo])
-            con.execute("DELETE FROM rewritten_lines WHERE repo = ?", [repo])
+            if first is None:
+                con.execute("DELETE FROM line_changes WHERE repo = ?", [repo])
+                con.execute("DELETE FROM rewritten_lines WHERE repo = ?", [repo])
             # A commit touching several files has one replay row per file: sum them.
             written = scalar(
                 con,
@@ -199,9 +244,13 @@ def derive_line_ages(store: Store, repo: str, *, record: StepInputs | None = Non
                 " LEFT JOIN la_order b ON b.ord = r.born"
                 " LEFT JOIN commits bc ON bc.repo = ? AND bc.sha = b.sha"
                 " GROUP BY o.sha, b.sha, bc.committer_time", [repo, repo])
+            con.execute("INSERT OR REPLACE INTO derive_line_base VALUES (?, ?, ?)",
+                        [repo, len(shas), _digest(shas, history)])
             if record is not None:
                 record.save(con)
         return int(written or 0)
     finally:
         for view in ("la_order", "la_lineages", "la_changes", "la_rewritten"):
             con.unregister(view)  # a no-op for a view not registered yet
+        con.execute("DROP TABLE IF EXISTS la_touched")
+        con.execute("DROP TABLE IF EXISTS la_paths")
