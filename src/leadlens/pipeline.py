@@ -66,7 +66,7 @@ def _after(store: Store, source: Source, summary: RunSummary, settings: Settings
     for done in derive.refresh(store, settings):
         summary.derived(done.repo, changes=done.changes.changes if done.changes else None,
                         warning=done.changes.warning if done.changes else None, error=done.error,
-                        reason=done.reason)
+                        reason=done.reason, how=done.changes.how if done.changes else None)
     if forge:
         for repo in summary.repos:
             summary.changes_joined[repo] = joined_changes(store, repo)

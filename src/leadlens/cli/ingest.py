@@ -349,7 +349,10 @@ def _print_outcomes(report: IngestReport) -> None:
             extra = f", line history for {o.hunks_commits}" if o.hunks_commits else ""
             gone = f", {o.unreachable} now unreachable" if o.unreachable else ""
             derived = f"; {o.changes:,} changes" if o.changes is not None else ""
-            err.print(f"{repo}: {o.commits_added} new commits{extra}{gone}{derived}",
+            # How the changes were derived: incremental, or whole and why (not on a first run).
+            how = o.derived_how if o.changes is not None else None
+            how = f", {how}" if how and not how.startswith("not derived before") else ""
+            err.print(f"{repo}: {o.commits_added} new commits{extra}{gone}{derived}{how}",
                       highlight=False)
     # Other repositories of the store the run derived (a changed setting), and their warnings.
     print_rederived(report.rederived)

@@ -103,8 +103,9 @@ class RunSummary:
     items: dict[str, int] | None = None
 
     def derived(self, repo: str, *, changes: int | None, warning: str | None,
-                error: str | None, reason: str | None = None) -> None:
-        """Take what the derive step did for ``repo`` (the pipeline calls this after the run)."""
+                error: str | None, reason: str | None = None, how: str | None = None) -> None:
+        """Take what the derive step did for ``repo`` (the pipeline calls this after the run);
+        ``how``: incremental, or why it was derived whole (git runs show it)."""
         touched = repo in self.repos
         if reason and not touched:
             self.rederived[repo] = reason

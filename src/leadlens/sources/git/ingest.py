@@ -55,6 +55,7 @@ class RepoOutcome:
     changes: int | None = None  # derived after the ingest; None when nothing changed
     up_to_date: bool = False
     rederived: str | None = None  # up to date, yet derived again: why
+    derived_how: str | None = None  # incremental, or why derived whole (derive.DeriveResult.how)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -67,7 +68,7 @@ class IngestReport(RunSummary):
     outcomes: list[RepoOutcome] = field(default_factory=list)
 
     def derived(self, repo: str, *, changes: int | None, warning: str | None,
-                error: str | None, reason: str | None = None) -> None:
+                error: str | None, reason: str | None = None, how: str | None = None) -> None:
         mine = [o for o in self.outcomes if o.repo == repo and not o.error]
         if not mine:  # another repository of the store, derived again
             super().derived(repo, changes=changes, warning=warning, error=error, reason=reason)
@@ -76,7 +77,7 @@ class IngestReport(RunSummary):
                 outcome.error = error
                 self.failed = True
                 continue
-            outcome.changes = changes
+            outcome.changes, outcome.derived_how = changes, how
             if outcome.up_to_date:
                 outcome.rederived = reason
             if warning:
