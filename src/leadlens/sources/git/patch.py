@@ -169,6 +169,7 @@ class PatchStreamParser:
 
     def __init__(self) -> None:
         self._buf = b""
+        self._held: list[bytes] = []  # data read since the buffer was last cut
         self._sha: str | None = None
         # The current commit's hunks per path, in order: git shows a path twice when its type
         # changes (a file replaced by a symlink), and both diffs' hunks are the path's.
@@ -196,7 +197,14 @@ class PatchStreamParser:
         return shas, out
 
     def feed(self, data: bytes) -> None:
-        self._buf += data
+        # Nothing is complete until a commit or a file starts: until then the data is only kept,
+        # so a big diff read in small pieces is not searched and copied again for each piece.
+        edge = (self._held[-1] if self._held else self._buf)[-len(_FILE) :] + data
+        if _COMMIT not in edge and _FILE not in edge:
+            self._held.append(data)
+            return
+        self._buf = b"".join((self._buf, *self._held, data))
+        self._held = []
         # Cut at the last line that starts a commit or a file: everything before it is complete.
         cut = max(self._buf.rfind(_COMMIT), self._buf.rfind(_FILE))
         if cut <= 0:
@@ -205,6 +213,8 @@ class PatchStreamParser:
         self._scan(head)
 
     def close(self) -> None:
+        self._buf = b"".join((self._buf, *self._held))
+        self._held = []
         self._scan(self._buf)
         self._buf = b""
         self._end_commit()
