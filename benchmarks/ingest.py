@@ -100,6 +100,31 @@ def measure(cmd: list[str]) -> Run:
     return Run(wall, cpu, self_rss, self_anon, children_rss, children_anon, counted[0], stderr.strip())
 
 
+GIT_TABLES = ("commits", "commit_files", "line_hunks", "refs", "tags")
+
+
+def same_rows(a: Path, b: Path) -> dict[str, list[int]]:
+    """Per git table: [rows, rows of ``a`` not in ``b``, rows of ``b`` not in ``a``] (EXCEPT ALL,
+    so duplicates count): a fresh ``--line-history`` must store exactly what two passes store."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+
+        def count(sql: str) -> int:
+            row = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()
+            return int(row[0]) if row else 0
+
+        return {t: [count(f"SELECT * FROM a.{t}"),
+                    count(f"SELECT * FROM a.{t} EXCEPT ALL SELECT * FROM b.{t}"),
+                    count(f"SELECT * FROM b.{t} EXCEPT ALL SELECT * FROM a.{t}")]
+                for t in GIT_TABLES}
+    finally:
+        con.close()
+
+
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
                           text=True).stdout.strip()
@@ -190,7 +215,13 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run(repo: Path, sample: int, line_history: bool, tmp: Path) -> dict[str, Any]:
+def load() -> list[float]:
+    """The 1, 5 and 15 minute load averages (other work on the machine skews every figure)."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def run(repo: Path, sample: int, line_history: bool, tmp: Path,
+        line_history_only: bool = False) -> dict[str, Any]:
     def say(msg: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
@@ -199,6 +230,7 @@ def run(repo: Path, sample: int, line_history: bool, tmp: Path) -> dict[str, Any
         "path": str(repo), "head": git(repo, "rev-parse", "HEAD"), "commits": total,
         "refs": len(git(repo, "for-each-ref").splitlines()),
         "origin": git(repo, "config", "--default", "", "--get", "remote.origin.url")}}
+    res["load"] = {"start": load()}
     say(f"warming the page cache; {total} commits")
     warm(Path(git(repo, "rev-parse", "--absolute-git-dir")) / "objects")
     raw = ["git", "-C", str(repo), "log", "--all"]
@@ -207,6 +239,8 @@ def run(repo: Path, sample: int, line_history: bool, tmp: Path) -> dict[str, Any
     say("leadlens ingest (fresh store)")
     store = tmp / "full.duckdb"
     res["ingest"] = asdict(leadlens(repo, store))
+    if line_history_only:
+        return _line_history(repo, res, tmp, store, say)
     say("no-op re-runs")
     noop = [leadlens(repo, store).wall_s for _ in range(3)]
     res["noop"] = {"runs_s": noop, "median_s": statistics.median(noop)}
@@ -231,13 +265,24 @@ def run(repo: Path, sample: int, line_history: bool, tmp: Path) -> dict[str, Any
                         "pydriller_rate": pd_commits / pd_s,
                         "leadlens_rate": small["commits"] / small["wall_s"]}
     if line_history:
-        say("raw git log --all -p -U0")
-        res["raw_patch"] = asdict(measure([*raw, "-p", "-U0"]))
-        say("leadlens ingest --line-history (fresh store)")
-        res["ingest_lh"] = asdict(leadlens(repo, tmp / "lh.duckdb", "--line-history"))
-        say("leadlens ingest --line-history on the store ingested without it")
-        shutil.copy(store, tmp / "lh-only.duckdb")
-        res["lh_only"] = asdict(leadlens(repo, tmp / "lh-only.duckdb", "--line-history"))
+        _line_history(repo, res, tmp, store, say)
+    return res
+
+
+def _line_history(repo: Path, res: dict[str, Any], tmp: Path, store: Path,
+                  say: Callable[[str], None]) -> dict[str, Any]:
+    """The --line-history runs, beside one raw ``git log --all -p -U0``, and the check that a fresh
+    one stores what two passes store; ``store`` holds a default ingest of ``repo``."""
+    say("raw git log --all -p -U0")
+    res["raw_patch"] = asdict(measure(["git", "-C", str(repo), "log", "--all", "-p", "-U0"]))
+    say("leadlens ingest --line-history (fresh store)")
+    res["ingest_lh"] = asdict(leadlens(repo, tmp / "lh.duckdb", "--line-history"))
+    say("leadlens ingest --line-history on the store ingested without it")
+    shutil.copy(store, tmp / "lh-only.duckdb")
+    res["lh_only"] = asdict(leadlens(repo, tmp / "lh-only.duckdb", "--line-history"))
+    res["load"]["end"] = load()
+    say("comparing the rows of the two --line-history stores")
+    res["lh_same_rows"] = same_rows(tmp / "lh.duckdb", tmp / "lh-only.duckdb")
     return res
 
 
@@ -262,17 +307,28 @@ def report(res: dict[str, Any]) -> None:
 
     line("raw git log --all --numstat", res["raw_numstat"], None, "")
     line("leadlens ingest (fresh)", res["ingest"], res["raw_numstat"], "<= 1.0, < 300 MB")
+    if "load" in res:
+        print("load averages (1, 5, 15 min): " + "; ".join(
+            f"{k} {', '.join(map(str, v))}" for k, v in res["load"].items()) + "\n")
     if "raw_patch" in res:
         line("raw git log --all -p -U0", res["raw_patch"], None, "")
         line("leadlens ingest --line-history (fresh)", res["ingest_lh"], res["raw_patch"],
              "<= 1.2")
         line("  line-history pass alone", res["lh_only"], res["raw_patch"], "<= 1.2")
-    rows.append(("no-op re-run (median of 3)", f"{res['noop']['median_s']:.2f}", "", "", "", "",
-                 "< 2 s"))
+    same = res.get("lh_same_rows")
+    if "noop" in res:
+        rows.append(("no-op re-run (median of 3)", f"{res['noop']['median_s']:.2f}", "", "", "",
+                     "", "< 2 s"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     for r in rows:
         print("  ".join(c.ljust(w) if i in (0, 6) else c.rjust(w)
                         for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip())
+    if same:
+        print("\nfresh --line-history against the two-pass store (rows; a-b, b-a: EXCEPT ALL):")
+        for table, (n, ab, ba) in same.items():
+            print(f"  {table:13} {n:>9,}  {ab} {ba}  {'same' if ab == ba == 0 else 'DIFFERENT'}")
+    if "flatness" not in res:
+        return
     print("\nleadlens default ingest vs history size (goal: python peak < 300 MB, flat):")
     for s in res["flatness"]:
         print(f"  {s['commits']:>7,} commits {s['wall_s']:6.2f} s ({s['commits'] / s['wall_s']:5,.0f}"
@@ -312,11 +368,14 @@ def main() -> None:
     ap.add_argument("--pydriller-sample", type=int, default=5000, metavar="N",
                     help="PyDriller runs on the first N commits (a prefix of history)")
     ap.add_argument("--skip-line-history", action="store_true")
+    ap.add_argument("--line-history-only", action="store_true",
+                    help="only the --line-history runs (and the default ingest they need)")
 
     def measure_all(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         if args.repo is None:
             ap.error("REPO is required")
-        return run(args.repo.resolve(), args.pydriller_sample, not args.skip_line_history, tmp)
+        return run(args.repo.resolve(), args.pydriller_sample, not args.skip_line_history, tmp,
+                   args.line_history_only)
 
     bench_main(ap, measure_all, report)
 

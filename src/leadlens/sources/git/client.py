@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,10 +17,11 @@ from leadlens.errors import FatalSourceError, TransientSourceError
 from leadlens.sources.git.parse import LOG_FORMAT, decode, parse_tz_offset
 from leadlens.sources.git.patch import PATCH_FORMAT
 
-__all__ = ["GitRepo", "RefRecord", "check_git", "open_repo"]
+__all__ = ["GitRepo", "GitStream", "RefRecord", "check_git", "open_repo"]
 
 _MIN_GIT = (2, 31)  # %(trailers:key_value_separator=...) arrived in 2.31
 _READ_SIZE = 1 << 20
+_PIPE_SIZE = 1 << 20  # Linux's default limit for a pipe an unprivileged process enlarges
 # Commits git shows regardless of config a user may have set (signatures, colour, external diff).
 _LOG_OPTS = (
     "-c", "log.showSignature=false", "-c", "color.ui=never", "-c", "core.quotePath=true",
@@ -212,37 +216,83 @@ class GitRepo:
 
     def stream_log(self, shas: Sequence[str]) -> Iterator[bytes]:
         """``git log --numstat -z`` of exactly these commits, as raw chunks."""
-        args = [*_LOG_OPTS, "-z", "--numstat", f"--format={LOG_FORMAT}"]
-        return self._stream(args, shas)
+        with self.open_log(shas) as stream:
+            yield from iter(stream.read, b"")
 
     def stream_patch(self, shas: Sequence[str]) -> Iterator[bytes]:
         """``git log -p -U0`` of exactly these commits, as raw chunks."""
-        args = [*_LOG_OPTS, "-p", "-U0", "--src-prefix=a/", "--dst-prefix=b/",
-                f"--format={PATCH_FORMAT}"]
-        return self._stream(args, shas)
+        with self.open_patch(shas) as stream:
+            yield from iter(stream.read, b"")
 
-    def _stream(self, args: Sequence[str], shas: Sequence[str]) -> Iterator[bytes]:
-        proc = subprocess.Popen(
-            ["git", *args], cwd=self.path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=_env(),
-        )
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    def open_log(self, shas: Sequence[str]) -> GitStream:
+        """``git log --numstat -z`` of exactly these commits, in this order, started."""
+        return GitStream(self.path, [*_LOG_OPTS, "-z", "--numstat", f"--format={LOG_FORMAT}"], shas)
+
+    def open_patch(self, shas: Sequence[str]) -> GitStream:
+        """``git log -p -U0`` of exactly these commits, in this order, started."""
+        return GitStream(self.path, [*_LOG_OPTS, "-p", "-U0", "--src-prefix=a/", "--dst-prefix=b/",
+                                     f"--format={PATCH_FORMAT}"], shas)
+
+
+class GitStream:
+    """A running ``git log`` over a list of commits; :meth:`read` returns its output as it comes.
+
+    Used as a context manager: on leaving, git must have ended well (else an error is raised), and
+    is killed if it still runs (the reader gave up). Its stderr goes to a temporary file, so git
+    never waits on a full stderr pipe nobody reads; its stdout pipe is enlarged so that git can
+    run ahead of a reader that is busy (with another git process, or parsing).
+    """
+
+    def __init__(self, cwd: Path, args: Sequence[str], shas: Sequence[str]) -> None:
+        self.cwd, self.args = cwd, list(args)
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by __exit__)
+        try:
+            self._proc = subprocess.Popen(
+                ["git", *args], cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=self._stderr, env=_env(),
+            )
+        except FileNotFoundError as exc:
+            self._stderr.close()
+            raise FatalSourceError("git is not installed or not on PATH") from exc
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._fd = self._proc.stdout.fileno()
+        with contextlib.suppress(OSError, AttributeError):
+            fcntl.fcntl(self._fd, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
         try:
             # git reads all of stdin before it writes anything, so this cannot deadlock.
-            proc.stdin.write(("\n".join(shas) + "\n").encode("ascii"))
-            proc.stdin.close()
-            while chunk := proc.stdout.read(_READ_SIZE):
-                yield chunk
-            stderr = proc.stderr.read()
+            self._proc.stdin.write(("\n".join(shas) + "\n").encode("ascii"))
+            self._proc.stdin.close()
+        except OSError:  # git ended early: __exit__ says why
+            with contextlib.suppress(OSError):
+                self._proc.stdin.close()
+
+    def read(self) -> bytes:
+        """What git has written since the last call (waiting for some); b"" once it is done."""
+        return os.read(self._fd, _READ_SIZE)
+
+    def __enter__(self) -> GitStream:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        proc = self._proc
+        assert proc.stdout is not None
+        try:
+            if exc_type is not None:
+                return
+            proc.stdout.close()  # read to the end; were it not, git stops rather than waits
             code = proc.wait()
+            if code < 0:
+                raise TransientSourceError(f"git log in {self.cwd} was killed by signal {-code}")
+            if code != 0:
+                self._stderr.seek(0)
+                raise FatalSourceError(_git_failure(self.cwd, self.args, code,
+                                                    self._stderr.read()))
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        if code < 0:
-            raise TransientSourceError(f"git log in {self.path} was killed by signal {-code}")
-        if code != 0:
-            raise FatalSourceError(_git_failure(self.path, args, code, stderr))
+            proc.stdout.close()
+            self._stderr.close()
 
 
 def open_repo(path: Path | str) -> GitRepo:

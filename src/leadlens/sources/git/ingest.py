@@ -23,17 +23,23 @@ import pyarrow as pa
 
 from leadlens.config import DEFAULT_KNOWN_HOSTS, Settings
 from leadlens.errors import LeadlensError, SourceError
-from leadlens.model import Commit, FileHunks
+from leadlens.model import Commit
 from leadlens.sources.base import QUIET, DeriveStart, Progress, RunSummary
 from leadlens.sources.git.client import check_git, open_repo
-from leadlens.sources.git.mapping import commits_table, files_table, hunks_table
-from leadlens.sources.git.parse import LogStreamParser
+from leadlens.sources.git.mapping import commits_table, files_table
+from leadlens.sources.git.parse import LogParseError, LogStreamParser
 from leadlens.sources.git.patch import PatchStreamParser
 from leadlens.sources.git.source import RepoPlan, finish, plan_repo
 from leadlens.store import Store
 from leadlens.store.db import capped_memory
 from leadlens.store.queries import lacking_line_history
-from leadlens.store.writer import begin_run, forget_commits, write_commits, write_hunks
+from leadlens.store.writer import (
+    begin_run,
+    forget_commits,
+    write_commits,
+    write_commits_with_hunks,
+    write_hunks,
+)
 
 __all__ = ["GitSource", "IngestReport", "RepoOutcome", "chunks", "ingest_git"]
 
@@ -121,6 +127,15 @@ class _CommitBatch:
 
 
 @dataclass(frozen=True)
+class _PairBatch:
+    commits: pa.Table
+    files: pa.Table
+    hunks: pa.Table
+    size: int
+    malformed: int
+
+
+@dataclass(frozen=True)
 class _HunkBatch:
     done: list[str]
     hunks: pa.Table
@@ -132,7 +147,7 @@ class _Finished:
 
 
 # Messages from reader threads to the writer.
-_Msg = tuple[RepoPlan, _CommitBatch | _HunkBatch | _Finished]
+_Msg = tuple[RepoPlan, _CommitBatch | _PairBatch | _HunkBatch | _Finished]
 
 
 def _read_commits(plan: RepoPlan, shas: Sequence[str], run_id: int, now: datetime,
@@ -157,18 +172,63 @@ def _read_commits(plan: RepoPlan, shas: Sequence[str], run_id: int, now: datetim
 
 def _read_hunks(plan: RepoPlan, shas: Sequence[str], put: Callable[[_Msg], None]) -> None:
     parser = PatchStreamParser()
-    hunks: list[FileHunks] = []
-    done: list[str] = []
     for chunk in plan.git.stream_patch(shas):
-        # The parser returns a commit's hunks only once the commit is complete.
-        hunks.extend(parser.feed(chunk))
-        done.extend(parser.take_done())
-        if len(done) >= BATCH_COMMITS or len(hunks) >= 50_000:
-            put((plan, _HunkBatch(done, hunks_table(plan.name, hunks))))
-            hunks, done = [], []
-    hunks.extend(parser.close())
-    done.extend(parser.take_done())
-    put((plan, _HunkBatch(done, hunks_table(plan.name, hunks))))
+        # The parser counts a commit as done only once all of it has been read.
+        parser.feed(chunk)
+        if parser.done >= BATCH_COMMITS:
+            done, hunks = parser.take()
+            put((plan, _HunkBatch(done, hunks.table(plan.name))))
+    parser.close()
+    done, hunks = parser.take()
+    put((plan, _HunkBatch(done, hunks.table(plan.name))))
+
+
+def _read_both(plan: RepoPlan, shas: Sequence[str], run_id: int, now: datetime,
+               put: Callable[[_Msg], None]) -> None:
+    """Commits and their line history at once: ``git log --numstat`` and ``git log -p -U0`` of the
+    same commits run side by side, and each batch of commits is stored with its hunks.
+
+    Both list the commits in the order given. The reader reads whichever is behind (in whole
+    commits); meanwhile the other runs ahead into its pipe, so both git processes keep busy.
+    The counts of added and deleted lines come from ``--numstat``, never from the hunks: git
+    trims the common tail of the two sides of a ``-U0`` diff (and only of a diff without
+    context) before diffing, which can align a few files differently (docs/benchmarks.md).
+    """
+    log_parser, patch_parser = LogStreamParser(), PatchStreamParser()
+    commits: list[Commit] = []
+
+    def emit(n: int) -> None:
+        nonlocal commits
+        batch, commits = commits[:n], commits[n:]
+        done, hunks = patch_parser.take(n)
+        if [c.sha for c in batch] != done:
+            raise LogParseError(f"{plan.name}: git listed the same commits in two orders")
+        malformed = sum(1 for c in batch if c.author_time is None or c.committer_time is None)
+        put((plan, _PairBatch(commits_table(plan.name, batch, run_id, now),
+                              files_table(plan.name, batch), hunks.table(plan.name), n,
+                              malformed)))
+
+    with plan.git.open_log(shas) as log, plan.git.open_patch(shas) as patch:
+        log_open = patch_open = True
+        while log_open or patch_open:
+            if log_open and (not patch_open or len(commits) <= patch_parser.done):
+                if data := log.read():
+                    commits.extend(log_parser.feed(data))
+                else:
+                    commits.extend(log_parser.close())
+                    log_open = False
+            elif data := patch.read():
+                patch_parser.feed(data)
+            else:
+                patch_parser.close()
+                patch_open = False
+            n = min(len(commits), patch_parser.done)
+            if n >= BATCH_COMMITS:
+                emit(n)
+    if len(commits) != patch_parser.done:
+        raise LogParseError(f"{plan.name}: git listed {len(commits)} commits with their files"
+                            f" but {patch_parser.done} with their line history")
+    emit(len(commits))
 
 
 def ingest_git(
@@ -234,7 +294,8 @@ def _ingest(
     total = sum(len(p.to_read) for p, _ in plans)
     if total:
         progress.start(total, "commits")
-    _pump(store, plans, jobs, now, outcomes, progress, kind="commits")
+    # With --line-history, new commits are read with their line history (one pass of both).
+    _pump(store, plans, jobs, now, outcomes, progress, kind="both" if line_history else "commits")
     for plan, _ in plans:
         if plan.malformed_dates:
             plan.warnings.append(
@@ -242,7 +303,7 @@ def _ingest(
                 " time (empty, or beyond the year 9999): stored as null and flagged"
                 " (date_flags *_malformed); a figure that needs such a date leaves it out")
     if line_history:
-        # Every stored commit still without line history, this run's new ones included.
+        # Stored commits still without line history: those of earlier runs without it.
         for plan, _ in plans:
             if not outcomes[plan.name].error:
                 plan.line_history = lacking_line_history(store, plan.name)
@@ -280,6 +341,8 @@ def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: d
         try:
             if kind == "commits":
                 _read_commits(plan, shas, run_id, now, put)
+            elif kind == "both":
+                _read_both(plan, shas, run_id, now, put)
             else:
                 _read_hunks(plan, shas, put)
             put((plan, _Finished()))
@@ -289,7 +352,7 @@ def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: d
 
     work = []
     for plan, run_id in plans:
-        shas = plan.to_read if kind == "commits" else plan.line_history
+        shas = plan.line_history if kind == "hunks" else plan.to_read
         for part in chunks(shas, jobs):
             work.append((plan, run_id, part))
     if not work:
@@ -314,6 +377,11 @@ def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: d
             elif isinstance(msg, _CommitBatch):
                 write_commits(store.con, msg.commits, msg.files)
                 plan.malformed_dates += msg.malformed
+                progress.advance(msg.size)
+            elif isinstance(msg, _PairBatch):
+                write_commits_with_hunks(store.con, msg.commits, msg.files, msg.hunks)
+                plan.malformed_dates += msg.malformed
+                outcome.hunks_commits += msg.size
                 progress.advance(msg.size)
             else:
                 write_hunks(store.con, plan.name, msg.done, msg.hunks)

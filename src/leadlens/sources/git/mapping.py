@@ -9,17 +9,15 @@ import pyarrow as pa
 
 from leadlens.config import EARLIEST_PLAUSIBLE
 from leadlens.conventions import GITHUB_MERGE, GITLAB_MERGE_REQUEST, PR_SUFFIX, REVERT
-from leadlens.model import Commit, FileHunks, ReviewEvidence
+from leadlens.model import Commit, ReviewEvidence
 
 __all__ = [
     "COMMIT_SCHEMA",
     "FILE_SCHEMA",
-    "HUNK_SCHEMA",
     "REVIEW_TRAILERS",
     "commits_table",
     "date_flags",
     "files_table",
-    "hunks_table",
     "pr_number",
     "revert_target",
     "review_evidence",
@@ -69,17 +67,6 @@ FILE_SCHEMA = pa.schema(
         ("added", pa.int32()),
         ("deleted", pa.int32()),
         ("is_binary", pa.bool_()),
-    ]
-)
-HUNK_SCHEMA = pa.schema(
-    [
-        ("repo", pa.string()),
-        ("sha", pa.string()),
-        ("path", pa.string()),
-        ("old_start", pa.list_(pa.int32())),
-        ("old_count", pa.list_(pa.int32())),
-        ("new_start", pa.list_(pa.int32())),
-        ("new_count", pa.list_(pa.int32())),
     ]
 )
 
@@ -154,18 +141,3 @@ def files_table(repo: str, commits: Sequence[Commit]) -> pa.Table:
             cols["deleted"].append(f.deleted)
             cols["is_binary"].append(f.is_binary)
     return pa.table(cols, schema=FILE_SCHEMA)
-
-
-def hunks_table(repo: str, hunks: Sequence[FileHunks]) -> pa.Table:
-    return pa.table(
-        {
-            "repo": [repo] * len(hunks),
-            "sha": [h.sha for h in hunks],
-            "path": [h.path for h in hunks],
-            "old_start": [list(h.old_start) for h in hunks],
-            "old_count": [list(h.old_count) for h in hunks],
-            "new_start": [list(h.new_start) for h in hunks],
-            "new_count": [list(h.new_count) for h in hunks],
-        },
-        schema=HUNK_SCHEMA,
-    )

@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 RECORD_START = 0x1E
+RECORD_START_BYTE = b"\x1e"
 TRAILER_SEP = "\x1f"
 TRAILER_KV_SEP = "\x1d"
 
@@ -107,12 +108,22 @@ class LogStreamParser:
 
     def __init__(self) -> None:
         self._buf = b""
+        self._held: list[bytes] = []  # data read since the buffer was last parsed
 
     def feed(self, data: bytes) -> list[Commit]:
-        self._buf += data
+        # A record is complete only once the next one starts: until some data holds a record
+        # start, parsing would go over the same unfinished record again (and again, in small
+        # pieces of a big commit), so the data is only kept.
+        if RECORD_START_BYTE not in data:
+            self._held.append(data)
+            return []
+        self._buf = b"".join((self._buf, *self._held, data))
+        self._held = []
         return self._drain(final=False)
 
     def close(self) -> list[Commit]:
+        self._buf = b"".join((self._buf, *self._held))
+        self._held = []
         out = self._drain(final=True)
         if self._buf.strip(b"\0\n"):
             raise LogParseError(f"truncated record at end of stream: {self._buf[:80]!r}")

@@ -2,29 +2,51 @@
 
 Only three kinds of line matter and none can occur inside a hunk's content (content lines start
 with ``+``, ``-``, a space or ``\\``): the ``\\x1e<sha>`` commit marker, ``diff --git`` headers and
-``@@ -a,b +c,d @@`` hunk headers. A regular expression finds them in whole buffers, so the content
-of big diffs is skipped at C speed rather than line by line in Python.
+``@@ -a,b +c,d @@`` hunk headers. Commit and file headers are found with ``bytes.find``, and each
+file's hunk headers with one ``findall`` whose literal prefix (``\\n@@ -``) lets the regular
+expression engine skip the content of big diffs at C speed; the numbers stay bytes until Arrow
+converts a whole batch of them at once (:meth:`HunkColumns.table`).
 """
 
 from __future__ import annotations
 
 import re
+from itertools import accumulate
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from leadlens.model import FileHunks
-from leadlens.sources.git.parse import decode
+from leadlens.sources.git.parse import LogParseError, decode
 
-__all__ = ["PATCH_FORMAT", "PatchStreamParser", "parse_patch", "unquote_path"]
+__all__ = ["HUNK_SCHEMA", "PATCH_FORMAT", "HunkColumns", "PatchStreamParser", "parse_patch",
+           "unquote_path"]
 
 PATCH_FORMAT = "%x1e%H"
 
-_MARKS = re.compile(
-    rb"^(?:\x1e([0-9a-f]{40,64})$|(diff --git )|@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@)",
-    re.M,
+HUNK_SCHEMA = pa.schema(
+    [
+        ("repo", pa.string()),
+        ("sha", pa.string()),
+        ("path", pa.string()),
+        ("old_start", pa.list_(pa.int32())),
+        ("old_count", pa.list_(pa.int32())),
+        ("new_start", pa.list_(pa.int32())),
+        ("new_count", pa.list_(pa.int32())),
+    ]
 )
+_COMMIT = b"\n\x1e"
+_FILE = b"\ndiff --git "
+_HUNK_AT = b"\n@@ -"
+# A hunk header's ranges, and their parts (Arrow's RE2 syntax; a count git leaves out is 1).
+_HUNK = re.compile(rb"\n@@ -(\d+(?:,\d+)? \+\d+(?:,\d+)?) @@")
+_RANGE = r"^(?P<a>\d+)(?:,(?P<b>\d+))? \+(?P<c>\d+)(?:,(?P<d>\d+))?$"
+_SHA = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _ESCAPES = {
     ord("a"): 7, ord("b"): 8, ord("t"): 9, ord("n"): 10, ord("v"): 11, ord("f"): 12,
     ord("r"): 13, ord('"'): 34, ord("\\"): 92,
 }
+
 
 
 def unquote_path(raw: bytes) -> str:
@@ -87,75 +109,175 @@ def _header_path(header: bytes) -> str:
     return unquote_path(_strip_prefix(rest[half + 1 :], b"b/"))
 
 
+class HunkColumns:
+    """The hunks of whole commits, column by column: one row per commit and file that has hunks.
+
+    Each hunk is kept as the bytes git printed between ``@@ -`` and `` @@`` (``a,b +c,d``), flat
+    across rows (``lengths`` says how many hunks each row has); :meth:`table` splits and converts
+    them all at once.
+    """
+
+    def __init__(self) -> None:
+        self.sha: list[str] = []
+        self.path: list[str] = []
+        self.lengths: list[int] = []
+        self.ranges: list[bytes] = []
+
+    def __len__(self) -> int:
+        return len(self.sha)
+
+    def add(self, sha: str, path: str, ranges: list[bytes]) -> None:
+        self.sha.append(sha)
+        self.path.append(path)
+        self.lengths.append(len(ranges))
+        self.ranges.extend(ranges)
+
+    def split(self, rows: int) -> HunkColumns:
+        """Keep the first ``rows`` rows; return the others."""
+        cut = sum(self.lengths[:rows])
+        rest = HunkColumns()
+        rest.sha, rest.path = self.sha[rows:], self.path[rows:]
+        rest.lengths, rest.ranges = self.lengths[rows:], self.ranges[cut:]
+        self.sha, self.path = self.sha[:rows], self.path[:rows]
+        self.lengths, self.ranges = self.lengths[:rows], self.ranges[:cut]
+        return rest
+
+    def table(self, repo: str) -> pa.Table:
+        offsets = pa.array([0, *accumulate(self.lengths)], pa.int32())
+        parts = pc.extract_regex(pa.array(self.ranges, pa.string()), _RANGE)
+        lists = []
+        for name in ("a", "b", "c", "d"):
+            text = parts.field(name)
+            if name in ("b", "d"):  # a count git leaves out is 1
+                text = pc.if_else(pc.equal(text, ""), "1", text)
+            lists.append(pa.ListArray.from_arrays(offsets, text.cast(pa.int32())))
+        n = len(self.sha)
+        return pa.Table.from_arrays(
+            [pa.array([repo] * n, pa.string()), pa.array(self.sha, pa.string()),
+             pa.array(self.path, pa.string()), *lists], schema=HUNK_SCHEMA)
+
+    def rows(self) -> list[FileHunks]:
+        """The rows as records (tests, and callers that want a few)."""
+        t = self.table("")
+        cols = [t.column(name).to_pylist() for name in HUNK_SCHEMA.names[1:]]
+        return [FileHunks(sha, path, tuple(a), tuple(b), tuple(c), tuple(d))
+                for sha, path, a, b, c, d in zip(*cols, strict=True)]
+
+
 class PatchStreamParser:
-    """Incremental parser: ``feed`` bytes, ``close`` at end; yields one record per commit and file."""
+    """Incremental parser: ``feed`` bytes, ``close`` at end; ``take`` the commits done so far."""
 
     def __init__(self) -> None:
         self._buf = b""
+        self._held: list[bytes] = []  # data read since the buffer was last cut
         self._sha: str | None = None
-        self._path: str | None = None
-        self._hunks: dict[tuple[str, str], list[list[int]]] = {}
+        # The current commit's hunks per path, in order: git shows a path twice when its type
+        # changes (a file replaced by a symlink), and both diffs' hunks are the path's.
+        self._files: dict[str, list[list[bytes]]] = {}
+        self._out = HunkColumns()
         self._done: list[str] = []
+        self._rows: list[int] = []  # rows per done commit
 
-    def take_done(self) -> list[str]:
-        """Commits whose every hunk has been returned (including commits with none)."""
-        done, self._done = self._done, []
-        return done
+    @property
+    def done(self) -> int:
+        """Commits complete so far and not yet taken."""
+        return len(self._done)
 
-    def feed(self, data: bytes) -> list[FileHunks]:
-        self._buf += data
+    def take(self, n: int | None = None) -> tuple[list[str], HunkColumns]:
+        """The first ``n`` (default: all) complete commits, including those without hunks, and
+        their rows; they are forgotten here."""
+        n = len(self._done) if n is None else n
+        shas, self._done = self._done[:n], self._done[n:]
+        rows, self._rows = sum(self._rows[:n]), self._rows[n:]
+        out = self._out
+        if rows == len(out):
+            self._out = HunkColumns()
+            return shas, out
+        self._out = out.split(rows)
+        return shas, out
+
+    def feed(self, data: bytes) -> None:
+        # Nothing is complete until a commit or a file starts: until then the data is only kept,
+        # so a big diff read in small pieces is not searched and copied again for each piece.
+        edge = (self._held[-1] if self._held else self._buf)[-len(_FILE) :] + data
+        if _COMMIT not in edge and _FILE not in edge:
+            self._held.append(data)
+            return
+        self._buf = b"".join((self._buf, *self._held, data))
+        self._held = []
         # Cut at the last line that starts a commit or a file: everything before it is complete.
-        cut = max(self._buf.rfind(b"\n\x1e"), self._buf.rfind(b"\ndiff --git "))
+        cut = max(self._buf.rfind(_COMMIT), self._buf.rfind(_FILE))
         if cut <= 0:
-            return []
+            return
         head, self._buf = self._buf[: cut + 1], self._buf[cut + 1 :]
-        return self._scan(head)
+        self._scan(head)
 
-    def close(self) -> list[FileHunks]:
-        out = self._scan(self._buf)
+    def close(self) -> None:
+        self._buf = b"".join((self._buf, *self._held))
+        self._held = []
+        self._scan(self._buf)
         self._buf = b""
-        out.extend(self._flush())
-        if self._sha is not None:
-            self._done.append(self._sha)
-            self._sha = None
-        return out
+        self._end_commit()
 
-    def _flush(self) -> list[FileHunks]:
-        out = [
-            FileHunks(sha, path, tuple(h[0]), tuple(h[1]), tuple(h[2]), tuple(h[3]))
-            for (sha, path), h in self._hunks.items()
-        ]
-        self._hunks = {}
-        return out
+    def _end_commit(self) -> None:
+        if self._sha is None:
+            return
+        for path, parts in self._files.items():
+            self._out.add(self._sha, path, parts[0] if len(parts) == 1 else
+                          [h for part in parts for h in part])
+        self._rows.append(len(self._files))
+        self._done.append(self._sha)
+        self._files = {}
+        self._sha = None
 
-    def _scan(self, buf: bytes) -> list[FileHunks]:
-        out: list[FileHunks] = []
-        matches = list(_MARKS.finditer(buf))
-        for i, m in enumerate(matches):
-            sha, diff = m.group(1), m.group(2)
-            if sha is not None:
-                out.extend(self._flush())
-                if self._sha is not None:
-                    self._done.append(self._sha)
-                self._sha, self._path = sha.decode("ascii"), None
-            elif diff is not None:
-                end = matches[i + 1].start() if i + 1 < len(matches) else len(buf)
-                self._path = _header_path(buf[m.start() : end].rstrip(b"\n"))
-            elif self._sha is not None and self._path is not None:
-                a, b, c, d = m.group(3, 4, 5, 6)
-                key = (self._sha, self._path)
-                h = self._hunks.get(key)
-                if h is None:
-                    h = self._hunks[key] = [[], [], [], []]
-                h[0].append(int(a))
-                h[1].append(1 if b is None else int(b))
-                h[2].append(int(c))
-                h[3].append(1 if d is None else int(d))
-        return out
+    def _scan(self, buf: bytes) -> None:
+        """``buf`` starts at a commit or file line and ends where one starts (or the stream ends)."""
+        n = len(buf)
+        nxt_commit = 0 if buf.startswith(b"\x1e") else _next(buf, _COMMIT, 0, n)
+        nxt_file = 0 if buf.startswith(b"diff --git ") else _next(buf, _FILE, 0, n)
+        while nxt_commit < n or nxt_file < n:
+            if nxt_commit < nxt_file:
+                start = nxt_commit
+                nxt_commit = _next(buf, _COMMIT, start, n)
+                self._commit(buf, start, min(nxt_commit, nxt_file))
+            else:
+                start = nxt_file
+                nxt_file = _next(buf, _FILE, start, n)
+                self._file(buf, start, min(nxt_commit, nxt_file))
+
+    def _commit(self, buf: bytes, start: int, end: int) -> None:
+        self._end_commit()
+        line_end = buf.find(b"\n", start, end)
+        sha = buf[start + 1 : end if line_end < 0 else line_end]
+        if not _SHA.fullmatch(sha):
+            raise LogParseError(f"bad commit line in git's patch output: {buf[start:start + 80]!r}")
+        self._sha = sha.decode("ascii")
+
+    def _file(self, buf: bytes, start: int, end: int) -> None:
+        if self._sha is None:
+            return
+        first = buf.find(_HUNK_AT, start, end)
+        if first < 0:
+            return  # binary, mode-only, a pure rename: no hunks, no row
+        hunks: list[bytes] = _HUNK.findall(buf, first, end)
+        if hunks:
+            plus = buf.rfind(b"\n+++ b/", start, first)  # the common case, without splitting
+            if plus >= 0 and buf[plus + 7 : plus + 8] != b'"':
+                eol = buf.find(b"\n", plus + 7, first + 1)
+                path = decode(buf[plus + 7 : eol].rstrip(b"\t"))
+            else:
+                path = _header_path(buf[start:first].rstrip(b"\n"))
+            self._files.setdefault(path, []).append(hunks)
+
+
+def _next(buf: bytes, needle: bytes, start: int, n: int) -> int:
+    i = buf.find(needle, start)
+    return n if i < 0 else i + 1
 
 
 def parse_patch(data: bytes) -> list[FileHunks]:
     """Parse a whole captured stream at once."""
     parser = PatchStreamParser()
-    return parser.feed(data) + parser.close()
-
+    parser.feed(data)
+    parser.close()
+    return parser.take()[1].rows()
