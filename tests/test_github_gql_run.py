@@ -15,6 +15,7 @@ from clirun import leadlens
 from fakes.clock import NOW, FakeClock
 from fakes.github import API, REPO, FakeGitHub
 from fakes.github_gql import new_node_id
+from fakes.progress import Said
 from leadlens.config import Settings
 from leadlens.sources.github.gql_pulls import PullSweep
 from leadlens.sources.github.gql_query import database_id, page_cost
@@ -23,20 +24,6 @@ from leadlens.sources.github.replay import replay_dir
 from leadlens.store import Store, open_store
 from leadlens.store.writer import load_cursor
 from test_github_gql import PULLS, TINY, fake_with_more, rows, run
-
-
-class Said:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def start(self, total: int, description: str) -> None:
-        pass
-
-    def advance(self, n: int) -> None:
-        pass
-
-    def update(self, text: str) -> None:
-        self.lines.append(text)
 
 
 @pytest.mark.parametrize("mode", ["rest", "graphql"])

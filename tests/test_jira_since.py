@@ -14,6 +14,7 @@ import pytest
 
 from fakes.clock import FakeClock
 from fakes.jira import CLOUD, DC, EMAIL, TOKEN, FakeJira
+from fakes.progress import Said
 from leadlens.config import Settings
 from leadlens.sources.base import RunSummary
 from leadlens.sources.http import Eta
@@ -26,29 +27,13 @@ CLOUD_ENV = {"JIRA_API_TOKEN": TOKEN, "JIRA_EMAIL": EMAIL}
 KEY = "DZFNK0168"  # the recorded Data Center project: 22 issues, 10 updated 2023-05-29, 12 later
 
 
-class Lines:
-    """A Progress that keeps the status lines."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def start(self, total: int, description: str) -> None:
-        pass
-
-    def advance(self, n: int) -> None:
-        pass
-
-    def update(self, text: str) -> None:
-        self.lines.append(text)
-
-
 def run(store: Store, fake: FakeJira, since: datetime | None, *,
-        transport: httpx.BaseTransport | None = None, progress: Lines | None = None,
+        transport: httpx.BaseTransport | None = None, progress: Said | None = None,
         key: str = KEY) -> RunSummary:
     source = JiraSource((key,), url=CLOUD if fake.cloud else DC, since=since,
                         transport=transport or fake.transport(), clock=FakeClock(),
                         environ=CLOUD_ENV if fake.cloud else DC_ENV)
-    return source.ingest(store, Settings(), progress or Lines())
+    return source.ingest(store, Settings(), progress or Said())
 
 
 def cursor(store: Store, key: str = KEY) -> dict[str, object]:
@@ -160,10 +145,10 @@ def test_an_interrupted_backfill_resumes_where_it_stopped(store: Store) -> None:
 
 
 def test_progress_says_how_much_is_left(store: Store) -> None:
-    lines = Lines()
+    lines = Said()
     run(store, FakeJira(cloud=False), None, progress=lines)  # Data Center: the search's total
     assert any("(10 of ~22 issues of this search" in line for line in lines.lines), lines.lines
-    lines = Lines()
+    lines = Said()
     cloud = FakeJira(cloud=True)
     run(store, cloud, None, progress=lines, key="EE")  # Cloud: the approximate count
     assert any("(10 of ~30 issues of this search" in line for line in lines.lines), lines.lines

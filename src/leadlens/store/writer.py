@@ -26,7 +26,6 @@ __all__ = [
     "transaction",
     "upsert",
     "write_commits",
-    "write_commits_with_hunks",
     "write_hunks",
 ]
 
@@ -63,56 +62,34 @@ def begin_run(con: duckdb.DuckDBPyConnection, repo: str, source: str, origin: st
     return run_id
 
 
-def write_commits(con: duckdb.DuckDBPyConnection, commits: pa.Table, files: pa.Table) -> int:
-    """Insert commits not stored yet, with their files, in one transaction; returns rows added."""
+def write_commits(con: duckdb.DuckDBPyConnection, commits: pa.Table, files: pa.Table,
+                  hunks: pa.Table | None = None) -> int:
+    """Insert commits not stored yet, with their files, in one transaction; returns rows added.
+    With ``hunks`` (every commit's line history, read in the same pass) the commits are stored
+    with their line history, marked done."""
     if commits.num_rows == 0:
         return 0
-    con.register("batch_commits", commits)
-    con.register("batch_files", files)
+    batches = {"batch_commits": commits, "batch_files": files}
+    if hunks is not None:
+        batches["batch_hunks"] = hunks
+    for name, table in batches.items():
+        con.register(name, table)
+    new = "SELECT b.* FROM batch_commits b ANTI JOIN commits c ON c.repo = b.repo AND c.sha = b.sha"
     try:
         with transaction(con):
+            if hunks is not None:
+                con.execute(f"INSERT INTO line_hunks SELECT h.* FROM batch_hunks h SEMI JOIN ({new})"
+                            " n ON n.sha = h.sha")
             con.execute(
                 "INSERT INTO commit_files SELECT f.* FROM batch_files f "
                 "ANTI JOIN commits c ON c.repo = f.repo AND c.sha = f.sha"
             )
             cols = ", ".join(commits.schema.names)
-            added = scalar(
-                con,
-                f"INSERT INTO commits ({cols}) SELECT b.* FROM batch_commits b "
-                "ANTI JOIN commits c ON c.repo = b.repo AND c.sha = b.sha",
-            )
+            done = (", line_history", ", TRUE") if hunks is not None else ("", "")
+            added = scalar(con, f"INSERT INTO commits ({cols}{done[0]})"
+                                f" SELECT n.*{done[1]} FROM ({new}) n")
     finally:
-        con.unregister("batch_commits")
-        con.unregister("batch_files")
-    return int(added or 0)
-
-
-def write_commits_with_hunks(con: duckdb.DuckDBPyConnection, commits: pa.Table, files: pa.Table,
-                             hunks: pa.Table) -> int:
-    """Insert commits not stored yet with their files and their line history (``hunks``: every
-    commit's, marked done), in one transaction; returns rows added."""
-    if commits.num_rows == 0:
-        return 0
-    con.register("batch_commits", commits)
-    con.register("batch_files", files)
-    con.register("batch_hunks", hunks)
-    try:
-        with transaction(con):
-            new = "SELECT b.sha FROM batch_commits b ANTI JOIN commits c ON c.repo = b.repo AND c.sha = b.sha"
-            con.execute(f"INSERT INTO line_hunks SELECT h.* FROM batch_hunks h SEMI JOIN ({new}) n"
-                        " ON n.sha = h.sha")
-            con.execute(
-                "INSERT INTO commit_files SELECT f.* FROM batch_files f "
-                "ANTI JOIN commits c ON c.repo = f.repo AND c.sha = f.sha"
-            )
-            cols = ", ".join(commits.schema.names)
-            added = scalar(
-                con,
-                f"INSERT INTO commits ({cols}, line_history) SELECT b.*, TRUE FROM batch_commits b "
-                "ANTI JOIN commits c ON c.repo = b.repo AND c.sha = b.sha",
-            )
-    finally:
-        for name in ("batch_commits", "batch_files", "batch_hunks"):
+        for name in batches:
             con.unregister(name)
     return int(added or 0)
 

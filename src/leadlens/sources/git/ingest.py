@@ -37,7 +37,6 @@ from leadlens.store.writer import (
     begin_run,
     forget_commits,
     write_commits,
-    write_commits_with_hunks,
     write_hunks,
 )
 
@@ -379,7 +378,7 @@ def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: d
                 plan.malformed_dates += msg.malformed
                 progress.advance(msg.size)
             elif isinstance(msg, _PairBatch):
-                write_commits_with_hunks(store.con, msg.commits, msg.files, msg.hunks)
+                write_commits(store.con, msg.commits, msg.files, msg.hunks)
                 plan.malformed_dates += msg.malformed
                 outcome.hunks_commits += msg.size
                 progress.advance(msg.size)

@@ -28,28 +28,31 @@ from leadlens.sources.github.gql_query import database_id, event_name
 from leadlens.sources.github.load import Batch
 from leadlens.sources.github.mapping import Context, raw_json, utf8
 
-__all__ = ["add_check_runs", "add_closing", "add_pull", "add_pull_part", "pull_object"]
+__all__ = ["add_check_runs", "add_closing", "add_pull", "add_pull_part", "dig", "nodes_of",
+           "pull_object"]
 
 Obj = dict[str, Any]
 
 
-def _get(obj: object, *keys: str) -> Any:
+def dig(obj: object, *keys: str) -> Any:
+    """``obj[k1][k2]...``, None where a level is missing or not an object (GitHub's JSON)."""
     for key in keys:
         obj = obj.get(key) if isinstance(obj, Mapping) else None
     return obj
 
 
-def _nodes(conn: object) -> list[Any]:
-    nodes = _get(conn, "nodes")
+def nodes_of(conn: object) -> list[Mapping[str, Any]]:
+    """A connection's nodes that are objects (none when it has no ``nodes`` list)."""
+    nodes = dig(conn, "nodes")
     return [n for n in nodes if isinstance(n, Mapping)] if isinstance(nodes, list) else []
 
 
 def _account(node: object) -> Obj | None:
     """GraphQL's actor or author as REST's user object (``type`` from ``__typename``)."""
-    login = _get(node, "login")
+    login = dig(node, "login")
     if not isinstance(login, str):
         return None
-    return {"login": login, "type": _get(node, "__typename")}
+    return {"login": login, "type": dig(node, "__typename")}
 
 
 def _lower(value: object) -> object:
@@ -59,9 +62,9 @@ def _lower(value: object) -> object:
 def pull_object(node: Mapping[str, Any]) -> Obj:
     """The REST object (as ``/pulls/N`` gives it) of a pull request node."""
     state = node.get("state")
-    merged = _get(node, "mergeCommit", "oid")
-    labels = _nodes(node.get("labels"))
-    requested = [r.get("requestedReviewer") for r in _nodes(node.get("reviewRequests"))]
+    merged = dig(node, "mergeCommit", "oid")
+    labels = nodes_of(node.get("labels"))
+    requested = [r.get("requestedReviewer") for r in nodes_of(node.get("reviewRequests"))]
     obj: Obj = {
         "number": node.get("number"), "node_id": node.get("id"), "title": node.get("title"),
         "body": node.get("body"), "user": _account(node.get("author")),
@@ -70,19 +73,19 @@ def pull_object(node: Mapping[str, Any]) -> Obj:
         "updated_at": node.get("updatedAt"), "closed_at": node.get("closedAt"),
         "merged_at": node.get("mergedAt"), "merged": node.get("mergedAt") is not None,
         "merge_commit_sha": merged if merged is not None
-        else _get(node, "potentialMergeCommit", "oid"),
+        else dig(node, "potentialMergeCommit", "oid"),
         "base": {"ref": node.get("baseRefName"), "repo": {
-            "full_name": _get(node, "baseRepository", "nameWithOwner"),
-            "default_branch": _get(node, "baseRepository", "defaultBranchRef", "name")}},
+            "full_name": dig(node, "baseRepository", "nameWithOwner"),
+            "default_branch": dig(node, "baseRepository", "defaultBranchRef", "name")}},
         "head": {"ref": node.get("headRefName"), "sha": node.get("headRefOid")},
         "labels": [{"name": lb.get("name")} for lb in labels],
         "additions": node.get("additions"), "deletions": node.get("deletions"),
         "changed_files": node.get("changedFiles"),
-        "commits": _get(node, "commits", "totalCount"),
+        "commits": dig(node, "commits", "totalCount"),
         "requested_reviewers": [_account(r) for r in requested
-                                if _get(r, "__typename") != "Team" and _account(r)],
-        "requested_teams": [{"name": _get(r, "name")} for r in requested
-                            if _get(r, "__typename") == "Team"],
+                                if dig(r, "__typename") != "Team" and _account(r)],
+        "requested_teams": [{"name": dig(r, "name")} for r in requested
+                            if dig(r, "__typename") == "Team"],
     }
     return obj
 
@@ -98,16 +101,16 @@ def _big(value: object) -> object:
 def review_object(node: Mapping[str, Any]) -> Obj:
     return {"id": _big(node.get("fullDatabaseId")), "node_id": node.get("id"),
             "user": _account(node.get("author")), "state": node.get("state"),
-            "submitted_at": node.get("submittedAt"), "commit_id": _get(node, "commit", "oid"),
+            "submitted_at": node.get("submittedAt"), "commit_id": dig(node, "commit", "oid"),
             "body": node.get("body")}
 
 
 def commit_object(node: Mapping[str, Any]) -> Obj:
     commit = node.get("commit") if isinstance(node.get("commit"), Mapping) else {}
     assert isinstance(commit, Mapping)
-    login = _get(commit, "author", "user", "login")
+    login = dig(commit, "author", "user", "login")
     return {"sha": commit.get("oid"),
-            "commit": {"author": {"name": _get(commit, "author", "name"),
+            "commit": {"author": {"name": dig(commit, "author", "name"),
                                   "date": commit.get("authoredDate")},
                        "committer": {"date": commit.get("committedDate")},
                        "message": commit.get("message")},
@@ -115,9 +118,9 @@ def commit_object(node: Mapping[str, Any]) -> Obj:
 
 
 def _who(node: object) -> tuple[str, Obj] | None:
-    kind = _get(node, "__typename")
+    kind = dig(node, "__typename")
     if kind == "Team":
-        return "requested_team", {"name": _get(node, "name")}
+        return "requested_team", {"name": dig(node, "name")}
     account = _account(node)
     return ("user", account) if account else None
 
@@ -135,18 +138,18 @@ def event_object(node: Mapping[str, Any]) -> Obj | None:
         obj["requested_team" if who[0] == "requested_team" else "requested_reviewer"] = who[1]
     if "assignee" in node and (who := _who(node["assignee"])) and who[0] == "user":
         obj["assignee"] = who[1]
-    if isinstance(_get(node, "label", "name"), str):
+    if isinstance(dig(node, "label", "name"), str):
         obj["label"] = {"name": node["label"]["name"]}
     if "currentTitle" in node:
         obj["rename"] = {"from": node.get("previousTitle"), "to": node.get("currentTitle")}
-    oid = _get(node, "commit", "oid") or _get(node, "closer", "oid")
+    oid = dig(node, "commit", "oid") or dig(node, "closer", "oid")
     if isinstance(oid, str):
         obj["commit_id"] = oid
     return obj
 
 
 def check_run_object(run: Mapping[str, Any], head_sha: object) -> Obj:
-    branch = _get(run, "checkSuite", "branch", "name")
+    branch = dig(run, "checkSuite", "branch", "name")
     return {"id": run.get("databaseId"), "name": run.get("name"), "head_sha": head_sha,
             "status": _lower(run.get("status")), "conclusion": _lower(run.get("conclusion")),
             "started_at": run.get("startedAt"), "completed_at": run.get("completedAt"),
@@ -190,8 +193,8 @@ def add_closing(batch: Batch, number: int, nodes: list[Any], ctx: Context, *,
     if replace:
         batch.replace("closing_references", repo=batch.repo, number=number, how="graphql")
     for node in nodes:
-        issue = _get(node, "number")
-        repo = _get(node, "repository", "nameWithOwner")
+        issue = dig(node, "number")
+        repo = dig(node, "repository", "nameWithOwner")
         if not isinstance(issue, int) or isinstance(issue, bool) \
                 or not isinstance(repo, str) or "/" not in repo:
             batch.skipped.append((Skipped("closing_references", ctx.url,
@@ -210,10 +213,10 @@ def add_pull(batch: Batch, node: Mapping[str, Any], ctx: Context) -> int | None:
     if not isinstance(number, int):
         return None
     for connection in ("reviews", "commits", "timelineItems"):
-        add_pull_part(batch, connection, number, _nodes(node.get(connection)), ctx)
-    add_closing(batch, number, _nodes(node.get("closingIssuesReferences")), ctx, replace=True)
-    for head in _nodes(node.get("head")):
+        add_pull_part(batch, connection, number, nodes_of(node.get(connection)), ctx)
+    add_closing(batch, number, nodes_of(node.get("closingIssuesReferences")), ctx, replace=True)
+    for head in nodes_of(node.get("head")):
         commit = head.get("commit")
-        add_check_runs(batch, _nodes(_get(commit, "statusCheckRollup", "contexts")),
-                       _get(commit, "oid"), ctx)
+        add_check_runs(batch, nodes_of(dig(commit, "statusCheckRollup", "contexts")),
+                       dig(commit, "oid"), ctx)
     return number

@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from leadlens.errors import FatalSourceError, TransientSourceError
 from leadlens.sources.github.client import ServerTimeout
-from leadlens.sources.github.gql_mapping import add_check_runs, add_pull, add_pull_part, pull_object
+from leadlens.sources.github.gql_mapping import (
+    add_check_runs,
+    add_pull,
+    add_pull_part,
+    dig,
+    nodes_of,
+    pull_object,
+)
 from leadlens.sources.github.gql_query import Sizes, more_query, page_cost, pulls_query
 from leadlens.sources.github.graphql import GraphQL, messages
 from leadlens.sources.github.load import Batch
@@ -168,9 +175,9 @@ class PullSweep:
         owner = node.get("id")
         for name in ("labels", "reviews", "commits", "timelineItems", "closingIssuesReferences"):
             self._queue(todo, name, owner, node.get(name), number)
-        for head in _nodes(node.get("head")):
-            rollup = _get(head, "commit", "statusCheckRollup")
-            self._queue(todo, "contexts", _get(rollup, "id"), _get(rollup, "contexts"))
+        for head in nodes_of(node.get("head")):
+            rollup = dig(head, "commit", "statusCheckRollup")
+            self._queue(todo, "contexts", dig(rollup, "id"), dig(rollup, "contexts"))
         labels: list[str] = []
         while todo:
             item = todo.pop(0)
@@ -180,25 +187,25 @@ class PullSweep:
                 self.gql.warn(f"more-{item.connection}", f"some {item.connection} of pull requests"
                               " not read in full: GitHub answered a follow-up without them")
                 continue
-            nodes = _nodes(conn)
+            nodes = nodes_of(conn)
             if item.connection == "labels":
                 labels += [str(n.get("name")) for n in nodes if isinstance(n.get("name"), str)]
             elif item.connection == "contexts":
-                add_check_runs(batch, nodes, _get(found, "commit", "oid"), ctx)
+                add_check_runs(batch, nodes, dig(found, "commit", "oid"), ctx)
             elif item.number is not None:
                 add_pull_part(batch, item.connection, item.number, nodes, ctx)
             self._queue(todo, item.connection, item.owner, conn, item.number)
         if labels:  # the pull request's row again, with every label
             whole = dict(node)
-            whole["labels"] = {"nodes": _nodes(node.get("labels")) + [{"name": n} for n in labels]}
+            whole["labels"] = {"nodes": nodes_of(node.get("labels")) + [{"name": n} for n in labels]}
             batch.add("pull_requests", pull_object(whole), ctx)
 
     @staticmethod
     def _queue(todo: list[_More], connection: str, owner: object, conn: object,
                number: int | None = None) -> None:
-        info = _get(conn, "pageInfo")
-        after = _get(info, "endCursor")
-        if _get(info, "hasNextPage") is True and isinstance(after, str) and isinstance(owner, str):
+        info = dig(conn, "pageInfo")
+        after = dig(info, "endCursor")
+        if dig(info, "hasNextPage") is True and isinstance(after, str) and isinstance(owner, str):
             todo.append(_More(connection, owner, after, number))
 
     def _more(self, item: _More) -> Mapping[str, Any]:
@@ -236,7 +243,7 @@ class PullSweep:
         except ServerTimeout as exc:
             raise _TooBig(str(exc)) from None
         self._note(data)
-        conn = _get(data, "repository", "pullRequests")
+        conn = dig(data, "repository", "pullRequests")
         if isinstance(conn, Mapping):
             if errors:
                 self.gql.warn("pulls-partial", f"GitHub answered with errors: {messages(errors)}")
@@ -249,7 +256,7 @@ class PullSweep:
                                f" {messages(errors) or 'no data'}; --api rest reads them by REST")
 
     def _note(self, data: object) -> None:
-        reset = parse_time(_get(data, "rateLimit", "resetAt"))
+        reset = parse_time(dig(data, "rateLimit", "resetAt"))
         self.reset_at = reset or self.reset_at
 
     def eta(self) -> str:
@@ -272,14 +279,3 @@ class PullSweep:
                 seconds = max(seconds, max(wait, 0) + resets * 3600)
             parts.append(f"about {timedelta(seconds=round(seconds))} left")
         return "; ".join(parts)
-
-
-def _get(obj: object, *keys: str) -> Any:
-    for key in keys:
-        obj = obj.get(key) if isinstance(obj, Mapping) else None
-    return obj
-
-
-def _nodes(conn: object) -> list[Mapping[str, Any]]:
-    nodes = _get(conn, "nodes")
-    return [n for n in nodes if isinstance(n, Mapping)] if isinstance(nodes, list) else []

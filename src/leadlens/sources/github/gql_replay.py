@@ -17,6 +17,8 @@ from leadlens.sources.github.gql_mapping import (
     add_closing,
     add_pull,
     add_pull_part,
+    dig,
+    nodes_of,
     pull_object,
 )
 from leadlens.sources.github.load import Batch
@@ -29,17 +31,6 @@ _ALIAS = re.compile(r"^p(\d+)$")
 
 def is_graphql(url: str) -> bool:
     return url.split("?", 1)[0].rstrip("/").endswith("/graphql")
-
-
-def _get(obj: object, *keys: str) -> Any:
-    for key in keys:
-        obj = obj.get(key) if isinstance(obj, Mapping) else None
-    return obj
-
-
-def _nodes(conn: object) -> list[Mapping[str, Any]]:
-    nodes = _get(conn, "nodes")
-    return [n for n in nodes if isinstance(n, Mapping)] if isinstance(nodes, list) else []
 
 
 @dataclass
@@ -65,10 +56,10 @@ class GqlReplay:
         ctx = Context(repo, utf8(str(record["url"])), self.fetched_at)
         numbers: list[int] = []
         repository = data.get("repository")
-        pulls = _get(repository, "pullRequests", "edges")
+        pulls = dig(repository, "pullRequests", "edges")
         if isinstance(pulls, list):
             for edge in pulls:
-                node = _get(edge, "node")
+                node = dig(edge, "node")
                 if isinstance(node, Mapping) and (n := add_pull(batch, node, ctx)) is not None:
                     numbers.append(n)
                     self.pulls[(repo, n)] = dict(node)
@@ -76,28 +67,28 @@ class GqlReplay:
         if isinstance(repository, Mapping):  # the REST path's closing references, pN aliases
             for alias, pr in repository.items():
                 m = _ALIAS.match(alias)
-                refs = _get(pr, "closingIssuesReferences")
+                refs = dig(pr, "closingIssuesReferences")
                 if m and isinstance(refs, Mapping):
-                    add_closing(batch, int(m.group(1)), _nodes(refs), ctx, replace=True)
+                    add_closing(batch, int(m.group(1)), nodes_of(refs), ctx, replace=True)
                     numbers.append(int(m.group(1)))
             return (repo, numbers) if numbers else "a GraphQL answer leadlens does not replay"
         return self._follow_up(data.get("node"), batch, ctx, repo)
 
     def _follow_up(self, node: object, batch: Batch, ctx: Context, repo: str
                    ) -> tuple[str, list[int]] | str:
-        kind = _get(node, "__typename")
+        kind = dig(node, "__typename")
         if not isinstance(node, Mapping):
             return "a GraphQL answer leadlens does not replay"
         if kind == "PullRequest" and isinstance(number := node.get("number"), int):
             for connection in ("reviews", "commits", "timelineItems", "closingIssuesReferences"):
                 if connection in node:
-                    add_pull_part(batch, connection, number, _nodes(node[connection]), ctx)
+                    add_pull_part(batch, connection, number, nodes_of(node[connection]), ctx)
             if "labels" in node and (seen := self.pulls.get((repo, number))):
-                labels = _get(seen, "labels")
-                seen["labels"] = {"nodes": _nodes(labels) + _nodes(node["labels"])}
+                labels = dig(seen, "labels")
+                seen["labels"] = {"nodes": nodes_of(labels) + nodes_of(node["labels"])}
                 batch.add("pull_requests", pull_object(seen), ctx)
             return repo, [number]
         if kind == "StatusCheckRollup":
-            add_check_runs(batch, _nodes(node.get("contexts")), _get(node, "commit", "oid"), ctx)
+            add_check_runs(batch, nodes_of(node.get("contexts")), dig(node, "commit", "oid"), ctx)
             return repo, []
         return "a GraphQL answer leadlens does not replay"
