@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from leadlens.errors import FatalSourceError, TransientSourceError
-from leadlens.sources.git.parse import LOG_FORMAT, decode, parse_tz_offset
-from leadlens.sources.git.patch import PATCH_FORMAT
+from leadlens.sources.git.parse import LOG_FORMAT, PATCH_FORMAT, decode, parse_tz_offset
 
 __all__ = ["GitRepo", "GitStream", "RefRecord", "check_git", "open_repo"]
 

@@ -16,6 +16,7 @@ from leadlens.model import Commit, FileChange, Trailer
 __all__ = [
     "LOG_FIELDS",
     "LOG_FORMAT",
+    "PATCH_FORMAT",
     "LogParseError",
     "LogStreamParser",
     "decode",
@@ -47,6 +48,9 @@ LOG_FIELDS: tuple[tuple[str, str], ...] = (
     ("trailers", "%(trailers:only,unfold,separator=%x1f,key_value_separator=%x1d)"),
 )
 LOG_FORMAT = "%x1e" + "".join(code + "%x00" for _, code in LOG_FIELDS)
+# The line-history pass's record start (`git log -p -U0`): its parser is sources/git/patch.py,
+# which needs pyarrow; the format lives here so that the git client (and `gate`) does not.
+PATCH_FORMAT = "%x1e%H"
 _NFIELDS = len(LOG_FIELDS)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

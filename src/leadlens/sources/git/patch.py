@@ -17,12 +17,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadlens.model import FileHunks
-from leadlens.sources.git.parse import LogParseError, decode
+from leadlens.sources.git.parse import PATCH_FORMAT, LogParseError, decode
 
 __all__ = ["HUNK_SCHEMA", "PATCH_FORMAT", "HunkColumns", "PatchStreamParser", "parse_patch",
            "unquote_path"]
 
-PATCH_FORMAT = "%x1e%H"
 
 HUNK_SCHEMA = pa.schema(
     [
