@@ -145,7 +145,8 @@ def test_since_starts_a_first_collection_and_later_runs_go_on_from_the_cursor(
     # Later: one pull request changes; the next run reads it alone, from the cursor.
     fake.pulls[41]["updated_at"] = "2024-01-02T03:04:05Z"
     fake.gql.queries.clear()
-    later = run(store, fake, "graphql")
+    # A later --since than the cursor changes nothing: runs go on from the cursor (no gap).
+    later = run(store, fake, "graphql", since=datetime(2024, 1, 3, tzinfo=UTC))
     # #41, and the newest before it, updated at the cursor itself (the floor is inclusive).
     assert later.stored["pull_requests"] == 2
     assert [v["after"] for op, v in fake.gql.queries if op == "pulls"] == [None]
@@ -159,6 +160,13 @@ def test_since_on_the_rest_path_too(store: Store) -> None:
     assert summary.stored["pull_requests"] == 19  # as through GraphQL
     issues = [p for p in fake.log if p.startswith("issues?")]
     assert issues and all("since=2021-01-01T00%3A00%3A00Z" in p for p in issues)
+    # Later runs go on from the cursor minus the overlap, whatever --since says: a pull request
+    # updated after the cursor but before a later --since is still read (no gap).
+    fake.pulls[41]["updated_at"] = "2024-01-02T03:04:05Z"
+    later = run(store, fake, "rest", since=datetime(2030, 1, 1, tzinfo=UTC))
+    assert later.stored.get("pull_requests", 0) >= 1
+    got = store.con.execute("SELECT updated_at FROM pull_requests WHERE number = 41").fetchone()
+    assert got is not None and got[0].year == 2024
 
 
 def test_progress_says_how_far_and_the_points_left(store: Store) -> None:

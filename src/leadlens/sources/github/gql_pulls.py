@@ -112,7 +112,7 @@ class PullSweep:
         cursor: dict[str, Any] = dict(stored) if isinstance(stored, dict) else {}
         since = parse_time(cursor.get("since"))
         floor = since - sync.overlap if since else None
-        if self.since is not None and (floor is None or self.since > floor):
+        if self.since is not None and floor is None:  # a first collection starts at --since
             floor = self.since
         found = cursor.get("gql")
         state: dict[str, Any] = found if isinstance(found, dict) else {}

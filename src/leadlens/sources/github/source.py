@@ -255,8 +255,8 @@ class _Sync:
         cursor: dict[str, Any] = dict(stored) if isinstance(stored, dict) else {}
         since = _parse(cursor.get("since"))
         floor = since - self.overlap if since else None
-        if self.since is not None and (floor is None or self.since > floor):
-            floor = self.since  # --since: nothing older, on a first run or after an old cursor
+        if self.since is not None and floor is None:
+            floor = self.since  # --since: where a first collection starts (never a gap later)
         params = {"since": _iso(floor)} if floor and not resource.sweep else {}
         query = params.get("since")
         # The first page's ETag is reusable only for the same query: a 304 means nothing new.
