@@ -33,12 +33,13 @@ from leadlens.patterns import Regex
 from leadlens.store.db import Store, scalar
 from leadlens.store.writer import transaction
 
-__all__ = ["DeriveResult", "derive_repo"]
+__all__ = ["CLAIMED", "TS", "DeriveResult", "Graph", "Written", "change_rows", "claim_commits", "derive_repo",
+           "id_of", "load_graph", "tip_of", "write"]
 
-_TS = pa.timestamp("us", tz="UTC")
+TS = pa.timestamp("us", tz="UTC")
 _NONE = -1  # a parent outside the stored graph (shallow clones), or no parent
 _FEW = 1000  # up to so many landing commits are looked up by sha (an incremental derive)
-_CLAIMED = -2  # (an appended graph, derive/incremental.py) a stored parent an older change claimed
+CLAIMED = -2  # (an appended graph, derive/incremental.py) a stored parent an older change claimed
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class DeriveResult:
 
 
 @dataclass(frozen=True)
-class _Graph:
+class Graph:
     """Commit ``i``'s parents are ``parents[offsets[i]:offsets[i + 1]]``, in order, as ids (rows
     of the ``_derive_commit`` temporary table), ``_NONE`` where a parent is not stored."""
 
@@ -72,10 +73,10 @@ class _Graph:
             c = self.parents[lo] if hi > lo else _NONE
 
 
-def _load(store: Store, repo: str, unclaimed: bool = False) -> _Graph:
+def load_graph(store: Store, repo: str, unclaimed: bool = False) -> Graph:
     """Number the repository's commits (``_derive_commit``) and read the graph as ids; with
     ``unclaimed``, only the commits no change claims yet, and a parent another change claims is
-    ``_CLAIMED``."""
+    ``CLAIMED``."""
     con = store.con
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _derive_commit AS SELECT (row_number() OVER () - 1)::BIGINT"
@@ -104,19 +105,19 @@ def _load(store: Store, repo: str, unclaimed: bool = False) -> _Graph:
             f"SELECT sha FROM commits WHERE repo = ? AND sha IN ({', '.join('?' * len(ask))})",
             [repo, *ask]).fetchall()}
         parents[[i for i, x in enumerate(edges["outside"])
-                 if isinstance(x, str) and x in stored]] = _CLAIMED
+                 if isinstance(x, str) and x in stored]] = CLAIMED
     shallow = [int(i) for (i,) in con.execute(
         "SELECT d.id FROM _derive_commit d JOIN (SELECT unnest(shallow_commits) AS sha FROM repos"
         " WHERE repo = ?) s ON s.sha = d.sha", [repo]).fetchall()]
-    return _Graph(offsets.tolist(), parents.tolist(), shallow)
+    return Graph(offsets.tolist(), parents.tolist(), shallow)
 
 
-def _id_of(store: Store, sha: str | None) -> int | None:
+def id_of(store: Store, sha: str | None) -> int | None:
     return None if sha is None else scalar(store.con, "SELECT id FROM _derive_commit WHERE sha = ?",
                                            [sha])
 
 
-def _edges(graph: _Graph) -> np.ndarray:
+def _edges(graph: Graph) -> np.ndarray:
     """Per commit, True where its ancestry is cut: a shallow boundary commit, or one with a parent
     the store lacks."""
     offsets = np.asarray(graph.offsets, np.int64)
@@ -127,7 +128,7 @@ def _edges(graph: _Graph) -> np.ndarray:
     return edge
 
 
-def _boundary(graph: _Graph, root_cut: bool) -> bytearray:
+def _boundary(graph: Graph, root_cut: bool) -> bytearray:
     """Per commit, 1 where its ancestry is cut (:func:`_edges`) and, when the mainline itself is
     cut (``root_cut``: its oldest commit's is), any commit without parents (in the full history
     the mainline's unstored past may reach it)."""
@@ -137,14 +138,14 @@ def _boundary(graph: _Graph, root_cut: bool) -> bytearray:
     return bytearray(edge.astype(np.uint8).tobytes())
 
 
-def _claim(graph: _Graph, chain: list[int], root_cut: bool, first: int = 0
+def claim_commits(graph: Graph, chain: list[int], root_cut: bool, first: int = 0
            ) -> tuple[pa.Table, bytearray]:
     """The commits each mainline position claims (``pos``), in walk order (``seq``): the landing
     commit first, then breadth first from its other parents. ``work``: the commits whose times and
     authors make the change's milestones (all but the landing one, or the landing one alone).
     Also, per position, 1 where a claimed commit's ancestry is cut (:func:`_boundary`).
     ``chain`` starts at mainline position ``first`` (an appended graph: its parents that older
-    changes claimed are ``_CLAIMED``, never walked)."""
+    changes claimed are ``CLAIMED``, never walked)."""
     offsets, parents = graph.offsets, graph.parents
     edge = _boundary(graph, root_cut)
     cut = bytearray(len(chain))
@@ -178,7 +179,7 @@ def _claim(graph: _Graph, chain: list[int], root_cut: bool, first: int = 0
                      "seq": np.arange(len(at), dtype=np.int64), "work": ~landing | alone}), cut
 
 
-def _changes(store: Store, repo: str, chain: list[int],
+def change_rows(store: Store, repo: str, chain: list[int],
              best_after: list[tuple[datetime, str] | None], cut: bytearray, first: int = 0
              ) -> pa.Table:
     """One row per mainline position: id, number, title, the GitHub merge's author, release.
@@ -222,7 +223,7 @@ def _changes(store: Store, repo: str, chain: list[int],
                            ("released_at", release[0] if release else None),
                            ("cut", bool(cut[i]))):
             cols[key].append(value)
-    types = {"pos": pa.int64(), "land": pa.int64(), "number": pa.int64(), "released_at": _TS,
+    types = {"pos": pa.int64(), "land": pa.int64(), "number": pa.int64(), "released_at": TS,
              "cut": pa.bool_()}
     return pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in cols.items()})
 
@@ -325,8 +326,8 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
     con = store.con
     tip = tip_of(store, repo)
     try:
-        graph = _load(store, repo)
-        tip_id = _id_of(store, tip)
+        graph = load_graph(store, repo)
+        tip_id = id_of(store, tip)
         warning = None
         if tip_id is None:
             warning = f"{repo}: the default branch is unknown or empty; no changes derived"
@@ -337,8 +338,8 @@ def derive_repo(store: Store, repo: str, release_pattern: str = DEFAULT_RELEASE_
         releases, implausible, usable = release_positions(
             store, repo, graph, position, Regex(release_pattern, "release_tag_pattern"))
         root_cut = bool(chain) and bool(_edges(graph)[chain[0]])
-        claim, cut = _claim(graph, chain, root_cut)
-        changes = _changes(store, repo, chain, best_after(len(chain), releases), cut)
+        claim, cut = claim_commits(graph, chain, root_cut)
+        changes = change_rows(store, repo, chain, best_after(len(chain), releases), cut)
         del graph, position
         if implausible:
             warning = _join(warning, implausible_note(repo, implausible))

@@ -6,9 +6,9 @@ sits on the mainline). When the mainline's new tip has the old tip as a first-pa
 tag moved or vanished, and neither the shallow boundary nor a setting the step applies changed,
 the old changes stay exactly what a full derive would make of them, except their releases:
 
-* The commits no change claims (``_load(unclaimed=True)``) hold everything new. Everything the old
+* The commits no change claims (``load_graph(unclaimed=True)``) hold everything new. Everything the old
   tip reaches is claimed, and the ancestors of a claimed commit are claimed, so walking the new
-  mainline commits oldest first over the unclaimed graph (claimed parents are ``_CLAIMED``, never
+  mainline commits oldest first over the unclaimed graph (claimed parents are ``CLAIMED``, never
   walked) claims exactly what the full walk would give each of them.
 * A release tag's position is the first mainline commit on its first-parent path. Only a path
   through unclaimed commits can meet the new mainline commits; a path that enters claimed commits
@@ -30,15 +30,15 @@ import pyarrow as pa
 
 from leadlens.config import EARLIEST_PLAUSIBLE
 from leadlens.derive.changes import (
-    _CLAIMED,
-    _TS,
+    CLAIMED,
+    TS,
     DeriveResult,
+    Graph,
     Written,
-    _changes,
-    _claim,
-    _Graph,
-    _id_of,
-    _load,
+    change_rows,
+    claim_commits,
+    id_of,
+    load_graph,
     tip_of,
     write,
 )
@@ -120,10 +120,10 @@ def _append(store: Store, repo: str, release_pattern: str, record: StepInputs | 
     tip = tip_of(store, repo)
     if old_tip is None or tip is None:
         return "no mainline before" if old_tip is None else "mainline gone"
-    graph = _load(store, repo, unclaimed=True)
+    graph = load_graph(store, repo, unclaimed=True)
     chain: list[int] = []
     if tip != old_tip:
-        tip_id = _id_of(store, tip)
+        tip_id = id_of(store, tip)
         if tip_id is None:  # the tip is an old change's commit (a reset), or not stored
             return "history rewritten"
         chain = list(graph.first_parents(tip_id))[::-1]
@@ -139,12 +139,12 @@ def _append(store: Store, repo: str, release_pattern: str, record: StepInputs | 
     best = best_after(n, new, start=0 if old != new else first)
     before = best_after(first, old) if old != new else best
     moved = [p for p in range(first) if before[p] != best[p]] if old != new else []
-    claim, cut = _claim(graph, chain, root_cut, first)
-    changes = _changes(store, repo, chain, best, cut, first)
+    claim, cut = claim_commits(graph, chain, root_cut, first)
+    changes = change_rows(store, repo, chain, best, cut, first)
     rerelease = pa.table({
         "pos": pa.array(moved, pa.int64()),
         "release": pa.array([b[1] if (b := best[p]) else None for p in moved], pa.string()),
-        "released_at": pa.array([b[0] if (b := best[p]) else None for p in moved], _TS)})
+        "released_at": pa.array([b[0] if (b := best[p]) else None for p in moved], TS)})
     write(store, repo, Written(changes, claim, usable, tip, n, root_cut), full=False,
           record=record, more=_RERELEASE if moved else (),
           more_views={"_derive_rerelease": rerelease})
@@ -155,10 +155,10 @@ def _append(store: Store, repo: str, release_pattern: str, record: StepInputs | 
                         f"incremental ({k} new change{'' if k == 1 else 's'})", k)
 
 
-def _claimed_parent(store: Store, repo: str, graph: _Graph, c: int) -> str | None:
+def _claimed_parent(store: Store, repo: str, graph: Graph, c: int) -> str | None:
     """The sha of unclaimed commit ``c``'s first parent when an older change claims it."""
     lo, hi = graph.offsets[c], graph.offsets[c + 1]
-    if hi == lo or graph.parents[lo] != _CLAIMED:
+    if hi == lo or graph.parents[lo] != CLAIMED:
         return None
     sha = scalar(store.con, "SELECT c.parents[1] FROM _derive_commit d JOIN commits c"
                  " ON c.repo = ? AND c.sha = d.sha WHERE d.id = ?", [repo, c])
@@ -185,7 +185,7 @@ def _claimed_position(store: Store, repo: str, sha: str | None) -> int | None:
 Release = tuple[int, datetime, str]
 
 
-def _releases(store: Store, repo: str, graph: _Graph, position: dict[int, int], pattern: Regex
+def _releases(store: Store, repo: str, graph: Graph, position: dict[int, int], pattern: Regex
               ) -> tuple[list[Release], list[Release], int, pa.Table] | str:
     """The release tags before and after the append (position, date, name), how many were
     passed over for an implausible date, and each usable one's position (``_derive_releases``);

@@ -19,12 +19,12 @@ from leadlens.patterns import Regex
 from leadlens.store.db import Store
 
 if TYPE_CHECKING:
-    from leadlens.derive.changes import _Graph
+    from leadlens.derive.changes import Graph
 
 __all__ = ["best_after", "implausible_note", "release_positions", "release_table"]
 
 
-def release_positions(store: Store, repo: str, graph: _Graph, position: dict[int, int],
+def release_positions(store: Store, repo: str, graph: Graph, position: dict[int, int],
                        pattern: Regex) -> tuple[list[tuple[int, datetime, str]], int, pa.Table]:
     """(last mainline position a release contains, its date, its name) per release tag, how
     many release tags were passed over for an implausible date (the earliest-dated release wins,
