@@ -16,6 +16,11 @@ from typing import NoReturn
 
 import typer
 
+# Pydantic looks for plugins among every installed distribution's entry points when it builds the
+# first model: 30 ms of each command's start (docs/benchmarks.md). leadlens has none; a user who
+# wants theirs sets the variable.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 from leadlens.cli import (  # noqa: F401  (they register their commands)
     ai,
     audit,

@@ -3,6 +3,7 @@ characters stripped: ``report.text.SafeConsole``), and what a run has kept."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -73,6 +74,30 @@ def system_allocator() -> None:
     pa.set_memory_pool(pa.system_memory_pool())
 
 
+# Commands that need no pandas. pyarrow imports pandas (a quarter of a second, most of a one-commit
+# ingest's margin: docs/benchmarks.md) on its first conversion of a Python list, only to learn its
+# null markers; leadlens never hands it pandas objects. For these commands pandas cannot be
+# imported until the command ends, and pyarrow goes on without it.
+_NO_PANDAS = frozenset({"ingest", "derive"})
+
+
+class _NoPandas:
+    """An import finder for which pandas does not exist."""
+
+    @staticmethod
+    def find_spec(name: str, *_: object) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError(f"{name} is not used by this command", name=name)
+
+
+def hide_pandas(ctx: typer.Context) -> None:
+    """Make pandas unimportable until ``ctx`` closes (when no one has imported it yet)."""
+    if "pandas" in sys.modules or _NoPandas in sys.meta_path:
+        return
+    sys.meta_path.insert(0, _NoPandas)
+    ctx.call_on_close(lambda: sys.meta_path.remove(_NoPandas))
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
@@ -83,3 +108,5 @@ def _root(
     session.keeps = None  # a new command (an in-process caller may run several) has kept nothing
     if ctx.invoked_subcommand not in _NO_ARROW:
         system_allocator()
+    if ctx.invoked_subcommand in _NO_PANDAS:
+        hide_pandas(ctx)
