@@ -258,3 +258,24 @@ def test_a_full_disk_on_stdout_exits_2(hist_store: tuple[Path, Path], command: l
     errors = [ln for ln in proc.stderr.splitlines() if not ln.startswith("note: ")]
     assert (proc.returncode, errors) == (
         2, ["leadlens: error: cannot write standard output: No space left on device"])
+
+
+def test_a_command_runs_in_an_app_of_its_own_branch_that_says_the_same() -> None:
+    # main() builds only the invoked command's branch of the click tree (a faster start); its
+    # help and its usage errors must read as the whole app's do.
+    from typer.testing import CliRunner
+
+    from leadlens.cli import app
+    from leadlens.cli.app import app_for
+
+    names = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
+    assert None not in names and len(names) >= 11
+    runner = CliRunner()
+    for name in names:
+        assert isinstance(name, str)
+        assert app_for([name]) is not app
+        for args in ([name, "--help"], [name, "--no-such-option"]):
+            lean, whole = runner.invoke(app_for([name]), args), runner.invoke(app, args)
+            assert (lean.exit_code, lean.output) == (whole.exit_code, whole.output), args
+    for args in ([], ["--help"], ["--version"], ["no-such-command"]):
+        assert app_for(args) is app

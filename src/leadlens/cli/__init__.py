@@ -32,7 +32,7 @@ from leadlens.cli import (  # noqa: F401  (they register their commands)
     report,
     whatif,
 )
-from leadlens.cli.app import app, err, session
+from leadlens.cli.app import app, app_for, err, session
 from leadlens.errors import UserError
 from leadlens.report.text import safe_text
 
@@ -42,7 +42,7 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Console entry point: one-line errors, never a traceback (LEADLENS_DEBUG=1 shows it)."""
     try:
-        code = app(standalone_mode=False)  # returns the exit code of a typer.Exit
+        code = app_for(sys.argv[1:])(standalone_mode=False)  # returns the exit code of a typer.Exit
         if code == 130:  # Typer turns a KeyboardInterrupt inside a command into Exit(130)
             _interrupted()
         sys.stdout.flush()  # a full disk shows here, while there is still someone to tell

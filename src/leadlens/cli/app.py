@@ -13,22 +13,45 @@ from rich.text import Text
 from leadlens import __version__
 from leadlens.report.text import SafeConsole, safe_text
 
-__all__ = ["Session", "ai_app", "app", "err", "ingest_app", "labelled", "out", "session",
+__all__ = ["Session", "ai_app", "app", "app_for", "err", "ingest_app", "labelled", "out", "session",
            "system_allocator"]
 
-app = typer.Typer(
-    name="leadlens",
-    help="Measure a delivery pipeline end to end, from the systems a team already has.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+def _root_app() -> typer.Typer:
+    return typer.Typer(
+        name="leadlens",
+        help="Measure a delivery pipeline end to end, from the systems a team already has.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+
+app = _root_app()
 ingest_app = typer.Typer(help="Read a source into the store (incremental, idempotent).",
                          no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 ai_app = typer.Typer(help="AI assistance: attribution with evidence, share of shipped code, impact.",
                      no_args_is_help=True)
 app.add_typer(ai_app, name="ai")
+
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """``app`` with only the command (or group) ``args`` start with: Typer builds the click tree
+    of every command on each run, a fifth of a one-commit ingest's start (docs/benchmarks.md).
+    No command name first (``--help``, ``--version``, a typo) gets the whole app, its help and
+    its errors."""
+    name = args[0] if args else ""
+    commands = [c for c in app.registered_commands if c.name == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    lean = _root_app()
+    lean.registered_callback = app.registered_callback
+    lean.registered_commands = commands
+    lean.registered_groups = groups
+    return lean
+
 
 out = SafeConsole()
 err = SafeConsole(stderr=True)
