@@ -1,7 +1,7 @@
 """Benchmark incremental derive: one new commit on a large repository (git/git) vs a full derive,
 and `leadlens ingest git` end to end when nothing or one commit is new.
 
-    python benchmarks/derive.py --repo /tmp/bench/git.git [--work DIR] [--runs 5]
+    python benchmarks/derive.py --repo /tmp/bench/git.git [--work DIR] [--runs 5] [--pulls N]
 
 Copies REPO as a bare clone sharing its objects (nothing is written into REPO), ingests it once,
 then adds commits to the copy with ``git commit-tree`` + ``update-ref``:
@@ -10,6 +10,10 @@ then adds commits to the copy with ``git commit-tree`` + ``update-ref``:
   incremental) and ``derive.run`` (a full derive of the same store), each timed;
 * whole process: ``python -m leadlens ingest git COPY --store S`` with nothing new, and with one
   new commit (a commit added before each run).
+
+With ``--pulls N`` the store also holds N merged pull requests (the mainline's newest N merge
+commits as their merge commits, each with its commits and an approval), joined by the forge step
+before the timings, so the derive after an append also joins pull requests.
 
 Prints medians (and min/max) of wall and CPU seconds (user + system, with git's for a whole
 process), the full/incremental ratio, and the machine's load before and after: on a shared,
@@ -77,6 +81,35 @@ def _cli(repo: Path, store: Path, cpu: list[float] | None = None) -> float:
     return wall
 
 
+def add_pulls(store_path: Path, n: int) -> int:
+    """Merged pull requests on the newest ``n`` mainline merges (numbers 1..n, oldest first):
+    their merge commit, the merged branch's commits, an approval an hour before the merge."""
+    with open_store(store_path) as store:
+        con = store.con
+        con.execute(
+            "CREATE TEMP TABLE _bench_pr AS SELECT row_number() OVER (ORDER BY m.position) AS number,"
+            " c.sha, c.committer_time AS merged, c.parents[2] AS head FROM mainline m"
+            " JOIN commits c ON c.repo = m.repo AND c.sha = m.sha"
+            " WHERE m.repo = ? AND c.is_merge QUALIFY row_number() OVER (ORDER BY m.position DESC) <= ?",
+            [NAME, n])
+        con.execute(
+            "INSERT INTO pull_requests (repo, number, title, author, author_is_bot, state, draft,"
+            " created_at, updated_at, closed_at, merged_at, merge_commit_sha, base_ref, head_ref,"
+            " source, fetched_at) SELECT ?, number, 'PR ' || number, 'dev', FALSE, 'closed', FALSE,"
+            " merged - INTERVAL 2 DAY, merged, merged, merged, sha, 'master', 'topic', 'github',"
+            " now() FROM _bench_pr", [NAME])
+        con.execute(
+            "INSERT INTO pr_commits (repo, number, sha, author_name, author_time, committer_time,"
+            " message, source, fetched_at) SELECT ?, p.number, c.sha, c.author_name, c.author_time,"
+            " c.committer_time, c.subject, 'github', now() FROM _bench_pr p"
+            " JOIN commits c ON c.repo = ? AND c.sha = p.head", [NAME, NAME])
+        con.execute(
+            "INSERT INTO reviews (repo, number, id, reviewer, reviewer_is_bot, state, submitted_at,"
+            " source, fetched_at) SELECT ?, number, number, 'maintainer', FALSE, 'APPROVED',"
+            " merged - INTERVAL 1 HOUR, 'github', now() FROM _bench_pr", [NAME])
+        return int(con.execute("SELECT count(*) FROM _bench_pr").fetchall()[0][0])
+
+
 def _stats(xs: list[float]) -> dict[str, float]:
     return {"median": round(statistics.median(xs), 3), "min": round(min(xs), 3),
             "max": round(max(xs), 3)}
@@ -87,6 +120,8 @@ def main() -> None:
     ap.add_argument("--repo", type=Path, default=Path("/tmp/bench/git.git"))
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--pulls", type=int, default=0,
+                    help="merged pull requests to join (the newest mainline merges')")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="leadlens-derive-bench-"))
     copy, base = work / "repo.git", work / "base.duckdb"
@@ -101,6 +136,8 @@ def main() -> None:
         out["first_ingest_s"] = round(_cli(copy, base), 2)
     store_path = work / "s.duckdb"
     shutil.copy(base, store_path)
+    if args.pulls:
+        out["pulls"] = add_pulls(store_path, args.pulls)
     s = Settings()
     inc, full, git, inc_cpu, full_cpu = [], [], [], [], []
     n = 0

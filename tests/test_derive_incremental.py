@@ -6,12 +6,14 @@ the oracle."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from forgefixtures import deployment, pr, pr_commit, review
 from gitfixtures import Git
 from leadlens import derive
 from leadlens.config import Settings
@@ -38,6 +40,8 @@ class History:
     branches: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     made: int = 0
+    prs: set[int] = field(default_factory=set)  # pull request numbers the store holds
+    landings: set[str] = field(default_factory=set)  # and their merge commits
 
     @classmethod
     def create(cls, path: Path) -> History:
@@ -123,6 +127,40 @@ def _apply(h: History, data: st.DataObject, op: str) -> None:
         h.set_main(back)
 
 
+def _when(h: History, back: int = 0) -> str:
+    return datetime.fromtimestamp(1_700_000_000 + (h.clock - back) * 3600, UTC).strftime(
+        "%Y-%m-%dT%H:%M:%S")
+
+
+def _forge(store: Store, h: History, data: st.DataObject, op: str) -> bool:
+    """What a GitHub ingest adds: a merged pull request (its landing commit on main now or once,
+    or on a branch; with the commits before it as rebase copies), a review, a deployment."""
+    draw = data.draw
+    h.clock += 1
+    if op == "pr":
+        free = [n for n in range(1, 9) if n not in h.prs]
+        if not free:
+            return False
+        number = draw(st.sampled_from(free))
+        j = draw(st.integers(max(0, len(h.main) - 6), len(h.main) - 1))
+        landing = draw(st.sampled_from([h.main[j], *h.branches.values()]))
+        if landing in h.landings:  # GitHub gives each merged pull request its own merge commit
+            return False
+        h.landings.add(landing)
+        h.prs.add(number)
+        pr(store.con, REPO, number, created=_when(h, 30), merged=_when(h), merge_sha=landing)
+        copies = h.main[max(0, j - draw(st.integers(0, 2))):j + 1] if landing == h.main[j] else []
+        for k, sha in enumerate(dict.fromkeys(copies or [landing])):
+            pr_commit(store.con, REPO, number, sha, authored=_when(h, 40 - k), message=f"c{k}")
+        if draw(st.booleans()):
+            review(store.con, REPO, number, "carol", "APPROVED", _when(h, 5))
+    else:
+        h.made += 1
+        deployment(store.con, REPO, h.made, draw(st.sampled_from(h.main[-4:])), at=_when(h),
+                   state=draw(st.sampled_from(["success", "failure"])))
+    return True
+
+
 def _snapshot(store: Store) -> None:
     for t in TABLES:
         store.con.execute(f"CREATE OR REPLACE TEMP TABLE _was_{t} AS"
@@ -155,23 +193,32 @@ def _step(store: Store, path: Path, s: Settings) -> str | None:
 
 OPS = st.sampled_from(["append", "append", "merge", "branch", "ff", "tag", "tag", "delete_tag",
                        "move_tag", "reset"])
+FORGE_OPS = st.sampled_from(["append", "append", "merge", "branch", "ff", "tag", "reset", "pr",
+                             "pr", "deploy"])
 
 
-def _run(tmp_path: Path, data: st.DataObject, steps: int) -> None:
+def _run(tmp_path: Path, data: st.DataObject, steps: int, forge: bool = False) -> None:
     path = tmp_path / "repo.git"
     h = History.create(path)
     s = Settings()
     with open_store(tmp_path / "s.duckdb") as store:
         assert _step(store, path, s) == "not derived before: full rebuild"
         for _ in range(steps):
-            ops = data.draw(st.lists(OPS, min_size=1, max_size=3))
+            ops = data.draw(st.lists(FORGE_OPS if forge else OPS, min_size=1, max_size=3))
             before = (h.tip(), dict(h.branches), list(h.tags))
+            forged = False
             for op in ops:
-                _apply(h, data, op)
+                if op in ("pr", "deploy"):
+                    forged = _forge(store, h, data, op) or forged
+                else:
+                    _apply(h, data, op)
             how = _step(store, path, s)
             unchanged = before == (h.tip(), h.branches, h.tags)
-            if set(ops) <= APPENDS and not unchanged:
-                assert how is not None and how.startswith("incremental"), (ops, how)
+            if set(ops) <= APPENDS | {"pr"} and not unchanged and not forged:
+                assert (how is not None and how.startswith("incremental")) or how == (
+                    "a pull request's commits reach older changes: full rebuild"), (ops, how)
+            elif forged:  # joined to the changes as git alone gives them
+                assert how == "new forge data: full rebuild", (ops, how)
 
 
 @settings(max_examples=8, deadline=None, derandomize=True, phases=[Phase.generate],
@@ -180,6 +227,16 @@ def _run(tmp_path: Path, data: st.DataObject, steps: int) -> None:
 def test_incremental_equals_full_on_random_histories(tmp_path_factory: pytest.TempPathFactory,
                                                      data: st.DataObject) -> None:
     _run(tmp_path_factory.mktemp("h"), data, steps=6)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_incremental_equals_full_with_pull_requests(tmp_path_factory: pytest.TempPathFactory,
+                                                    data: st.DataObject) -> None:
+    # A repository with forge data: the changes step appends, the forge step joins pull requests
+    # (folding rebase copies, renaming changes) over what it wrote before.
+    _run(tmp_path_factory.mktemp("h"), data, steps=6, forge=True)
 
 
 @pytest.mark.slow

@@ -66,7 +66,7 @@ def refresh(store: Store, settings: Settings) -> list[Derived]:
     steps, and nothing when nothing changed (a no-op ingest stays cheap)."""
     ds = DeriveSettings.of(settings)
     inputs = state.current(store, ds)
-    return [_derive(store, inputs[repo], s.steps, ds, s.reason)
+    return [_derive(store, inputs[repo], s.steps, ds, s.reason, rejoin=s.rejoin)
             for repo, s in state.stale(store, inputs).items()]
 
 
@@ -103,7 +103,7 @@ def stale(store: Store, settings: Settings, repos: Sequence[str] | None = None
 
 
 def _derive(store: Store, inputs: RepoInputs, steps: Sequence[Step], ds: DeriveSettings,
-            reason: str | None = None, *, full: bool = False) -> Derived:
+            reason: str | None = None, *, full: bool = False, rejoin: bool = False) -> Derived:
     repo = inputs.repo
     try:
         result = None
@@ -111,9 +111,10 @@ def _derive(store: Store, inputs: RepoInputs, steps: Sequence[Step], ds: DeriveS
             record = inputs.steps[step]
             if step == "changes" and inputs.has_git:
                 # Only the new changes when the mainline was appended to (derive/incremental.py),
-                # else all of them, saying why.
-                done = None if full else append_changes(store, repo, ds.release_tag_pattern,
-                                                        record=record)
+                # else all of them, saying why; all of them when the forge step must join new
+                # forge data to the changes as git alone gives them (state.Stale.rejoin).
+                done = (None if full else "new forge data" if rejoin
+                        else append_changes(store, repo, ds.release_tag_pattern, record=record))
                 result = done if isinstance(done, DeriveResult) else derive_repo(
                     store, repo, ds.release_tag_pattern, record=record,
                     how=done and f"{done}: full rebuild")

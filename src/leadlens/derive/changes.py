@@ -202,10 +202,17 @@ def change_rows(store: Store, repo: str, chain: list[int],
     cols: dict[str, list[object]] = {k: [] for k in (
         "pos", "land", "id", "number", "title", "gh_author", "release", "released_at", "cut")}
     ids: set[str] = set()
-    if first:
+    if first and (numbers := [r[3] for r in rows if r[3] is not None]):
+        # A number is taken when an older mainline commit names it (as the full derive numbers
+        # them, though that change may since be a pull request's), or a pull request's change
+        # has it (derive/forge.py, which would give the new one its commit id all the same).
+        ids.update(f"{repo}#{n}" for (n,) in store.con.execute(
+            "SELECT DISTINCT c.pr_number FROM mainline m JOIN commits c ON c.repo = m.repo"
+            " AND c.sha = m.sha WHERE m.repo = ? AND m.position < ?"
+            " AND list_contains(?, c.pr_number)", [repo, first, numbers]).fetchall())
         ids.update(r[0] for r in store.con.execute(
             "SELECT id FROM changes WHERE repo = ? AND list_contains(?, id)",
-            [repo, [f"{repo}#{r[3]}" for r in rows if r[3] is not None]]).fetchall())
+            [repo, [f"{repo}#{n}" for n in numbers]]).fetchall())
     for i, (sha, subject, body_first_line, number) in enumerate(rows):
         pos = first + i
         subject, body_first_line = subject or "", (body_first_line or "").strip()

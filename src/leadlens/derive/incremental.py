@@ -97,11 +97,6 @@ def _why_full(store: Store, repo: str, record: StepInputs | None) -> str | None:
         return ", ".join(_WHY.get(k, f"{k} changed") for k in changed)
     if not base[0][0]:
         return "shallow boundary changed"
-    # The forge step rewrites what this step wrote (derive/forge.py): derive it whole.
-    if scalar(con, "SELECT (SELECT count(*) FROM pull_requests WHERE repo = $1)"
-              " + (SELECT count(*) FROM deployments WHERE repo = $1)"
-              " + (SELECT count(*) FROM releases WHERE repo = $1)", [repo]):
-        return "forge data joined"
     if scalar(con, "SELECT count(*) FROM derive_tags s LEFT JOIN tags t"
               " ON t.repo = s.repo AND t.name = s.name WHERE s.repo = ? AND (t.name IS NULL"
               " OR t.target_sha IS DISTINCT FROM s.target_sha"
@@ -129,6 +124,8 @@ def _append(store: Store, repo: str, release_pattern: str, record: StepInputs | 
         chain = list(graph.first_parents(tip_id))[::-1]
         if _claimed_parent(store, repo, graph, chain[0]) != old_tip:
             return "history rewritten"
+        if _reaches_back(store, repo, chain):
+            return "a pull request's commits reach older changes"
     n = first + len(chain)
     found = _releases(store, repo, graph, {c: first + i for i, c in enumerate(chain)},
                       Regex(release_pattern, "release_tag_pattern"))
@@ -153,6 +150,19 @@ def _append(store: Store, repo: str, release_pattern: str, record: StepInputs | 
     return DeriveResult(repo, n, n, released,
                         implausible_note(repo, implausible) if implausible else None,
                         f"incremental ({k} new change{'' if k == 1 else 's'})", k)
+
+
+def _reaches_back(store: Store, repo: str, chain: list[int]) -> bool:
+    """A merged pull request lands on a new mainline commit with more commits than the new ones
+    before it: the forge step may fold older changes into it as rebase copies
+    (derive/forge.py), which it decides against the changes git alone gives."""
+    return bool(scalar(
+        store.con,
+        "SELECT count(*) FROM _derive_commit d JOIN pull_requests p ON p.repo = $1"
+        " AND p.merge_commit_sha = d.sha AND p.merged_at IS NOT NULL"
+        " JOIN (SELECT number, count(*) AS k FROM pr_commits WHERE repo = $1 GROUP BY number) q"
+        " ON q.number = p.number WHERE list_contains($2, d.id) AND list_position($2, d.id) < q.k",
+        [repo, chain]))
 
 
 def _claimed_parent(store: Store, repo: str, graph: Graph, c: int) -> str | None:

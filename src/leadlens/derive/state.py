@@ -125,6 +125,10 @@ class Stale:
 
     steps: tuple[Step, ...]
     reason: str
+    # The forge step must join the forge's rows to the changes as git alone gives them (new forge
+    # data or forge settings: what it joined before may no longer hold), so the changes step
+    # runs again in full first.
+    rejoin: bool = False
 
 
 def _digest(value: object) -> str:
@@ -191,19 +195,23 @@ def stale(store: Store, inputs: dict[str, RepoInputs]) -> dict[str, Stale]:
     for repo, now in inputs.items():
         steps: list[Step] = []
         why: list[str] = []
+        rejoin = False
         for step in STEPS:
             then = recorded.get((repo, step))
             if then == now.steps[step].inputs:
                 continue
             steps.append(step)
             if then is not None:
-                why.extend(_WHAT.get(k, f"{k} changed") for k in now.steps[step].changed(then)
-                           if k != "changes")
+                changed = [k for k in now.steps[step].changed(then) if k != "changes"]
+                why.extend(_WHAT.get(k, f"{k} changed") for k in changed)
+                rejoin = rejoin or (step == "forge" and bool(changed) and now.has_git)
+        if rejoin and "changes" not in steps:
+            steps.insert(0, "changes")
         if steps:
             if not any((repo, s) in recorded for s in STEPS):
                 why = ["not derived before"]
             out[repo] = Stale(tuple(steps), ", ".join(dict.fromkeys(why))
-                              or "the last derive did not finish")
+                              or "the last derive did not finish", rejoin)
     return out
 
 
