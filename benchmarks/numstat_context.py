@@ -56,7 +56,7 @@ def main() -> None:
     args_0 = ["-c", "diff.context=0", *_LOG_OPTS, "-z", "--numstat", f"--format={LOG_FORMAT}"]
     with GitStream(git.path, args_0, shas) as stream:
         no_context = numstat(iter(stream.read, b""))
-    hunks = hunk_sums(git.stream_patch(shas))
+    hunks = hunk_sums(git.stream_patch_u0(shas))
     text = {k: v for k, v in default.items() if v[0] is not None}  # binary files count "-"
 
     def differ(a: Counts, b: Counts) -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ __all__ = [
     "PATCH_FORMAT",
     "LogParseError",
     "LogStreamParser",
+    "commit_from_fields",
     "decode",
     "parse_log",
     "parse_tz_offset",
@@ -184,7 +185,7 @@ def _parse_record(buf: bytes, pos: int, final: bool) -> tuple[Commit, int] | Non
             return None
         change, cur = entry
         files.append(change)
-    return _commit(fields, files), cur
+    return commit_from_fields(fields, files), cur
 
 
 def _parse_numstat(buf: bytes, pos: int) -> tuple[FileChange, int] | None:
@@ -222,7 +223,8 @@ def _parse_numstat(buf: bytes, pos: int) -> tuple[FileChange, int] | None:
     return FileChange(path, old_path, added, deleted, is_binary), end + 1
 
 
-def _commit(raw: list[bytes], files: list[FileChange]) -> Commit:
+def commit_from_fields(raw: list[bytes], files: list[FileChange]) -> Commit:
+    """A commit from the fields of :data:`LOG_FIELDS` as git printed them, and its files."""
     f = [decode(b) for b in raw]
     sha = f[0]
     if len(sha) not in (40, 64) or any(c not in "0123456789abcdef" for c in sha):

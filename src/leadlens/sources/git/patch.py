@@ -19,8 +19,8 @@ import pyarrow.compute as pc
 from leadlens.model import FileHunks
 from leadlens.sources.git.parse import PATCH_FORMAT, LogParseError, decode
 
-__all__ = ["HUNK_SCHEMA", "PATCH_FORMAT", "HunkColumns", "PatchStreamParser", "parse_patch",
-           "unquote_path"]
+__all__ = ["HUNK_SCHEMA", "PATCH_FORMAT", "HunkColumns", "PatchStreamParser", "header_path",
+           "parse_patch", "unquote_path"]
 
 
 HUNK_SCHEMA = pa.schema(
@@ -79,7 +79,7 @@ def _strip_prefix(raw: bytes, prefix: bytes) -> bytes:
     return raw[len(prefix) :] if raw.startswith(prefix) else raw
 
 
-def _header_path(header: bytes) -> str:
+def header_path(header: bytes) -> str:
     """The file's path (the new one, or the old one when deleted) from a diff header block."""
     minus = plus = rename_to = None
     lines = header.split(b"\n")
@@ -265,7 +265,7 @@ class PatchStreamParser:
                 eol = buf.find(b"\n", plus + 7, first + 1)
                 path = decode(buf[plus + 7 : eol].rstrip(b"\t"))
             else:
-                path = _header_path(buf[start:first].rstrip(b"\n"))
+                path = header_path(buf[start:first].rstrip(b"\n"))
             self._files.setdefault(path, []).append(hunks)
 
 
