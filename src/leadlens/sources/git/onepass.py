@@ -24,20 +24,19 @@ with ``+ - \\`` or a space, and git quotes control characters in paths).
 
 from __future__ import annotations
 
-import re
 from itertools import accumulate
 
 import pyarrow as pa
 
 from leadlens.model import Commit, FileChange
+from leadlens.sources.git.hunks import changes
 from leadlens.sources.git.parse import LogParseError, commit_from_fields, decode
 from leadlens.sources.git.patch import HUNK_SCHEMA, header_path, unquote_path
 
-__all__ = ["HunkRows", "OnePassParser", "file_hunks"]
+__all__ = ["HunkRows", "OnePassParser"]
 
 _REC = b"\n\x1e"
 _FILE = b"\ndiff --git "
-_HUNK = re.compile(rb"\n@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _NFIELDS = 12
 
 
@@ -70,83 +69,6 @@ class HunkRows:
         return pa.Table.from_arrays(
             [pa.array([repo] * n, pa.string()), pa.array(self.sha, pa.string()),
              pa.array(self.path, pa.string()), *lists], schema=HUNK_SCHEMA)
-
-
-def file_hunks(buf: bytes, first: int, end: int,
-               cols: tuple[list[int], list[int], list[int], list[int]]) -> tuple[int, int, int]:
-    """The ``-U1`` hunks of one file in ``buf[first:end]`` (``first`` at the ``\\n`` before the
-    first ``@@``, ``end`` at the ``\\n`` after the last body line, or the end): their ``-U0``
-    ranges are appended to ``cols``; returns (changes, lines added, lines deleted)."""
-    o_s, o_c, n_s, n_c = cols
-    added = deleted = changes = 0
-    ms = list(_HUNK.finditer(buf, first, end))
-    last_k = len(ms) - 1
-    for k, m in enumerate(ms):
-        s = buf.find(b"\n", m.end(), end) + 1  # the body's first line
-        e = ms[k + 1].start() if k < last_k else end
-        a, b, c, d = m.groups()
-        old_n = 1 if b is None else int(b)
-        new_n = 1 if d is None else int(d)
-        lines = buf.count(b"\n", s, e) + 1 - buf.count(b"\n\\", s - 1, e)
-        dele, add = lines - new_n, lines - old_n
-        added += add
-        deleted += dele
-        ctx = old_n - dele
-        if ctx == 0:  # one change, no context: at both ends of the file
-            lead = trail = 0
-        else:
-            lead = buf[s] == 32
-            t = buf.rfind(b"\n", s - 1, e) + 1
-            if buf[t] == 92:  # "\ No newline at end of file": the line before it
-                t = buf.rfind(b"\n", s - 1, t - 1) + 1
-            trail = buf[t] == 32
-        if ctx == lead + trail:
-            old_a, new_c = int(a), int(c)
-            # The change starts `lead` lines into the hunk; an empty side prints the line before.
-            o_s.append((old_a - 1 if old_n else old_a) + lead + (1 if dele else 0))
-            n_s.append((new_c - 1 if new_n else new_c) + lead + (1 if add else 0))
-            o_c.append(dele)
-            n_c.append(add)
-            changes += 1
-        else:
-            changes += _split(buf, s, e, int(a), int(c), cols)
-    return changes, added, deleted
-
-
-def _split(buf: bytes, s: int, e: int, old: int, new: int,
-           cols: tuple[list[int], list[int], list[int], list[int]]) -> int:
-    """A hunk with context lines inside it: one range per run of changed lines."""
-    o_s, o_c, n_s, n_c = cols
-    changes = 0
-    start_o = start_n = -1
-    for line in buf[s:e].split(b"\n"):
-        ch = line[:1]
-        if ch == b" ":
-            if start_o >= 0:
-                co, cn = old - start_o, new - start_n
-                o_s.append(start_o if co else start_o - 1)
-                n_s.append(start_n if cn else start_n - 1)
-                o_c.append(co)
-                n_c.append(cn)
-                changes += 1
-                start_o = -1
-            old += 1
-            new += 1
-        elif ch == b"-" or ch == b"+":
-            if start_o < 0:
-                start_o, start_n = old, new
-            if ch == b"-":
-                old += 1
-            else:
-                new += 1
-    if start_o >= 0:
-        co, cn = old - start_o, new - start_n
-        o_s.append(start_o if co else start_o - 1)
-        n_s.append(start_n if cn else start_n - 1)
-        o_c.append(co)
-        n_c.append(cn)
-        changes += 1
-    return changes
 
 
 class OnePassParser:
@@ -199,6 +121,7 @@ class OnePassParser:
         buf = self._buf
         n = len(buf)
         pos = 0
+        records: list[tuple[list[bytes], int, int]] = []  # fields, where the diff starts, ends
         while True:
             while pos < n and buf[pos] in (0, 10):
                 pos += 1
@@ -221,55 +144,75 @@ class OnePassParser:
                 if not final:
                     break
                 nxt = n
-            self._record(buf, fields, cur, nxt)
+            records.append((fields, cur, nxt))
             pos = nxt
         self._buf = buf[pos:]
+        self._records(buf, records)
 
-    def _record(self, buf: bytes, fields: list[bytes], d0: int, d1: int) -> None:
-        while d1 > d0 and buf[d1 - 1] == 10:
-            d1 -= 1
-        while d0 < d1 and buf[d0] in (0, 10):
-            d0 += 1
-        if d0 < d1 and not buf.startswith(b"diff --git ", d0):
-            raise LogParseError(f"expected a diff at byte {d0}: {buf[d0:d0 + 40]!r}")
-        files: list[FileChange] = []
-        hunks: dict[str, int] = {}  # path -> its row
+    def _records(self, buf: bytes, records: list[tuple[list[bytes], int, int]]) -> None:
+        # Each file as (path, old path, its region of hunks or -1 binary, -2 no content shown).
+        entries: list[list[tuple[str, str | None, int]]] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        for _, d0, d1 in records:
+            while d1 > d0 and buf[d1 - 1] == 10:
+                d1 -= 1
+            while d0 < d1 and buf[d0] in (0, 10):
+                d0 += 1
+            if d0 < d1 and not buf.startswith(b"diff --git ", d0):
+                raise LogParseError(f"expected a diff at byte {d0}: {buf[d0:d0 + 40]!r}")
+            files: list[tuple[str, str | None, int]] = []
+            f0 = d0 - 1  # at the "\n" before "diff --git"
+            while f0 + 1 < d1:
+                f1 = buf.find(_FILE, f0 + 1, d1)
+                if f1 < 0:
+                    f1 = d1
+                first = buf.find(b"\n@@ -", f0, f1)
+                path, old_path = _paths(buf, f0 + 1, f1 if first < 0 else first)
+                if first >= 0:
+                    files.append((path, old_path, len(starts)))
+                    starts.append(first + 1)
+                    ends.append(f1)
+                elif buf.find(b"\nBinary files ", f0, f1) >= 0:
+                    files.append((path, old_path, -1))
+                else:
+                    files.append((path, old_path, -2))
+                f0 = f1
+            entries.append(files)
+        ch = changes(buf, starts, ends)
+        added, deleted, count = ch.added.tolist(), ch.deleted.tolist(), ch.count.tolist()
         out = self._out
-        sha = decode(fields[0])
-        recount = False
-        f0 = d0 - 1  # at the "\n" before "diff --git"
-        while f0 + 1 < d1:
-            f1 = buf.find(_FILE, f0 + 1, d1)
-            if f1 < 0:
-                f1 = d1
-            first = buf.find(b"\n@@ -", f0, f1)
-            head_end = f1 if first < 0 else first
-            path, old_path = _paths(buf, f0 + 1, head_end)
-            if first >= 0:
-                changes, added, deleted = file_hunks(buf, first, f1, out.cols)
-                row = hunks.get(path)
-                if row is None:
-                    hunks[path] = len(out.sha)
-                    out.sha.append(sha)
-                    out.path.append(path)
-                    out.lengths.append(changes)
-                else:  # the path's second diff (a type change): its hunks follow the first's
-                    out.lengths[row] += changes
-                    if row != len(out.sha) - 1:
+        for col, values in zip(out.cols, (ch.old_start, ch.old_count, ch.new_start,
+                                          ch.new_count), strict=True):
+            col.extend(values.tolist())
+        for (fields, _, _), files in zip(records, entries, strict=True):
+            sha = decode(fields[0])
+            changed: list[FileChange] = []
+            rows: dict[str, int] = {}  # path -> its hunk row
+            recount = False
+            for path, old_path, region in files:
+                if region >= 0:
+                    changed.append(FileChange(path, old_path, added[region], deleted[region],
+                                              False))
+                    row = rows.get(path)
+                    if row is None:
+                        rows[path] = len(out.sha)
+                        out.sha.append(sha)
+                        out.path.append(path)
+                        out.lengths.append(count[region])
+                    elif row == len(out.sha) - 1:  # a path's second diff (a type change)
+                        out.lengths[row] += count[region]
+                    else:
                         raise LogParseError(f"{sha}: {path} shown twice, not in a row")
-                files.append(FileChange(path, old_path, added, deleted, False))
-            elif buf.find(b"\nBinary files ", f0, f1) >= 0:
-                files.append(FileChange(path, old_path, None, None, True))
-            else:  # no content shown: whether numstat counts it binary, only numstat says
-                files.append(FileChange(path, old_path, 0, 0, False))
-                recount = True
-            f0 = f1
-        if len({f.path for f in files}) != len(files):
-            recount = True  # a type change: numstat counts one diff of the two blobs
-        if recount:
-            self.recount.add(sha)
-        self._commits.append(commit_from_fields(fields, files))
-        self._rows.append(len(hunks))
+                elif region == -1:
+                    changed.append(FileChange(path, old_path, None, None, True))
+                else:  # no content shown: whether numstat counts it binary, only numstat says
+                    changed.append(FileChange(path, old_path, 0, 0, False))
+                    recount = True
+            if recount or len({f.path for f in changed}) != len(changed):
+                self.recount.add(sha)  # a type change: numstat counts one diff of two blobs
+            self._commits.append(commit_from_fields(fields, changed))
+            self._rows.append(len(rows))
 
 
 def _paths(buf: bytes, start: int, end: int) -> tuple[str, str | None]:
