@@ -38,6 +38,7 @@ __all__ = ["HunkRows", "OnePassParser"]
 _REC = b"\n\x1e"
 _FILE = b"\ndiff --git "
 _NFIELDS = 12
+_PARSE_BYTES = 1 << 20
 
 
 class HunkRows:
@@ -78,6 +79,8 @@ class OnePassParser:
     def __init__(self) -> None:
         self._buf = b""
         self._held: list[bytes] = []  # data read since the buffer was last cut
+        self._held_bytes = 0
+        self._complete = False  # whether the held data starts a record
         self._commits: list[Commit] = []
         self._rows: list[int] = []  # hunk rows per done commit
         self._out = HunkRows()
@@ -100,18 +103,22 @@ class OnePassParser:
         return commits, out
 
     def feed(self, data: bytes) -> None:
-        # A record is complete once the next starts: until data holds a record start, only keep it.
+        # A record is complete once the next starts: until data holds a record start, only keep
+        # it. git writes into its pipe in small pieces (12 KB on average, read while it runs), and
+        # each parse has a fixed cost in arrays, so records are parsed a megabyte or more at once.
         edge = (self._held[-1] if self._held else self._buf)[-1:] + data
-        if _REC not in edge:
-            self._held.append(data)
+        self._held.append(data)
+        self._held_bytes += len(data)
+        self._complete = self._complete or _REC in edge
+        if not self._complete or self._held_bytes < _PARSE_BYTES:
             return
-        self._buf = b"".join((self._buf, *self._held, data))
-        self._held = []
+        self._buf = b"".join((self._buf, *self._held))
+        self._held, self._held_bytes, self._complete = [], 0, False
         self._drain(final=False)
 
     def close(self) -> None:
         self._buf = b"".join((self._buf, *self._held))
-        self._held = []
+        self._held, self._held_bytes, self._complete = [], 0, False
         self._drain(final=True)
         if self._buf.strip(b"\0\n"):
             raise LogParseError(f"truncated record at end of git's patch: {self._buf[:80]!r}")
