@@ -11,10 +11,15 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from gitfixtures import Git
+from leadlens.model import Commit
+from leadlens.sources.git import onepass
 from leadlens.sources.git.ingest import ingest_git
+from leadlens.sources.git.onepass import OnePassParser
+from leadlens.sources.git.parse import LOG_FORMAT
 from leadlens.sources.git.patch import parse_patch
 from leadlens.store import open_store
 
@@ -135,3 +140,29 @@ def test_files_equal_numstat_and_hunks_equal_git_u0(
     assert mine.pop((s["slide"], "big.txt")) == ([3], [0], [4], [7])
     assert mine == theirs
     assert len(mine) == 11  # base: 6 text files; edits: 5 with hunks
+
+
+@pytest.mark.parametrize("piece", [1, 7, 4096])
+def test_any_pieces_parse_alike(repo: tuple[Path, dict[str, str]], piece: int,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """git's pipe is read in pieces of any size: the rows do not depend on where they end, nor on
+    how much the parser holds before it parses (here: every piece that completes a record)."""
+    path, s = repo
+    out = subprocess.run(["git", "log", "-p", "-U1", "--src-prefix=a/", "--dst-prefix=b/",
+                          f"--format={LOG_FORMAT}"], cwd=path, capture_output=True,
+                         check=True).stdout
+
+    def parse(data: bytes, size: int) -> tuple[list[Commit], pa.Table]:
+        parser = OnePassParser()
+        for i in range(0, len(data), size):
+            parser.feed(data[i : i + size])
+        parser.close()
+        commits, hunks = parser.take()
+        return commits, hunks.table("r")
+
+    whole = parse(out, len(out))
+    monkeypatch.setattr(onepass, "_PARSE_BYTES", 1)
+    pieces = parse(out, piece)
+    assert pieces[0] == whole[0] and pieces[1].equals(whole[1])
+    assert [c.sha for c in whole[0]] == [s[k] for k in reversed(s)]
+    assert whole[1].num_rows == 12  # base: 6 text files; edits: 5 with hunks; slide: 1

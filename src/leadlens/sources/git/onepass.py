@@ -24,20 +24,21 @@ with ``+ - \\`` or a space, and git quotes control characters in paths).
 
 from __future__ import annotations
 
+import re
 from itertools import accumulate
 
 import pyarrow as pa
 
 from leadlens.model import Commit, FileChange
 from leadlens.sources.git.hunks import changes
-from leadlens.sources.git.parse import LogParseError, commit_from_fields, decode
+from leadlens.sources.git.parse import LOG_FIELDS, LogParseError, commit_from_text, decode
 from leadlens.sources.git.patch import HUNK_SCHEMA, header_path, unquote_path
 
 __all__ = ["HunkRows", "OnePassParser"]
 
 _REC = b"\n\x1e"
 _FILE = b"\ndiff --git "
-_NFIELDS = 12
+_FIELDS = re.compile(rb"\x1e(?:[^\0]*\0){%d}" % len(LOG_FIELDS))  # a record's fields
 _PARSE_BYTES = 1 << 20
 
 
@@ -128,7 +129,7 @@ class OnePassParser:
         buf = self._buf
         n = len(buf)
         pos = 0
-        records: list[tuple[list[bytes], int, int]] = []  # fields, where the diff starts, ends
+        records: list[tuple[int, int, int]] = []  # where the fields start, the diff starts, ends
         while True:
             while pos < n and buf[pos] in (0, 10):
                 pos += 1
@@ -136,27 +137,21 @@ class OnePassParser:
                 break
             if buf[pos] != 0x1E:
                 raise LogParseError(f"expected a record start at byte {pos}: {buf[pos:pos + 40]!r}")
-            fields: list[bytes] = []
-            cur = pos + 1
-            for _ in range(_NFIELDS):
-                end = buf.find(b"\0", cur)
-                if end < 0:
-                    break
-                fields.append(buf[cur:end])
-                cur = end + 1
-            if len(fields) < _NFIELDS:
+            fields = _FIELDS.match(buf, pos)
+            if fields is None:
                 break
+            cur = fields.end()
             nxt = buf.find(_REC, cur)
             if nxt < 0:
                 if not final:
                     break
                 nxt = n
-            records.append((fields, cur, nxt))
+            records.append((pos + 1, cur, nxt))
             pos = nxt
         self._buf = buf[pos:]
         self._records(buf, records)
 
-    def _records(self, buf: bytes, records: list[tuple[list[bytes], int, int]]) -> None:
+    def _records(self, buf: bytes, records: list[tuple[int, int, int]]) -> None:
         # Each file as (path, old path, its region of hunks or -1 binary, -2 no content shown).
         entries: list[list[tuple[str, str | None, int]]] = []
         starts: list[int] = []
@@ -192,8 +187,9 @@ class OnePassParser:
         for col, values in zip(out.cols, (ch.old_start, ch.old_count, ch.new_start,
                                           ch.new_count), strict=True):
             col.extend(values.tolist())
-        for (fields, _, _), files in zip(records, entries, strict=True):
-            sha = decode(fields[0])
+        for (f0, d0, _), files in zip(records, entries, strict=True):
+            fields = decode(buf[f0 : d0 - 1]).split("\0")
+            sha = fields[0]
             changed: list[FileChange] = []
             rows: dict[str, int] = {}  # path -> its hunk row
             recount = False
@@ -218,7 +214,7 @@ class OnePassParser:
                     recount = True
             if recount or len({f.path for f in changed}) != len(changed):
                 self.recount.add(sha)  # a type change: numstat counts one diff of two blobs
-            self._commits.append(commit_from_fields(fields, changed))
+            self._commits.append(commit_from_text(fields, changed))
             self._rows.append(len(rows))
 
 

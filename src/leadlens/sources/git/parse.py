@@ -9,6 +9,7 @@ newline) the numstat entries ``added TAB deleted TAB path NUL`` or, for a rename
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from leadlens.model import Commit, FileChange, Trailer
@@ -20,6 +21,7 @@ __all__ = [
     "LogParseError",
     "LogStreamParser",
     "commit_from_fields",
+    "commit_from_text",
     "decode",
     "parse_log",
     "parse_tz_offset",
@@ -53,6 +55,7 @@ LOG_FORMAT = "%x1e" + "".join(code + "%x00" for _, code in LOG_FIELDS)
 # which needs pyarrow; the format lives here so that the git client (and `gate`) does not.
 PATCH_FORMAT = "%x1e%H"
 _NFIELDS = len(LOG_FIELDS)
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -225,9 +228,13 @@ def _parse_numstat(buf: bytes, pos: int) -> tuple[FileChange, int] | None:
 
 def commit_from_fields(raw: list[bytes], files: list[FileChange]) -> Commit:
     """A commit from the fields of :data:`LOG_FIELDS` as git printed them, and its files."""
-    f = [decode(b) for b in raw]
+    return commit_from_text([decode(b) for b in raw], files)
+
+
+def commit_from_text(f: list[str], files: list[FileChange]) -> Commit:
+    """A commit from the fields of :data:`LOG_FIELDS`, decoded, and its files."""
     sha = f[0]
-    if len(sha) not in (40, 64) or any(c not in "0123456789abcdef" for c in sha):
+    if not _SHA.fullmatch(sha):
         raise LogParseError(f"bad commit id {sha!r}")
     subject, body = split_message(f[10])
     return Commit(
