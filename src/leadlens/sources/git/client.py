@@ -236,7 +236,9 @@ class GitRepo:
     def open_patch(self, shas: Sequence[str]) -> GitStream:
         """``git log -p -U1`` of exactly these commits, in this order, with the fields of
         ``--format=LOG_FORMAT``, started: the line-history pass (sources/git/onepass.py)."""
-        return GitStream(self.path, [*_LOG_OPTS, "-p", "-U1", "--inter-hunk-context=0",
+        # A blank context line stays " " (diff.suppressBlankEmpty would make it an empty line).
+        return GitStream(self.path, ["-c", "diff.suppressBlankEmpty=false", *_LOG_OPTS, "-p",
+                                     "-U1", "--inter-hunk-context=0",
                                      "--src-prefix=a/", "--dst-prefix=b/",
                                      f"--format={LOG_FORMAT}"], shas)
 

@@ -6,6 +6,11 @@ with ``+``, ``-``, a space or ``\\``): the ``\\x1e<sha>`` commit marker, ``diff 
 file's hunk headers with one ``findall`` whose literal prefix (``\\n@@ -``) lets the regular
 expression engine skip the content of big diffs at C speed; the numbers stay bytes until Arrow
 converts a whole batch of them at once (:meth:`HunkColumns.table`).
+
+The ingest reads ``-U1`` instead (sources/git/onepass.py: git trims the common tail of a diff
+without context, so ``-U0`` is not the diff ``--numstat`` counts); this parser serves
+benchmarks/numstat_context.py and the tests that compare with git's own ``-U0``, and the path
+helpers serve both.
 """
 
 from __future__ import annotations
