@@ -10,7 +10,6 @@ so the whole conversion is a few passes of numpy over the lines, with no loop pe
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,8 +21,7 @@ from leadlens.sources.git.parse import LogParseError
 
 __all__ = ["Changes", "changes"]
 
-_RANGES = re.compile(rb"\n@@ -(\d+(?:,\d+)? \+\d+(?:,\d+)?) @@")
-_RANGE = r"^(?P<a>\d+)(?:,(?P<b>\d+))? \+(?P<c>\d+)(?:,(?P<d>\d+))?$"
+_HEADER = r"^@@ -(?P<a>\d+)(?:,(?P<b>\d+))? \+(?P<c>\d+)(?:,(?P<d>\d+))? @@"
 _SP, _MINUS, _PLUS, _AT, _BACKSLASH = 32, 45, 43, 64, 92
 
 Ints = npt.NDArray[np.int64]
@@ -55,22 +53,23 @@ def changes(buf: bytes, starts: list[int], ends: list[int]) -> Changes:
     st = np.asarray(starts, np.int64)
     en = np.asarray(ends, np.int64)
     nl = np.flatnonzero(arr == 10)
-    line = np.concatenate(([0], nl + 1))
-    line = line[line < len(arr)]
-    region = np.searchsorted(st, line, side="right") - 1
+    all_lines = np.concatenate(([0], nl + 1))
+    all_lines = all_lines[all_lines < len(arr)]
+    region = np.searchsorted(st, all_lines, side="right") - 1
     keep = region >= 0
-    keep[keep] = line[keep] < en[region[keep]]
-    line, region = line[keep], region[keep]
+    keep[keep] = all_lines[keep] < en[region[keep]]
+    line, region = all_lines[keep], region[keep]
     first = arr[line]
     is_hdr = first == _AT
     body = (first == _SP) | (first == _MINUS) | (first == _PLUS)
     if int(np.count_nonzero(is_hdr | body | (first == _BACKSLASH))) != len(first):
         raise LogParseError("a line in git's patch that is no hunk line")
     hunk_region = region[is_hdr]
-    ranges = [r for s, e in zip(starts, ends, strict=True) for r in _RANGES.findall(buf, s - 1, e)]
-    if len(ranges) != len(hunk_region):
-        raise LogParseError("git's patch has hunk headers the parser cannot read")
-    a, b, c, d = _ranges(ranges)
+    # The hunk header lines, as one Arrow array over the buffer's lines.
+    offsets = np.concatenate((all_lines, [len(arr)])).astype(np.int64)
+    lines = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(all_lines), [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
+    a, b, c, d = _ranges(lines.take(pa.array(np.flatnonzero(keep)[is_hdr])))
     hunk = (np.cumsum(is_hdr) - 1)[body]
     first = first[body]
     b_region = region[body]
@@ -107,11 +106,13 @@ def changes(buf: bytes, starts: list[int], ends: list[int]) -> Changes:
         new_start=np.where(adds > 0, n0, n0 - 1), new_count=adds)
 
 
-def _ranges(ranges: list[bytes]) -> tuple[Ints, Ints, Ints, Ints]:
-    parts = pc.extract_regex(pa.array(ranges, pa.binary()).cast(pa.string()), _RANGE)
+def _ranges(headers: pa.Array) -> tuple[Ints, Ints, Ints, Ints]:
+    parts = pc.extract_regex(headers, _HEADER)
+    if parts.null_count:
+        raise LogParseError("git's patch has a hunk header the parser cannot read")
     out = []
     for name in ("a", "b", "c", "d"):
-        text = parts.field(name)
+        text = parts.field(name).cast(pa.large_string())
         if name in ("b", "d"):  # a count git leaves out is 1
             text = pc.if_else(pc.equal(text, ""), "1", text)
         out.append(text.cast(pa.int64()).to_numpy())
