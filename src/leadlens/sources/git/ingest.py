@@ -27,7 +27,6 @@ from leadlens.model import Commit
 from leadlens.sources.base import QUIET, DeriveStart, Progress, RunSummary
 from leadlens.sources.git.client import check_git, open_repo
 from leadlens.sources.git.mapping import commits_table, files_table
-from leadlens.sources.git.onepass import OnePassParser
 from leadlens.sources.git.parse import LogParseError, LogStreamParser, parse_log
 from leadlens.sources.git.source import RepoPlan, finish, plan_repo
 from leadlens.store import Store
@@ -180,6 +179,8 @@ def _read_lines(plan: RepoPlan, shas: Sequence[str], run_id: int, now: datetime,
     which numstat calls a binary blob's counts unknown; a type change) are counted again by a
     ``git log --numstat`` of those commits alone, before their batch is stored.
     """
+    from leadlens.sources.git.onepass import OnePassParser  # only line history needs its arrays
+
     parser = OnePassParser()
 
     def emit(n: int) -> None:
