@@ -55,10 +55,15 @@ def changes(buf: bytes, starts: list[int], ends: list[int]) -> Changes:
     nl = np.flatnonzero(arr == 10)
     all_lines = np.concatenate(([0], nl + 1))
     all_lines = all_lines[all_lines < len(arr)]
-    region = np.searchsorted(st, all_lines, side="right") - 1
-    keep = region >= 0
-    keep[keep] = all_lines[keep] < en[region[keep]]
-    line, region = all_lines[keep], region[keep]
+    # The lines of each region: from its first line to the first line at or after its end.
+    first_line = np.searchsorted(all_lines, st)
+    last_line = np.searchsorted(all_lines, en)
+    marks = np.zeros(len(all_lines) + 1, np.int64)
+    np.add.at(marks, first_line, 1)
+    np.add.at(marks, last_line, -1)
+    keep = np.cumsum(marks[:-1]) > 0
+    line = all_lines[keep]
+    region = np.repeat(np.arange(n), last_line - first_line)
     first = arr[line]
     is_hdr = first == _AT
     body = (first == _SP) | (first == _MINUS) | (first == _PLUS)
