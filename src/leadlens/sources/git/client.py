@@ -219,8 +219,14 @@ class GitRepo:
             yield from iter(stream.read, b"")
 
     def stream_patch(self, shas: Sequence[str]) -> Iterator[bytes]:
-        """``git log -p -U0`` of exactly these commits, as raw chunks."""
+        """``git log -p -U1`` of exactly these commits, as raw chunks."""
         with self.open_patch(shas) as stream:
+            yield from iter(stream.read, b"")
+
+    def stream_patch_u0(self, shas: Sequence[str]) -> Iterator[bytes]:
+        """``git log -p -U0`` of exactly these commits (benchmarks/numstat_context.py)."""
+        with GitStream(self.path, [*_LOG_OPTS, "-p", "-U0", "--src-prefix=a/", "--dst-prefix=b/",
+                                   f"--format={PATCH_FORMAT}"], shas) as stream:
             yield from iter(stream.read, b"")
 
     def open_log(self, shas: Sequence[str]) -> GitStream:
@@ -228,9 +234,13 @@ class GitRepo:
         return GitStream(self.path, [*_LOG_OPTS, "-z", "--numstat", f"--format={LOG_FORMAT}"], shas)
 
     def open_patch(self, shas: Sequence[str]) -> GitStream:
-        """``git log -p -U0`` of exactly these commits, in this order, started."""
-        return GitStream(self.path, [*_LOG_OPTS, "-p", "-U0", "--src-prefix=a/", "--dst-prefix=b/",
-                                     f"--format={PATCH_FORMAT}"], shas)
+        """``git log -p -U1`` of exactly these commits, in this order, with the fields of
+        ``--format=LOG_FORMAT``, started: the line-history pass (sources/git/onepass.py)."""
+        # A blank context line stays " " (diff.suppressBlankEmpty would make it an empty line).
+        return GitStream(self.path, ["-c", "diff.suppressBlankEmpty=false", *_LOG_OPTS, "-p",
+                                     "-U1", "--inter-hunk-context=0",
+                                     "--src-prefix=a/", "--dst-prefix=b/",
+                                     f"--format={LOG_FORMAT}"], shas)
 
 
 class GitStream:

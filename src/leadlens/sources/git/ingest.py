@@ -14,7 +14,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
@@ -27,8 +27,7 @@ from leadlens.model import Commit
 from leadlens.sources.base import QUIET, DeriveStart, Progress, RunSummary
 from leadlens.sources.git.client import check_git, open_repo
 from leadlens.sources.git.mapping import commits_table, files_table
-from leadlens.sources.git.parse import LogParseError, LogStreamParser
-from leadlens.sources.git.patch import PatchStreamParser
+from leadlens.sources.git.parse import LogParseError, LogStreamParser, parse_log
 from leadlens.sources.git.source import RepoPlan, finish, plan_repo
 from leadlens.store import Store
 from leadlens.store.db import capped_memory
@@ -169,65 +168,51 @@ def _read_commits(plan: RepoPlan, shas: Sequence[str], run_id: int, now: datetim
     emit(final=True)
 
 
-def _read_hunks(plan: RepoPlan, shas: Sequence[str], put: Callable[[_Msg], None]) -> None:
-    parser = PatchStreamParser()
+def _read_lines(plan: RepoPlan, shas: Sequence[str], run_id: int, now: datetime,
+                put: Callable[[_Msg], None], *, with_commits: bool) -> None:
+    """Commits with their line history, from one ``git log -p -U1`` (sources/git/onepass.py):
+    each batch of commits is stored with its files and hunks (``with_commits``), or only the
+    hunks of commits stored before without them.
+
+    The files are counted from the same diff as ``--numstat`` counts them; the few commits whose
+    diff does not show what numstat would say (a pure rename, a mode change or an empty file, of
+    which numstat calls a binary blob's counts unknown; a type change) are counted again by a
+    ``git log --numstat`` of those commits alone, before their batch is stored.
+    """
+    from leadlens.sources.git.onepass import OnePassParser  # only line history needs its arrays
+
+    parser = OnePassParser()
+
+    def emit(n: int) -> None:
+        commits, hunks = parser.take(n)
+        if not with_commits:
+            put((plan, _HunkBatch([c.sha for c in commits], hunks.table(plan.name))))
+            return
+        commits = _recount(plan, commits, parser.recount)
+        malformed = sum(1 for c in commits if c.author_time is None or c.committer_time is None)
+        put((plan, _PairBatch(commits_table(plan.name, commits, run_id, now),
+                              files_table(plan.name, commits), hunks.table(plan.name),
+                              len(commits), malformed)))
+
     for chunk in plan.git.stream_patch(shas):
         # The parser counts a commit as done only once all of it has been read.
         parser.feed(chunk)
         if parser.done >= BATCH_COMMITS:
-            done, hunks = parser.take()
-            put((plan, _HunkBatch(done, hunks.table(plan.name))))
+            emit(parser.done)
     parser.close()
-    done, hunks = parser.take()
-    put((plan, _HunkBatch(done, hunks.table(plan.name))))
+    emit(parser.done)
 
 
-def _read_both(plan: RepoPlan, shas: Sequence[str], run_id: int, now: datetime,
-               put: Callable[[_Msg], None]) -> None:
-    """Commits and their line history at once: ``git log --numstat`` and ``git log -p -U0`` of the
-    same commits run side by side, and each batch of commits is stored with its hunks.
-
-    Both list the commits in the order given. The reader reads whichever is behind (in whole
-    commits); meanwhile the other runs ahead into its pipe, so both git processes keep busy.
-    The counts of added and deleted lines come from ``--numstat``, never from the hunks: git
-    trims the common tail of the two sides of a ``-U0`` diff (and only of a diff without
-    context) before diffing, which can align a few files differently (docs/benchmarks.md).
-    """
-    log_parser, patch_parser = LogStreamParser(), PatchStreamParser()
-    commits: list[Commit] = []
-
-    def emit(n: int) -> None:
-        nonlocal commits
-        batch, commits = commits[:n], commits[n:]
-        done, hunks = patch_parser.take(n)
-        if [c.sha for c in batch] != done:
-            raise LogParseError(f"{plan.name}: git listed the same commits in two orders")
-        malformed = sum(1 for c in batch if c.author_time is None or c.committer_time is None)
-        put((plan, _PairBatch(commits_table(plan.name, batch, run_id, now),
-                              files_table(plan.name, batch), hunks.table(plan.name), n,
-                              malformed)))
-
-    with plan.git.open_log(shas) as log, plan.git.open_patch(shas) as patch:
-        log_open = patch_open = True
-        while log_open or patch_open:
-            if log_open and (not patch_open or len(commits) <= patch_parser.done):
-                if data := log.read():
-                    commits.extend(log_parser.feed(data))
-                else:
-                    commits.extend(log_parser.close())
-                    log_open = False
-            elif data := patch.read():
-                patch_parser.feed(data)
-            else:
-                patch_parser.close()
-                patch_open = False
-            n = min(len(commits), patch_parser.done)
-            if n >= BATCH_COMMITS:
-                emit(n)
-    if len(commits) != patch_parser.done:
-        raise LogParseError(f"{plan.name}: git listed {len(commits)} commits with their files"
-                            f" but {patch_parser.done} with their line history")
-    emit(len(commits))
+def _recount(plan: RepoPlan, commits: list[Commit], recount: set[str]) -> list[Commit]:
+    """``commits``, those in ``recount`` with their files as ``git log --numstat`` counts them."""
+    need = [c.sha for c in commits if c.sha in recount]
+    if not need:
+        return commits
+    recount.difference_update(need)
+    counted = {c.sha: c.files for c in parse_log(b"".join(plan.git.stream_log(need)))}
+    if len(counted) != len(need):
+        raise LogParseError(f"{plan.name}: git counted {len(counted)} of {len(need)} commits")
+    return [replace(c, files=counted[c.sha]) if c.sha in counted else c for c in commits]
 
 
 def ingest_git(
@@ -293,7 +278,7 @@ def _ingest(
     total = sum(len(p.to_read) for p, _ in plans)
     if total:
         progress.start(total, "commits")
-    # With --line-history, new commits are read with their line history (one pass of both).
+    # With --line-history, new commits are read with their line history (one git log -p -U1).
     _pump(store, plans, jobs, now, outcomes, progress, kind="both" if line_history else "commits")
     for plan, _ in plans:
         if plan.malformed_dates:
@@ -340,10 +325,8 @@ def _pump(store: Store, plans: Sequence[tuple[RepoPlan, int]], jobs: int, now: d
         try:
             if kind == "commits":
                 _read_commits(plan, shas, run_id, now, put)
-            elif kind == "both":
-                _read_both(plan, shas, run_id, now, put)
             else:
-                _read_hunks(plan, shas, put)
+                _read_lines(plan, shas, run_id, now, put, with_commits=kind == "both")
             put((plan, _Finished()))
         except BaseException as exc:  # reported to the writer, which owns the outcome
             with contextlib.suppress(SourceError):  # the writer has stopped already

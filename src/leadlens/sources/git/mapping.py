@@ -111,22 +111,24 @@ def date_flags(commit: Commit, now: datetime) -> list[str]:
 
 
 def commits_table(repo: str, commits: Sequence[Commit], run_id: int, now: datetime) -> pa.Table:
-    cols: dict[str, list[object]] = {name: [] for name in COMMIT_SCHEMA.names}
+    rows = []
     for c in commits:
-        added = sum(f.added or 0 for f in c.files)
-        deleted = sum(f.deleted or 0 for f in c.files)
-        row = (
+        added = deleted = 0
+        for f in c.files:
+            added += f.added or 0
+            deleted += f.deleted or 0
+        rows.append((
             repo, c.sha, list(c.parents), c.author_name, c.author_email, c.author_time,
             c.author_tz_offset_min, c.committer_name, c.committer_email, c.committer_time,
             c.committer_tz_offset_min, c.subject, c.body,
             [{"key": t.key, "value": t.value} for t in c.trailers],
-            c.is_merge, pr_number(c.subject, c.body), revert_target(c.body),
-            [{"kind": r.kind, "person": r.person} for r in review_evidence(c)],
-            date_flags(c, now), len(c.files), added, deleted, run_id,
-        )
-        for name, value in zip(COMMIT_SCHEMA.names, row, strict=True):
-            cols[name].append(value)
-    return pa.table(cols, schema=COMMIT_SCHEMA)
+            len(c.parents) > 1, pr_number(c.subject, c.body), revert_target(c.body),
+            [{"kind": r.kind, "person": r.person} for r in review_evidence(c)] if c.trailers
+            else [], date_flags(c, now), len(c.files), added, deleted, run_id,
+        ))
+    cols = list(zip(*rows, strict=True)) if rows else [() for _ in COMMIT_SCHEMA.names]
+    return pa.table({name: list(col) for name, col in zip(COMMIT_SCHEMA.names, cols,
+                                                          strict=True)}, schema=COMMIT_SCHEMA)
 
 
 def files_table(repo: str, commits: Sequence[Commit]) -> pa.Table:

@@ -9,6 +9,7 @@ newline) the numstat entries ``added TAB deleted TAB path NUL`` or, for a rename
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from leadlens.model import Commit, FileChange, Trailer
@@ -19,6 +20,8 @@ __all__ = [
     "PATCH_FORMAT",
     "LogParseError",
     "LogStreamParser",
+    "commit_from_fields",
+    "commit_from_text",
     "decode",
     "parse_log",
     "parse_tz_offset",
@@ -52,6 +55,7 @@ LOG_FORMAT = "%x1e" + "".join(code + "%x00" for _, code in LOG_FIELDS)
 # which needs pyarrow; the format lives here so that the git client (and `gate`) does not.
 PATCH_FORMAT = "%x1e%H"
 _NFIELDS = len(LOG_FIELDS)
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -184,7 +188,7 @@ def _parse_record(buf: bytes, pos: int, final: bool) -> tuple[Commit, int] | Non
             return None
         change, cur = entry
         files.append(change)
-    return _commit(fields, files), cur
+    return commit_from_fields(fields, files), cur
 
 
 def _parse_numstat(buf: bytes, pos: int) -> tuple[FileChange, int] | None:
@@ -222,10 +226,15 @@ def _parse_numstat(buf: bytes, pos: int) -> tuple[FileChange, int] | None:
     return FileChange(path, old_path, added, deleted, is_binary), end + 1
 
 
-def _commit(raw: list[bytes], files: list[FileChange]) -> Commit:
-    f = [decode(b) for b in raw]
+def commit_from_fields(raw: list[bytes], files: list[FileChange]) -> Commit:
+    """A commit from the fields of :data:`LOG_FIELDS` as git printed them, and its files."""
+    return commit_from_text([decode(b) for b in raw], files)
+
+
+def commit_from_text(f: list[str], files: list[FileChange]) -> Commit:
+    """A commit from the fields of :data:`LOG_FIELDS`, decoded, and its files."""
     sha = f[0]
-    if len(sha) not in (40, 64) or any(c not in "0123456789abcdef" for c in sha):
+    if not _SHA.fullmatch(sha):
         raise LogParseError(f"bad commit id {sha!r}")
     subject, body = split_message(f[10])
     return Commit(

@@ -6,6 +6,11 @@ with ``+``, ``-``, a space or ``\\``): the ``\\x1e<sha>`` commit marker, ``diff 
 file's hunk headers with one ``findall`` whose literal prefix (``\\n@@ -``) lets the regular
 expression engine skip the content of big diffs at C speed; the numbers stay bytes until Arrow
 converts a whole batch of them at once (:meth:`HunkColumns.table`).
+
+The ingest reads ``-U1`` instead (sources/git/onepass.py: git trims the common tail of a diff
+without context, so ``-U0`` is not the diff ``--numstat`` counts); this parser serves
+benchmarks/numstat_context.py and the tests that compare with git's own ``-U0``, and the path
+helpers serve both.
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ import pyarrow.compute as pc
 from leadlens.model import FileHunks
 from leadlens.sources.git.parse import PATCH_FORMAT, LogParseError, decode
 
-__all__ = ["HUNK_SCHEMA", "PATCH_FORMAT", "HunkColumns", "PatchStreamParser", "parse_patch",
-           "unquote_path"]
+__all__ = ["HUNK_SCHEMA", "PATCH_FORMAT", "HunkColumns", "PatchStreamParser", "header_path",
+           "parse_patch", "unquote_path"]
 
 
 HUNK_SCHEMA = pa.schema(
@@ -79,7 +84,7 @@ def _strip_prefix(raw: bytes, prefix: bytes) -> bytes:
     return raw[len(prefix) :] if raw.startswith(prefix) else raw
 
 
-def _header_path(header: bytes) -> str:
+def header_path(header: bytes) -> str:
     """The file's path (the new one, or the old one when deleted) from a diff header block."""
     minus = plus = rename_to = None
     lines = header.split(b"\n")
@@ -265,7 +270,7 @@ class PatchStreamParser:
                 eol = buf.find(b"\n", plus + 7, first + 1)
                 path = decode(buf[plus + 7 : eol].rstrip(b"\t"))
             else:
-                path = _header_path(buf[start:first].rstrip(b"\n"))
+                path = header_path(buf[start:first].rstrip(b"\n"))
             self._files.setdefault(path, []).append(hunks)
 
 
