@@ -135,3 +135,22 @@ def test_refs(store: Store, ingested: dict[str, str]) -> None:
     assert names == ["refs/heads/a", "refs/heads/b", "refs/heads/c", "refs/heads/feature",
                      "refs/heads/fix", "refs/heads/main", "refs/tags/2.0.0rc1", "refs/tags/v1.0",
                      "refs/tags/v1.1"]
+
+
+def test_tags_of_tags_and_of_trees(store: Store, tmp_path: Path) -> None:
+    # A tag of a tag is peeled to its commit (one git for all of them); a tag of a tree, or of a
+    # tag of a tree, has no commit.
+    from gitfixtures import Git
+
+    g = Git(tmp_path / "r")
+    g.write("a.txt", "a\n")
+    sha = g.commit("One\n", date="2024-01-01T10:00:00Z")
+    g.tag("v1", message="v1")
+    g.tag("v1-again", message="of v1", target="v1")
+    g.tag("v1-thrice", message="of that", target="v1-again")
+    g.tag("tree", message="a tree", target="HEAD^{tree}")
+    g.tag("tree-again", message="of a tree tag", target="tree")
+    ingest_git(store, [tmp_path / "r"], name="r")
+    assert dict(store.con.execute("SELECT name, target_sha FROM tags WHERE repo = 'r'").fetchall()
+                ) == {"v1": sha, "v1-again": sha, "v1-thrice": sha, "tree": None,
+                      "tree-again": None}

@@ -167,11 +167,20 @@ class GitRepo:
 
     def peel(self, names: Sequence[str]) -> dict[str, str | None]:
         """Resolve refs to the commit they finally point at (nested tags); None when not a commit."""
-        result: dict[str, str | None] = {}
-        for name in names:
-            out = _run(["rev-parse", "-q", "--verify", f"{name}^{{commit}}"], self.path, check=False)
-            result[name] = decode(out).strip() or None
-        return result
+        if not names:
+            return {}
+        if any("\n" in name for name in names):  # no ref's name; a user's revision, no commit
+            return {name: None if "\n" in name else self.peel([name])[name] for name in names}
+        # One git for all of them: each answer line is "<sha> commit", or "<name> missing" (or
+        # "ambiguous") when the name peels to no commit.
+        out = _run(["cat-file", "--batch-check=%(objectname) %(objecttype)"], self.path,
+                   stdin="".join(f"{name}^{{commit}}\n" for name in names).encode())
+        answers = decode(out).splitlines()
+        if len(answers) != len(names):
+            raise FatalSourceError(f"git cat-file answered {len(answers)} of {len(names)} refs"
+                                   f" in {self.path}")
+        return {name: line[:-7] if line.endswith(" commit") else None
+                for name, line in zip(names, answers, strict=True)}
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """``ancestor`` is in ``descendant``'s history (a commit is its own ancestor)."""
