@@ -167,31 +167,33 @@ def generate(path: Path, changes: int, repos: int) -> dict[str, Any]:
 
 _DERIVE = """
 import sys, time
-from leadlens.store import open_store
-from leadlens.derive.changes import derive_repo
-with open_store(sys.argv[1]) as st:
-    repos = [r[0] for r in st.con.execute("SELECT repo FROM repos ORDER BY repo").fetchall()]
-    for repo in repos:
-        t = time.perf_counter()
-        d = derive_repo(st, repo)
-        print(repo, d.mainline, d.changes, d.released, round(time.perf_counter() - t, 2),
-              file=sys.stderr)
-"""
-
-# derive's precompute step (derive/precompute.py) over every repository, as `leadlens derive` runs
-# it: the stored per-commit AI attribution the report reads.
-_PRECOMPUTE = """
-import sys, time
-from leadlens.attribution import Rules
+from leadlens import derive
 from leadlens.config import Settings
 from leadlens.store import open_store
-from leadlens.derive.precompute import derive_precompute
 with open_store(sys.argv[1]) as st:
-    repos = [r[0] for r in st.con.execute("SELECT repo FROM repos ORDER BY repo").fetchall()]
+    repos = derive.repositories(st)
     t = time.perf_counter()
-    for repo in repos:
-        derive_precompute(st, repo, Rules.of(Settings().ai))
-    print("precompute", round(time.perf_counter() - t, 2), file=sys.stderr)
+    for done in derive.run(st, repos, Settings()):
+        d = done.changes
+        print(done.repo, d and d.changes, done.error or "", file=sys.stderr)
+    print("derive", round(time.perf_counter() - t, 2), file=sys.stderr)
+"""
+
+# derive's precompute step (derive/precompute.py) over every repository. `derive.run` above runs
+# every step, precompute included, as `leadlens derive` does, and records what each ran on
+# (derive_state): a store derived step by step without that record is "stale (not derived
+# before)" to the report, which still reads the precomputed rows (they carry their own
+# fingerprints) but warns. On a reused store the step runs again through `derive.refresh`, which
+# does only what is stale: nothing when the store is current.
+_PRECOMPUTE = """
+import sys, time
+from leadlens import derive
+from leadlens.config import Settings
+from leadlens.store import open_store
+with open_store(sys.argv[1]) as st:
+    t = time.perf_counter()
+    done = derive.refresh(st, Settings())
+    print("refresh", [d.repo for d in done], round(time.perf_counter() - t, 2), file=sys.stderr)
 """
 
 # The floor: one query, same milestones, no timeline, no segments, no bots, no Ibis.
