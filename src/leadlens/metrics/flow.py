@@ -221,10 +221,14 @@ def deliveries(backend: ibis.BaseBackend, f: Filters, fl: Flow | None = None) ->
 
 
 def done_segments(fl: Flow) -> ir.Table:
-    """Segments of changes that have a lead time, with the month of their merge."""
-    done = fl.spans.filter(fl.spans.done).select("cid")
-    months = fl.scope.select("cid", month=fl.scope.merged_at.truncate("M"))
-    return fl.segments.semi_join(done, "cid").join(months, "cid")
+    """Segments of changes that have a lead time, with the month of their merge (materialised
+    once per report: the flow figures and the AI cohorts both read it)."""
+    def build() -> ir.Table:
+        done = fl.spans.filter(fl.spans.done).select("cid")
+        months = fl.scope.select("cid", month=fl.scope.merged_at.truncate("M"))
+        return fl.segments.semi_join(done, "cid").join(months, "cid")
+
+    return fl.once("done_segments", build)
 
 
 def lead_times(fl: Flow) -> ir.Table:
