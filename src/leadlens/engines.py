@@ -83,6 +83,15 @@ class Materialiser:
         self.names.append(name)
         return table
 
+    def drop(self, *tables: ir.Table) -> None:
+        """Drop ``tables`` (made here) now: what only built another table need not hold memory
+        (or spill to disk) until ``release``."""
+        for table in tables:
+            name = table.get_name()
+            if name in self.names:
+                self.names.remove(name)
+                self.backend.drop_table(name, force=True)
+
     def release(self) -> None:
         while self.names:
             name = self.names.pop()

@@ -189,6 +189,9 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
                             f.activity_window, cache, CID))
     with timed("segments"):
         segs = cache(active_split(segments(clamped, CID), isl, CID))
+    # The clamped milestones and the islands made the spans and segments and nothing else: at a
+    # million changes they hold some 300 MB that DuckDB would otherwise spill to disk.
+    cache.drop(clamped, isl)
     with timed("left_out"):
         left_out = cache(_left_out(changes, every, merged.select("repo", "id"), cut, keys, f))
     return Flow(scope, bots, ends, spans, segs, scoped_ms, left_out, cache)
@@ -226,7 +229,8 @@ def done_segments(fl: Flow) -> ir.Table:
     def build() -> ir.Table:
         done = fl.spans.filter(fl.spans.done).select("cid")
         months = fl.scope.select("cid", month=fl.scope.merged_at.truncate("M"))
-        return fl.segments.semi_join(done, "cid").join(months, "cid")
+        seg = fl.segments.semi_join(done, "cid").join(months, "cid")
+        return seg.select("cid", "stage", "seconds", "active_s", "waiting_s", "month")
 
     return fl.once("done_segments", build)
 
