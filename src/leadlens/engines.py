@@ -87,7 +87,7 @@ class Materialiser:
         """Drop ``tables`` (made here) now: what only built another table need not hold memory
         (or spill to disk) until ``release``."""
         for table in tables:
-            name = table.get_name()
+            name = table.get_name().rsplit(".", 1)[-1]  # Ibis qualifies it: temp.main.NAME
             if name in self.names:
                 self.names.remove(name)
                 self.backend.drop_table(name, force=True)
