@@ -2,8 +2,9 @@
 
 DuckDB (embedded, the store itself) is the engine today; Apache Spark runs the same expressions
 once the Spark issue lands (DESIGN.md, Engines). Metrics take the backend this module hands out,
-never a store. DORA, review signals and the AI pre-filter are still DuckDB SQL: they reach the
-connection through :func:`sql_connection`, the one seam the Spark port replaces.
+never a store. DORA, review signals, the AI pre-filter and the report's longest waits (DuckDB's
+``max_by(..., n)``) are still DuckDB SQL: they reach the connection through
+:func:`sql_connection`, the one seam the Spark port replaces.
 """
 
 from __future__ import annotations
