@@ -2,8 +2,9 @@
 
 DuckDB (embedded, the store itself) is the engine today; Apache Spark runs the same expressions
 once the Spark issue lands (DESIGN.md, Engines). Metrics take the backend this module hands out,
-never a store. DORA, review signals and the AI pre-filter are still DuckDB SQL: they reach the
-connection through :func:`sql_connection`, the one seam the Spark port replaces.
+never a store. DORA, review signals, the AI pre-filter and the report's longest waits (DuckDB's
+``max_by(..., n)``) are still DuckDB SQL: they reach the connection through
+:func:`sql_connection`, the one seam the Spark port replaces.
 """
 
 from __future__ import annotations
@@ -82,6 +83,15 @@ class Materialiser:
         table = self.backend.create_table(name, data, temp=True)
         self.names.append(name)
         return table
+
+    def drop(self, *tables: ir.Table) -> None:
+        """Drop ``tables`` (made here) now: what only built another table need not hold memory
+        (or spill to disk) until ``release``."""
+        for table in tables:
+            name = table.get_name().rsplit(".", 1)[-1]  # Ibis qualifies it: temp.main.NAME
+            if name in self.names:
+                self.names.remove(name)
+                self.backend.drop_table(name, force=True)
 
     def release(self) -> None:
         while self.names:

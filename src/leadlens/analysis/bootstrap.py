@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy.stats
 from scipy.special import ndtr, ndtri
 
 __all__ = ["BCA", "MAX_CHANGES", "PERCENTILE", "Combine", "Interval", "Sample", "Statistic", "batch",
-           "intervals", "rows"]
+           "intervals", "resampled", "rows"]
 
 Statistic = Literal["median", "mean"]
 Array = npt.NDArray[np.float64]
@@ -184,22 +184,15 @@ def _intervals(samples: Sequence[Sample], combine: Combine, *, resamples: int, s
                confidence: float) -> list[Interval]:
     """:func:`intervals` over every change.
 
-    scipy.stats.bootstrap draws the resamples (of change indices, so columns stay paired) and the
-    bootstrap distribution; the BCa correction follows scipy's own (Efron & Tibshirani 14.3, 15.4)
+    The resamples are scipy.stats.bootstrap's, of change indices so columns stay paired
+    (:func:`resampled`); the BCa correction follows scipy's own (Efron & Tibshirani 14.3, 15.4)
     with the closed-form jackknife, so intervals equal scipy's ``method="BCa"`` for the same seed,
     resamples and batch.
     """
-
-    def statistic(*idx: npt.NDArray[np.integer], axis: int = -1) -> Array:
-        return combine([s.summarise(i) for s, i in zip(samples, idx, strict=True)])
-
-    result = scipy.stats.bootstrap(
-        tuple(np.arange(s.n) for s in samples), statistic, n_resamples=resamples, vectorized=True,
-        batch=batch([s.n for s in samples], resamples), method="percentile",
-        confidence_level=confidence, rng=np.random.default_rng(seed))
+    distribution = resampled(samples, combine, resamples=resamples, seed=seed)
     full = [s.summarise(np.arange(s.n)) for s in samples]
     theta = combine(full)
-    distribution = np.asarray(result.bootstrap_distribution).reshape(theta.size, resamples)
+    distribution = distribution.reshape(theta.size, resamples)
     jackknife = []
     for j, sample in enumerate(samples):
         parts = [f[:, None] for f in full]
@@ -207,6 +200,31 @@ def _intervals(samples: Sequence[Sample], combine: Combine, *, resamples: int, s
         jackknife.append(combine(parts))
     return [bca(float(theta[r]), distribution[r], [jk[r] for jk in jackknife], confidence)
             for r in range(theta.size)]
+
+
+def resampled(samples: Sequence[Sample], combine: Combine, *, resamples: int, seed: int) -> Array:
+    """The bootstrap distribution of ``combine`` over the samples: the one
+    ``scipy.stats.bootstrap(..., vectorized=True, batch=batch(...), rng=default_rng(seed))``
+    returns over the samples' change indices, draw for draw (its resampling loop: per batch, per
+    sample, ``rng.integers(0, n, (batch, n))``), without scipy's copy of every drawn index.
+    A worker thread summarises one batch while the next is drawn (numpy leaves the GIL for both).
+    """
+    rng = np.random.default_rng(seed)
+    size = batch([s.n for s in samples], resamples)
+
+    def summary(idx: list[npt.NDArray[np.int64]]) -> Array:
+        return combine([s.summarise(i) for s, i in zip(samples, idx, strict=True)])
+
+    parts: list[Future[Array]] = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for k in range(0, resamples, size):
+            drawn = [rng.integers(0, s.n, (min(size, resamples - k), s.n), dtype=np.int64)
+                     for s in samples]
+            parts.append(pool.submit(summary, drawn))
+            if len(parts) > 2:  # at most two batches of indices wait: memory stays bounded
+                parts[-3].result()
+        out: Array = np.concatenate([p.result() for p in parts], axis=-1)
+    return out
 
 
 def bca(theta: float, distribution: Array, jackknife: list[Array], confidence: float) -> Interval:

@@ -35,7 +35,7 @@ from leadlens.analysis.figures import (
 )
 from leadlens.analysis.left_out import LeftOut, left_out
 from leadlens.conventions import parse_remote
-from leadlens.engines import one, rows
+from leadlens.engines import one, rows, sql_connection
 from leadlens.metrics import flow as fm
 from leadlens.metrics.rework import rework as rework_metric
 from leadlens.timeline import MILESTONES, stage_order
@@ -76,7 +76,7 @@ def flow_summary(backend: ibis.BaseBackend, fl: fm.Flow, filters: fm.Filters, *,
     n_scope = int(totals.get("n") or 0)
     dropped = left_out(backend, fl)
     flight = fl.cache(fm.in_flight(fl, as_of))
-    done = fl.cache(fm.done_segments(fl))
+    done = fm.done_segments(fl)
     stages = _stages(backend, done, overall_row.get("total") or 0.0, k)
     repos = _repos(backend, fl, lt, flight, filters, known)
     messages.extend(_repo_notes(backend, repos, git_repos))
@@ -311,13 +311,21 @@ def _waited_longest(backend: ibis.BaseBackend, fl: fm.Flow, flight: ir.Table,
         "cid", "stage", seconds=flight.in_stage_s, in_flight=ibis.literal(True))
     both = seg.union(open_)
     both = both.filter(both.seconds > 0)  # a zero-length stage kept nobody waiting
-    w = ibis.window(group_by="stage", order_by=[ibis.desc("seconds"), "cid"])
-    top = both.mutate(rn=ibis.row_number().over(w))
-    top = top.filter(top.rn < LONGEST).join(fl.scope, "cid").select(
-        "repo", "stage", "seconds", "in_flight", "rn", "title", "number", "merge_sha",
-        change_id=fl.scope.id)
+    # The LONGEST longest per stage, most seconds first and the lower cid first among equals:
+    # DuckDB's max_by keeps the top n per group without sorting every segment (a window's
+    # row_number sorts them all: seconds at a million changes).
+    con = sql_connection(backend)
+    found: list[tuple[str, list[dict[str, Any]]]] = con.execute(
+        "SELECT stage, max_by({'cid': cid, 'seconds': seconds, 'in_flight': in_flight},"
+        f" (seconds, -cid), {LONGEST}) FROM ({backend.compile(both)}) GROUP BY stage"
+    ).fetchall()
+    tops = [{"stage": stage, "rn": i, **t} for stage, ts in found for i, t in enumerate(ts)]
+    cids = [t["cid"] for t in tops]
+    info = {r["cid"]: r for r in rows(backend, fl.scope.filter(fl.scope.cid.isin(cids)).select(
+        "cid", "repo", "title", "number", "merge_sha", change_id=fl.scope.id))} if cids else {}
+    top = [{**info[t["cid"]], **t} for t in tops if t["cid"] in info]
     out: dict[str, list[Waited]] = defaultdict(list)
-    for r in sorted(rows(backend, top), key=lambda r: (stage_order(r["stage"]), r["rn"])):
+    for r in sorted(top, key=lambda r: (stage_order(r["stage"]), r["rn"])):
         out[r["stage"]].append(Waited(
             id=r["change_id"], title=r["title"], seconds=r["seconds"], in_flight=r["in_flight"],
             url=_link(remotes.get(r["repo"]), r["number"], r["merge_sha"])))

@@ -72,20 +72,17 @@ class _Frame:
     @classmethod
     def of(cls, facts: pa.Table, stage_rows: pa.Table) -> _Frame:
         n = facts.num_rows
-        cids = facts.column("cid").to_numpy()
-        order = np.argsort(cids)
-        stage_cids = stage_rows.column("cid").to_numpy()
-        names = stage_rows.column("stage").to_numpy(zero_copy_only=False)
-        seconds = _floats(stage_rows, "seconds")
-        pos = np.searchsorted(cids, stage_cids, sorter=order)
-        pos = np.minimum(pos, max(n - 1, 0))
-        known = (n > 0) & (cids[order[pos]] == stage_cids) if n else np.zeros(len(pos), bool)
-        stages: dict[str, np.ndarray] = {}
-        for stage in set(names[known].tolist()):
-            arr = np.full(n, np.nan)
-            hit = known & (names == stage)
-            arr[order[pos[hit]]] = seconds[hit]
-            stages[stage] = arr
+        row = _rows_of(facts.column("cid").to_numpy(), stage_rows.column("cid").to_numpy())
+        # Stage names as small integer codes (no Python object per row: millions of rows), and
+        # every stage's seconds scattered into its own row of one array at once.
+        coded = pc.dictionary_encode(stage_rows.column("stage")).combine_chunks()
+        codes = coded.indices.to_numpy(zero_copy_only=False)
+        known = row >= 0
+        table = np.full((len(coded.dictionary), n), np.nan)
+        table[codes[known], row[known]] = _floats(stage_rows, "seconds")[known]
+        present = np.unique(codes[known])
+        names = coded.dictionary.to_pylist()
+        stages = {names[code]: table[code] for code in present.tolist()}
         changed = _floats(facts, "rework_changed_lines")
         recent = _floats(facts, "rework_recent_lines")
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -100,6 +97,23 @@ class _Frame:
             merged_at=facts.column("merged_at").cast(pa.timestamp("us")).to_numpy(),
             authors=facts.select(["author", "authors"]),
             stages=dict(sorted(stages.items(), key=lambda kv: stage_order(kv[0]))))
+
+
+def _rows_of(cids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The row of ``cids`` (distinct) holding each of ``wanted``, -1 where none does. The report's
+    cids number the changes in scope from 1 (a direct lookup table); other keys are searched."""
+    n = len(cids)
+    if n == 0 or len(wanted) == 0:
+        return np.full(len(wanted), -1, dtype=np.int64)
+    low, high = int(cids.min()), int(max(cids.max(), wanted.max()))
+    if low >= 0 and int(wanted.min()) >= 0 and high <= 4 * n + 1024:
+        lookup = np.full(high + 1, -1, dtype=np.int64)
+        lookup[cids] = np.arange(n)
+        found: np.ndarray = lookup[wanted]
+        return found
+    order = np.argsort(cids, kind="stable")
+    pos = np.minimum(np.searchsorted(cids[order], wanted), n - 1)
+    return np.where(cids[order[pos]] == wanted, order[pos], -1)
 
 
 def _floats(t: pa.Table, name: str) -> np.ndarray:

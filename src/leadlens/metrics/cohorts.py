@@ -46,6 +46,5 @@ def change_facts(backend: ibis.BaseBackend, fl: fm.Flow, ai: ir.Table, rework_da
 
 def done_stage_seconds(fl: fm.Flow) -> ir.Table:
     """``cid``, ``stage``, ``seconds`` for every segment of changes that have a lead time."""
-    done = fl.spans.filter(fl.spans.done).select("cid")
-    seg = fl.segments.semi_join(done, "cid")
+    seg = fm.done_segments(fl)
     return seg.group_by(["cid", "stage"]).aggregate(seconds=seg.seconds.sum())

@@ -77,7 +77,7 @@ class Flow:
     bots: ir.Table  # bot changes left out (empty when include_bots)
     ends: ir.Table  # repo, end (released | merged)
     spans: ir.Table  # per change: first_at, last_at, done, lead_time_s, elapsed_s, ...
-    segments: ir.Table  # per change and stage, with active_s / waiting_s
+    segments: ir.Table  # per change and stage, with active_s / waiting_s, done and month
     milestones: ir.Table  # of changes in scope, plausible ones only
     left_out: ir.Table  # what the figures leave out and why: repo, id, name, why (see flow())
     materialised: Materialiser
@@ -177,9 +177,14 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
     ends = _ends(backend)
     keys = scope.join(ends, "repo").select("cid", "repo", "end", change_id=scope.id)
     with timed("milestones"):
-        scoped_ms = cache(ms.join(keys.drop("repo"), "change_id").select(
-            "cid", "repo", "change_id", "name", "at", "proxy", "end"))
-        clamped = cache(clamped_milestones(scoped_ms.select("cid", "name", "at", "end"), CID))
+        # Keyed by cid alone: the repository and change id (long strings, millions of rows) come
+        # from the scope when a figure asks for them.
+        scoped = cache(ms.join(keys.drop("repo"), "change_id").select(
+            "cid", "name", "at", "proxy", "end"))
+        ids = scope.select("cid", "repo", change_id=scope.id)
+        scoped_ms = scoped.join(ids, "cid").select(
+            "cid", "repo", "change_id", "name", "at", "proxy", "end")
+        clamped = cache(clamped_milestones(scoped.select("cid", "name", "at", "end"), CID))
         spans = cache(change_spans(clamped, CID))
     # Who acted when: the author and committer times of the change's commits, as islands derive
     # stored (metrics/activity.py), and the forge's activity.
@@ -188,7 +193,16 @@ def flow(backend: ibis.BaseBackend, f: Filters) -> Flow:
         isl = cache(islands(backend, keys, scope.select("cid", "repo", "number"), f.bots,
                             f.activity_window, cache, CID))
     with timed("segments"):
-        segs = cache(active_split(segments(clamped, CID), isl, CID))
+        # With whether the change has a lead time and the month of its merge: the figures over
+        # done changes filter these rows instead of holding a second copy.
+        segs = active_split(segments(clamped, CID), isl, CID)
+        more = spans.select("cid", "done").join(
+            scope.select("cid", month=scope.merged_at.truncate("M")), "cid")
+        segs = cache(segs.left_join(more, "cid").select(
+            segs, done=more.done.fill_null(False), month=more.month))
+    # The clamped milestones and the islands made the spans and segments and nothing else: at a
+    # million changes they hold some 300 MB that DuckDB would otherwise spill to disk.
+    cache.drop(clamped, isl)
     with timed("left_out"):
         left_out = cache(_left_out(changes, every, merged.select("repo", "id"), cut, keys, f))
     return Flow(scope, bots, ends, spans, segs, scoped_ms, left_out, cache)
@@ -222,9 +236,8 @@ def deliveries(backend: ibis.BaseBackend, f: Filters, fl: Flow | None = None) ->
 
 def done_segments(fl: Flow) -> ir.Table:
     """Segments of changes that have a lead time, with the month of their merge."""
-    done = fl.spans.filter(fl.spans.done).select("cid")
-    months = fl.scope.select("cid", month=fl.scope.merged_at.truncate("M"))
-    return fl.segments.semi_join(done, "cid").join(months, "cid")
+    seg = fl.segments.filter(fl.segments.done)
+    return seg.select("cid", "stage", "seconds", "active_s", "waiting_s", "month")
 
 
 def lead_times(fl: Flow) -> ir.Table:
