@@ -40,6 +40,24 @@ WHERE list_contains($repos, p.repo)
 """
 
 
+def _put_milestones(new: str, old: str) -> list[str]:
+    """Make ``milestones`` hold temp table ``new``'s rows (repo, change_id, name, at, source,
+    proxy, flagged) in place of the rows ``old`` selects (a condition on ``m``, with ``$repo``),
+    writing only what differs: a derive after an append rewrites almost nothing of the joined
+    changes' milestones (their rewrite, and the checkpoint it caused, was most of such a derive:
+    docs/benchmarks.md)."""
+    same = ("n.change_id = m.change_id AND n.name = m.name AND n.at IS NOT DISTINCT FROM m.at"
+            " AND n.source IS NOT DISTINCT FROM m.source AND n.proxy IS NOT DISTINCT FROM m.proxy"
+            " AND n.flagged IS NOT DISTINCT FROM m.flagged")
+    return [
+        f"DELETE FROM milestones m WHERE m.repo = $repo AND ({old})"
+        f" AND NOT EXISTS (SELECT 1 FROM {new} n WHERE {same})",
+        f"INSERT INTO milestones SELECT n.repo, n.change_id, n.name, n.at, n.source, n.proxy,"
+        f" n.flagged FROM {new} n WHERE NOT EXISTS (SELECT 1 FROM milestones m"
+        f" WHERE m.repo = $repo AND m.change_id = n.change_id AND m.name = n.name)",
+    ]
+
+
 # Merged PRs whose landing commit is on the mainline: a PR is the change whose landing commit is
 # its merge_commit_sha; a rebase merge also takes the mainline commits just before it that are
 # copies of its commits (same sha, or same author time and subject: rebasing keeps both).
@@ -96,7 +114,8 @@ _JOIN = [
     " SELECT repo, id, number, merge_sha, title, author, coalesce(is_merge, FALSE), commits,"
     " lines_added, lines_deleted, files, release, authors, shallow_cut FROM _forge_changes",
     "UPDATE change_commits SET change_id = m.new_id FROM _forge_map m"
-    " WHERE change_commits.repo = $repo AND change_commits.change_id = m.old_id",
+    " WHERE change_commits.repo = $repo AND change_commits.change_id = m.old_id"
+    "  AND m.new_id <> m.old_id",
     # A folded change's distinct paths, counted again over all its commits.
     "UPDATE changes SET files = s.files FROM ("
     "  SELECT cc.change_id, count(DISTINCT f.path) AS files FROM change_commits cc"
@@ -107,14 +126,13 @@ _JOIN = [
     # (flagged when the time they take is).
     "CREATE OR REPLACE TEMP TABLE _forge_ms AS"
     " SELECT $repo AS repo, m.new_id AS change_id, ms.name,"
-    "  CASE WHEN ms.name = 'work_started' THEN min(ms.at) ELSE max(ms.at) END AS ts,"
+    "  CASE WHEN ms.name = 'work_started' THEN min(ms.at) ELSE max(ms.at) END AS at,"
     "  any_value(ms.source) AS source, bool_or(ms.proxy) AS proxy,"
     "  CASE WHEN ms.name = 'work_started' THEN arg_min(ms.flagged, ms.at)"
     "       ELSE arg_max(ms.flagged, ms.at) END AS flagged"
     " FROM _forge_map m JOIN milestones ms ON ms.repo = $repo AND ms.change_id = m.old_id"
     " GROUP BY m.new_id, ms.name",
-    "DELETE FROM milestones WHERE repo = $repo AND change_id IN (SELECT old_id FROM _forge_map)",
-    "INSERT INTO milestones SELECT * FROM _forge_ms",
+    *_put_milestones("_forge_ms", "m.change_id IN (SELECT old_id FROM _forge_map)"),
 ]
 
 # A repository with no mainline: one change per merged PR, built from the forge's rows alone.
@@ -175,10 +193,10 @@ _MILESTONES = [
     "  AND (p.merged_at IS NULL OR c.created_at <= p.merged_at)",
     # Only this step writes reviews' milestones: recomputed whole, so a review that no longer
     # counts (a reviewer now matching the bot pattern) leaves none behind.
-    "DELETE FROM milestones WHERE repo = $repo AND name IN ('first_review', 'approved')",
     # The forge's own times replace git's stand-ins (and their flags).
-    "INSERT OR REPLACE INTO milestones"
-    " SELECT $repo, ch.id, 'ready_for_review', p.ready_at, 'github', FALSE, FALSE FROM changes ch"
+    "CREATE OR REPLACE TEMP TABLE _forge_review_ms AS"
+    " SELECT $repo AS repo, ch.id AS change_id, 'ready_for_review' AS name, p.ready_at AS at,"
+    " 'github' AS source, FALSE AS proxy, FALSE AS flagged FROM changes ch"
     " JOIN _forge_pr p ON p.number = ch.number WHERE ch.repo = $repo AND p.ready_at IS NOT NULL"
     "  AND p.merged_at IS NOT NULL"
     " UNION ALL SELECT $repo, ch.id, 'merged', p.merged_at, 'github', FALSE, FALSE FROM changes ch"
@@ -190,6 +208,9 @@ _MILESTONES = [
     " JOIN _forge_pr p ON p.number = ch.number AND p.merged_at IS NOT NULL"
     " JOIN _forge_acts a ON a.number = ch.number AND a.state = 'APPROVED'"
     " WHERE ch.repo = $repo GROUP BY ch.id",
+    *_put_milestones("_forge_review_ms", "m.name IN ('first_review', 'approved') OR EXISTS ("
+                     "SELECT 1 FROM _forge_review_ms k WHERE k.change_id = m.change_id"
+                     " AND k.name = m.name)"),
 ]
 
 # Production deployments (first successful status to a production environment) and forge
@@ -229,19 +250,20 @@ _SHIPPED = [
     " SELECT w.id, w.deployed_at, w.release_at, w.release_name, t.tag_time AS tag_at, ch.release"
     " FROM w JOIN changes ch ON ch.repo = $repo AND ch.id = w.id"
     " LEFT JOIN tags t ON t.repo = $repo AND t.name = ch.release WHERE w.kind = 1",
-    "DELETE FROM milestones WHERE repo = $repo AND name = 'released'",
-    "INSERT INTO milestones"
-    " SELECT $repo, id, 'released',"
-    "  coalesce(deployed_at, least(release_at, tag_at)),"
+    "CREATE OR REPLACE TEMP TABLE _forge_released_ms AS"
+    " SELECT $repo AS repo, id AS change_id, 'released' AS name,"
+    "  coalesce(deployed_at, least(release_at, tag_at)) AS at,"
     "  CASE WHEN deployed_at IS NOT NULL OR release_at <= coalesce(tag_at, release_at)"
-    "       THEN 'github' ELSE 'git' END, FALSE, FALSE"
+    "       THEN 'github' ELSE 'git' END AS source, FALSE AS proxy, FALSE AS flagged"
     " FROM _forge_released WHERE coalesce(deployed_at, release_at, tag_at) IS NOT NULL",
+    *_put_milestones("_forge_released_ms", "m.name = 'released'"),
     "UPDATE changes SET release = r.release_name FROM _forge_released r"
     " WHERE changes.repo = $repo AND changes.id = r.id AND r.release_name IS NOT NULL"
     "  AND r.release_at < coalesce(r.tag_at, r.release_at + INTERVAL 1 SECOND)",
 ]
 
-_TEMP = ("_forge_fold", "_forge_map", "_forge_changes", "_forge_ms", "_forge_pos", "_forge_pr",
+_TEMP = ("_forge_fold", "_forge_map", "_forge_changes", "_forge_ms", "_forge_review_ms",
+         "_forge_released_ms", "_forge_pos", "_forge_pr",
          "_forge_acts", "_forge_deploys", "_forge_releases", "_forge_released")
 
 
