@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from gitfixtures import Git
@@ -115,6 +116,20 @@ def test_paired_pass_stores_what_two_passes_store(
     assert differences(paired, two) == {t: (0, 0) for t in TABLES}
 
 
+def file_rows(con: duckdb.DuckDBPyConnection, sha: str) -> list[tuple[object, ...]]:
+    """A commit's ``commit_files`` rows, by path."""
+    return [tuple(r) for r in con.execute(
+        "SELECT path, old_path, added, deleted, is_binary FROM commit_files WHERE sha = ?"
+        " ORDER BY path", [sha]).fetchall()]
+
+
+def hunk_rows(con: duckdb.DuckDBPyConnection, sha: str) -> list[tuple[object, ...]]:
+    """A commit's ``line_hunks`` rows, by path."""
+    return [tuple(r) for r in con.execute(
+        "SELECT path, old_start, old_count, new_start, new_count FROM line_hunks"
+        " WHERE sha = ? ORDER BY path", [sha]).fetchall()]
+
+
 def test_exact_rows(tmp_path: Path, repo: tuple[Path, dict[str, str]]) -> None:
     path, s = repo
     with open_store(tmp_path / "s.duckdb") as st:
@@ -122,14 +137,10 @@ def test_exact_rows(tmp_path: Path, repo: tuple[Path, dict[str, str]]) -> None:
         con = st.con
 
         def files(label: str) -> list[tuple[object, ...]]:
-            return [tuple(r) for r in con.execute(
-                "SELECT path, old_path, added, deleted, is_binary FROM commit_files WHERE sha = ?"
-                " ORDER BY path", [s[label]]).fetchall()]
+            return file_rows(con, s[label])
 
         def hunks(label: str) -> list[tuple[object, ...]]:
-            return [tuple(r) for r in con.execute(
-                "SELECT path, old_start, old_count, new_start, new_count FROM line_hunks"
-                " WHERE sha = ? ORDER BY path", [s[label]]).fetchall()]
+            return hunk_rows(con, s[label])
 
         assert con.execute("SELECT count(*) FROM commits WHERE NOT line_history"
                            ).fetchall() == [(0,)]

@@ -22,6 +22,7 @@ from leadlens.sources.git.ingest import ingest_git
 from leadlens.sources.git.onepass import OnePassParser
 from leadlens.sources.git.patch import parse_patch
 from leadlens.store import open_store
+from test_line_history_pass import file_rows, hunk_rows
 
 F20 = "".join(f"l{i}\n" for i in range(1, 21))
 # The new f.txt: l1 changed (line 1), l5 changed and l7 deleted (1 line apart: one -U1 hunk),
@@ -80,14 +81,10 @@ def test_rows(tmp_path: Path, repo: tuple[Path, dict[str, str]]) -> None:
         con = st.con
 
         def files(label: str) -> list[tuple[object, ...]]:
-            return [tuple(r) for r in con.execute(
-                "SELECT path, old_path, added, deleted, is_binary FROM commit_files WHERE sha = ?"
-                " ORDER BY path", [s[label]]).fetchall()]
+            return file_rows(con, s[label])
 
         def hunks(label: str) -> list[tuple[object, ...]]:
-            return [tuple(r) for r in con.execute(
-                "SELECT path, old_start, old_count, new_start, new_count FROM line_hunks"
-                " WHERE sha = ? ORDER BY path", [s[label]]).fetchall()]
+            return hunk_rows(con, s[label])
 
         assert files("edits") == [
             ("empty.txt", None, 0, 0, False),
