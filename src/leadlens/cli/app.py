@@ -35,7 +35,6 @@ ai_app = typer.Typer(help="AI assistance: attribution with evidence, share of sh
 app.add_typer(ai_app, name="ai")
 
 
-
 def app_for(args: list[str]) -> typer.Typer:
     """``app`` with only the command (or group) ``args`` start with: Typer builds the click tree
     of every command on each run, a fifth of a one-commit ingest's start (docs/benchmarks.md).
