@@ -32,7 +32,7 @@ import pyarrow as pa
 from leadlens.model import Commit, FileChange
 from leadlens.sources.git.hunks import changes
 from leadlens.sources.git.parse import LOG_FIELDS, LogParseError, commit_from_text, decode
-from leadlens.sources.git.patch import HUNK_SCHEMA, header_path, unquote_path
+from leadlens.sources.git.patch import HUNK_SCHEMA, Finished, header_path, unquote_path
 
 __all__ = ["HunkRows", "OnePassParser"]
 
@@ -82,26 +82,16 @@ class OnePassParser:
         self._held: list[bytes] = []  # data read since the buffer was last cut
         self._held_bytes = 0
         self._complete = False  # whether the held data starts a record
-        self._commits: list[Commit] = []
-        self._rows: list[int] = []  # hunk rows per done commit
-        self._out = HunkRows()
+        self._done: Finished[Commit, HunkRows] = Finished(HunkRows)
         self.recount: set[str] = set()  # commits whose files only --numstat can count
 
     @property
     def done(self) -> int:
-        return len(self._commits)
+        return len(self._done)
 
     def take(self, n: int | None = None) -> tuple[list[Commit], HunkRows]:
         """The first ``n`` (default: all) complete commits and their hunk rows."""
-        n = len(self._commits) if n is None else n
-        commits, self._commits = self._commits[:n], self._commits[n:]
-        rows, self._rows = sum(self._rows[:n]), self._rows[n:]
-        out = self._out
-        if rows == len(out):
-            self._out = HunkRows()
-            return commits, out
-        self._out = out.split(rows)
-        return commits, out
+        return self._done.take(n)
 
     def feed(self, data: bytes) -> None:
         # A record is complete once the next starts: until data holds a record start, only keep
@@ -183,7 +173,7 @@ class OnePassParser:
             entries.append(files)
         ch = changes(buf, starts, ends)
         added, deleted, count = ch.added.tolist(), ch.deleted.tolist(), ch.count.tolist()
-        out = self._out
+        out = self._done.rows
         for col, values in zip(out.cols, (ch.old_start, ch.old_count, ch.new_start,
                                           ch.new_count), strict=True):
             col.extend(values.tolist())
@@ -214,8 +204,7 @@ class OnePassParser:
                     recount = True
             if recount or len({f.path for f in changed}) != len(changed):
                 self.recount.add(sha)  # a type change: numstat counts one diff of two blobs
-            self._commits.append(commit_from_text(fields, changed))
-            self._rows.append(len(rows))
+            self._done.add(commit_from_text(fields, changed), len(rows))
 
 
 def _paths(buf: bytes, start: int, end: int) -> tuple[str, str | None]:

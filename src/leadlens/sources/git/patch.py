@@ -16,7 +16,9 @@ helpers serve both.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from itertools import accumulate
+from typing import Generic, Protocol, Self, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,7 +26,7 @@ import pyarrow.compute as pc
 from leadlens.model import FileHunks
 from leadlens.sources.git.parse import PATCH_FORMAT, LogParseError, decode
 
-__all__ = ["HUNK_SCHEMA", "PATCH_FORMAT", "HunkColumns", "PatchStreamParser", "header_path",
+__all__ = ["HUNK_SCHEMA", "PATCH_FORMAT", "Finished", "HunkColumns", "PatchStreamParser", "header_path",
            "parse_patch", "unquote_path"]
 
 
@@ -168,6 +170,46 @@ class HunkColumns:
                 for sha, path, a, b, c, d in zip(*cols, strict=True)]
 
 
+class _Rows(Protocol):
+    def __len__(self) -> int: ...
+    def split(self, rows: int) -> Self: ...
+
+
+T = TypeVar("T")
+R = TypeVar("R", bound=_Rows)
+
+
+class Finished(Generic[T, R]):
+    """What a stream parser has finished and not yet handed out: commits (``items``), how many
+    of the rows in ``rows`` each has, in order; ``take`` hands out the first ones with theirs."""
+
+    def __init__(self, fresh: Callable[[], R]) -> None:
+        self.fresh = fresh
+        self.items: list[T] = []
+        self.counts: list[int] = []
+        self.rows: R = fresh()
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def add(self, item: T, rows: int) -> None:
+        """``item`` is finished; its ``rows`` are the last ones added to ``rows``."""
+        self.items.append(item)
+        self.counts.append(rows)
+
+    def take(self, n: int | None = None) -> tuple[list[T], R]:
+        """The first ``n`` (default: all) finished items and their rows; they are forgotten."""
+        n = len(self.items) if n is None else n
+        items, self.items = self.items[:n], self.items[n:]
+        rows, self.counts = sum(self.counts[:n]), self.counts[n:]
+        out = self.rows
+        if rows == len(out):
+            self.rows = self.fresh()
+        else:
+            self.rows = out.split(rows)
+        return items, out
+
+
 class PatchStreamParser:
     """Incremental parser: ``feed`` bytes, ``close`` at end; ``take`` the commits done so far."""
 
@@ -178,9 +220,7 @@ class PatchStreamParser:
         # The current commit's hunks per path, in order: git shows a path twice when its type
         # changes (a file replaced by a symlink), and both diffs' hunks are the path's.
         self._files: dict[str, list[list[bytes]]] = {}
-        self._out = HunkColumns()
-        self._done: list[str] = []
-        self._rows: list[int] = []  # rows per done commit
+        self._done: Finished[str, HunkColumns] = Finished(HunkColumns)
 
     @property
     def done(self) -> int:
@@ -190,15 +230,7 @@ class PatchStreamParser:
     def take(self, n: int | None = None) -> tuple[list[str], HunkColumns]:
         """The first ``n`` (default: all) complete commits, including those without hunks, and
         their rows; they are forgotten here."""
-        n = len(self._done) if n is None else n
-        shas, self._done = self._done[:n], self._done[n:]
-        rows, self._rows = sum(self._rows[:n]), self._rows[n:]
-        out = self._out
-        if rows == len(out):
-            self._out = HunkColumns()
-            return shas, out
-        self._out = out.split(rows)
-        return shas, out
+        return self._done.take(n)
 
     def feed(self, data: bytes) -> None:
         # Nothing is complete until a commit or a file starts: until then the data is only kept,
@@ -227,10 +259,9 @@ class PatchStreamParser:
         if self._sha is None:
             return
         for path, parts in self._files.items():
-            self._out.add(self._sha, path, parts[0] if len(parts) == 1 else
-                          [h for part in parts for h in part])
-        self._rows.append(len(self._files))
-        self._done.append(self._sha)
+            self._done.rows.add(self._sha, path, parts[0] if len(parts) == 1 else
+                                [h for part in parts for h in part])
+        self._done.add(self._sha, len(self._files))
         self._files = {}
         self._sha = None
 
